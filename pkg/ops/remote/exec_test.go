@@ -393,3 +393,51 @@ func TestExecSudoStop(t *testing.T) {
 		t.Errorf("err = %v (class %s)\nwant %s", err, ops.ClassOf(err), want)
 	}
 }
+
+// fakeSudo is a sudo for a host without one, or where root may not
+// prompt: it asks with the prompt it is given, and runs the program when
+// the password is "right".
+const fakeSudo = `#!/bin/sh
+# sudo -S -p PROMPT -u USER -- /bin/sh -c INNER
+prompt=$3; shift 6
+while :; do
+  printf '%s' "$prompt" >&2
+  IFS= read -r pw || exit 1
+  [ "$pw" = right ] && exec "$@"
+  echo "Sorry, try again." >&2
+done
+`
+
+// TestExecSudoStoppedBeforeItStarts: a step that sudo asks a password
+// of, given none or a wrong one, fails saying so, and that sudo was
+// stopped before the program started: nothing ran as root, so there is
+// nothing to look for with ps. It used to say that processes running as
+// root under sudo might still run.
+func TestExecSudoStoppedBeforeItStarts(t *testing.T) {
+	bin := t.TempDir()
+	if err := os.WriteFile(filepath.Join(bin, "sudo"), []byte(fakeSudo), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	srv := startServer(t, serverOpts{Config: "SetEnv PATH=" + bin + ":/usr/bin:/bin HOME=" + t.TempDir() + "\n"})
+	pool := newPool(t, srv.settings(srv.inventory(t, "box")))
+	for _, tc := range []struct {
+		password any
+		want     string
+	}{
+		{nil, "sudo asks for a password to run as root; give it in sudo_password, from a secret input; sudo was stopped on box before it started id (sent TERM, and it ended within 1s)"},
+		{"wrong", "sudo refused the password in sudo_password; sudo was stopped on box before it started id (sent TERM, and it ended within 1s)"},
+	} {
+		params := map[string]any{"host": "box", "sudo": true, "command": []any{"id", "-un"}}
+		if tc.password != nil {
+			params["sudo_password"] = tc.password
+		}
+		_, err := execute(t, context.Background(), pool, "ssh.exec", params)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("sudo_password %v: %v\nwant %s", tc.password, err, tc.want)
+		}
+	}
+	out, err := execute(t, context.Background(), pool, "ssh.exec", map[string]any{"host": "box", "sudo": true, "sudo_password": "right", "command": []any{"echo", "ran"}})
+	if err != nil || out["stdout"] != "ran\n" {
+		t.Errorf("the right password: %v %v", out, err)
+	}
+}

@@ -127,6 +127,11 @@ func (p *Pool) run(ctx context.Context, h *inventory.Host, a authOpts, cmd *comm
 		}
 	}
 	if stopped != nil {
+		select {
+		case <-m.started:
+			stopped.started = true
+		default:
+		}
 		return res, stopped.explain(context.Cause(runCtx), cmd, h.Name)
 	}
 	return res, nil
@@ -141,6 +146,7 @@ type stopAccount struct {
 	ended   bool     // the command's end was seen after the last of them
 	noPID   bool     // the group's id never came, so nothing was signalled
 	failure error    // a signal that could not be sent
+	started bool     // the program started: sudo let it, or no sudo
 }
 
 // String is the account in the words of the local shell op:
@@ -180,6 +186,15 @@ func (s *stopAccount) explain(why error, cmd *command, host string) error {
 		}
 		return fmt.Errorf("%w; no signal reached %s on %s (%s) and its session was closed, "+
 			"so it may still run: check with `ps -ef` on %s", why, cmd.name, host, what, host)
+	}
+	if cmd.sudo != nil && !s.started && (s.ended || len(s.sent) > 0) {
+		// sudo still asked for the password: nothing ran as another
+		// user, and the signals reached all there was.
+		what := "stopped"
+		if !s.ended {
+			what = "signalled"
+		}
+		return fmt.Errorf("%w; sudo was %s on %s before it started %s (%s)", why, what, host, cmd.name, s)
 	}
 	if cmd.sudo != nil && len(s.sent) > 0 {
 		// The signals are sent as the login user: they reach sudo,
