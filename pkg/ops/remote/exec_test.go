@@ -412,7 +412,8 @@ done
 // of, given none or a wrong one, fails saying so, and that sudo was
 // stopped before the program started: nothing ran as root, so there is
 // nothing to look for with ps. It used to say that processes running as
-// root under sudo might still run.
+// root under sudo might still run. The class is validation, which retry
+// does not retry; it was execution, which it does.
 func TestExecSudoStoppedBeforeItStarts(t *testing.T) {
 	bin := t.TempDir()
 	if err := os.WriteFile(filepath.Join(bin, "sudo"), []byte(fakeSudo), 0o755); err != nil {
@@ -434,6 +435,11 @@ func TestExecSudoStoppedBeforeItStarts(t *testing.T) {
 		_, err := execute(t, context.Background(), pool, "ssh.exec", params)
 		if err == nil || err.Error() != tc.want {
 			t.Errorf("sudo_password %v: %v\nwant %s", tc.password, err, tc.want)
+		}
+		// Not retried: the same password again cannot be right, and
+		// each try counts towards locking the account.
+		if c := ops.ClassOf(err); c != ops.ClassValidation {
+			t.Errorf("sudo_password %v: class %s, want validation", tc.password, c)
 		}
 	}
 	out, err := execute(t, context.Background(), pool, "ssh.exec", map[string]any{"host": "box", "sudo": true, "sudo_password": "right", "command": []any{"echo", "ran"}})

@@ -220,11 +220,14 @@ func feed(w io.Writer, m *markers, cmd *command, finished <-chan struct{}) error
 		case <-m.started:
 			waiting = false
 		case <-m.prompts:
+			// Class validation, which retry never retries: trying the
+			// same password again cannot make it right, and would only
+			// count failures towards locking the account (pam_faillock).
 			switch {
 			case prompted:
-				return errors.New("sudo refused the password in sudo_password")
+				return ops.WithClass(ops.ClassValidation, errors.New("sudo refused the password in sudo_password"))
 			case cmd.sudo.password == "":
-				return fmt.Errorf("sudo asks for a password to run as %s; give it in sudo_password, from a secret input", cmd.sudo.user)
+				return ops.Errorf(ops.ClassValidation, "sudo asks for a password to run as %s; give it in sudo_password, from a secret input", cmd.sudo.user)
 			}
 			prompted = true
 			if _, err := io.WriteString(w, cmd.sudo.password+"\n"); err != nil {
