@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -231,5 +232,49 @@ func TestHeldRunCancelledOnceThroughTwoReplicas(t *testing.T) {
 			t.Errorf("round %d: the run after the cancels: %v %v, want cancelled", round, rep, err)
 		}
 		cancel()
+	}
+}
+
+// TestHeldRunCancelledWithTheDatabaseDown: the replica executing a run
+// cancels it, and audits it, when the shared database is down: a cancel
+// that must go through the database first must not leave a runaway run
+// uncancellable for as long as the outage lasts.
+func TestHeldRunCancelledWithTheDatabaseDown(t *testing.T) {
+	c := startCluster(t)
+	holder, _ := newQueueServer(t, c, c.NewDatabase(t), 10)
+	q := holder.srv.cfg.Queue
+	if err := q.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		q.Stop(ctx)
+	})
+	id := holder.post("operator", "/api/v1/playbooks/sleeper/runs", map[string]any{}).want(t, 202).json(t)["run_id"].(string)
+	eventually(t, "the holder to run it", func() bool { _, ok := holder.mgr.Get(id); return ok })
+	h, _ := holder.mgr.Get(id)
+	up, err := c.Down()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = up() })
+	if status := postStatus(holder, "admin", "/api/v1/runs/"+id+"/cancel"); status != 202 {
+		t.Errorf("the cancel with the database down: %d, want 202", status)
+	}
+	// A run cancelled already is not cancelled a second time.
+	if first, _ := h.CancelOnce(errors.New("the test"), nil); first {
+		t.Error("the run was not cancelled")
+	}
+	audit, _ := os.ReadFile(holder.audit)
+	n := 0
+	for line := range strings.SplitSeq(strings.TrimSpace(string(audit)), "\n") {
+		var l map[string]any
+		if json.Unmarshal([]byte(line), &l) == nil && l["run_id"] == id && l["action"] == "cancel" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("the cancel audited %d times, want once:\n%s", n, audit)
 	}
 }
