@@ -63,7 +63,7 @@ func (s *Server) cancelRun(w http.ResponseWriter, r *http.Request, c *Principal)
 		// from being stopped here: it is cancelled and audited as a
 		// replica alone would.
 		once = func() error {
-			first, err := within(r.Context(), storeWriteBound, func(ctx context.Context) (bool, error) { return q.CancelOnce(ctx, id, c.Name, audit) })
+			first, err := within(r.Context(), storeWriteBound, func(ctx context.Context) (bool, error) { return q.CancelOnce(ctx, id, c.Name, audit, nil) })
 			switch {
 			case err != nil && audited:
 				return nil // the store failed to commit what was audited

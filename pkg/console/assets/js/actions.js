@@ -117,10 +117,10 @@ export const actionMethods = {
 };
 
 // beingCancelled says whether a cancel's error answer says that the run
-// is being cancelled already: a 409 that names the run (one that ended,
-// or runs in another process, names none).
+// is being cancelled already: a 409 of that reason for this run (one that
+// ended has reason ended; one that runs in another process, none).
 function beingCancelled(err, runID) {
-  return err.status === 409 && err.class === 'conflict' && !!err.run_id && err.run_id === runID;
+  return err.status === 409 && err.reason === 'being_cancelled' && err.run_id === runID;
 }
 
 // executedOp is the operation a run executed alone (POST

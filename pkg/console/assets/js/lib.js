@@ -139,6 +139,8 @@ export class ApiError extends Error {
     this.field = body && body.field;
     this.rule = body && body.rule;
     this.run_id = body && body.run_id;
+    // reason tells a run's 409s apart: being_cancelled or ended.
+    this.reason = body && body.reason;
     // retryAfterMS is the answer's Retry-After, in milliseconds, or
     // undefined.
     this.retryAfterMS = retryAfterMS;
