@@ -180,3 +180,27 @@ func chainBefore(src string, from int) string {
 	head := strings.TrimSuffix(strings.TrimSuffix(string(r[:from]), "."), "?")
 	return chainTailRE.FindString(head)
 }
+
+// Where returns the byte offset in src, the source of the expression
+// whose evaluation gave err, of the part that gave it, for a caller that
+// names its place in a file rather than in the expression.
+func Where(err error, src string) (int, bool) {
+	var fe *file.Error
+	if !errors.As(err, &fe) || fe.From < 0 {
+		return 0, false
+	}
+	n := 0
+	for i := range src {
+		if n == fe.From {
+			return i, true
+		}
+		n++
+	}
+	return 0, false
+}
+
+// TrimPosition drops the position in the expression, " (1:5)", that ends
+// what Problem says, for a caller that names the place in the file.
+func TrimPosition(msg string) string {
+	return rePosition.ReplaceAllString(msg, "")
+}

@@ -37,12 +37,19 @@ func eval(file string, e *steps.Expr, env map[string]any) (any, error) {
 		if exprsafe.OverBudget(err) {
 			return nil, ops.Errorf(ops.ClassValidation, "%s:%d:%d: expression %s built more than %d items, over the limit of one evaluation's memory (MaxExprMemory; see \"Limits\" in docs/playbooks.md); use a smaller range or list, or split the work across steps", file, e.Pos.Line, e.Pos.Col, quoteExpr(e.Source), steps.MaxExprMemory)
 		}
-		return nil, ops.Errorf(ops.ClassValidation, "%s:%d:%d: expression %s: %s", file, e.Pos.Line, e.Pos.Col, quoteExpr(e.Source), exprsafe.Problem(e.Program, err, func(null string) string {
+		msg := exprsafe.Problem(e.Program, err, func(null string) string {
 			if a := nullAdvice(null); a != "" {
 				return a
 			}
 			return fieldError(null, env)
-		}))
+		})
+		// Named by its place in the file, not by " (1:18)" in the
+		// expression, which a reader cannot find.
+		at := e.Pos
+		if off, ok := exprsafe.Where(err, e.Source); ok {
+			at, msg = e.PosAt(off), exprsafe.TrimPosition(msg)
+		}
+		return nil, ops.Errorf(ops.ClassValidation, "%s:%d:%d: expression %s: %s", file, at.Line, at.Col, quoteExpr(e.Source), msg)
 	}
 	v, err := plainData(out, 0)
 	if err != nil {

@@ -46,7 +46,7 @@ func (l *loader) bareExpr(n *yaml.Node, what string, sc scope, s *Step, asBool b
 }
 
 func (l *loader) expr(n *yaml.Node, src string, off int, sc scope, s *Step, asBool bool, varAt int) *Expr {
-	e := &Expr{Source: src, Pos: l.posAt(n, off), scope: sc, step: s, bool: asBool}
+	e := &Expr{Source: src, Pos: l.posAt(n, off), scope: sc, step: s, bool: asBool, src: l.source, node: n, off: off}
 	l.pending = append(l.pending, &pendingExpr{e: e, node: n, off: off, scope: sc, step: s, varAt: varAt})
 	return e
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/types"
 	"github.com/expr-lang/expr/vm"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/arsenal-run/arsenal-run/internal/exprsafe"
 )
@@ -34,6 +35,21 @@ type Expr struct {
 	scope scope
 	step  *Step
 	bool  bool
+	// src, node and off say where Source is in the file: at byte off of
+	// the value of node, a scalar of src.
+	src  *source
+	node *yaml.Node
+	off  int
+}
+
+// PosAt returns where byte off of Source is in the playbook file, for a
+// problem found at run time at one part of the expression; Pos when that
+// is not known.
+func (e *Expr) PosAt(off int) Pos {
+	if e.src == nil || e.node == nil || off < 0 || off > len(e.Source) {
+		return e.Pos
+	}
+	return e.src.posAt(e.node, e.off+off)
 }
 
 // scope says which names an expression may use.

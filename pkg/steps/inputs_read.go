@@ -28,7 +28,7 @@ func ReadInputs(path string) ([]*Input, string, error) {
 	}
 	sum := sha256.Sum256(data)
 	dir, _ := filepath.Abs(filepath.Dir(path))
-	l := &loader{d: &yamlx.Diags{File: path}, data: data, pb: &Playbook{File: path, Dir: dir}, ids: map[string]*Step{}, varIdx: map[string]int{}, sub: newSubLoads()}
+	l := &loader{d: &yamlx.Diags{File: path}, source: newSource(data), pb: &Playbook{File: path, Dir: dir}, ids: map[string]*Step{}, varIdx: map[string]int{}, sub: newSubLoads()}
 	root := yamlx.Parse(data, limits, l.d)
 	if root == nil {
 		return nil, "", l.d.Err()
