@@ -16,6 +16,7 @@ var (
 	reElement      = regexp.MustCompile(`^cannot get (first|last) element from (.+)$`)
 	reListArgument = regexp.MustCompile(`^cannot use (.+?) as argument \(type \[\]\S+\) to call (\w+)\s*$`)
 	reTooFew       = regexp.MustCompile(`^not enough arguments to call (\w+)$`)
+	rePredicate    = regexp.MustCompile(`^predicate should return boolean \(got (.+)\)$`)
 )
 
 // splitAdvice is what to do with a text where a list was wanted.
@@ -57,6 +58,9 @@ func CheckProblem(msg, src string) string {
 			return list(f[0], m[2])
 		}
 		return given(f[0]+"()", typeWord(m[2]), f[1], "")
+	}
+	if m := rePredicate.FindStringSubmatch(msg); m != nil {
+		return "the condition of all(), any(), filter() and the like must give true or false for each item, but this one gives " + article(typeWord(m[1])) + "; compare the item, like # > 0 or .name == \"web\""
 	}
 	// A call with arguments that expr finds too few for every form of the
 	// built-in is, as often, one whose argument has the wrong type:

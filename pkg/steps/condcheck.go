@@ -6,46 +6,169 @@ package steps
 // false, as its value.
 
 import (
+	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/arsenal-run/arsenal-run/internal/exprsafe"
 )
 
 // condNodes adds to into, and returns, the nodes of the condition n whose
 // value is taken as true or false as it is: n itself, the operands of
 // &&, || and !, and the test of ?:. A step's output field read at one of
-// them must itself be true or false.
-func condNodes(n ast.Node, into map[ast.Node]bool) map[ast.Node]bool {
+// them must itself be true or false. fn is "" for a condition, or names
+// the built-in whose predicate n is ("any()").
+func condNodes(n ast.Node, fn string, into map[ast.Node]string) map[ast.Node]string {
 	if into == nil {
-		into = map[ast.Node]bool{}
+		into = map[ast.Node]string{}
 	}
-	into[n] = true
+	into[n] = fn
 	switch n := n.(type) {
 	case *ast.ChainNode:
-		condNodes(n.Node, into)
+		condNodes(n.Node, fn, into)
 	case *ast.UnaryNode:
 		if n.Operator == "!" || n.Operator == "not" {
-			condNodes(n.Node, into)
+			condNodes(n.Node, fn, into)
 		}
 	case *ast.BinaryNode:
 		switch n.Operator {
 		case "&&", "||", "and", "or":
-			condNodes(n.Left, into)
-			condNodes(n.Right, into)
+			condNodes(n.Left, fn, into)
+			condNodes(n.Right, fn, into)
 		}
 	case *ast.ConditionalNode:
-		condNodes(n.Cond, into)
+		condNodes(n.Cond, fn, into)
 	}
 	return into
 }
 
+// boolPredicates are the built-ins that take their predicate's value, for
+// each item, as true or false.
+var boolPredicates = map[string]bool{
+	"all": true, "any": true, "none": true, "one": true, "filter": true, "count": true,
+	"find": true, "findIndex": true, "findLast": true, "findLastIndex": true,
+}
+
+// predicates calls f with each predicate of a built-in in boolPredicates
+// in the expression n, and the built-in's name.
+func predicates(n ast.Node, f func(p *ast.PredicateNode, fn string)) {
+	ast.Walk(&n, visitor(func(n *ast.Node) {
+		b, ok := (*n).(*ast.BuiltinNode)
+		if !ok || !boolPredicates[b.Name] || len(b.Arguments) != 2 {
+			return
+		}
+		if p, ok := b.Arguments[1].(*ast.PredicateNode); ok {
+			f(p, b.Name+"()")
+		}
+	}))
+}
+
+// visitor is an ast.Visitor made of a function.
+type visitor func(n *ast.Node)
+
+func (v visitor) Visit(n *ast.Node) { v(n) }
+
+// constPred is a predicate that reads nothing of the item it is given:
+// its value is the same for every item.
+type constPred struct {
+	off int // in the expression's source
+	fn  string
+}
+
+// constantPreds returns the predicates of all(), any(), filter() and the
+// like in the expression n (whose source is src) that read no item (no
+// #, no .field): all(xs, true), any(xs, inputs.force).
+func constantPreds(n ast.Node, src string) []constPred {
+	var out []constPred
+	predicates(n, func(p *ast.PredicateNode, fn string) {
+		if !predReadsItem(p.Node) {
+			out = append(out, constPred{off: runeOffset(src, p.Location().From), fn: fn})
+		}
+	})
+	return out
+}
+
+// predReadsItem reports whether the body of a predicate reads the item it is
+// given, outside the predicates nested in it, which have their own.
+func predReadsItem(body ast.Node) bool {
+	nested := map[ast.Node]bool{}
+	ast.Walk(&body, visitor(func(p *ast.Node) {
+		if pr, ok := (*p).(*ast.PredicateNode); ok {
+			ast.Walk(&pr.Node, visitor(func(q *ast.Node) { nested[*q] = true }))
+		}
+	}))
+	found := false
+	ast.Walk(&body, visitor(func(p *ast.Node) {
+		if _, ok := (*p).(*ast.PointerNode); ok && !nested[*p] {
+			found = true
+		}
+	}))
+	return found
+}
+
+// timeFuncs are the built-ins whose value depends on when they are called.
+var timeFuncs = map[string]bool{"now": true, "date": true}
+
+// readsNothing reports whether the expression n reads no name (input,
+// var, step, env, item, let) and calls nothing that depends on the time:
+// its value is the same in every run.
+func readsNothing(n ast.Node) bool {
+	callees := map[ast.Node]bool{}
+	nothing := true
+	ast.Walk(&n, visitor(func(p *ast.Node) {
+		switch x := (*p).(type) {
+		case *ast.CallNode:
+			callees[x.Callee] = true
+			if id, ok := x.Callee.(*ast.IdentifierNode); ok && timeFuncs[id.Value] {
+				nothing = false
+			}
+		case *ast.BuiltinNode:
+			if timeFuncs[x.Name] {
+				nothing = false
+			}
+		}
+	}))
+	ast.Walk(&n, visitor(func(p *ast.Node) {
+		if id, ok := (*p).(*ast.IdentifierNode); ok && !callees[id] && id.Value != exprsafe.ContextVar {
+			nothing = false
+		}
+	}))
+	return nothing
+}
+
+// constantValue is the value of a condition that readsNothing, computed
+// now, or nil when it cannot be (it fails, or is not true or false).
+func constantValue(prog *vm.Program) (v *bool) {
+	defer func() {
+		if recover() != nil {
+			v = nil
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	m := vm.VM{MemoryBudget: exprsafe.MemoryBudget(MaxExprMemory)}
+	out, err := m.Run(prog, map[string]any{exprsafe.ContextVar: ctx})
+	if b, ok := out.(bool); ok && err == nil {
+		return &b
+	}
+	return nil
+}
+
 // checkConstantCond warns about a condition that reads nothing (no step,
-// input, var, env or item): `when: false`, `until: "true"`. It is true in
+// input, var, env or item): `when: false`, `until: "true"`, `when: 1 > 2`,
+// and about a predicate that reads no item: all(xs, true). It is true in
 // every run or false in every run, which for an until means a wait that
 // can only time out or a repeat that stops at once. `when: false` is a
 // common way to switch a step off, so this is a warning, worded so.
 func (l *loader) checkConstantCond(pe *pendingExpr, c *compiled) {
+	for _, cp := range c.constPreds {
+		fn := strings.TrimSuffix(cp.fn, "()")
+		l.d.Warn(l.posAt(pe.node, pe.off+cp.off), "the condition of %s reads nothing of the item it is given (no # and no .field), so it is the same for every item; test the item, like %s(list, # > 0) or %s(list, .status == \"ok\")", cp.fn, fn, fn)
+	}
 	if pe.cond == "" || c.constant == nil {
 		return
 	}
@@ -129,7 +252,11 @@ func (l *loader) checkBareOutput(pe *pendingExpr, t *Step, self bool, r ref, pos
 	if pe.step != nil {
 		id = "step " + pe.step.ID
 	}
-	l.d.Warn(pos, "%s must give true or false, but %s, so %s fails when this is evaluated; %s, or test that it is there, %s != nil", pe.cond, what, id, fix, x)
+	must := pe.cond + " must give true or false"
+	if r.pred != "" {
+		must = "the condition of " + r.pred + " must give true or false for each item"
+	}
+	l.d.Warn(pos, "%s, but %s, so %s fails when this is evaluated; %s, or test that it is there, %s != nil", must, what, id, fix, x)
 }
 
 // outputFieldKind returns "string", "number", "list" or "map" when field

@@ -96,6 +96,9 @@ type compiled struct {
 	// constant is the value of a condition that reads nothing: it is
 	// the same in every run.
 	constant *bool
+	// constPreds are the predicates that read no item (see
+	// constantPreds).
+	constPreds []constPred
 }
 
 // ref is a name the expression reads that depends on where it is used.
@@ -111,6 +114,9 @@ type ref struct {
 	// bare is set for an "output" read that a condition takes as its
 	// value as it is, not compared (when: steps.x.output.name).
 	bare bool
+	// pred names the built-in whose predicate takes a bare read as its
+	// value ("any()"), "" for the condition itself.
+	pred string
 	off  int
 }
 
@@ -267,14 +273,18 @@ func (c *exprCompiler) compileNew(src string, s scope, asBool bool) (r *compiled
 	}
 	w := &nameCheck{src: src, scope: s, vars: c.base[EnvVars].(types.Map), inputs: c.base[EnvInputs].(types.Map), bases: map[*ast.IdentifierNode]bool{}}
 	if asBool {
-		w.conds = condNodes(tree.Node, nil)
+		w.conds = condNodes(tree.Node, "", nil)
 	}
+	predicates(tree.Node, func(p *ast.PredicateNode, fn string) {
+		w.conds = condNodes(p.Node, fn, w.conds)
+	})
 	ast.Walk(&tree.Node, w)
 	w.checkWholeSteps()
 	w.checkBuiltinNames()
 	if w.err != nil {
 		return &compiled{err: w.err}
 	}
+	still, preds := asBool && readsNothing(tree.Node), constantPreds(tree.Node, src)
 	ld := &literalDurations{src: src}
 	if ast.Walk(&tree.Node, ld); ld.err != nil {
 		return &compiled{err: ld.err}
@@ -312,7 +322,10 @@ func (c *exprCompiler) compileNew(src string, s scope, asBool bool) (r *compiled
 	if err != nil {
 		return &compiled{err: fileErr(err, src)}
 	}
-	return &compiled{prog: prog, refs: append(w.refs, invRefs...), kind: kind, typ: typ, nilable: nilable, whole: w.readsWhole(), constant: constant}
+	if constant == nil && still {
+		constant = constantValue(prog) // 1 > 2, all([1, 2], # > 5)
+	}
+	return &compiled{prog: prog, refs: append(w.refs, invRefs...), kind: kind, typ: typ, nilable: nilable, whole: w.readsWhole(), constant: constant, constPreds: preds}
 }
 
 // msgEmptyExpr is the problem of an expression with nothing in it;

@@ -35,7 +35,7 @@ type nameCheck struct {
 	callees  map[ast.Node]bool
 	// conds are the nodes of a condition whose value is taken as true
 	// or false as it is (see condNodes).
-	conds map[ast.Node]bool
+	conds map[ast.Node]string
 }
 
 // msgItemOutside follows item or index read where they are not defined.
@@ -163,7 +163,7 @@ func (w *nameCheck) Visit(node *ast.Node) {
 			// own attempt (of one item's, in a fan-out), checked against
 			// its operation once the step is known.
 			if isStr && w.scope&scopeRetry != 0 {
-				w.refs = append(w.refs, ref{kind: "output", field: prop.Value, bare: w.conds[n], off: runeOffset(w.src, n.Location().From)})
+				w.refs = append(w.refs, ref{kind: "output", field: prop.Value, bare: w.isCond(n), pred: w.conds[n], off: runeOffset(w.src, n.Location().From)})
 			}
 			return
 		default:
@@ -281,7 +281,7 @@ func (w *nameCheck) checkField(n *ast.MemberNode) {
 	// the field is checked against the operation's output once the step
 	// is known.
 	if name, item, ok := w.subRunOutput(inner); ok {
-		w.refs = append(w.refs, ref{kind: "output", name: name, field: prop.Value, item: item, bare: w.conds[n], off: runeOffset(w.src, n.Location().From)})
+		w.refs = append(w.refs, ref{kind: "output", name: name, field: prop.Value, item: item, bare: w.isCond(n), pred: w.conds[n], off: runeOffset(w.src, n.Location().From)})
 	}
 }
 
@@ -452,4 +452,11 @@ func (w *nameCheck) checkStatusTest(n *ast.BinaryNode) {
 	if name, at, ok := w.stepOf(m.Node); ok {
 		w.refs = append(w.refs, ref{kind: "status", name: name, field: str.Value, off: runeOffset(w.src, at)})
 	}
+}
+
+// isCond reports whether n is taken as true or false as it is (see
+// condNodes).
+func (w *nameCheck) isCond(n ast.Node) bool {
+	_, ok := w.conds[n]
+	return ok
 }
