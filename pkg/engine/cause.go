@@ -17,9 +17,21 @@ type timeoutError struct {
 	// try and tries are set for a step timeout that cut one of several
 	// attempts: which one, and of how many.
 	try, tries int
+	// params is set for a step timeout that bounds the evaluation of the
+	// step's parameters, before its first attempt: a timeout there
+	// means no attempt ran, and none is retried, as the same
+	// expressions would take as long again.
+	params bool
 }
 
 func (t *timeoutError) Error() string {
+	if t.params {
+		before := "before its operation ran"
+		if t.tries > 1 {
+			before = fmt.Sprintf("before attempt 1 of %d ran (not retried: they would take as long again)", t.tries)
+		}
+		return fmt.Sprintf("%s of %s exceeded while the step's parameters (with, env) were evaluated, %s; make their expressions cheaper, or raise timeout", t.what, t.d, before)
+	}
 	if t.tries > 1 {
 		return fmt.Sprintf("%s of %s exceeded (attempt %d of %d)", t.what, t.d, t.try, t.tries)
 	}

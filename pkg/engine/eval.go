@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"reflect"
@@ -31,8 +32,13 @@ func eval(file string, e *steps.Expr, env map[string]any) (any, error) {
 	vms.Put(m)
 	if err != nil {
 		if c, ok := env[exprsafe.ContextVar].(context.Context); ok && c.Err() != nil {
-			// The run was cancelled or timed out mid-evaluation.
-			return nil, context.Cause(c)
+			// The run was cancelled or timed out mid-evaluation. A step
+			// timeout that cut its parameters names the expression.
+			cause := context.Cause(c)
+			if te := (*timeoutError)(nil); errors.As(cause, &te) && te.params {
+				return nil, fmt.Errorf("%s:%d:%d: expression %s: %w", file, e.Pos.Line, e.Pos.Col, quoteExpr(e.Source), cause)
+			}
+			return nil, cause
 		}
 		if exprsafe.OverBudget(err) {
 			return nil, ops.Errorf(ops.ClassValidation, "%s:%d:%d: expression %s built more than %d items, over the limit of one evaluation's memory (MaxExprMemory; see \"Limits\" in docs/playbooks.md); use a smaller range or list, or split the work across steps", file, e.Pos.Line, e.Pos.Col, quoteExpr(e.Source), steps.MaxExprMemory)

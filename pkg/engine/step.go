@@ -323,7 +323,11 @@ func (r *run) call(ctx context.Context, n *node, env map[string]any, index int, 
 	pctx := ctx
 	if s.Timeout > 0 {
 		var cancel context.CancelFunc
-		pctx, cancel = context.WithTimeoutCause(ctx, s.Timeout, ops.WithClass(ops.ClassTimeout, &timeoutError{what: stepTimeout, d: s.Timeout}))
+		tries := s.Retry.Attempts
+		if set := r.recs[n.idx].settings; set != nil {
+			tries = set.retry.Attempts
+		}
+		pctx, cancel = context.WithTimeoutCause(ctx, s.Timeout, ops.WithClass(ops.ClassTimeout, &timeoutError{what: stepTimeout, d: s.Timeout, tries: tries, params: true}))
 		defer cancel()
 	}
 	penv := withVars(env, exprsafe.ContextVar, pctx)

@@ -42,3 +42,37 @@ steps:
 		t.Errorf("once: error %+v, want the plain step timeout message", once.Error)
 	}
 }
+
+// A step timeout that cuts the evaluation of the step's parameters, before
+// any attempt ran, says so, names the expression it cut, and, for a
+// retried step, which attempt did not run and why it is not retried.
+func TestStepTimeoutInParamsSaysBeforeWhichAttempt(t *testing.T) {
+	e, _ := newEngine(t)
+	slow := `"n ${{ len(filter(1..900000, # % 7 == 0)) }}"`
+	rep := mustRun(t, plan(t, e, header+`
+steps:
+  - id: retried
+    op: control.log
+    with: {message: `+slow+`}
+    timeout: 1ms
+    retry: {attempts: 3, delay: 1ms}
+    continue_on_error: true
+  - id: once
+    op: control.log
+    with: {message: `+slow+`}
+    timeout: 1ms
+    continue_on_error: true
+`), nil)
+	for id, want := range map[string]string{
+		"retried": "pb.yaml:7:28: expression `len(filter(1..900000, # % 7 == 0))`: step timeout of 1ms exceeded while the step's parameters (with, env) were evaluated, before attempt 1 of 3 ran",
+		"once":    "pb.yaml:13:28: expression `len(filter(1..900000, # % 7 == 0))`: step timeout of 1ms exceeded while the step's parameters (with, env) were evaluated, before its operation ran",
+	} {
+		st := stepOf(t, rep, id)
+		if st.Error == nil || st.Error.Class != "timeout" || !strings.Contains(st.Error.Message, want) {
+			t.Errorf("%s: error %+v, want class timeout and %q", id, st.Error, want)
+		}
+		if st.Attempts != 0 {
+			t.Errorf("%s: %d attempts, want 0: no attempt ran", id, st.Attempts)
+		}
+	}
+}
