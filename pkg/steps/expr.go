@@ -117,7 +117,9 @@ type ref struct {
 	// pred names the built-in whose predicate takes a bare read as its
 	// value ("any()"), "" for the condition itself.
 	pred string
-	off  int
+	// cmp is the literal a read is compared with (see comparisons).
+	cmp *compared
+	off int
 }
 
 type exprError struct {
@@ -275,6 +277,7 @@ func (c *exprCompiler) compileNew(src string, s scope, asBool bool) (r *compiled
 	if asBool {
 		w.conds = condNodes(tree.Node, "", nil)
 	}
+	w.cmps = comparisons(tree.Node)
 	predicates(tree.Node, func(p *ast.PredicateNode, fn string) {
 		w.conds = condNodes(p.Node, fn, w.conds)
 	})

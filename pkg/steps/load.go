@@ -159,6 +159,7 @@ func (l *loader) checkPending(g *graph, sec *secretFlow, pe *pendingExpr) {
 				if r.bare && (pe.cond != "" || r.pred != "") {
 					l.checkBareOutput(pe, t, self, r, pos)
 				}
+				l.checkCompared(t, self, r, pos)
 			} else {
 				l.checkSubOutput(t, self, r, pos)
 			}

@@ -36,6 +36,8 @@ type nameCheck struct {
 	// conds are the nodes of a condition whose value is taken as true
 	// or false as it is (see condNodes).
 	conds map[ast.Node]string
+	// cmps are the nodes compared with a literal (see comparisons).
+	cmps map[ast.Node]*compared
 }
 
 // msgItemOutside follows item or index read where they are not defined.
@@ -163,7 +165,7 @@ func (w *nameCheck) Visit(node *ast.Node) {
 			// own attempt (of one item's, in a fan-out), checked against
 			// its operation once the step is known.
 			if isStr && w.scope&scopeRetry != 0 {
-				w.refs = append(w.refs, ref{kind: "output", field: prop.Value, bare: w.isCond(n), pred: w.conds[n], off: runeOffset(w.src, n.Location().From)})
+				w.refs = append(w.refs, ref{kind: "output", field: prop.Value, bare: w.isCond(n), pred: w.conds[n], cmp: w.cmps[n], off: runeOffset(w.src, n.Location().From)})
 			}
 			return
 		default:
@@ -281,7 +283,7 @@ func (w *nameCheck) checkField(n *ast.MemberNode) {
 	// the field is checked against the operation's output once the step
 	// is known.
 	if name, item, ok := w.subRunOutput(inner); ok {
-		w.refs = append(w.refs, ref{kind: "output", name: name, field: prop.Value, item: item, bare: w.isCond(n), pred: w.conds[n], off: runeOffset(w.src, n.Location().From)})
+		w.refs = append(w.refs, ref{kind: "output", name: name, field: prop.Value, item: item, bare: w.isCond(n), pred: w.conds[n], cmp: w.cmps[n], off: runeOffset(w.src, n.Location().From)})
 	}
 }
 
