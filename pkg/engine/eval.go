@@ -75,9 +75,14 @@ func quoteExpr(s string) string {
 // ("" when unknown: a list function's argument; "#" for the item a
 // predicate goes over) may be null, and what to do.
 func nullAdvice(null string) string {
+	const skipped = "a step that was skipped, or failed without an output (a refused connection, a timeout, a parameter refused before its operation ran), has a null output (a fan-out's too)"
 	switch {
-	case null == "", stepOutputRE.MatchString(null):
-		return "a step that was skipped, or failed without an output (a refused connection, a timeout, a parameter refused before its operation ran), has a null output (a fan-out's too); test steps.<id>.status first, or give a default with ??, as in steps.<id>.output ?? []"
+	case null == "":
+		return skipped + "; test steps.<id>.status first, or give a default with ??, as in steps.<id>.output ?? []"
+	case stepOutputRE.MatchString(null):
+		// Named as the expression names it, so the fix can be pasted.
+		step := strings.TrimSuffix(strings.TrimSuffix(null, ".output"), "?")
+		return fmt.Sprintf("%s; test %s.status first, as in %s.status == \"succeeded\" && ..., or give a default with ??, as in %s ?? []", skipped, step, step, null)
 	case null == "output":
 		return "an attempt that failed without an output (a refused connection, a timeout) has none; test error first"
 	case null == "#":

@@ -80,6 +80,10 @@ steps:
 		if st.Error == nil || !strings.Contains(st.Error.Message, want) || !strings.Contains(st.Error.Message, "steps.x.output?.v") {
 			t.Errorf("%s: error %+v, want one with %q and the ?. form", id, st.Error, want)
 		}
+		// The test to write names the step, so it can be pasted.
+		if st.Error != nil && (!strings.Contains(st.Error.Message, `test steps.x.status first, as in steps.x.status == "succeeded"`) || strings.Contains(st.Error.Message, "<id>")) {
+			t.Errorf("%s: error %+v, want it to name steps.x.status, not steps.<id>", id, st.Error)
+		}
 	}
 	if st := stepOf(t, rep, "optional"); st.Status != report.StatusSucceeded {
 		t.Errorf("optional: %s %+v, want succeeded: the advice must work", st.Status, st.Error)
