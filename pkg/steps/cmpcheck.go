@@ -9,7 +9,16 @@ import (
 	"fmt"
 
 	"github.com/expr-lang/expr/ast"
+
+	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
+
+// stepStatuses are the statuses a step ends with, as steps.<id>.status
+// gives them.
+var stepStatuses = []string{
+	string(report.StatusSucceeded), string(report.StatusFailed), string(report.StatusSkipped),
+	string(report.StatusDenied), string(report.StatusCancelled),
+}
 
 // compared is the literal that a value is compared with.
 type compared struct {

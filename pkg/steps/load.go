@@ -382,6 +382,10 @@ func (l *loader) checkStepRef(g *graph, pe *pendingExpr, id string, pos Pos) {
 // (continue_on_error) or rescued. The test is usually a `when:` written to
 // act on a failure, and it would silently never run.
 func (l *loader) checkStatusRef(g *graph, pe *pendingExpr, r ref, pos Pos) {
+	if t := l.ids[r.name]; t != nil && t != pe.step && r.field != "" && !yamlx.Contains(stepStatuses, r.field) {
+		l.d.Warn(pos, "steps.%s.status is never %q: a step's status is one of %s (\"\" before it runs)%s, so == is false and != true in every run; write one of those, like steps.%s.status == \"succeeded\"", r.name, r.field, strings.Join(stepStatuses, ", "), suggest.DidYouMean(r.field, stepStatuses), r.name)
+		return
+	}
 	t, s := l.ids[r.name], pe.step
 	if g == nil || t == nil || s == nil || t == s || t.Section != s.Section || t.RescueOf != s.RescueOf || !g.before(t, s) {
 		return

@@ -434,9 +434,10 @@ func (w *nameCheck) stepOf(n ast.Node) (string, int, bool) {
 }
 
 // checkStatusTest notes steps.<id>.status == "<status>" for a status that
-// the steps needing <id> may never see (see loader.checkStatusRef).
+// the steps needing <id> may never see, and == or != a status that is
+// none (see loader.checkStatusRef).
 func (w *nameCheck) checkStatusTest(n *ast.BinaryNode) {
-	if n.Operator != "==" {
+	if n.Operator != "==" && n.Operator != "!=" {
 		return
 	}
 	m, ok := n.Left.(*ast.MemberNode)
@@ -450,6 +451,9 @@ func (w *nameCheck) checkStatusTest(n *ast.BinaryNode) {
 	}
 	if field, ok := m.Property.(*ast.StringNode); !ok || field.Value != "status" {
 		return
+	}
+	if n.Operator == "!=" && (str.Value == "" || yamlx.Contains(stepStatuses, str.Value)) {
+		return // only a status that is none is worth a word
 	}
 	if name, at, ok := w.stepOf(m.Node); ok {
 		w.refs = append(w.refs, ref{kind: "status", name: name, field: str.Value, off: runeOffset(w.src, at)})
