@@ -5,11 +5,13 @@ import "strings"
 // Align lays out a table whose cells end in tabs, as text/tabwriter does
 // with no minimum width, padding gap and spaces: each cell a tab ends is
 // padded to its column's widest cell plus gap, and the last cell of a line
-// is left as it is. Widths are counted in terminal columns (Width), where
-// tabwriter counts characters: a host or step named in Japanese, which
-// takes two columns a character, would push the columns after it out of
-// line with the rows above. Every line is taken as one block, so it suits
-// tables whose lines have the same cells, as a step table's have.
+// is left as it is; a line whose last cell is empty ends with the last
+// cell that has text, unpadded. Widths are counted in terminal columns
+// (Width), where tabwriter counts characters: a host or step named in
+// Japanese, which takes two columns a character, would push the columns
+// after it out of line with the rows above. Every line is taken as one
+// block, so it suits tables whose lines have the same cells, as a step
+// table's have.
 func Align(table string, gap int) string {
 	lines := strings.Split(table, "\n")
 	rows := make([][]string, len(lines))
@@ -29,11 +31,20 @@ func Align(table string, gap int) string {
 			b.WriteByte('\n')
 		}
 		last := len(cells) - 1
+		var line strings.Builder
 		for j, c := range cells[:last] {
-			b.WriteString(c)
-			b.WriteString(strings.Repeat(" ", widths[j]-Width(c)+gap))
+			line.WriteString(c)
+			line.WriteString(strings.Repeat(" ", widths[j]-Width(c)+gap))
 		}
-		b.WriteString(cells[last])
+		line.WriteString(cells[last])
+		if cells[last] == "" {
+			// No padding after the last cell with text: a row whose
+			// NOTE is empty ended in spaces, which a pipe, a CI log or
+			// a diff of saved output keeps.
+			b.WriteString(strings.TrimRight(line.String(), " "))
+			continue
+		}
+		b.WriteString(line.String())
 	}
 	return b.String()
 }

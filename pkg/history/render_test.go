@@ -33,8 +33,8 @@ func TestWriteRuns(t *testing.T) {
 	}
 	want := `STARTED (UTC)        RUN                   PLAYBOOK  STATUS         DURATION  NOTE
 2025-03-14 10:00:00  20250314T100000-aaaa  deploy    ✗ failed       9.9s      execution: step health failed: status 503; resumed from 20250314T090000-bbbb
-2025-03-14 09:00:00  20250314T090000-bbbb  deploy    ↯ interrupted  ≥0ms      
-2025-03-14 11:00:00  20250314T110000-cccc  nightly   … running      -         
+2025-03-14 09:00:00  20250314T090000-bbbb  deploy    ↯ interrupted  ≥0ms
+2025-03-14 11:00:00  20250314T110000-cccc  nightly   … running      -
 2025-03-14 12:00:00  20250314T120000-dddd  deploy    … running      -         dry run
 2025-03-14 13:00:00  20250314T130000-eeee  deploy    ✗ failed       20ms      dry run; authorization: step restart would be denied
 `

@@ -53,7 +53,7 @@ func TestTextNotesWrapToTheTerminal(t *testing.T) {
 		t.Errorf("at 100 columns (-want +got):\n%s", diff)
 	}
 	whole := `     STEP       OP              STATUS     TIME  TRIES  NOTE
-  ✓  probe      control.log     succeeded  0ms   1      
+  ✓  probe      control.log     succeeded  0ms   1
   ✗  check_lag  control.assert  failed     0ms   1      execution: replica lag on db-07 exceeded 30 seconds; page the DBA
 `
 	if diff := cmp.Diff(whole, table(steps("check_lag"), 0)); diff != "" {
