@@ -163,6 +163,8 @@ func (v *liveView) Event(ev engine.Event) {
 		v.log(ev)
 	case engine.EventRetry:
 		v.retryWait(ev)
+	case engine.EventConfirmAnswered:
+		v.answered(ev)
 	case engine.EventStepFinished:
 		if k := stepKey(ev); !v.shown[k] {
 			v.shown[k] = true
