@@ -232,7 +232,7 @@ func (v *liveView) finished(ev engine.Event) {
 	if name != "" && name != ev.Step {
 		label += " " + v.p.dim("("+termtext.Line(name)+")")
 	}
-	line := fmt.Sprintf("%s %s %-10s %s", v.icon(st), padVisible(label, 24), st, report.FormatMS(took.Milliseconds()))
+	line := fmt.Sprintf("%s %s %-10s %s", v.icon(st), padVisible(label, 24), st, report.StepTime(st, took.Milliseconds(), ev.Reused))
 	if ev.Ignored {
 		line += "  " + v.p.yellow(report.IgnoredNote)
 	}

@@ -30,3 +30,20 @@ func TestLiveViewCountsAConfirmedStepFromTheAnswer(t *testing.T) {
 		t.Errorf("a step answered yes just now counts the minute its question waited:\n%s", got)
 	}
 }
+
+// TestLiveViewSkippedStepHasNoTime: a step skipped at once (when: is
+// false, or a step it needs failed) did no work; its line shows a dash,
+// as the run's summary does, not "0ms".
+func TestLiveViewSkippedStepHasNoTime(t *testing.T) {
+	out := newNotifyWriter()
+	v := newLiveView(out, palette{}, false, 120)
+	ev := func(e engine.Event) { e.RunID, e.Time = "r", time.Now(); v.Event(e) }
+	ev(engine.Event{Kind: engine.EventRunStarted})
+	ev(engine.Event{Kind: engine.EventStepStarted, Step: "after", Op: "control.noop"})
+	ev(engine.Event{Kind: engine.EventStepFinished, Step: "after", Op: "control.noop", Status: "skipped", Reason: "needs bad, which failed"})
+	v.close()
+	got := out.String()
+	if strings.Contains(got, "0ms") || !strings.Contains(got, "skipped    –") {
+		t.Errorf("a skipped step's line:\n%s", got)
+	}
+}

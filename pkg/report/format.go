@@ -358,15 +358,27 @@ func offset(r *Report, t time.Time) string {
 	return "+" + FormatMS(max(t.Sub(r.StartedAt).Milliseconds(), 0))
 }
 
-// stepTime is a step's duration, or a dash for a step that never started.
-// A step reused from the resumed run has no start in this one but keeps
-// the duration it ran for there, however short, as the text summary and
-// JUnit show it.
+// stepTime is a step's duration, or a dash for a step that never started
+// or was skipped at once (StepTime). A step reused from the resumed run
+// has no start in this one but keeps the duration it ran for there,
+// however short, as the text summary and JUnit show it.
 func stepTime(s *Step) string {
-	if s.Reused {
-		return FormatMS(s.DurationMS)
+	if !s.Reused && s.StartedAt == nil && s.DurationMS == 0 {
+		return "–"
 	}
-	return durText(s.StartedAt, s.DurationMS)
+	return StepTime(s.Status, s.DurationMS, s.Reused)
+}
+
+// StepTime is how the step tables and the terminal's finished lines show
+// the duration ms of a step that ended st: a dash for a step skipped at
+// once (a false when:, a need that did not succeed), which did no work,
+// so that the live line and the summary read alike whichever way it was
+// skipped; a reused step keeps the duration it ran for.
+func StepTime(st Status, ms int64, reused bool) string {
+	if st == StatusSkipped && ms == 0 && !reused {
+		return "–"
+	}
+	return FormatMS(ms)
 }
 
 // durText is a duration, or a dash for something that never started.
