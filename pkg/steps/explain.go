@@ -182,6 +182,16 @@ func (c *exprCompiler) unknownName(name string, s scope) string {
 		return fmt.Sprintf("unknown name %s; expressions write null as nil: compare with x == nil, or give a default with x ?? \"\"", name)
 	case "True", "TRUE", "False", "FALSE":
 		return fmt.Sprintf("unknown name %s; expressions write true and false in lower case: %s", name, strings.ToLower(name))
+	}
+	// YAML 1.1's booleans, which Ansible and older YAML read as true and
+	// false: `when: yes`, quoted or not, is the name yes to expr.
+	switch strings.ToLower(name) {
+	case "yes", "on":
+		return fmt.Sprintf("unknown name %s; YAML's yes and no are plain words in an expression: write true", name)
+	case "no", "off":
+		return fmt.Sprintf("unknown name %s; YAML's yes and no are plain words in an expression: write false", name)
+	}
+	switch name {
 	case "succeeded", "failed", "skipped", "denied", "cancelled", "running",
 		"validation", "authorization", "execution", "timeout", "declined", "system":
 		return fmt.Sprintf("unknown name %s; a status or error class is text: quote it, as in steps.<id>.status == \"%s\"", name, name)
