@@ -95,7 +95,7 @@ func TestMessageGaps(t *testing.T) {
 	// A pipe into a call is expr's own syntax, and a called built-in is
 	// meant as written.
 	ok := head + "    op: control.log\n    with: {message: \"${{ inputs.host | upper() }} ${{ len(inputs.host) + count([1], # > 0) }}\"}\n" +
-		"  - id: r\n    op: control.log\n    foreach: 0..(inputs.count - 1)\n    with: {message: \"${{ item }}\"}\n"
+		"  - id: r\n    op: control.log\n    foreach: 0..(inputs.count - 1)\n    with: {message: \"item ${{ item }}\"}\n"
 	if got := diagMsgs(t, ok, reg); got != nil {
 		t.Errorf("valid expressions refused:\n%s", strings.Join(got, "\n"))
 	}

@@ -79,7 +79,12 @@ func (l *loader) expectParam(v *Value, p *ops.Param, s *Step, from int) {
 // is left to the run.
 func (l *loader) checkParamType(pe *pendingExpr, c *compiled) {
 	w := pe.param
-	got := dataType(c.typ)
+	got, of := dataType(c.typ), ""
+	if got == "" {
+		if got = l.foreachItemType(pe); got != "" {
+			of = " (every item of the step's foreach does)"
+		}
+	}
 	if got == "" || fits(w.typ(), got) {
 		return
 	}
@@ -87,8 +92,8 @@ func (l *loader) checkParamType(pe *pendingExpr, c *compiled) {
 		// nil leaves an optional parameter unset, which passes.
 		return
 	}
-	l.d.AddFor(l.posAt(pe.node, pe.off), "step "+w.step.ID, "%s: `%s` gives %s, but %s wants %s; %s%s",
-		w.where(), shortSource(pe.e.Source, 80), paramArticle(got), w.step.Op, w.wants(), typeFix(w.typ(), got, pe.e.Source, c.typ), w.hint())
+	l.d.AddFor(l.posAt(pe.node, pe.off), "step "+w.step.ID, "%s: `%s` gives %s%s, but %s wants %s; %s%s",
+		w.where(), shortSource(pe.e.Source, 80), paramArticle(got), of, w.step.Op, w.wants(), typeFix(w.typ(), got, pe.e.Source, c.typ), w.hint())
 }
 
 // checkTemplateParam refuses text with ${{ }} inside, always a string, for

@@ -24,12 +24,12 @@ func TestAnchorProblemNamesTheUse(t *testing.T) {
 		steps: `  - id: a
     op: control.log
     foreach: ${{ [1, 2] }}
-    with: &w {message: "${{ item }}"}
+    with: &w {message: "item ${{ item }}"}
   - id: b
     op: control.log
     with: *w
 `,
-		want: []string{`p.yaml:7:29: in step b, through *w at line 10, column 11: item is defined only for each item of a foreach step`},
+		want: []string{`p.yaml:7:34: in step b, through *w at line 10, column 11: item is defined only for each item of a foreach step`},
 	}, {
 		name: "parameter another op does not take, through a merge key",
 		steps: `  - &base
@@ -49,7 +49,7 @@ func TestAnchorProblemNamesTheUse(t *testing.T) {
 		steps: `  - id: a
     op: control.log
     foreach: ${{ [1] }}
-    with: &w {message: "${{ item }}"}
+    with: &w {message: "item ${{ item }}"}
   - id: b
     op: control.log
     foreach: ${{ [1] }}
@@ -60,7 +60,7 @@ func TestAnchorProblemNamesTheUse(t *testing.T) {
     op: control.log
     with: *bw
 `,
-		want: []string{`p.yaml:7:29: in step d, through *bw at line 16, column 11: item is defined only`},
+		want: []string{`p.yaml:7:34: in step d, through *bw at line 16, column 11: item is defined only`},
 	}, {
 		name: "a step that reads its own state",
 		steps: `  - id: a
