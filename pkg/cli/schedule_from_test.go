@@ -50,8 +50,21 @@ func TestScheduleNextFrom(t *testing.T) {
 		}
 	}
 	forms := "write a time with its offset, like 2027-03-14T01:00:00-05:00 or 2027-03-14T06:00:00Z, or a date, like 2027-03-14 (midnight in each playbook's time zone)"
-	for _, bad := range []string{"2027-03-14 01:00", "2027-03-14T01:00", "2027-02-30", "tomorrow", ""} {
+	for _, bad := range []string{"2027-03-14 01:00", "2027-03-14T01:00", "tomorrow", ""} {
 		runMain(t, "schedule", "half.yaml", "--next", "1", "--from", bad).want(t, ExitUsage, nil, []string{"--from " + `"` + bad + `"`, forms})
+	}
+	// A value of the right shape says what is wrong with it.
+	for bad, want := range map[string]string{
+		"2027-02-30":                "February 2027 has days 01 to 28, so day 30 does not exist; give a day that does, like 2027-02-28",
+		"2028-02-30":                "February 2028 has days 01 to 29, so day 30 does not exist; give a day that does, like 2028-02-29",
+		"2027-04-00":                "April 2027 has days 01 to 30, so day 0 does not exist; give a day that does, like 2027-04-01",
+		"2027-02-29T01:00:00Z":      "like 2027-02-28T01:00:00Z",
+		"2027-13-01":                "there is no month 13; the month is 01 to 12",
+		"2027-03-01T25:00:00Z":      "is not a time: hour out of range; " + forms,
+		"2027-03-14T01:00:00+25:00": "is not a time: time zone offset hour out of range",
+		"2027-03-14T01:00:00":       "has no offset, so it could be that time in any zone; add one, like 2027-03-14T01:00:00Z for UTC or 2027-03-14T01:00:00-05:00, or give a date, like 2027-03-14",
+	} {
+		runMain(t, "schedule", "half.yaml", "--next", "1", "--from", bad).want(t, ExitUsage, nil, []string{"--from " + `"` + bad + `"`, want})
 	}
 	runMain(t, "schedule", "half.yaml", "--from", "2027-03-14").want(t, ExitUsage, nil, []string{"--from sets where the --next preview starts; give --next N as well"})
 }

@@ -1,8 +1,11 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,16 +23,51 @@ type previewFrom struct {
 
 // parseFrom reads the --from value s: an RFC 3339 time, or a date meaning
 // midnight in each playbook's time zone. The message names the flag and
-// both forms.
+// both forms, or what is wrong with a value of the right shape: a day or
+// month that does not exist, a field out of range, a missing offset.
 func parseFrom(s string) (previewFrom, error) {
 	s = strings.TrimSpace(s)
 	if _, err := time.Parse(time.DateOnly, s); err == nil {
 		return previewFrom{date: s}, nil
 	}
-	if at, err := time.Parse(time.RFC3339, s); err == nil {
+	at, err := time.Parse(time.RFC3339, s)
+	if err == nil {
 		return previewFrom{at: at}, nil
 	}
-	return previewFrom{}, fmt.Errorf("--from %q is neither an RFC 3339 time nor a date; write a time with its offset, like 2027-03-14T01:00:00-05:00 or 2027-03-14T06:00:00Z, or a date, like 2027-03-14 (midnight in each playbook's time zone)", s)
+	return previewFrom{}, fromProblem(s, err)
+}
+
+// fromForms says how to write --from.
+const fromForms = "write a time with its offset, like 2027-03-14T01:00:00-05:00 or 2027-03-14T06:00:00Z, or a date, like 2027-03-14 (midnight in each playbook's time zone)"
+
+// fromDate matches a value that starts as a date: year, month, day.
+var fromDate = regexp.MustCompile(`^(\d{4})-(\d{2})-(\d{2})(?:$|[Tt])`)
+
+// fromProblem explains why s, which time.Parse refused as RFC 3339 with
+// err, is not a --from value.
+func fromProblem(s string, err error) error {
+	if m := fromDate.FindStringSubmatch(s); m != nil {
+		y, _ := strconv.Atoi(m[1])
+		mon, _ := strconv.Atoi(m[2])
+		day, _ := strconv.Atoi(m[3])
+		rest := s[len("2006-01-02"):]
+		if mon < 1 || mon > 12 {
+			return fmt.Errorf("--from %q: there is no month %d; the month is 01 to 12, like %04d-12-%s%s", s, mon, y, m[3], rest)
+		}
+		last := time.Date(y, time.Month(mon)+1, 0, 0, 0, 0, 0, time.UTC).Day()
+		if day < 1 || day > last {
+			like := min(max(day, 1), last)
+			return fmt.Errorf("--from %q: %s %d has days 01 to %d, so day %d does not exist; give a day that does, like %04d-%02d-%02d%s", s, time.Month(mon), y, last, day, y, mon, like, rest)
+		}
+	}
+	var pe *time.ParseError
+	if errors.As(err, &pe) && strings.HasSuffix(pe.Message, "out of range") {
+		return fmt.Errorf("--from %q is not a time: %s; %s", s, strings.TrimPrefix(pe.Message, ": "), fromForms)
+	}
+	if _, err := time.Parse("2006-01-02T15:04:05.999999999", s); err == nil {
+		return fmt.Errorf("--from %q has no offset, so it could be that time in any zone; add one, like %sZ for UTC or %s-05:00, or give a date, like %s (midnight in each playbook's time zone)", s, s, s, s[:len("2006-01-02")])
+	}
+	return fmt.Errorf("--from %q is neither an RFC 3339 time nor a date; %s", s, fromForms)
 }
 
 // start is the first instant whose slot is listed for a timetable in loc,
