@@ -65,9 +65,10 @@ type Problem struct {
 func (s *Scheduler) Health() Health {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	// The clock and the fire times are shown to the second, as people
-	// read them: a jitter is drawn to the nanosecond.
-	h := Health{Status: "ok", Now: s.cfg.Clock.Now().Truncate(time.Second), Playbooks: []PlaybookHealth{}, ReloadError: s.reloadErr, StoreError: s.storeErr}
+	// The clock, the fire times and the runs' times are shown to the
+	// second, as people read them: a jitter is drawn to the nanosecond
+	// and a run starts and ends when the clock says.
+	h := Health{Status: "ok", Now: utcSecond(s.cfg.Clock.Now()), Playbooks: []PlaybookHealth{}, ReloadError: s.reloadErr.shown(), StoreError: s.storeErr.shown()}
 	switch {
 	case s.stopping:
 		h.Status = "stopping"
@@ -85,7 +86,7 @@ func (s *Scheduler) Health() Health {
 		e := s.entries[name]
 		ph := PlaybookHealth{
 			Name: name, Path: e.pb.AbsPath(), Cron: e.pb.Schedule.Cron, Timezone: e.tt.Location().String(),
-			Overlap: e.pb.Schedule.Overlap, LastRun: e.last, Running: []RunInfo{},
+			Overlap: e.pb.Schedule.Overlap, LastRun: e.last.shown(), Running: []RunInfo{},
 		}
 		if !s.stopping {
 			ph.NextSlot, ph.NextFire = loc(e.next, e), loc(e.fireAt, e)
@@ -97,7 +98,7 @@ func (s *Scheduler) Health() Health {
 			ph.Queued = loc(e.pending.slot, e)
 		}
 		for _, rs := range e.running {
-			ph.Running = append(ph.Running, rs.info())
+			ph.Running = append(ph.Running, *rs.info().shown())
 		}
 		h.Playbooks = append(h.Playbooks, ph)
 	}
@@ -111,7 +112,35 @@ func (s *Scheduler) Health() Health {
 	return h
 }
 
-func (rs *runState) info() RunInfo {
+// utcSecond is an instant as /healthz shows it: in UTC, to the second.
+func utcSecond(t time.Time) time.Time { return t.UTC().Truncate(time.Second) }
+
+// shown returns a copy of ri with its start and end as /healthz shows
+// them (utcSecond); nil for nil.
+func (ri *RunInfo) shown() *RunInfo {
+	if ri == nil {
+		return nil
+	}
+	c := *ri
+	for _, t := range []**time.Time{&c.StartedAt, &c.FinishedAt} {
+		if *t != nil {
+			u := utcSecond(**t)
+			*t = &u
+		}
+	}
+	return &c
+}
+
+// shown returns a copy of p with its time as /healthz shows it; nil for
+// nil.
+func (p *Problem) shown() *Problem {
+	if p == nil {
+		return nil
+	}
+	return &Problem{At: utcSecond(p.At), Message: p.Message}
+}
+
+func (rs *runState) info() *RunInfo {
 	ri := RunInfo{ID: rs.id, Slot: rs.slot, Status: "starting"}
 	switch {
 	case rs.waiting:
@@ -120,7 +149,7 @@ func (rs *runState) info() RunInfo {
 		start := rs.start
 		ri.Status, ri.StartedAt = "running", &start
 	}
-	return ri
+	return &ri
 }
 
 // Handler serves GET /healthz (the Health as JSON; 503 while stopping) and
