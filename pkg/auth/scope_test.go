@@ -78,7 +78,7 @@ roles:
 	want := map[string]string{
 		"yes":        "{network: false}",
 		"no":         "free",
-		"limits":     "{network: false, memory: 512Mi, cpu: 1m0s, processes: 64}",
+		"limits":     "{network: false, memory: 512Mi, cpu: 1m, processes: 64}",
 		"online":     "{network: true}",
 		RoleOperator: "free",
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/internal/since"
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 )
@@ -307,7 +308,7 @@ func (f *durationFlag) String() string {
 	case f.d == 0:
 		return ""
 	}
-	return f.d.String()
+	return short.Duration(f.d)
 }
 
 func (f *durationFlag) Set(v string) error {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
@@ -76,7 +77,7 @@ func conditions(s *steps.Step) []string {
 		out = append(out, "confirm")
 	}
 	if s.Timeout > 0 {
-		out = append(out, fmt.Sprintf("timeout: %s", s.Timeout))
+		out = append(out, fmt.Sprintf("timeout: %s", short.Duration(s.Timeout)))
 	}
 	if r := s.Retry; r.Attempts > 1 || r.AttemptsExpr != nil {
 		a := fmt.Sprint(r.Attempts)
@@ -92,12 +93,12 @@ func conditions(s *steps.Step) []string {
 		out = append(out, "retry until: "+s.Retry.Until.Source)
 	}
 	if rp := s.Repeat; rp != nil {
-		out = append(out, fmt.Sprintf("repeat until: %s (for %s)", rp.Until.Source, rp.Timeout))
+		out = append(out, fmt.Sprintf("repeat until: %s (for %s)", rp.Until.Source, short.Duration(rp.Timeout)))
 	}
 	if c := s.Cache; c != nil {
 		// A hit does not run the operation: the step takes an output
 		// of up to ttl ago.
-		out = append(out, fmt.Sprintf("cache: %s", c.TTL))
+		out = append(out, fmt.Sprintf("cache: %s", short.Duration(c.TTL)))
 	}
 	if s.ContinueOnError {
 		out = append(out, "continue_on_error")

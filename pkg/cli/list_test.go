@@ -69,7 +69,7 @@ steps:
 		}
 	}
 	want := map[string]string{
-		"hosts": "timeout: 30s; cache: 10m0s",
+		"hosts": "timeout: 30s; cache: 10m",
 		"roll":  "foreach: [1, 2, 3]; serial: 25%; max_fail_percentage: 10; fail_fast: false",
 		"par":   "foreach: [1, 2]; concurrency: 4; serial: 2",
 	}

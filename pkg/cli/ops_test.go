@@ -39,8 +39,8 @@ func TestOpsDescribeSleep(t *testing.T) {
 Risk: read
 
 Params:
-  NAME      TYPE      REQUIRED  DEFAULT  ALLOWED     DESCRIPTION
-  duration  duration  yes       -        <= 24h0m0s  how long to wait, e.g. 500ms or 2m
+  NAME      TYPE      REQUIRED  DEFAULT  ALLOWED  DESCRIPTION
+  duration  duration  yes       -        <= 24h   how long to wait, e.g. 500ms or 2m
 
 Output:
   FIELD  TYPE    DESCRIPTION

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
@@ -279,7 +280,7 @@ func formatValue(v any) string {
 		}
 		return x
 	case time.Duration:
-		return x.String()
+		return short.Duration(x)
 	case float64:
 		return strconv.FormatFloat(x, 'f', -1, 64)
 	}
@@ -301,7 +302,7 @@ func paramAllowed(p *ops.Param) string {
 	}
 	bound := func(b float64) string {
 		if p.Type == ops.TypeDuration {
-			return time.Duration(b * float64(time.Second)).String()
+			return short.Duration(time.Duration(b * float64(time.Second)))
 		}
 		return strconv.FormatFloat(b, 'f', -1, 64)
 	}

@@ -58,7 +58,7 @@ func TestRunList(t *testing.T) {
 		"steps       build     control.set     fetch    retry: 2 attempts; retry when: error.class == \"timeout\"; retry until: output.artifact != \"\"",
 		"rescue of publish  rollback",
 		"when: steps.build.status == \"succeeded\"",
-		"matrix: region; repeat until: true (for 1m0s)",
+		"matrix: region; repeat until: true (for 1m)",
 		"docs      control.noop    fetch",
 		"finally",
 	} {

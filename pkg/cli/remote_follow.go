@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/internal/termtext"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -91,7 +92,7 @@ var (
 type errStreamIdle struct{ d time.Duration }
 
 func (e errStreamIdle) Error() string {
-	return fmt.Sprintf("nothing came on the event stream for %s (the server sends a keep-alive every 15s)", e.d)
+	return fmt.Sprintf("nothing came on the event stream for %s (the server sends a keep-alive every 15s)", short.Duration(e.d))
 }
 
 // endedReport is the report of a run the server said already ended.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/arsenal-run/arsenal-run/internal/short"
 )
 
 // addRetentionFlags defines --keep-runs and --keep-days, the history
@@ -98,9 +100,9 @@ func (d *daemon) startRetention(st pruner) (stop func()) {
 	end := sweepHistory(st, o.keepRuns, o.keepDays, t.C, func(first bool, removed []string, err error) {
 		switch {
 		case err != nil:
-			d.warnf("could not prune the history (%s): %v; it is tried again in %s", limits, err, retentionSweep)
+			d.warnf("could not prune the history (%s): %v; it is tried again in %s", limits, err, short.Duration(retentionSweep))
 		case first:
-			d.infof("pruned the history at start (%s): %s removed; it is pruned after every run and every %s", limits, plural(len(removed), "report file", "report files"), retentionSweep)
+			d.infof("pruned the history at start (%s): %s removed; it is pruned after every run and every %s", limits, plural(len(removed), "report file", "report files"), short.Duration(retentionSweep))
 		case len(removed) > 0:
 			d.log.Debug().Int("report_files", len(removed)).Msg("pruned the history")
 		}

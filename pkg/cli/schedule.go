@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/arsenal-run/arsenal-run/internal/fsroot"
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/scheduler"
 )
@@ -156,7 +157,7 @@ func runSchedule(e *env, args []string) int {
 func scheduleFlags(e *env, fs *flagSet, o *scheduleOptions, roles listFlag, logFormat, logLevel string) (int, bool) {
 	switch {
 	case o.grace <= 0:
-		return fs.usageError("--grace must be more than 0, like 20s, not %s", o.grace), false
+		return fs.usageError("--grace must be more than 0, like 20s, not %s", short.Duration(o.grace)), false
 	case o.maxRuns < 1:
 		return fs.usageError("--max-concurrent-runs must be at least 1, not %d", o.maxRuns), false
 	case retentionProblem(o.keepRuns, o.keepDays) != "":

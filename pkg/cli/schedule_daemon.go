@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/rs/zerolog"
 
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
@@ -293,13 +294,13 @@ func (d *schedDaemon) signals(ch chan os.Signal, stop context.CancelFunc) func()
 				case s == syscall.SIGHUP:
 					d.reload()
 				case stopping && time.Since(stopAt) >= d.o.grace:
-					d.log.Warn().Str("signal", signalName(s)).Str("handler_budget", engine.DefaultHandlerBudget.String()).
+					d.log.Warn().Str("signal", signalName(s)).Str("handler_budget", short.Duration(engine.DefaultHandlerBudget)).
 						Msg("already stopping: the grace period is over and the runs still going were cancelled; schedule exits once their on_cancel and finally steps have ended")
 				case stopping:
 					d.log.Warn().Str("signal", signalName(s)).Msg("already stopping: the running runs are cancelled when the grace period ends")
 				default:
 					stopping, stopAt = true, time.Now()
-					d.log.Info().Str("signal", signalName(s)).Str("grace", d.o.grace.String()).Msg("stopping: no more slots fire; waiting for the running runs")
+					d.log.Info().Str("signal", signalName(s)).Str("grace", short.Duration(d.o.grace)).Msg("stopping: no more slots fire; waiting for the running runs")
 					stop()
 				}
 			case <-done:

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/scheduler"
 	"github.com/arsenal-run/arsenal-run/pkg/store"
@@ -136,7 +137,7 @@ func (l *dbLock) lost(err error) {
 	l.lock.Unlock()
 	l.lock, l.why, l.holder = nil, fmt.Errorf("its connection broke: %w", err), ""
 	l.log.Warn().Err(err).Str("state", l.name).
-		Msg("lost the scheduler lock: its connection to the database broke (a restart, a failover or a network cut); no slot fires until this process holds the lock again, which it tries every " + lockCheck.String() + "; the runs going on go on")
+		Msg("lost the scheduler lock: its connection to the database broke (a restart, a failover or a network cut); no slot fires until this process holds the lock again, which it tries every " + short.Duration(lockCheck) + "; the runs going on go on")
 }
 
 // check is one look of keep: a held lock is checked, a lost one tried

@@ -17,6 +17,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/console"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
@@ -186,7 +187,7 @@ func runServe(e *env, args []string) int {
 	o.spec, o.stateDir = spec, spec.Dir
 	switch {
 	case o.lease < 3*time.Second:
-		return fs.usageError("--lease must be at least 3s, like 30s, not %s", o.lease)
+		return fs.usageError("--lease must be at least 3s, like 30s, not %s", short.Duration(o.lease))
 	case o.scheduleFlagsProblem(fs) != "":
 		return fs.usageError("%s", o.scheduleFlagsProblem(fs))
 	case o.keys == "":
@@ -204,7 +205,7 @@ func runServe(e *env, args []string) int {
 	case o.maxRunning < 1 || o.maxQueued < 0:
 		return fs.usageError("--max-running must be at least 1 and --max-queued at least 0")
 	case o.sessionTTL < time.Minute || o.sessionTTL > server.MaxSessionTTL:
-		return fs.usageError("--session-ttl %s: give a duration from 1m to %s, like 12h", o.sessionTTL, server.MaxSessionTTL)
+		return fs.usageError("--session-ttl %s: give a duration from 1m to %s, like 12h", short.Duration(o.sessionTTL), short.Duration(server.MaxSessionTTL))
 	case retentionProblem(o.keepRuns, o.keepDays) != "":
 		return fs.usageError("%s", retentionProblem(o.keepRuns, o.keepDays))
 	}

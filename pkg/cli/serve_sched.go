@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
 	"github.com/arsenal-run/arsenal-run/pkg/scheduler"
@@ -245,7 +246,7 @@ func (sc *schedules) begin() {
 	case errors.As(err, &held):
 		sc.standby, sc.holder = true, held.PID
 		d.warnf("the scheduler is on standby: %s holds the state dir's scheduler lock (%s); it takes over the schedules when that one stops (trying every %s)",
-			holderName(held.PID), held.Path, standbyRetry)
+			holderName(held.PID), held.Path, short.Duration(standbyRetry))
 		sc.wg.Add(1)
 		go sc.standBy()
 	case err != nil:

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"syscall"
 
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
@@ -38,7 +39,7 @@ loop:
 				d.reload(srv, sched)
 				continue
 			}
-			d.infof("%s: no new requests; draining those in flight for up to %s", signalName(sig), o.grace)
+			d.infof("%s: no new requests; draining those in flight for up to %s", signalName(sig), short.Duration(o.grace))
 			break loop
 		}
 	}
@@ -58,9 +59,9 @@ loop:
 				if sig == syscall.SIGHUP {
 					d.warnf("SIGHUP while stopping: not reloading")
 				} else if cancelled.Load() {
-					d.warnf("%s: already stopping; the runs still going were cancelled, and serve exits once their on_cancel and finally steps have ended (at most %s after the cancel, and the kill_grace of a shell.exec step then stopping)", signalName(sig), engine.DefaultHandlerBudget)
+					d.warnf("%s: already stopping; the runs still going were cancelled, and serve exits once their on_cancel and finally steps have ended (at most %s after the cancel, and the kill_grace of a shell.exec step then stopping)", signalName(sig), short.Duration(engine.DefaultHandlerBudget))
 				} else {
-					d.warnf("%s: already stopping; the runs still going are cancelled when the grace of %s ends", signalName(sig), o.grace)
+					d.warnf("%s: already stopping; the runs still going are cancelled when the grace of %s ends", signalName(sig), short.Duration(o.grace))
 				}
 			case <-stopped:
 				return

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mattn/go-isatty"
 
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/internal/termtext"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -261,7 +262,7 @@ func (r *runner) exitNow(cause string, code int) {
 	select {
 	case <-written:
 	case <-time.After(lastReport):
-		r.e.errorf("the report could not be written within %s; exiting without it", lastReport)
+		r.e.errorf("the report could not be written within %s; exiting without it", short.Duration(lastReport))
 	}
 	os.Exit(code)
 }

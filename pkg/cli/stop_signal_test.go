@@ -41,7 +41,7 @@ func TestServeSignalWhileHandlersRunSaysSo(t *testing.T) {
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	// A step given a kill_grace is waited for past the handler budget:
 	// the bound said is not the handler budget alone.
-	p.waitFor(t, "SIGTERM: already stopping; the runs still going were cancelled, and serve exits once their on_cancel and finally steps have ended (at most 5m0s after the cancel, and the kill_grace of a shell.exec step then stopping)")
+	p.waitFor(t, "SIGTERM: already stopping; the runs still going were cancelled, and serve exits once their on_cancel and finally steps have ended (at most 5m after the cancel, and the kill_grace of a shell.exec step then stopping)")
 	if err := os.WriteFile(release, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
 
@@ -33,9 +34,9 @@ func (t *timeoutError) Error() string {
 		return fmt.Sprintf("%s of %s exceeded while the step's parameters (with, env) were evaluated, %s; make their expressions cheaper, or raise timeout", t.what, t.d, before)
 	}
 	if t.tries > 1 {
-		return fmt.Sprintf("%s of %s exceeded (attempt %d of %d)", t.what, t.d, t.try, t.tries)
+		return fmt.Sprintf("%s of %s exceeded (attempt %d of %d)", t.what, short.Duration(t.d), t.try, t.tries)
 	}
-	return fmt.Sprintf("%s of %s exceeded", t.what, t.d)
+	return fmt.Sprintf("%s of %s exceeded", t.what, short.Duration(t.d))
 }
 
 // stepTimeout is the what of a step's own timeout.

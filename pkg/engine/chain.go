@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/pkg/internal/chaintoken"
 
 	"github.com/rs/zerolog"
@@ -324,8 +325,8 @@ func guard(grace time.Duration, clock Clock) Middleware {
 			case <-clock.After(grace):
 				c.Abandoned = true
 				c.Log.Error().Dur("grace", grace).Msg("operation ignored cancellation; abandoned")
-				c.run.emitCall(c, Event{Kind: EventLog, Level: "error", Message: fmt.Sprintf("operation %s ignored cancellation for %s and was abandoned", c.Entry.Spec.Name, grace)})
-				return nil, causeOf(ctx, fmt.Errorf("operation did not stop within %s of being cancelled and was abandoned", grace))
+				c.run.emitCall(c, Event{Kind: EventLog, Level: "error", Message: fmt.Sprintf("operation %s ignored cancellation for %s and was abandoned", c.Entry.Spec.Name, short.Duration(grace))})
+				return nil, causeOf(ctx, fmt.Errorf("operation did not stop within %s of being cancelled and was abandoned", short.Duration(grace)))
 			}
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
@@ -48,7 +49,7 @@ func (r *run) settingsOf(s *steps.Step, env map[string]any) (*settings, error) {
 		*d.to = v
 	}
 	if set.retry.MaxDelay > 0 && set.retry.Delay > set.retry.MaxDelay {
-		return nil, ops.Errorf(ops.ClassValidation, "%s:%d:%d: retry.delay %s is longer than retry.max_delay %s", r.file, s.Pos.Line, s.Pos.Col, set.retry.Delay, set.retry.MaxDelay)
+		return nil, ops.Errorf(ops.ClassValidation, "%s:%d:%d: retry.delay %s is longer than retry.max_delay %s", r.file, s.Pos.Line, s.Pos.Col, short.Duration(set.retry.Delay), short.Duration(set.retry.MaxDelay))
 	}
 	if rp := s.Repeat; rp != nil {
 		set.every = rp.Every
@@ -76,7 +77,7 @@ func (r *run) checkAttempts(rp *steps.Repeat, every time.Duration) error {
 		return nil
 	}
 	e := rp.EveryExpr
-	return ops.Errorf(ops.ClassValidation, "%s:%d:%d: repeat.every: %s gave %s: repeat would try up to %d times (timeout %s / every %s), over the limit of %d; wait longer between attempts", r.file, e.Pos.Line, e.Pos.Col, quoteExpr(e.Source), every, n, rp.Timeout, every, steps.MaxRepeatAttempts)
+	return ops.Errorf(ops.ClassValidation, "%s:%d:%d: repeat.every: %s gave %s: repeat would try up to %d times (timeout %s / every %s), over the limit of %d; wait longer between attempts", r.file, e.Pos.Line, e.Pos.Col, quoteExpr(e.Source), short.Duration(every), n, short.Duration(rp.Timeout), short.Duration(every), steps.MaxRepeatAttempts)
 }
 
 func (r *run) evalInt(e *steps.Expr, env map[string]any, what string, lo, hi int) (int, error) {
@@ -113,7 +114,7 @@ func (r *run) evalDuration(e *steps.Expr, env map[string]any, what string) (time
 		return 0, ops.Errorf(ops.ClassValidation, "%s:%d:%d: %s: %s gave %q, and days and weeks are no unit of a duration here; give %s", r.file, e.Pos.Line, e.Pos.Col, what, quoteExpr(e.Source), s, h)
 	}
 	if err != nil || d <= 0 || d > steps.MaxDuration {
-		return 0, ops.Errorf(ops.ClassValidation, "%s:%d:%d: %s: %s gave %q; it must be a positive duration like 10s, at most %s", r.file, e.Pos.Line, e.Pos.Col, what, quoteExpr(e.Source), s, steps.MaxDuration)
+		return 0, ops.Errorf(ops.ClassValidation, "%s:%d:%d: %s: %s gave %q; it must be a positive duration like 10s, at most %s", r.file, e.Pos.Line, e.Pos.Col, what, quoteExpr(e.Source), s, short.Duration(steps.MaxDuration))
 	}
 	return d, nil
 }
@@ -147,7 +148,7 @@ func (r *run) repeat(ctx context.Context, c *Call, set *settings) (map[string]an
 			}
 			return last, ops.WithClass(ops.ClassOf(err), fmt.Errorf("%w: %s", err, far))
 		}
-		over := fmt.Sprintf("repeat.timeout of %s exceeded", rp.Timeout)
+		over := fmt.Sprintf("repeat.timeout of %s exceeded", short.Duration(rp.Timeout))
 		switch {
 		case cut == 1:
 			return last, ops.Errorf(ops.ClassTimeout, "%s during attempt 1, before repeat.until (%s) could be evaluated", over, rp.Until.Source)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
 
@@ -22,9 +23,9 @@ type cutError struct {
 
 func (c *cutError) Error() string {
 	if c.playbook != "" {
-		return fmt.Sprintf("cut by the timeout of playbook %s, %s", c.playbook, c.d)
+		return fmt.Sprintf("cut by the timeout of playbook %s, %s", c.playbook, short.Duration(c.d))
 	}
-	return fmt.Sprintf("cut by step %s timeout of %s", c.step, c.d)
+	return fmt.Sprintf("cut by step %s timeout of %s", c.step, short.Duration(c.d))
 }
 
 // Unwrap is the timeout that cut the sub-run, for stepTimedOut: a step's
@@ -46,7 +47,7 @@ type subTimeoutError struct {
 }
 
 func (s *subTimeoutError) Error() string {
-	return fmt.Sprintf("playbook %s timeout of %s exceeded", s.playbook, s.d)
+	return fmt.Sprintf("playbook %s timeout of %s exceeded", s.playbook, short.Duration(s.d))
 }
 
 func (s *subTimeoutError) Unwrap() error { return s.timeoutError }

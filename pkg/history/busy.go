@@ -10,6 +10,8 @@ import (
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/arsenal-run/arsenal-run/internal/short"
 )
 
 // busyTimeout is BusyTimeout, the busy_timeout Open sets; tests shorten it.
@@ -153,14 +155,14 @@ func busyHolder(pid int) string {
 // transaction on the history database db.
 func busyWaiting(db string, pid int, timeout time.Duration) string {
 	return fmt.Sprintf("waiting for %s, which is writing the history database %s and holds it meanwhile; giving up after %s; %s",
-		busyHolder(pid), db, timeout, stuckAdvice(pid))
+		busyHolder(pid), db, short.Duration(timeout), stuckAdvice(pid))
 }
 
 // busyError is the error of a write that waited timeout for another
 // process's write transaction on db, err (SQLITE_BUSY).
 func busyError(db string, pid int, timeout time.Duration, err error) error {
 	return fmt.Errorf("%w: waited %s for %s, which held the history database %s for a write all that time; run again once it is done; %s",
-		err, timeout, busyHolder(pid), db, stuckAdvice(pid))
+		err, short.Duration(timeout), busyHolder(pid), db, stuckAdvice(pid))
 }
 
 // stuckAdvice says how to tell a holder that is stopped or stuck, and

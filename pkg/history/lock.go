@@ -11,6 +11,7 @@ import (
 
 	"github.com/arsenal-run/arsenal-run/internal/flock"
 	"github.com/arsenal-run/arsenal-run/internal/fsx"
+	"github.com/arsenal-run/arsenal-run/internal/short"
 )
 
 // lockOwner creates path and holds an exclusive lock on it until
@@ -103,7 +104,7 @@ func lockExclusive(ctx context.Context, path string, timeout time.Duration, noti
 func waitingFor(path string, timeout time.Duration) string {
 	who, _ := openHolder(path, unrecordedHolder)
 	return fmt.Sprintf("waiting for %s, which is opening the state dir %s (it creates the history database, or brings it to this release's schema after an upgrade; it holds %s meanwhile); giving up after %s; interrupting (Ctrl-C) is safe: nothing has run or been written yet",
-		who, filepath.Dir(path), path, timeout)
+		who, filepath.Dir(path), path, short.Duration(timeout))
 }
 
 // stoppedWaiting is the error of a wait for the open lock at path that
@@ -127,7 +128,7 @@ func unlockOpen(f *os.File) {
 // large history after an upgrade can take minutes.
 func heldTooLong(path string, timeout time.Duration) error {
 	who, pid := openHolder(path, unrecordedHolder)
-	msg := fmt.Sprintf("lock %s: waited %s for %s, which holds it while it opens this state dir (it creates the history database, or brings a large one to this release's schema after an upgrade); run again once it has opened it", path, timeout, who)
+	msg := fmt.Sprintf("lock %s: waited %s for %s, which holds it while it opens this state dir (it creates the history database, or brings a large one to this release's schema after an upgrade); run again once it has opened it", path, short.Duration(timeout), who)
 	if pid > 0 {
 		msg += fmt.Sprintf(", or, if it is stuck (`ps -o pid,stat,etime,args -p %d` shows it stopped), end it", pid)
 	}

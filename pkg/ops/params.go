@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 )
 
@@ -444,10 +445,10 @@ func (p *Param) check(v any) error {
 	}
 	if hasN {
 		if p.Min != nil && n < *p.Min {
-			return fmt.Errorf("%v is below the minimum %v", v, fmtBound(p, *p.Min))
+			return fmt.Errorf("%v is below the minimum %v", fmtValue(v), fmtBound(p, *p.Min))
 		}
 		if p.Max != nil && n > *p.Max {
-			return fmt.Errorf("%v is above the maximum %v", v, fmtBound(p, *p.Max))
+			return fmt.Errorf("%v is above the maximum %v", fmtValue(v), fmtBound(p, *p.Max))
 		}
 	}
 	return nil
@@ -464,9 +465,18 @@ func enumEqual(e, v any) bool {
 	return e == v
 }
 
+// fmtValue is a param value as a message shows it: a duration as the
+// user wrote it (2m, not 2m0s).
+func fmtValue(v any) any {
+	if d, ok := v.(time.Duration); ok {
+		return short.Duration(d)
+	}
+	return v
+}
+
 func fmtBound(p *Param, b float64) any {
 	if p.Type == TypeDuration {
-		return time.Duration(b * float64(time.Second))
+		return short.Duration(time.Duration(b * float64(time.Second)))
 	}
 	return b
 }

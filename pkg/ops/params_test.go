@@ -104,7 +104,7 @@ func TestValidateParamsRefuses(t *testing.T) {
 		}},
 		{"bad duration", map[string]any{"url": "u", "timeout": "soon"}, []string{`timeout: want a duration like 30s, 5m or 7d, got "soon"`}},
 		{"duration as number", map[string]any{"url": "u", "timeout": 30}, []string{"timeout: want a duration like 30s, got integer"}},
-		{"duration above max", map[string]any{"url": "u", "timeout": "2m"}, []string{"timeout: 2m0s is above the maximum 1m0s"}},
+		{"duration above max", map[string]any{"url": "u", "timeout": "2m"}, []string{"timeout: 2m is above the maximum 1m"}},
 		{"zero duration without a minimum", map[string]any{"url": "u", "timeout": "0s"}, []string{"timeout: must be a positive duration"}},
 		{"negative duration", map[string]any{"url": "u", "timeout": "-5s"}, []string{"timeout: must be a positive duration"}},
 		{"negative duration below the minimum", map[string]any{"url": "u", "grace": "-1s"}, []string{"grace: -1s is below the minimum 0s"}},

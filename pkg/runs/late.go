@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
@@ -81,7 +82,7 @@ func (s *Service) recordFinish(rep *report.Report, statePath, pbPath string) err
 	if !s.keepLate(err, lateEnd{f: history.Finished{Report: rep, ReportPath: statePath, PlaybookPath: pbPath}}) {
 		return err
 	}
-	return fmt.Errorf("%w (it is recorded again every %s while this process runs)", err, lateEvery)
+	return fmt.Errorf("%w (it is recorded again every %s while this process runs)", err, short.Duration(lateEvery))
 }
 
 // recordFinished records runs whole (executed operations), or keeps them
@@ -96,7 +97,7 @@ func (s *Service) recordFinished(batch []history.Finished) {
 		ends[i] = lateEnd{f: f, whole: true}
 	}
 	if s.keepLate(err, ends...) {
-		s.warn("%s (recorded again every %s while this process runs)", historyErr(err), lateEvery)
+		s.warn("%s (recorded again every %s while this process runs)", historyErr(err), short.Duration(lateEvery))
 		return
 	}
 	s.warn("%s", historyErr(err))

@@ -6,6 +6,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 )
 
@@ -90,7 +91,7 @@ func (s *Scheduler) nameIn(rec history.Slot) {
 			slotFields(s.log.Error(), rec).Err(err).Int("tries", try).Msg("could not name the run a skipped slot waited for; its history row names none")
 			return
 		}
-		slotFields(s.log.Warn(), rec).Err(err).Str("retry_in", wait.String()).Msg("could not name the run a skipped slot waited for; trying again")
+		slotFields(s.log.Warn(), rec).Err(err).Str("retry_in", short.Duration(wait)).Msg("could not name the run a skipped slot waited for; trying again")
 		s.mu.Lock()
 		s.naming--
 		t := s.cfg.Clock.NewTimer(wait)

@@ -24,7 +24,7 @@ func TestStartWithTheClockSetBack(t *testing.T) {
 	if len(warned) != 1 {
 		t.Fatalf("start with the clock set back: %d warnings, want 1", len(warned))
 	}
-	if w := warned[0]; w["newest_slot"] != "2026-06-01T10:03:00Z" || w["behind_by"] != "2h0m0s" || len(w["playbooks"].([]any)) != 2 {
+	if w := warned[0]; w["newest_slot"] != "2026-06-01T10:03:00Z" || w["behind_by"] != "2h" || len(w["playbooks"].([]any)) != 2 {
 		t.Errorf("warning: %v", w)
 	}
 	h.runUntil(t10.Add(5 * time.Minute))

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 )
 
@@ -128,7 +129,7 @@ func (s *Scheduler) shutdown() error {
 		s.eachRun(func(rs *runState) { s.cancelRun(rs, ErrShutdown) })
 		s.mu.Unlock()
 	} else if n > 0 {
-		s.log.Info().Int("runs", n).Str("grace", s.cfg.Grace.String()).Msg("stopping: waiting for running runs")
+		s.log.Info().Int("runs", n).Str("grace", short.Duration(s.cfg.Grace)).Msg("stopping: waiting for running runs")
 		grace := s.cfg.Clock.NewTimer(s.cfg.Grace)
 		for s.running() > 0 {
 			select {

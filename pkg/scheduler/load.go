@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
@@ -288,6 +289,6 @@ func (s *Scheduler) warnClockBehind(entries map[string]*entry, now time.Time) {
 		return
 	}
 	sort.Strings(names)
-	s.log.Warn().Strs("playbooks", names).Str("newest_slot", newest.UTC().Format(time.RFC3339)).Str("behind_by", newest.Sub(now).Round(time.Second).String()).
+	s.log.Warn().Strs("playbooks", names).Str("newest_slot", newest.UTC().Format(time.RFC3339)).Str("behind_by", short.Duration(newest.Sub(now).Round(time.Second))).
 		Msg("the wall clock is behind slots already decided (it was set back); those playbooks fire nothing until it passes them, so that no slot fires twice")
 }

@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/arsenal-run/arsenal-run/internal/short"
 )
 
 // storeLogEvery is how often a history that keeps failing is logged again
@@ -43,7 +45,7 @@ func (s *Scheduler) storeRecovered(now time.Time) {
 	if s.storeErr == nil {
 		return
 	}
-	s.log.Info().Str("since", s.storeSince.UTC().Format(time.RFC3339)).Str("failed_for", now.Sub(s.storeSince).Round(time.Second).String()).Msg("the history records slots again; firing resumes")
+	s.log.Info().Str("since", s.storeSince.UTC().Format(time.RFC3339)).Str("failed_for", short.Duration(now.Sub(s.storeSince).Round(time.Second))).Msg("the history records slots again; firing resumes")
 	s.storeErr = nil
 	s.storeLogged, s.storeLoggedText = time.Time{}, ""
 }

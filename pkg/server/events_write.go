@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/arsenal-run/arsenal-run/internal/short"
 )
 
 // Limits.StreamWriteTimeout is how long an event stream waits for its
@@ -65,7 +67,7 @@ func (s *Server) openStream(w http.ResponseWriter, r *http.Request, id string) (
 	return sc, func() {
 		stop()
 		if sc.hasStalled() {
-			s.log.Printf("event stream of run %s to %s dropped: the client took no write in %s", id, clientConn(r), sc.timeout)
+			s.log.Printf("event stream of run %s to %s dropped: the client took no write in %s", id, clientConn(r), short.Duration(sc.timeout))
 		}
 		sc.end()
 	}

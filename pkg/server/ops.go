@@ -9,6 +9,7 @@ import (
 
 	"github.com/sourcegraph/conc/pool"
 
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -135,7 +136,7 @@ func (s *Server) execTimeout(text, field string) (time.Duration, *apiError) {
 	}
 	d, err := time.ParseDuration(text)
 	if err != nil || d <= 0 || d > MaxExecTimeout {
-		return 0, badField(field, "timeout %q: give a positive duration up to %s, like 30s", text, MaxExecTimeout)
+		return 0, badField(field, "timeout %q: give a positive duration up to %s, like 30s", text, short.Duration(MaxExecTimeout))
 	}
 	return d, nil
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
@@ -213,7 +214,7 @@ func describePlaybook(pb *steps.Playbook, now time.Time) playbookInfo {
 		}
 		info.Schedule = &scheduleInfo{Cron: s.Cron, Timezone: tz, Overlap: s.Overlap}
 		if s.Jitter > 0 {
-			info.Schedule.Jitter = s.Jitter.String()
+			info.Schedule.Jitter = short.Duration(s.Jitter)
 		}
 		if tt, err := scheduler.ForSchedule(s); err == nil {
 			if t := tt.Next(now); !t.IsZero() {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -123,7 +124,7 @@ func (s *Server) startRun(w http.ResponseWriter, r *http.Request, c *Principal) 
 	if text := q.Get("wait"); text != "" {
 		d, err := time.ParseDuration(text)
 		if err != nil || d <= 0 || d > MaxWait {
-			return badField("wait", "wait=%q: give a positive duration up to %s, like 30s", text, MaxWait)
+			return badField("wait", "wait=%q: give a positive duration up to %s, like 30s", text, short.Duration(MaxWait))
 		}
 		wait = d
 	}

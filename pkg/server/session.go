@@ -20,6 +20,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/arsenal-run/arsenal-run/internal/keyfile"
+	"github.com/arsenal-run/arsenal-run/internal/short"
 )
 
 // Sessions of the web console. A user signs in once with an API key
@@ -157,7 +158,7 @@ func sessionDefaults(ttl time.Duration, now func() time.Time) (time.Duration, fu
 	case ttl == 0:
 		ttl = DefaultSessionTTL
 	case ttl < time.Minute || ttl > MaxSessionTTL:
-		return 0, nil, fmt.Errorf("session lifetime %s: give one minute to %s", ttl, MaxSessionTTL)
+		return 0, nil, fmt.Errorf("session lifetime %s: give one minute to %s", short.Duration(ttl), short.Duration(MaxSessionTTL))
 	}
 	if now == nil {
 		now = time.Now

@@ -15,6 +15,7 @@ import (
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/arsenal-run/arsenal-run/internal/exprsafe"
+	"github.com/arsenal-run/arsenal-run/internal/short"
 )
 
 // condNodes adds to into, and returns, the nodes of the condition n whose
@@ -205,7 +206,7 @@ func (l *loader) checkConstantCond(pe *pendingExpr, c *compiled) {
 			}
 			after := "its repeat.timeout"
 			if limit > 0 {
-				after = "its repeat.timeout of " + limit.String()
+				after = "its repeat.timeout of " + short.Duration(limit)
 			}
 			msg = fmt.Sprintf("repeat.until is always false, so step %s runs again and again until %s runs out, then fails with class timeout; test the attempt's output, like until: output.status == 200", id, after)
 		} else {

@@ -7,6 +7,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 )
@@ -71,7 +72,7 @@ func (l *loader) decodeRetry(n *yaml.Node, s *Step) {
 		r.Backoff = 1
 	}
 	if r.MaxDelay > 0 && r.Delay > r.MaxDelay {
-		l.d.Add(yamlx.PosOf(n), "retry.delay %s is longer than retry.max_delay %s; make delay the first wait and max_delay the longest", r.Delay, r.MaxDelay)
+		l.d.Add(yamlx.PosOf(n), "retry.delay %s is longer than retry.max_delay %s; make delay the first wait and max_delay the longest", short.Duration(r.Delay), short.Duration(r.MaxDelay))
 	}
 	if t := l.pb.Timeout; t > 0 {
 		l.delayWithin(r, t, "the playbook timeout", "or lengthen the playbook's timeout")
@@ -85,7 +86,7 @@ func (l *loader) delayWithin(r *Retry, limit time.Duration, what, fix string) {
 	if r.Delay < limit || (r.Attempts < 2 && r.AttemptsExpr == nil) {
 		return
 	}
-	l.d.Add(r.delayPos, "retry.delay %s is not shorter than %s of %s, so the step would never be tried again; shorten delay, %s", r.Delay, what, limit, fix)
+	l.d.Add(r.delayPos, "retry.delay %s is not shorter than %s of %s, so the step would never be tried again; shorten delay, %s", short.Duration(r.Delay), what, short.Duration(limit), fix)
 }
 
 // decodeWith builds the parameters and checks those known now against the

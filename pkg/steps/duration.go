@@ -8,6 +8,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
@@ -41,7 +42,7 @@ func (l *loader) duration(n *yaml.Node, what string) (time.Duration, bool) {
 		l.d.Add(yamlx.PosOf(n), "%s must be positive, not %s%s", what, n.Value, positiveAdvice(what))
 		return 0, false
 	case d > MaxDuration:
-		l.d.Add(yamlx.PosOf(n), "%s of %s is longer than the limit of %s", what, n.Value, MaxDuration)
+		l.d.Add(yamlx.PosOf(n), "%s of %s is longer than the limit of %s", what, n.Value, short.Duration(MaxDuration))
 		return 0, false
 	}
 	return d, true
@@ -90,13 +91,4 @@ func InHours(s string) string {
 
 // ShortDuration writes d as a user writes it, without the zero units
 // time.Duration's String adds: 48h, not 48h0m0s; 1h30s, not 1h0m30s.
-func ShortDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return strings.Replace(s, "h0m", "h", 1)
-}
+func ShortDuration(d time.Duration) string { return short.Duration(d) }

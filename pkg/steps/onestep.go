@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
@@ -37,7 +38,7 @@ func OneStep(reg *ops.Registry, op string, params map[string]any, timeout time.D
 		return nil, ops.WithClass(ops.ClassValidation, err)
 	}
 	if timeout < 0 {
-		return nil, ops.WithClass(ops.ClassValidation, fmt.Errorf("timeout %s: give a positive duration", timeout))
+		return nil, ops.WithClass(ops.ClassValidation, fmt.Errorf("timeout %s: give a positive duration", short.Duration(timeout)))
 	}
 	data, err := json.Marshal(struct {
 		Op     string         `json:"op"`

@@ -7,6 +7,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 )
 
@@ -61,9 +62,9 @@ func (l *loader) decodeRepeat(n *yaml.Node, s *Step) {
 	}
 	if rp.EveryExpr == nil && rp.Every > 0 && rp.Timeout > 0 {
 		if rp.Every > rp.Timeout {
-			l.d.Add(rp.Pos, "repeat.every %s is longer than repeat.timeout %s, so the step would be tried once; shorten every, or lengthen timeout", rp.Every, rp.Timeout)
+			l.d.Add(rp.Pos, "repeat.every %s is longer than repeat.timeout %s, so the step would be tried once; shorten every, or lengthen timeout", short.Duration(rp.Every), short.Duration(rp.Timeout))
 		} else if rp.Timeout/rp.Every > MaxRepeatAttempts {
-			l.d.Add(rp.Pos, "repeat would try up to %d times (timeout %s / every %s), over the limit of %d; wait longer between attempts", rp.Timeout/rp.Every, rp.Timeout, rp.Every, MaxRepeatAttempts)
+			l.d.Add(rp.Pos, "repeat would try up to %d times (timeout %s / every %s), over the limit of %d; wait longer between attempts", rp.Timeout/rp.Every, short.Duration(rp.Timeout), short.Duration(rp.Every), MaxRepeatAttempts)
 		}
 	}
 	if rp.Timeout > 0 {

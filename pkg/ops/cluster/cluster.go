@@ -22,6 +22,7 @@ import (
 	"github.com/sourcegraph/conc/pool"
 
 	"github.com/arsenal-run/arsenal-run/internal/redact"
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/tlshint"
@@ -225,7 +226,7 @@ func probe(ctx context.Context, client *http.Client, n *Node, timeout time.Durat
 	case errors.Is(err, ops.ErrDenied):
 		return r, fmt.Errorf("node %s: %w", n.Name, unwrapURL(err))
 	case ctx.Err() == nil && (pctx.Err() != nil || policy.TimedOut(err)):
-		r.status, r.err = "timeout", fmt.Sprintf("no answer within %s", timeout)
+		r.status, r.err = "timeout", fmt.Sprintf("no answer within %s", short.Duration(timeout))
 	default:
 		r.status, r.err = "down", shortError(err, n, asked)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/arsenal-run/arsenal-run/internal/jsonx"
 	"github.com/arsenal-run/arsenal-run/internal/redact"
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/capture"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
@@ -56,7 +57,7 @@ func (op *Request) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 	}
 	timeout := p.Duration("timeout")
 	ctx, cancel := context.WithTimeoutCause(ctx, timeout,
-		timeoutError(fmt.Sprintf("%s %s: no complete response within %s (param timeout)", method, masked, timeout)))
+		timeoutError(fmt.Sprintf("%s %s: no complete response within %s (param timeout)", method, masked, short.Duration(timeout))))
 	defer cancel()
 	rctx, asked := tlshint.Watch(withDialLimit(ctx))
 	req, err := http.NewRequestWithContext(rctx, method, u.String(), body)
@@ -111,7 +112,7 @@ func (op *Request) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 			// The answer came: said, so that a stream that never ends
 			// is not taken for a server that never answered.
 			return nil, timeoutError(fmt.Sprintf("%s %s: status %d came, but the body did not end within %s (param timeout; %d bytes read): "+
-				"a slow server, or an answer that never ends (a stream, a watch)", method, masked, resp.StatusCode, timeout, size))
+				"a slow server, or an answer that never ends (a stream, a watch)", method, masked, resp.StatusCode, short.Duration(timeout), size))
 		}
 		// The server answered: it took the connection without a
 		// client certificate, whatever it asked (nil Record).
@@ -160,7 +161,7 @@ func (op *Request) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 		}
 		err := errors.New(msg)
 		if wait, ok := ops.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
-			err = &ops.RetryAfterError{After: wait, Err: fmt.Errorf("%s; the server asks for %s before a retry (Retry-After)", msg, wait)}
+			err = &ops.RetryAfterError{After: wait, Err: fmt.Errorf("%s; the server asks for %s before a retry (Retry-After)", msg, short.Duration(wait))}
 		}
 		return out, ops.WithClass(ops.ClassExecution, err)
 	}

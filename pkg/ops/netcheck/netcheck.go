@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
 	portnum "github.com/arsenal-run/arsenal-run/pkg/ops/internal/port"
@@ -152,7 +153,7 @@ func probeTCP(ctx context.Context, addr string, timeout time.Duration) (map[stri
 	}
 	msg := dialError(err)
 	if pctx.Err() != nil || policy.TimedOut(err) {
-		msg = fmt.Sprintf("no answer within %s", timeout)
+		msg = fmt.Sprintf("no answer within %s", short.Duration(timeout))
 	}
 	return map[string]any{"reachable": false, "latency_ms": latency, "error": msg, "address": addr, "remote": nil}, refusedHint(err), nil
 }
@@ -281,7 +282,7 @@ func (op *DNSLookup) Execute(ctx context.Context, p ops.Params) (map[string]any,
 			return nil, ops.Errorf(ops.ClassExecution, "%s: no %s records found", name, typ)
 		}
 		if lctx.Err() != nil {
-			return nil, ops.Errorf(ops.ClassExecution, "%s: no answer within %s (param timeout)", name, p.Duration("timeout"))
+			return nil, ops.Errorf(ops.ClassExecution, "%s: no answer within %s (param timeout)", name, short.Duration(p.Duration("timeout")))
 		}
 		return nil, ops.Errorf(ops.ClassExecution, "looking up %s: %v", name, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
 )
@@ -140,7 +141,7 @@ func (*TLSCert) fail(ctx, hctx context.Context, err error, addr string, timeout 
 	case errors.Is(err, ops.ErrDenied):
 		return ops.WithClass(ops.ClassAuthorization, err)
 	case hctx.Err() != nil:
-		return ops.Errorf(ops.ClassExecution, "%s: no TLS handshake within %s (param timeout)", addr, timeout)
+		return ops.Errorf(ops.ClassExecution, "%s: no TLS handshake within %s (param timeout)", addr, short.Duration(timeout))
 	}
 	return ops.Errorf(ops.ClassExecution, "%s: %s%s", addr, dialError(err), refusedHint(err))
 }

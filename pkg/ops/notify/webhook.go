@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/internal/redact"
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/port"
@@ -270,7 +271,7 @@ func (*Webhook) Execute(ctx context.Context, p ops.Params) (map[string]any, erro
 	if err != nil {
 		msg := maskErr(err, p.String("url"))
 		if ctx.Err() != nil {
-			what := "notify.webhook: no answer within " + p.Duration("timeout").String()
+			what := "notify.webhook: no answer within " + short.Duration(p.Duration("timeout"))
 			if errors.Is(context.Cause(ctx), errTimedOut) {
 				what += " (param timeout): check that the endpoint of param url answers, or raise timeout"
 			}

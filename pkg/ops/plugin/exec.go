@@ -20,6 +20,7 @@ import (
 
 	"github.com/arsenal-run/arsenal-run/internal/jsonx"
 	runredact "github.com/arsenal-run/arsenal-run/internal/redact"
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/capture"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/outpipe"
@@ -61,7 +62,7 @@ func (p *Plugin) Execute(ctx context.Context, params ops.Params) (map[string]any
 	// input without one, which stops a set -e script without a word.
 	in = append(in, '\n')
 	ctx, cancel := context.WithTimeoutCause(ctx, p.m.Timeout,
-		ops.Errorf(ops.ClassTimeout, "plugin %s ran longer than its timeout of %s and was stopped; if it needs longer, raise timeout: in %s", p.m.Name, p.m.Timeout, filepath.Base(p.m.File)))
+		ops.Errorf(ops.ClassTimeout, "plugin %s ran longer than its timeout of %s and was stopped; if it needs longer, raise timeout: in %s", p.m.Name, short.Duration(p.m.Timeout), filepath.Base(p.m.File)))
 	defer cancel()
 	mask := p.masker(call, params)
 	res, err := p.run(ctx, call, in, mask)

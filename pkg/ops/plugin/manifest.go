@@ -36,6 +36,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/arsenal-run/arsenal-run/internal/fsx"
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
@@ -450,7 +451,7 @@ func duration(v *yaml.Node, d *yamlx.Diags) time.Duration {
 	case t <= 0:
 		d.Add(yamlx.PosOf(v), "timeout must be positive, not %s", s)
 	case t > steps.MaxDuration:
-		d.Add(yamlx.PosOf(v), "timeout of %s is longer than the limit of %s", s, steps.MaxDuration)
+		d.Add(yamlx.PosOf(v), "timeout of %s is longer than the limit of %s", s, short.Duration(steps.MaxDuration))
 	default:
 		return t
 	}

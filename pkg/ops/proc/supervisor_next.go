@@ -5,6 +5,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/procres"
 )
 
@@ -61,7 +62,7 @@ func (s *Supervisor) nextLocked(c *child) (time.Duration, bool) {
 		if c.lastErr != "" { // set by a restart that failed, cleared by one that did not
 			why = "; the last restart failed: " + c.lastErr
 		}
-		c.lastErr = fmt.Sprintf("restarted %d times within %s (restart intensity limit); gave up%s", len(c.recent), s.opt.Period, why)
+		c.lastErr = fmt.Sprintf("restarted %d times within %s (restart intensity limit); gave up%s", len(c.recent), short.Duration(s.opt.Period), why)
 		s.log.Error().Str("supervisor", c.spec.Group).Int("pid", c.pid).Msg("process keeps failing: " + c.lastErr)
 		return 0, false
 	}

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/pkg/inventory"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
@@ -170,12 +171,12 @@ func (c *conn) keepalive() {
 		case <-t.C:
 		}
 		if c.idle() {
-			c.close(fmt.Errorf("idle for %s", s.IdleTimeout))
+			c.close(fmt.Errorf("idle for %s", short.Duration(s.IdleTimeout)))
 			return
 		}
 		// Each request still unanswered at a tick is a missed answer.
 		if pending >= s.KeepAliveMax {
-			c.close(fmt.Errorf("no answer to %d keepalive requests sent %s apart", pending, s.KeepAlive))
+			c.close(fmt.Errorf("no answer to %d keepalive requests sent %s apart", pending, short.Duration(s.KeepAlive)))
 			return
 		}
 		pending++

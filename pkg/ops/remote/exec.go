@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/capture"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/procenv"
@@ -120,7 +121,9 @@ func (*Exec) ValidateParams(p ops.Params, final bool) error {
 // timeoutError is the cause of a context ended by the timeout parameter.
 type timeoutError struct{ d time.Duration }
 
-func (e *timeoutError) Error() string { return fmt.Sprintf("ssh.exec timeout of %s ran out", e.d) }
+func (e *timeoutError) Error() string {
+	return fmt.Sprintf("ssh.exec timeout of %s ran out", short.Duration(e.d))
+}
 func (e *timeoutError) Unwrap() error { return context.DeadlineExceeded }
 
 // Execute runs the program and waits for it.

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/pkg/inventory"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
@@ -274,7 +275,7 @@ func (p *Pool) release(c *conn) {
 func (p *Pool) dial(ctx context.Context, key string, e *entry, h *inventory.Host, a authOpts) {
 	defer p.wg.Done()
 	dctx, cancel := context.WithTimeoutCause(context.WithoutCancel(ctx), p.s.DialTimeout,
-		fmt.Errorf("connecting to %s took longer than %s: %w", h.Name, p.s.DialTimeout, context.DeadlineExceeded))
+		fmt.Errorf("connecting to %s took longer than %s: %w", h.Name, short.Duration(p.s.DialTimeout), context.DeadlineExceeded))
 	defer cancel()
 	stop := context.AfterFunc(p.ctx, cancel)
 	defer stop()

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/pkg/inventory"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
@@ -61,7 +62,7 @@ func (w *Wait) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 	}
 	start := time.Now()
 	limit := p.Duration("timeout")
-	ctx, cancel := context.WithTimeoutCause(ctx, limit, &waitTimeout{fmt.Sprintf("%s did not accept SSH within %s", h.Name, limit)})
+	ctx, cancel := context.WithTimeoutCause(ctx, limit, &waitTimeout{fmt.Sprintf("%s did not accept SSH within %s", h.Name, short.Duration(limit))})
 	defer cancel()
 	a := authOpts{passphrase: p.String("key_passphrase")}
 	pause := p.Duration("delay")
@@ -134,7 +135,7 @@ func (e *waitTimeout) Unwrap() error { return context.DeadlineExceeded }
 // rebooted under it leaves it: one that answers carries other steps, which
 // closing it would fail.
 func (p *Pool) probe(ctx context.Context, h *inventory.Host, a authOpts) error {
-	pctx, cancel := context.WithTimeoutCause(ctx, p.s.DialTimeout, fmt.Errorf("%s gave no answer within %s", h.Name, p.s.DialTimeout))
+	pctx, cancel := context.WithTimeoutCause(ctx, p.s.DialTimeout, fmt.Errorf("%s gave no answer within %s", h.Name, short.Duration(p.s.DialTimeout)))
 	defer cancel()
 	s, c, release, err := p.sessionFor(pctx, h, a, forProbe)
 	if errors.Is(err, errBusy) {

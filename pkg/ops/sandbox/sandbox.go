@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
@@ -123,7 +124,7 @@ func Apply(step, req *Limits) (*Limits, error) {
 	}{
 		{"memory", step.Memory, req.Memory, func(n int64) { out.Memory = n }, FormatSize},
 		{"file_size", step.FileSize, req.FileSize, func(n int64) { out.FileSize = n }, FormatSize},
-		{"cpu", int64(step.CPU), int64(req.CPU), func(n int64) { out.CPU = time.Duration(n) }, func(n int64) string { return time.Duration(n).String() }},
+		{"cpu", int64(step.CPU), int64(req.CPU), func(n int64) { out.CPU = time.Duration(n) }, func(n int64) string { return short.Duration(time.Duration(n)) }},
 		{"processes", int64(step.Processes), int64(req.Processes), func(n int64) { out.Processes = int(n) }, formatCount},
 		{"open_files", int64(step.OpenFiles), int64(req.OpenFiles), func(n int64) { out.OpenFiles = int(n) }, formatCount},
 	} {
@@ -201,7 +202,7 @@ func (l *Limits) String() string {
 		parts = append(parts, "memory: "+FormatSize(l.Memory))
 	}
 	if l.CPU > 0 {
-		parts = append(parts, "cpu: "+l.CPU.String())
+		parts = append(parts, "cpu: "+short.Duration(l.CPU))
 	}
 	if l.Processes > 0 {
 		parts = append(parts, "processes: "+strconv.Itoa(l.Processes))

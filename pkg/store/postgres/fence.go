@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/arsenal-run/arsenal-run/internal/short"
 )
 
 // Self-fencing. The others take a process for dead once its heartbeat is
@@ -104,7 +106,7 @@ func (s *Store) Fence() <-chan struct{} {
 // closed: it names the database and says why the run stops.
 func (s *Store) FenceError() error {
 	return fmt.Errorf("stopped: this process could not reach the database %s for %s, half its lease of %s; the other processes take it for dead once the lease is over (they free its concurrency groups and run again the runs of retry_on_node_loss playbooks), so it stopped this run before",
-		s.described, s.FenceAfter(), s.cfg.Lease)
+		s.described, short.Duration(s.FenceAfter()), short.Duration(s.cfg.Lease))
 }
 
 // Renew sends a heartbeat now, within ctx, for a run about to start on
@@ -118,7 +120,7 @@ func (s *Store) Renew(ctx context.Context) error {
 		return err
 	}
 	if gap >= s.cfg.Lease {
-		return fmt.Errorf("postgres: heartbeat: %s without one, longer than the lease of %s: the others may have taken this process for dead", gap.Round(time.Millisecond), s.cfg.Lease)
+		return fmt.Errorf("postgres: heartbeat: %s without one, longer than the lease of %s: the others may have taken this process for dead", short.Duration(gap.Round(time.Millisecond)), short.Duration(s.cfg.Lease))
 	}
 	return nil
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/arsenal-run/arsenal-run/internal/short"
 )
 
 // MigrationWait bounds how long Migrate and WithMigrationLock wait for
@@ -71,7 +73,7 @@ func takeMigrationLock(ctx context.Context, conn *pgxpool.Conn) error {
 		}
 		if now := time.Now(); !now.Before(next) {
 			next = now.Add(w.repeat)
-			noticeOf(ctx)(fmt.Sprintf("waiting for another process's migration of the database: the migration lock is held by %s; giving up %s after the wait began", describeHolder(ctx, conn), w.bound))
+			noticeOf(ctx)(fmt.Sprintf("waiting for another process's migration of the database: the migration lock is held by %s; giving up %s after the wait began", describeHolder(ctx, conn), short.Duration(w.bound)))
 		}
 		select {
 		case <-poll.C:
@@ -96,10 +98,10 @@ func heldError(ctx context.Context, conn *pgxpool.Conn, waited time.Duration) er
 	h, ok := holderOf(ctx, conn)
 	if !ok {
 		return fmt.Errorf("%w (waited %s): if no `arsenal-run store migrate` is running, find the session with %s and end it with SELECT pg_terminate_backend(pid), as its role or an administrator; then start this again",
-			ErrMigrationLockHeld, waited.Round(time.Second), holderQuery)
+			ErrMigrationLockHeld, short.Duration(waited.Round(time.Second)), holderQuery)
 	}
 	return fmt.Errorf("%w: %s (waited %s): if no `arsenal-run store migrate` is running, end that session, as its role or an administrator: SELECT pg_terminate_backend(%d); then start this again",
-		ErrMigrationLockHeld, h, waited.Round(time.Second), h.pid)
+		ErrMigrationLockHeld, h, short.Duration(waited.Round(time.Second)), h.pid)
 }
 
 // holderQuery finds the session that holds the migration lock. An

@@ -33,6 +33,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/arsenal-run/arsenal-run/internal/short"
 )
 
 // Defaults of Config.
@@ -226,7 +228,7 @@ func connect(ctx context.Context, rawURL string, maxConns int32, timeout time.Du
 // silentHint is what to do about a server that did not answer within
 // the connect timeout.
 func silentHint(timeout time.Duration) string {
-	return fmt.Sprintf("; it took the connection but gave no answer within %s: check that the address is PostgreSQL's and that the server is up, or set a longer connect_timeout in the connection string", timeout)
+	return fmt.Sprintf("; it took the connection but gave no answer within %s: check that the address is PostgreSQL's and that the server is up, or set a longer connect_timeout in the connection string", short.Duration(timeout))
 }
 
 // heartbeat keeps this Store's owner row fresh until Close, with the

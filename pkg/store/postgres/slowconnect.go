@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/arsenal-run/arsenal-run/internal/short"
 )
 
 // connectNotice is how long a connection may take before the process says
@@ -25,7 +27,7 @@ var connectNotice = 2 * time.Second
 func noticeSlowConnect(ctx context.Context, cfg *pgconn.Config) (stop func()) {
 	t := time.AfterFunc(connectNotice, func() {
 		noticeOf(ctx)(fmt.Sprintf("waiting for the PostgreSQL server at %s to answer (giving up after %s, the URL's connect_timeout or the default; Ctrl-C stops)",
-			serverAddr(cfg), cfg.ConnectTimeout))
+			serverAddr(cfg), short.Duration(cfg.ConnectTimeout)))
 	})
 	return func() { t.Stop() }
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/arsenal-run/arsenal-run/internal/short"
 )
 
 // Group is one program's process group. Its methods are safe for
@@ -95,7 +97,7 @@ func (g *Group) Stopping(graceName string) string {
 		return "sent KILL"
 	}
 	if g.killed {
-		return fmt.Sprintf("sent %s, still running after %s %s, sent KILL", sig, graceName, g.grace)
+		return fmt.Sprintf("sent %s, still running after %s %s, sent KILL", sig, graceName, short.Duration(g.grace))
 	}
-	return fmt.Sprintf("sent %s, and it ended within %s %s", sig, graceName, g.grace)
+	return fmt.Sprintf("sent %s, and it ended within %s %s", sig, graceName, short.Duration(g.grace))
 }
