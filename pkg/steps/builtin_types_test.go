@@ -79,6 +79,7 @@ func TestLiteralZoneAtLoad(t *testing.T) {
 		`string(now().In(timezone("Europe/Pari")))`:             `timezone(): unknown time zone "Europe/Pari" (did you mean "Europe/Paris"?)` + advice,
 		`string(date("2024-01-01", "2006-01-02", "Mars/Base"))`: `date(): unknown time zone "Mars/Base"`,
 		`string(timezone("../etc/passwd"))`:                     `timezone(): unknown time zone "../etc/passwd"`,
+		`string(timezone("UTC+2"))`:                             `timezone(): unknown time zone "UTC+2"; for a fixed UTC+2 write Etc/GMT-2`,
 		`string(now().In(timezone("Europe/Paris")))`:            ``,
 		`string(date("2024-01-01", "2006-01-02", "UTC"))`:       ``,
 		`string(timezone(inputs.tz))`:                           ``,

@@ -7,7 +7,6 @@ import (
 
 	"github.com/expr-lang/expr/ast"
 
-	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 )
 
@@ -108,7 +107,7 @@ func (l *literalDurations) zone(fn string, arg ast.Node) {
 	if _, err := time.LoadLocation(s.Value); err == nil {
 		return
 	}
-	msg := fmt.Sprintf("%s(): unknown time zone %s%s; use an IANA name like Europe/Berlin or UTC", fn, strconv.Quote(yamlx.Truncate(s.Value, 60)), suggest.DidYouMean(s.Value, zoneNames()))
+	msg := fmt.Sprintf("%s(): unknown time zone %s%s", fn, strconv.Quote(yamlx.Truncate(s.Value, 60)), zoneHint(s.Value))
 	l.err = &exprError{runeOffset(l.src, arg.Location().From), msg}
 }
 

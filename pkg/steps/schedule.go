@@ -192,7 +192,7 @@ func (l *loader) decodeSchedule(n *yaml.Node) {
 			}
 			loc, err := time.LoadLocation(tz)
 			if !tzRE.MatchString(tz) || strings.Contains(tz, "..") || tz == "Local" || err != nil {
-				l.d.Add(yamlx.PosOf(v), "unknown time zone %q%s; use an IANA name like Europe/Berlin or UTC", yamlx.Truncate(tz, 60), suggest.DidYouMean(tz, zoneNames()))
+				l.d.Add(yamlx.PosOf(v), "unknown time zone %q%s", yamlx.Truncate(tz, 60), zoneHint(tz))
 				return
 			}
 			sc.Timezone, sc.Location = tz, loc

@@ -1,10 +1,14 @@
 package steps
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
 )
 
 // zoneDirs are where Go's time package looks for the zone database, in
@@ -42,4 +46,28 @@ func zoneNames() []string {
 		}
 	}
 	return nil
+}
+
+// offsetZone matches a zone written as an offset from UTC, UTC+2 or
+// GMT-05:00, which is no IANA name.
+var offsetZone = regexp.MustCompile(`^(?i:UTC|GMT)\s*([+-])0?(\d{1,2})(?::?00)?$`)
+
+// zoneHint ends a message about the unknown zone tz with what to write:
+// for an offset like UTC+2, the Etc/GMT name whose sign is the other way
+// round (as POSIX has it, Etc/GMT-2 is two hours ahead of UTC), or a
+// place; otherwise the known name it may have meant and the form. A suggestion like GMT+0 for
+// GMT+2 would move the schedule by the offset the user meant.
+func zoneHint(tz string) string {
+	m := offsetZone.FindStringSubmatch(tz)
+	if m == nil {
+		return suggest.DidYouMean(tz, zoneNames()) + "; use an IANA name like Europe/Berlin or UTC"
+	}
+	if m[2] == "0" {
+		return "; write UTC"
+	}
+	etc := "+"
+	if m[1] == "+" {
+		etc = "-"
+	}
+	return fmt.Sprintf("; for a fixed UTC%s%s write Etc/GMT%s%s (its sign is the other way round, as POSIX has it), or better a place, like Europe/Berlin, to follow its daylight saving", m[1], m[2], etc, m[2])
 }
