@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
@@ -63,9 +64,9 @@ func TestLimitsDocumentedWithValues(t *testing.T) {
 		t.Fatalf("found %d limits in limits.go; the parse went wrong", len(limits))
 	}
 	limits["MaxConcurrency"] = strconv.Itoa(steps.MaxConcurrency)
-	limits["MaxDuration"] = steps.MaxDuration.String()
-	limits["MinEvery"] = steps.MinEvery.String()
-	limits["MaxEvery"] = steps.MaxEvery.String()
+	limits["MaxDuration"] = short.Duration(steps.MaxDuration)
+	limits["MinEvery"] = short.Duration(steps.MinEvery)
+	limits["MaxEvery"] = short.Duration(steps.MaxEvery)
 
 	for name, val := range limits {
 		line := docLine(doc, name)
