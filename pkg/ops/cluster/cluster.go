@@ -90,7 +90,7 @@ func commonParams() []ops.Param {
 			Description: "the nodes, each {name, url} (HTTP GET, 2xx = up) or {name, address} (host:port, TCP connect = up), with optional labels; exclusive with inventory"},
 		{Name: "inventory", Type: ops.TypeString, MaxLen: 4096,
 			Description: "a YAML file listing the nodes (a list, or {nodes: [...]}), or the hosts inventory of the ssh.* operations; inside the allowed roots, or relative to the playbook's directory when written literally"},
-		{Name: "selector", Type: ops.TypeMap, Description: "only the nodes with all these labels, e.g. {role: web}"},
+		{Name: "selector", Type: ops.TypeMap, Description: "only the nodes with all these labels, e.g. {role: web}; one value (string, number or bool) per label"},
 		{Name: "timeout", Type: ops.TypeDuration, Default: "2s", Max: ops.Bound(300), Description: "limit for each probe"},
 		{Name: "concurrency", Type: ops.TypeInteger, Default: 16, Min: ops.Bound(1), Max: ops.Bound(256), Description: "probes at once"},
 	}
@@ -102,6 +102,9 @@ func validateNodes(p ops.Params, final bool) error {
 	_, hasInv := p["inventory"]
 	if hasNodes == hasInv {
 		return &ops.ParamError{Param: "nodes", Msg: "give nodes or inventory, exactly one"}
+	}
+	if err := checkSelector(p); err != nil {
+		return err
 	}
 	if p.Known("nodes") {
 		nodes, err := nodesFromParam(p.List("nodes"), final)
@@ -130,11 +133,11 @@ func load(ctx context.Context, p ops.Params) ([]Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	nodes = selectNodes(nodes, p.Map("selector"))
-	if len(nodes) == 0 {
-		return nil, ops.Errorf(ops.ClassValidation, "param selector: no node has the labels %v%s", p.Map("selector"), credentialHint(p))
+	selected := selectNodes(nodes, p.Map("selector"))
+	if len(selected) == 0 {
+		return nil, ops.Errorf(ops.ClassValidation, "param selector: %s%s", noMatch(nodes, p.Map("selector")), credentialHint(p))
 	}
-	return nodes, nil
+	return selected, nil
 }
 
 // credentialHint explains a selector that names a var of an inventory's

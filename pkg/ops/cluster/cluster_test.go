@@ -363,7 +363,7 @@ func TestCancelPolicyAndBadParams(t *testing.T) {
 		{map[string]any{"nodes": []any{map[string]any{"name": "a", "url": up.URL, "labels": map[string]any{"role": nil}}}}, `item 0 (a): label "role": want a string, number or bool, got null`},
 		{map[string]any{"nodes": []any{map[string]any{"name": "a", "url": up.URL, "labels": map[string]any{"zone": []any{1, 2}}}}}, `item 0 (a): label "zone": want a string, number or bool, got list`},
 		{map[string]any{"nodes": nodes, "concurrency": 0}, "below the minimum"},
-		{map[string]any{"nodes": nodes, "selector": map[string]any{"role": "none"}}, "no node has the labels"},
+		{map[string]any{"nodes": nodes, "selector": map[string]any{"role": "none"}}, "no node of 1 has role=none; the nodes' labels: none"},
 	}
 	for _, tc := range tests {
 		_, err := opstest.Execute(r, context.Background(), "cluster.health", tc.raw)

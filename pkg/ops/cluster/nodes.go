@@ -401,27 +401,6 @@ func nodesOfHosts(inv *hostinv.Inventory) []Node {
 	return nodes
 }
 
-// selectNodes keeps the nodes carrying every label of sel.
-func selectNodes(nodes []Node, sel map[string]any) []Node {
-	if len(sel) == 0 {
-		return nodes
-	}
-	var out []Node
-	for _, n := range nodes {
-		ok := true
-		for k, v := range sel {
-			if n.Labels[k] != fmt.Sprint(v) {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
 // byLabel groups node names by label key and value.
 func byLabel(nodes []Node) map[string]any {
 	out := map[string]any{}
