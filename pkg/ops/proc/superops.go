@@ -166,7 +166,7 @@ func restartSpec() ops.Spec {
 		Risk: ops.RiskDestructive,
 		Params: []ops.Param{
 			supervisorParam,
-			{Name: "pid", Type: ops.TypeInteger, Min: ops.Bound(2), Description: "restart only the supervised process with this pid"},
+			{Name: "pid", Type: ops.TypeInteger, Min: ops.Bound(2), Description: "restart only the supervised process with this pid (running, or its last pid when it has ended)"},
 		},
 		Output: []ops.Field{{Name: "restarted", Type: "list", Description: "the new pids"}},
 	}

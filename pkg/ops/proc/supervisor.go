@@ -118,6 +118,10 @@ type restartResult struct {
 	err error
 }
 
+// maxFormer bounds the earlier pids a child remembers, so that a process
+// restarted for days keeps a bounded list.
+const maxFormer = 32
+
 // child is one supervised (or merely reaped) process. Its fields are
 // guarded by Supervisor.mu; one goroutine at a time supervises it.
 type child struct {
@@ -132,6 +136,7 @@ type child struct {
 	exitCode  *int
 	resources *ops.Resources
 	lastErr   string
+	former    []int              // the pids it had before, the latest maxFormer
 	reply     chan restartResult // a manual restart waits here
 	stopping  bool
 	active    bool          // a goroutine supervises it
@@ -312,6 +317,12 @@ func (s *Supervisor) spawnLocked(c *child) error {
 	started := time.Now()
 	if ct, err := createTime(context.Background(), pid); err == nil {
 		started = msTime(ct) // the start time process.list reports
+	}
+	if c.pid != 0 {
+		c.former = append(c.former, c.pid)
+		if len(c.former) > maxFormer {
+			c.former = slices.Delete(c.former, 0, len(c.former)-maxFormer)
+		}
 	}
 	c.w, c.pid, c.startedAt, c.status, c.lastErr = w, pid, started, "running", ""
 	s.running[pid] = c

@@ -3,6 +3,7 @@ package proc
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -97,22 +98,41 @@ func (s *Supervisor) Restart(ctx context.Context, name string) ([]int, error) {
 	return pids, nil
 }
 
-// RestartPID restarts the supervised process with this pid.
+// RestartPID restarts the supervised process with this pid: the one
+// running with it, else one whose last process had it and has ended
+// (exited, failed, stopped or given up), which starts again as a group
+// restart would start it. A pid the process had before the supervisor
+// restarted it is an error that names the pid it has now.
 func (s *Supervisor) RestartPID(ctx context.Context, pid int) (int, error) {
 	s.mu.Lock()
-	var found *child
+	var running, ended, earlier *child
 	for _, g := range s.groups {
 		for _, c := range g.children {
-			if c.pid == pid && c.w != nil {
-				found = c
+			switch {
+			case c.pid == pid && c.w != nil:
+				running = c
+			case c.pid == pid:
+				ended = c
+			case slices.Contains(c.former, pid):
+				earlier = c
 			}
 		}
 	}
-	s.mu.Unlock()
-	if found == nil {
-		return 0, fmt.Errorf("pid %d is not a running process of any supervisor in this arsenal-run process; only processes started with process.start and a supervisor can be restarted", pid)
+	var now int
+	if earlier != nil {
+		now = earlier.pid
 	}
-	return s.restartOne(ctx, found)
+	s.mu.Unlock()
+	switch {
+	case running != nil:
+		return s.restartOne(ctx, running)
+	case ended != nil:
+		return s.restartOne(ctx, ended)
+	case earlier != nil:
+		g := earlier.spec.Group
+		return 0, fmt.Errorf("pid %d has ended: supervisor %q restarted that process as pid %d; restart pid %d, or every process of the group with supervisor: %s", pid, g, now, now, g)
+	}
+	return 0, fmt.Errorf("pid %d is not a process of any supervisor in this arsenal-run process; only processes started with process.start and a supervisor can be restarted", pid)
 }
 
 func (s *Supervisor) restartOne(ctx context.Context, c *child) (int, error) {

@@ -178,7 +178,7 @@ func TestSupervisorRestartAndStop(t *testing.T) {
 		t.Errorf("restart by pid: %v %v", out, err)
 	}
 	gone(t, restarted[1].(int))
-	if _, err := opstest.Execute(r, context.Background(), "supervisor.restart", map[string]any{"pid": os.Getpid()}); err == nil || !strings.Contains(err.Error(), "not a running process of any supervisor") {
+	if _, err := opstest.Execute(r, context.Background(), "supervisor.restart", map[string]any{"pid": os.Getpid()}); err == nil || !strings.Contains(err.Error(), "not a process of any supervisor") {
 		t.Errorf("restart of an unsupervised pid: %v", err)
 	}
 
