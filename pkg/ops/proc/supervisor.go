@@ -99,7 +99,8 @@ type Supervisor struct {
 	mu      sync.Mutex
 	closed  bool
 	groups  map[string]*group
-	running map[int]*child // every process started and not yet reaped
+	running map[int]*child  // every process started and not yet reaped
+	stopped map[string]bool // groups supervisor.stop removed, until started again
 
 	// seen holds the secrets of the processes it started, the newest
 	// MaxSeenSecrets of them, oldest first; masker masks them all. A
@@ -164,7 +165,7 @@ func NewSupervisor(opt Options) *Supervisor {
 	if opt.StopGrace <= 0 {
 		opt.StopGrace = 5 * time.Second
 	}
-	s := &Supervisor{opt: opt, log: zerolog.Nop(), groups: map[string]*group{}, running: map[int]*child{}}
+	s := &Supervisor{opt: opt, log: zerolog.Nop(), groups: map[string]*group{}, running: map[int]*child{}, stopped: map[string]bool{}}
 	if opt.Log != nil {
 		s.log = *opt.Log
 	}
@@ -203,6 +204,7 @@ func (s *Supervisor) Start(spec Spec) (ChildInfo, error) {
 		if g == nil {
 			g = &group{}
 			s.groups[spec.Group] = g
+			delete(s.stopped, spec.Group)
 		}
 		g.children = append(g.forgetEndedLocked(), c)
 	}

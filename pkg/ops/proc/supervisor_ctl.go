@@ -3,6 +3,7 @@ package proc
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -47,10 +48,28 @@ func (s *Supervisor) Groups() []string {
 	return names
 }
 
+// unknown explains a group name that names no group: one that
+// supervisor.stop removed is said to be so, and others are listed with
+// the groups that exist.
 func (s *Supervisor) unknown(name string) error {
+	s.mu.Lock()
+	wasStopped := s.stopped[name]
+	gone := slices.Sorted(maps.Keys(s.stopped))
+	s.mu.Unlock()
+	if wasStopped {
+		return fmt.Errorf("supervisor %q was stopped and removed by supervisor.stop; nothing of it is left (start processes into it again with process.start and supervisor: %s)", name, name)
+	}
 	known := "none yet"
 	if names := s.Groups(); len(names) > 0 {
 		known = strings.Join(names, ", ")
+	} else if len(gone) > 0 {
+		known = "none"
+	}
+	if len(gone) > 0 {
+		if len(gone) > 10 {
+			gone = append(gone[:10], "…")
+		}
+		known += "; stopped: " + strings.Join(gone, ", ")
 	}
 	return fmt.Errorf("no supervisor %q in this arsenal-run process (known: %s); start processes into it with process.start and supervisor: %s", name, known, name)
 }
@@ -248,6 +267,7 @@ func (s *Supervisor) Stop(ctx context.Context, name string) ([]int, error) {
 		return nil, s.unknown(name)
 	}
 	delete(s.groups, name)
+	s.stopped[name] = true
 	stopped := []int{}
 	var waits []chan struct{}
 	for _, c := range g.children {

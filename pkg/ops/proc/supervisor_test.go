@@ -190,7 +190,7 @@ func TestSupervisorRestartAndStop(t *testing.T) {
 		gone(t, p.(int))
 	}
 	_, err = opstest.Execute(r, context.Background(), "supervisor.children", map[string]any{"supervisor": "pool"})
-	if err == nil || !strings.Contains(err.Error(), `no supervisor "pool"`) {
+	if err == nil || !strings.Contains(err.Error(), `supervisor "pool" was stopped and removed`) {
 		t.Errorf("children of a stopped group: %v", err)
 	}
 }
