@@ -301,6 +301,9 @@ func (op *SignalOp) signalPID(ctx context.Context, p ops.Params, sig syscall.Sig
 		if errors.Is(err, errGone) && p.Bool("missing_ok") {
 			return map[string]any{"signalled": []any{}, "skipped": []any{map[string]any{"pid": pid, "reason": err.Error()}}}, nil
 		}
+		if errors.Is(err, errGone) {
+			return nil, ops.WithClass(ops.ClassExecution, &tagged{errGone, err.Error() + "; set missing_ok: true if it may have ended already"})
+		}
 		return nil, err
 	}
 	return map[string]any{"signalled": []any{pid}, "skipped": []any{}}, nil
