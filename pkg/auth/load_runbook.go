@@ -86,6 +86,7 @@ func (l *policyLoader) grantRunbook(g Grant, at grantSite) {
 				name, g.Path, name, suggest.DidYouMean(name, declared), list)
 		}
 	}
+	l.warnAimedSecrets(g, at, abs, inputs)
 }
 
 // ruleMisfits says why a grant's rule c for the runbook's input in lets

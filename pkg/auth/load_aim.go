@@ -1,0 +1,145 @@
+package auth
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+)
+
+// aimUse is where a runbook uses an input as the address an operation
+// connects to.
+type aimUse struct {
+	op, param, where string
+	line, col        int
+}
+
+// warnAimedSecrets warns of each secret input of the runbook at abs that
+// the grant g leaves a caller free to set (neither it nor the runbook
+// constrains it) and that the runbook uses as the address an operation
+// connects to: a notify webhook's url, an http.request url, an SMTP host.
+// A caller could point the granted role's requests, and the credentials
+// they carry, anywhere; the fix is to pin the input in the grant.
+func (l *policyLoader) warnAimedSecrets(g Grant, at grantSite, abs string, inputs []*steps.Input) {
+	if l.reg == nil {
+		return
+	}
+	var free []*steps.Input
+	for _, in := range inputs {
+		if in.Secret && g.Inputs[in.Name] == nil && in.Constraint.IsZero() {
+			free = append(free, in)
+		}
+	}
+	if len(free) == 0 {
+		return
+	}
+	data, err := os.ReadFile(abs)
+	if err != nil {
+		return
+	}
+	var doc yaml.Node
+	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return // reported when the runbook loads
+	}
+	uses := l.aimUses(doc.Content[0])
+	for _, in := range free {
+		ref := regexp.MustCompile(`\binputs\s*(\.\s*` + regexp.QuoteMeta(in.Name) + `\b|\[\s*["']` + regexp.QuoteMeta(in.Name) + `["']\s*\])`)
+		for _, u := range uses {
+			if !ref.MatchString(u.text) {
+				continue
+			}
+			l.d.Warn(at.pos, "role %s's grant of %q as %s leaves secret input %s free, yet the runbook uses it as the address %s's %s connects to (%s, %s:%d:%d), so a caller may send role %s's requests, and what they carry, anywhere; pin it in the grant (inputs: {%s: [\"https://…\"]}), or give the runbook's input a pattern",
+				at.role, g.Path, g.As, in.Name, u.op, u.param, u.where, g.Path, u.line, u.col, g.As, in.Name)
+			break
+		}
+	}
+}
+
+// aimText is one string of a runbook's address param.
+type aimText struct {
+	aimUse
+	text string
+}
+
+// aimUses lists the strings of the runbook root's params that name where
+// an operation connects: those of steps (with op and with, at any depth)
+// and of notify entries (webhook and email).
+func (l *policyLoader) aimUses(root *yaml.Node) []aimText {
+	var out []aimText
+	add := func(op string, with *yaml.Node, where string) {
+		e, err := l.reg.Get(op)
+		if err != nil || with == nil || with.Kind != yaml.MappingNode {
+			return
+		}
+		for i := 0; i+1 < len(with.Content); i += 2 {
+			p := e.Spec.Param(with.Content[i].Value)
+			if p == nil || p.Target == ops.TargetNone || p.Target == ops.TargetLookup {
+				continue
+			}
+			eachString(with.Content[i+1], func(n *yaml.Node) {
+				out = append(out, aimText{aimUse{op, p.Name, where, n.Line, n.Column}, n.Value})
+			})
+		}
+	}
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		if n.Kind == yaml.MappingNode {
+			if op, with := mapValue(n, "op"), mapValue(n, "with"); op != nil && op.Kind == yaml.ScalarNode {
+				add(op.Value, with, "step "+scalar(mapValue(n, "id")))
+			}
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value != "notify" {
+			walk(root.Content[i+1])
+			continue
+		}
+		for j, entry := range root.Content[i+1].Content {
+			id := scalar(mapValue(entry, "id"))
+			if id == "" {
+				id = fmt.Sprintf("notify_%d", j+1)
+			}
+			add("notify.webhook", mapValue(entry, "webhook"), "notify entry "+id)
+			add("notify.email", mapValue(entry, "email"), "notify entry "+id)
+		}
+	}
+	return out
+}
+
+// mapValue is the value of key in mapping n, or nil.
+func mapValue(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func scalar(n *yaml.Node) string {
+	if n == nil || n.Kind != yaml.ScalarNode {
+		return ""
+	}
+	return n.Value
+}
+
+// eachString calls f with every scalar under n.
+func eachString(n *yaml.Node, f func(*yaml.Node)) {
+	if n.Kind == yaml.ScalarNode {
+		f(n)
+		return
+	}
+	for _, c := range n.Content {
+		eachString(c, f)
+	}
+}

@@ -1,0 +1,79 @@
+package auth
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops/httpreq"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/notify"
+)
+
+const aimedRunbook = `version: 1
+name: page
+inputs:
+  hook: {type: string, secret: true, default: "https://hooks.example.com/T0KEN"}
+  api: {type: string, secret: true, default: "https://api.example.com/"}
+  pinned: {type: string, secret: true, default: "https://a.example.com/", pattern: "https://a[.]example[.]com/.*"}
+  token: {type: string, secret: true, default: ""}
+steps:
+  - id: call
+    op: http.request
+    with:
+      url: ${{ inputs.api }}
+      headers: {Authorization: "Bearer ${{ inputs.token }}"}
+  - id: other
+    op: http.request
+    with: {url: "${{ inputs.pinned }}"}
+notify:
+  - id: chat
+    on: [failure]
+    webhook:
+      url: ${{ inputs["hook"] }}
+`
+
+// TestGrantWarnsOfSecretThatAims checks that a grant leaving a secret
+// input unconstrained, where the runbook uses that input as the address
+// an operation connects to (a notify webhook's url, an http.request url),
+// is a warning when the policy loads, naming the grant, the input, where
+// the runbook uses it and the fix: a caller could otherwise send the
+// granted role's requests, and the secrets they carry, anywhere. A secret
+// used as a credential only, one the runbook constrains, and one the grant
+// pins are not.
+func TestGrantWarnsOfSecretThatAims(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "runbooks/page.yaml", aimedRunbook)
+	reg := testRegistry(t)
+	if err := httpreq.Register(reg, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := notify.Register(reg); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "policy.yaml")
+	for _, tc := range []struct {
+		name, grant string
+		warns       []string
+	}{
+		{"unpinned", `{path: runbooks/page.yaml, as: admin}`, []string{
+			file + `:5:16: warning: role oncall's grant of "runbooks/page.yaml" as admin leaves secret input hook free, yet the runbook uses it as the address notify.webhook's url connects to (notify entry chat, runbooks/page.yaml:21:12), so a caller may send role admin's requests, and what they carry, anywhere; pin it in the grant (inputs: {hook: ["https://…"]}), or give the runbook's input a pattern`,
+			file + `:5:16: warning: role oncall's grant of "runbooks/page.yaml" as admin leaves secret input api free, yet the runbook uses it as the address http.request's url connects to (step call, runbooks/page.yaml:12:12), so a caller may send role admin's requests, and what they carry, anywhere; pin it in the grant (inputs: {api: ["https://…"]}), or give the runbook's input a pattern`,
+		}},
+		{"pinned", `{path: runbooks/page.yaml, as: admin, inputs: {hook: ["https://hooks.example.com/T0KEN"], api: {pattern: "https://api[.]example[.]com/.*"}}}`, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := ParsePolicy(file, []byte("version: 1\nroles:\n  oncall:\n    playbooks:\n      - "+tc.grant+"\n"), reg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var warns []string
+			for _, w := range p.Warnings {
+				warns = append(warns, w.Error())
+			}
+			if diff := cmp.Diff(tc.warns, warns); diff != "" {
+				t.Errorf("warnings (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
