@@ -101,8 +101,9 @@ type Queue struct {
 	local   map[string]*runs.Handle // runs this replica executes, by id
 	waiters map[string]*waiter      // runs whose end someone here waits for
 
-	leading atomic.Bool
-	callers atomic.Pointer[CallerCheck] // nil: every caller is taken as still in force
+	leading   atomic.Bool
+	awaySince atomic.Int64                // when the reaper found the database away (UnixNano); 0: it answers
+	callers   atomic.Pointer[CallerCheck] // nil: every caller is taken as still in force
 
 	stopping  chan struct{} // closed when Stop begins
 	stopOnce  sync.Once
@@ -136,6 +137,8 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 		stopping: make(chan struct{}), stop: make(chan struct{}), metrics: newMetrics()}
 	// River's own lines go to the same log, in its format, from warnings
 	// up whatever the log level: below that, River tells of its routine.
+	// Its errors while the database is away are routine too (see
+	// outageHandler).
 	riverLog := zerolog.Nop()
 	if cfg.Logger != nil {
 		q.log = cfg.Logger.With().Str("component", "queue").Logger()
@@ -187,7 +190,7 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 		// owner reindexes river_job's indexes when they bloat (see
 		// docs/ha.md).
 		ReindexerIndexNames: []string{},
-		Logger:              slog.New(zerolog.NewSlogHandler(riverLog)),
+		Logger:              slog.New(outageHandler{zerolog.NewSlogHandler(riverLog)}),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("queue: %w", err)

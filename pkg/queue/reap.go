@@ -30,6 +30,9 @@ const eventRetention = time.Hour
 // interrupted with RetryLostMessage.
 func (q *Queue) reap(ctx context.Context) {
 	lost, err := q.cfg.Store.InterruptDead(ctx)
+	if err != nil && q.outage(err) { // nil: it may not have asked (see Settled)
+		return
+	}
 	if err != nil {
 		q.log.Warn().Err(err).Msg("could not look for the runs of replicas that died")
 	}
@@ -40,6 +43,9 @@ func (q *Queue) reap(ctx context.Context) {
 	q.requeueOrphans(ctx)
 	rows, err := q.cfg.Store.Pool().Query(ctx, `SELECT j.id, j.args FROM river_job j JOIN runs r ON r.id = j.args->>'run_id'
 		WHERE j.kind = $1 AND j.state = 'running' AND r.status = $2 AND NOT (j.metadata ? 'cancel_attempted_at')`, Kind, string(history.StatusInterrupted))
+	if q.outage(err) {
+		return
+	}
 	if err != nil {
 		q.log.Warn().Err(err).Msg("could not look for the jobs of interrupted runs")
 		return
