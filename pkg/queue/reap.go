@@ -93,12 +93,21 @@ func (q *Queue) reap(ctx context.Context) {
 		}
 	}
 	q.finalizeLost(ctx)
-	// Old relayed events and cancel requests go, and so do the questions
+	// Old relayed events and the cancel requests of ended runs go, and so
+	// do the questions
 	// of runs that ended without dropping them (their replica died while
 	// they asked): nobody can answer those any more.
 	cutoff := time.Now().Add(-eventRetention).UnixMilli()
 	q.cfg.Store.Pool().Exec(ctx, `DELETE FROM run_events WHERE at < $1`, cutoff)
-	q.cfg.Store.Pool().Exec(ctx, `DELETE FROM run_cancels WHERE at < $1`, cutoff)
+	// A cancel request stays while its run may still run or be taken
+	// (a run longer than the hour, a queued one): it says the run was
+	// asked to stop already, so that a second cancel is not accepted,
+	// and audited, again.
+	q.cfg.Store.Pool().Exec(ctx, `DELETE FROM run_cancels c WHERE c.at < $1
+		AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = c.run_id AND r.status = $2)
+		AND NOT EXISTS (SELECT 1 FROM river_job j WHERE j.kind = $3 AND j.args->>'run_id' = c.run_id
+			AND j.state IN ('available', 'scheduled', 'retryable', 'pending', 'running'))`,
+		cutoff, string(history.StatusRunning), Kind)
 	q.cfg.Store.Pool().Exec(ctx, `DELETE FROM run_questions q WHERE q.asked_at < $1
 		AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = q.run_id AND r.status = $2)`, cutoff, string(history.StatusRunning))
 }
