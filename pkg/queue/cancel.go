@@ -24,6 +24,9 @@ type Job struct {
 	State  string    // River's: available, running, completed, cancelled, ...
 	Queued time.Time // when the run was asked for (the job's creation)
 	Args   RunArgs
+	// Ahead, from Waiting only, is how many runs wait to be taken
+	// before this one, which no replica has taken yet; 0 once taken.
+	Ahead int
 }
 
 // Find returns the job of a run.

@@ -28,7 +28,9 @@ type WaitingFilter struct {
 // both descending): the jobs no replica has taken, and the jobs a replica
 // took whose run has not started there yet (it waits for its concurrency
 // group, or is about to start). A run that started is in the history,
-// not here. Their inputs stay sealed: see OpenInputs.
+// not here. Each not yet taken counts in Ahead the runs waiting to be
+// taken before it, whatever their playbook (River gives jobs to workers
+// in the order they are due). Their inputs stay sealed: see OpenInputs.
 func (q *Queue) Waiting(ctx context.Context, f WaitingFilter) ([]Job, error) {
 	var before, beforeMS int64
 	if !f.Before.IsZero() {
@@ -38,8 +40,12 @@ func (q *Queue) Waiting(ctx context.Context, f WaitingFilter) ([]Job, error) {
 			before = 2
 		}
 	}
-	rows, err := q.cfg.Store.Pool().Query(ctx, `SELECT id, state, created_at, args FROM (
-			SELECT j.id, j.state, j.created_at, j.args, j.args->>'run_id' AS run_id,
+	rows, err := q.cfg.Store.Pool().Query(ctx, `SELECT id, state, created_at, args,
+			CASE WHEN state = 'running' THEN 0 ELSE (SELECT count(*) FROM river_job o
+				WHERE o.kind = $1 AND o.state IN ('available', 'scheduled', 'retryable', 'pending')
+					AND (o.scheduled_at, o.id) < (w.scheduled_at, w.id)) END
+		FROM (
+			SELECT j.id, j.state, j.created_at, j.scheduled_at, j.args, j.args->>'run_id' AS run_id,
 				floor(extract(epoch FROM j.created_at) * 1000)::bigint AS at
 			FROM river_job j
 			WHERE j.kind = $1
@@ -61,7 +67,7 @@ func (q *Queue) Waiting(ctx context.Context, f WaitingFilter) ([]Job, error) {
 	for rows.Next() {
 		var j Job
 		var args []byte
-		if err := rows.Scan(&j.ID, &j.State, &j.Queued, &args); err != nil {
+		if err := rows.Scan(&j.ID, &j.State, &j.Queued, &args, &j.Ahead); err != nil {
 			return nil, fmt.Errorf("queue: the waiting runs: %w", err)
 		}
 		if err := decodeArgs(args, &j.Args); err != nil {

@@ -11,6 +11,9 @@ import (
 const (
 	WaitsForSlot  = "max_running"       // a run slot: --max-running
 	WaitsForGroup = "concurrency_group" // its concurrency group
+	// WaitsForReplica: a replica to take it from the shared queue of
+	// several (serve --state URL).
+	WaitsForReplica = "replica"
 )
 
 // Place is where a run queued in this process stands: what it waits for
@@ -97,6 +100,27 @@ func (w *waiter) waits() bool {
 func (m *Manager) groupPlace(w *waiter) *Place {
 	return &Place{For: WaitsForGroup, Group: w.group, MaxRunning: cap(m.slots),
 		Message: fmt.Sprintf("waiting for concurrency group %q", w.group)}
+}
+
+// SharedPlace is the place of a run waiting in the queue that several
+// replicas share: not taken yet, behind ahead others; or taken by a
+// replica (taken), where it waits for its concurrency group (inGroup:
+// its playbook has one, which the run's inputs may name) or is about to
+// start. MaxRunning is this process's bound, which is each replica's
+// when they are alike.
+func (m *Manager) SharedPlace(ahead int, taken, inGroup bool) *Place {
+	p := &Place{For: WaitsForReplica, Ahead: ahead, MaxRunning: cap(m.slots)}
+	switch {
+	case taken && inGroup:
+		p.For, p.Ahead = WaitsForGroup, 0
+		p.Message = "taken by a replica, waiting there for its concurrency group"
+	case taken:
+		p.Ahead = 0
+		p.Message = "taken by a replica, about to start there"
+	default:
+		p.Message = fmt.Sprintf("waiting in the shared queue for a replica to take it: %s ahead of it", runsWord(ahead))
+	}
+	return p
 }
 
 // slotPlace is the place of a run waiting for a run slot behind ahead

@@ -240,7 +240,8 @@ func (s *Server) queuedInputs(a queue.RunArgs) (report.Playbook, map[string]any)
 // queue that f selects (none without a queue, or for a status other than
 // queued): those no replica took yet, and those a replica took that wait
 // there for their concurrency group, which only that replica's run service
-// holds. Each is queued, started when it was queued.
+// holds. Each is queued, started when it was queued, and says in waiting
+// what it waits for (see sharedPlace).
 func (s *Server) waitingRuns(ctx context.Context, f history.Filter) ([]runInfo, error) {
 	if s.cfg.Queue == nil || f.Status != "" && f.Status != report.Status(runs.StateQueued) {
 		return nil, nil
@@ -254,7 +255,8 @@ func (s *Server) waitingRuns(ctx context.Context, f history.Filter) ([]runInfo, 
 	for _, j := range jobs {
 		a := j.Args
 		info := runInfo{ID: a.RunID, Playbook: a.Playbook, Status: string(runs.StateQueued), Trigger: string(a.Trigger),
-			StartedBy: a.Caller, DryRun: a.DryRun, Roles: a.Roles, StartedAt: j.Queued.UTC()}
+			StartedBy: a.Caller, DryRun: a.DryRun, Roles: a.Roles, StartedAt: j.Queued.UTC(),
+			Waiting: s.sharedPlace(j)}
 		// Newest first: those queued since f.Since are the ones before
 		// the first that is not, and the limit takes from them alone.
 		if !fromSince(f, info) {
@@ -263,6 +265,15 @@ func (s *Server) waitingRuns(ctx context.Context, f history.Filter) ([]runInfo, 
 		out = append(out, info)
 	}
 	return out, nil
+}
+
+// sharedPlace is where run j stands in the shared queue (see
+// runs.Manager.SharedPlace): whether it may wait for a concurrency group
+// is its playbook's, as this replica serves it.
+func (s *Server) sharedPlace(j queue.Job) *runs.Place {
+	pb, ok := s.current().Playbooks.Get(j.Args.Playbook)
+	inGroup := ok && pb.Concurrency != nil && !j.Args.DryRun
+	return s.mgr.SharedPlace(j.Ahead, j.State == "running", inGroup)
 }
 
 // queuedRun is what the store holds of a queued run, or of one running on
