@@ -28,5 +28,5 @@ func TestExecuteOpAllocs(t *testing.T) {
 
 // executeAllocs is the budget: lower it when an execute gets cheaper, and
 // raise it only for something an execute must newly do. An execute makes
-// 152 allocations, 154 under the race detector (make test).
-const executeAllocs = 154
+// 142 allocations, 144 under the race detector (make test).
+const executeAllocs = 144
