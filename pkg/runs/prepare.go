@@ -44,9 +44,10 @@ type prepared struct {
 	subject *auth.Subject
 	inputs  map[string]any
 	env     Env // the run's environment, its env files' variables included
-	// hostEnv is env without them: the engine adds them itself, so that
-	// a sub-playbook's env files override its caller's.
-	hostEnv Env
+	// hostEnv is env without them, as prepare read it: the engine adds
+	// them itself, so that a sub-playbook's env files override its
+	// caller's.
+	hostEnv []string
 	res     *resumed
 	// decisions are the preflight's; statePath is the state dir's copy of
 	// the report ("" without one); sinks are every file the report goes to.
@@ -153,9 +154,10 @@ func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) 
 	engOpts = planOptions(baseOpts, cacheOpts, start)
 	plan := engine.New(s.cfg.Registry, engOpts...).Plan(pb)
 	// The playbook's env files join the environment here, so that inputs
-	// with env: or from_env: read them too.
-	hostEnv := env
-	environ, err := plan.Environ(env.Environ())
+	// with env: or from_env: read them too. The host's is read once: the
+	// run gets the environment its inputs were resolved in.
+	host := env.Environ()
+	environ, err := plan.Environ(host)
 	if err != nil {
 		return nil, &PrepareError{Field: "playbook", Err: err}
 	}
@@ -231,7 +233,7 @@ func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) 
 	if err := s.checkInventory(pb); err != nil {
 		return nil, &PrepareError{Field: "inventory", Err: err}
 	}
-	p := &prepared{req: req, runID: runID, asker: ask, plan: plan, policy: policy, subject: subject, inputs: inputs, env: env, hostEnv: hostEnv, res: res,
+	p := &prepared{req: req, runID: runID, asker: ask, plan: plan, policy: policy, subject: subject, inputs: inputs, env: env, hostEnv: host, res: res,
 		engOpts: engOpts, baseOpts: baseOpts, cached: len(cacheOpts) > 0, parent: trace.SpanContextFromContext(ctx), start: start, decisions: decisions}
 	if p.decisions == nil {
 		if p.decisions, err = s.preflightAs(subject); err != nil {

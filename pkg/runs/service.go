@@ -294,7 +294,7 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (rep *rep
 		engine.WithRoles(roles...),
 		engine.WithRunAuthorizer(auth.NewAuthorizer(subject)),
 		engine.WithRunObserver(observers{pub, prog}),
-		engine.WithEnviron(p.hostEnv.Environ()),
+		engine.WithEnviron(p.hostEnv),
 		engine.WithPreflight(preflightDecisions(decisions)),
 		engine.WithCaller(req.Caller.Name, req.Caller.From),
 		engine.WithInventory(s.cfg.Remote.Inventory),
