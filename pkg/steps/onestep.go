@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/redact"
 	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -30,8 +31,9 @@ const OneStepID = "op"
 //
 // The playbook is named execute-OP (dots made dashes), its File is
 // report.OperationPath and op, and its SHA256 is that of
-// {"op":OP,"params":PARAMS} as encoding/json writes it: what the report,
-// the history and the audit log record the call as.
+// {"op":OP,"params":PARAMS} as encoding/json writes it, secret params
+// masked: what the report, the history and the audit log record the call
+// as.
 func OneStep(reg *ops.Registry, op string, params map[string]any, timeout time.Duration) (*Playbook, error) {
 	e, err := reg.Get(op)
 	if err != nil {
@@ -53,7 +55,7 @@ func OneStep(reg *ops.Registry, op string, params map[string]any, timeout time.D
 	}
 	sum := id.emptySHA256
 	if len(params) > 0 {
-		if sum, err = id.sha256(params); err != nil {
+		if sum, err = id.sha256(maskSecretParams(&e.Spec, params)); err != nil {
 			return nil, ops.WithClass(ops.ClassValidation, fmt.Errorf("params: %w", err))
 		}
 	}
@@ -74,6 +76,28 @@ func OneStep(reg *ops.Registry, op string, params map[string]any, timeout time.D
 	o.steps[0] = &o.step
 	o.pb = Playbook{File: id.file, SHA256: sum, Version: Version, Name: id.name, Steps: o.steps[:]}
 	return &o.pb, nil
+}
+
+// maskSecretParams returns params with the values of spec's secret params
+// masked, wherever they appear, or params itself when none is given. The
+// sha256 of an execute is recorded in reports, the history and audit lines
+// that other keys may read: hashed as it was given, a short password or
+// webhook token could be found by hashing guesses until one matches.
+func maskSecretParams(spec *ops.Spec, params map[string]any) map[string]any {
+	var secrets []string
+	for _, p := range spec.Params {
+		if !p.Secret {
+			continue
+		}
+		if v, ok := params[p.Name]; ok && v != nil {
+			secrets = append(secrets, fmt.Sprint(v))
+		}
+	}
+	if len(secrets) == 0 {
+		return params
+	}
+	masked, _ := redact.New(secrets...).Value(params).(map[string]any)
+	return masked
 }
 
 // oneStepIdentity is what the OneStep playbooks of an operation are

@@ -1,12 +1,16 @@
 package steps
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/arsenal-run/arsenal-run/internal/redact"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
 
 // TestOneStepIdentity pins the name, path and sha256 an operation executed
@@ -85,5 +89,41 @@ func BenchmarkOneStep(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestOneStepHashesSecretsMasked: the sha256 an execute is recorded under
+// (in reports, the history and audit lines other keys may read) is of its
+// params with the secret ones masked, so that a short password cannot be
+// found by hashing guesses until one matches; calls that differ only in a
+// secret share it.
+func TestOneStepHashesSecretsMasked(t *testing.T) {
+	reg := ops.NewRegistry()
+	reg.MustRegister(ops.Spec{Name: "test.login", Description: "logs in", Risk: ops.RiskRead, Params: []ops.Param{
+		{Name: "user", Type: ops.TypeString},
+		{Name: "note", Type: ops.TypeString},
+		{Name: "password", Type: ops.TypeString, Secret: true},
+	}}, ops.Func(func(context.Context, ops.Params) (map[string]any, error) { return nil, nil }))
+	hash := func(params map[string]any) string {
+		t.Helper()
+		pb, err := OneStep(reg, "test.login", params, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pb.SHA256
+	}
+	a := hash(map[string]any{"user": "ops", "password": "hunter2", "note": "was hunter2"})
+	b := hash(map[string]any{"user": "ops", "password": "letmein", "note": "was letmein"})
+	if a != b {
+		t.Errorf("calls differing only in a secret were recorded under %s and %s; want one sha256, the secret masked", a, b)
+	}
+	if guess := referenceSHA256(t, "test.login", map[string]any{"user": "ops", "password": "hunter2", "note": "was hunter2"}); a == guess {
+		t.Errorf("the sha256 %s is that of the params with the password as given: a guess can be checked against it", a)
+	}
+	if want := referenceSHA256(t, "test.login", map[string]any{"user": "ops", "password": redact.Mask, "note": "was " + redact.Mask}); a != want {
+		t.Errorf("sha256 %s, want %s: the params with the secret masked", a, want)
+	}
+	if c := hash(map[string]any{"user": "root", "password": "hunter2"}); c == a {
+		t.Errorf("calls differing in a plain param share the sha256 %s", c)
 	}
 }
