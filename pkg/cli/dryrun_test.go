@@ -115,9 +115,13 @@ steps:
 		head, _, _ := strings.Cut(table, "\n")
 		col := strings.Index(head, "NOTE")
 		for _, line := range strings.Split(table, "\n") {
-			if strings.Contains(line, id) && len(line) >= col {
-				return strings.TrimSpace(line[col:])
+			if !strings.Contains(line, id) {
+				continue
 			}
+			if len(line) < col {
+				return "" // a row whose NOTE is empty ends before it
+			}
+			return strings.TrimSpace(line[col:])
 		}
 		t.Fatalf("no row of %s in\n%s", id, table)
 		return ""
