@@ -70,7 +70,9 @@ func WithRunURL(url string) RunOption { return func(o *runOptions) { o.url = url
 
 // WithEnviron sets the host environment the run reads (${{ env.X }}) and
 // passes on to the processes it starts, as KEY=value; without it, the
-// process's own.
+// process's own. A nil env is an empty one, not the process's, unlike
+// Plan.Environ's given: callers that resolve inputs with Plan.Environ pass
+// it a non-nil list, so that both mean the same environment.
 func WithEnviron(env []string) RunOption {
 	return func(o *runOptions) {
 		o.environ = env

@@ -122,7 +122,7 @@ func (s *Service) resolveInputs(pb *steps.Playbook, given map[string]any, env En
 		env = s.cfg.Env
 	}
 	plan := engine.New(s.cfg.Registry).Plan(pb)
-	environ, err := plan.Environ(env.Environ())
+	environ, err := plan.Environ(hostEnviron(env))
 	if err != nil {
 		return nil, err
 	}

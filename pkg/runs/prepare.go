@@ -156,7 +156,7 @@ func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) 
 	// The playbook's env files join the environment here, so that inputs
 	// with env: or from_env: read them too. The host's is read once: the
 	// run gets the environment its inputs were resolved in.
-	host := env.Environ()
+	host := hostEnviron(env)
 	environ, err := plan.Environ(host)
 	if err != nil {
 		return nil, &PrepareError{Field: "playbook", Err: err}

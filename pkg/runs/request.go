@@ -165,10 +165,23 @@ func RunLink(base, id string) string {
 }
 
 // Env is the environment a run may read: ${{ env.X }}, the environment of
-// process-starting steps, $GITHUB_STEP_SUMMARY and inputs with env:.
+// process-starting steps, $GITHUB_STEP_SUMMARY and inputs with env:. An
+// Environ of nil is an environment of no variables.
 type Env interface {
 	LookupEnv(name string) (string, bool)
 	Environ() []string
+}
+
+// hostEnviron is env's environment as the engine takes it, never nil: an
+// Env whose Environ returns nil has no variables, while nil means the
+// process's own to Plan.Environ, and none to the run (engine.WithEnviron);
+// inputs with env: would be resolved in the one, the run made in the
+// other, and a server's environment would reach its callers' inputs.
+func hostEnviron(env Env) []string {
+	if list := env.Environ(); list != nil {
+		return list
+	}
+	return []string{}
 }
 
 // ProcessEnv is the process's own environment.
