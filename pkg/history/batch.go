@@ -43,14 +43,14 @@ func (s *Store) RecordFinished(ctx context.Context, runs []Finished) error {
 	defer tx.Rollback()
 	// The runs' rows, then all their step rows, each in as few
 	// statements as they fill.
-	var runRows []any
+	runRows := make([]any, 0, len(runs)*(finishedRowValues+1))
 	var rows [][]any
 	for _, f := range runs {
-		args, err := finishedRow(f)
+		runRows, err = appendFinishedRow(runRows, f)
 		if err != nil {
 			return fmt.Errorf("history: record finish of %s: %w", f.Report.RunID, err)
 		}
-		runRows = append(append(runRows, args...), "") // no owner
+		runRows = append(runRows, "") // no owner
 		rows = append(rows, stepRows(f.Report)...)
 	}
 	if _, err := s.execRows(ctx, tx.Tx, upsertFinishedRows, finishedRowValues+1, runRows); err != nil {

@@ -265,7 +265,12 @@ const finishedRowValues = finishedValues + 1
 // finishedRow are the values of upsertFinished: FinishedArgs, then the
 // report's dry_run.
 func finishedRow(f Finished) ([]any, error) {
-	args, err := FinishedArgs(f)
+	return appendFinishedRow(make([]any, 0, finishedRowValues), f)
+}
+
+// appendFinishedRow appends finishedRow's values to dst.
+func appendFinishedRow(dst []any, f Finished) ([]any, error) {
+	args, err := appendFinished(dst, f)
 	if err != nil {
 		return nil, err
 	}

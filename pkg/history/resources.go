@@ -33,15 +33,15 @@ const migrationResourcesAndCache = `ALTER TABLE steps ADD COLUMN cpu_user_ms INT
 	CREATE INDEX cache_expires ON cache (expires_at);
 	CREATE INDEX cache_playbook ON cache (playbook, op);`
 
-// resourceArgs are the resource columns of a step or item row: from the
-// resources field of its output, or NULL when it has none or did not run
-// in this run (a cache hit, a reused step).
-func resourceArgs(output any, notRun bool) []any {
+// appendResources appends the resource columns of a step or item row to
+// dst: from the resources field of its output, or NULL when it has none
+// or did not run in this run (a cache hit, a reused step).
+func appendResources(dst []any, output any, notRun bool) []any {
 	r, ok := ops.ResourcesOf(output)
 	if !ok || notRun {
-		return []any{nil, nil, nil}
+		return append(dst, nil, nil, nil)
 	}
-	return []any{r.CPUUserMS, r.CPUSysMS, r.MaxRSSKB}
+	return append(dst, r.CPUUserMS, r.CPUSysMS, r.MaxRSSKB)
 }
 
 // CPUStats summarises the CPU time (user plus system, in milliseconds) and

@@ -35,8 +35,13 @@ const FinishedColumns = `id, playbook, path, sha256, roles, status, started_at, 
 // report; an empty Trigger, StartedBy or Slot keeps the recorded one (see
 // RecordFinish).
 func FinishedArgs(f Finished) ([]any, error) {
+	return appendFinished(make([]any, 0, finishedValues), f)
+}
+
+// appendFinished appends FinishedArgs to dst.
+func appendFinished(dst []any, f Finished) ([]any, error) {
 	r := f.Report
-	roles, err := json.Marshal(nonNil(r.Roles))
+	roles, err := rolesArg(r.Roles)
 	if err != nil {
 		return nil, fmt.Errorf("history: roles: %w", err)
 	}
@@ -48,23 +53,35 @@ func FinishedArgs(f Finished) ([]any, error) {
 	if path == "" {
 		path = playbookPath(r.Playbook.Path)
 	}
-	return []any{r.RunID, r.Playbook.Name, path, r.Playbook.SHA256, string(roles), string(r.Status),
-		ms(r.StartedAt), ms(r.FinishedAt), r.DurationMS, InputsArg(r.Inputs), absPath(f.ReportPath), errClass, errMsg, r.ResumedFrom, string(f.Trigger), f.StartedBy,
-		slotMS(f.Slot)}, nil
+	return append(dst, r.RunID, r.Playbook.Name, path, r.Playbook.SHA256, roles, textArg(string(r.Status)),
+		ms(r.StartedAt), ms(r.FinishedAt), r.DurationMS, inputsArg(r.Inputs), absPath(f.ReportPath), errClass, errMsg, r.ResumedFrom, textArg(string(f.Trigger)), f.StartedBy,
+		slotMS(f.Slot)), nil
 }
 
 // InputsArg is the inputs column of a run row: inputs as the run's report
 // shows them (secret values masked), as JSON, cut when they are too long
 // for a row.
 func InputsArg(inputs map[string]any) string {
+	if inputs == nil {
+		return "{}"
+	}
 	data, err := json.Marshal(inputs)
-	if err != nil || inputs == nil {
+	if err != nil {
 		data = []byte("{}")
 	}
 	if len(data) > maxInputsJSON {
 		data, _ = json.Marshal(map[string]string{"[cut]": fmt.Sprintf("inputs were %d bytes of JSON; the report has them", len(data))})
 	}
 	return string(data)
+}
+
+// inputsArg is InputsArg boxed, without an allocation for a run without
+// inputs.
+func inputsArg(inputs map[string]any) any {
+	if len(inputs) == 0 {
+		return textArg("{}")
+	}
+	return InputsArg(inputs)
 }
 
 // ErrorText is an error message as a row's text column holds it: cut to

@@ -50,8 +50,8 @@ type rowWriter struct {
 func (w *rowWriter) step(s *report.Step, id, sec string) {
 	ran := !w.dry || s.Op != "playbook.run"
 	call := boolInt(ran && s.StartedAt != nil && s.Attempts > 0 && !s.Reused && len(s.Items) == 0 && len(s.AttemptLog) == 0)
-	w.rows = append(w.rows, append(append([]any{w.runID, id, sec, "step", nil, s.Attempts, s.Op, string(s.Status), errClass(s.Error), startOf(s.StartedAt), s.DurationMS, call},
-		resourceArgs(s.Output, s.Cached || s.Reused)...), boolInt(s.Ignored && s.Status == report.StatusFailed)))
+	row := append(make([]any, 0, stepValues), w.runID, id, sec, "step", nil, s.Attempts, s.Op, textArg(string(s.Status)), errClass(s.Error), startOf(s.StartedAt), s.DurationMS, call)
+	w.rows = append(w.rows, append(appendResources(row, s.Output, s.Cached || s.Reused), boolInt(s.Ignored && s.Status == report.StatusFailed)))
 	if s.Reused {
 		return
 	}
@@ -61,8 +61,8 @@ func (w *rowWriter) step(s *report.Step, id, sec string) {
 	for j := range s.Items {
 		it := &s.Items[j]
 		call := boolInt(ran && it.StartedAt != nil && it.Attempts > 0 && len(it.AttemptLog) == 0)
-		w.rows = append(w.rows, append(append([]any{w.runID, id, sec, "item", it.Index, it.Attempts, s.Op, string(it.Status), errClass(it.Error), startOf(it.StartedAt), it.DurationMS, call},
-			resourceArgs(it.Output, it.Cached)...), 0))
+		row := append(make([]any, 0, stepValues), w.runID, id, sec, "item", it.Index, it.Attempts, s.Op, textArg(string(it.Status)), errClass(it.Error), startOf(it.StartedAt), it.DurationMS, call)
+		w.rows = append(w.rows, append(appendResources(row, it.Output, it.Cached), 0))
 		w.attempts(s, id, sec, it.Index, it.AttemptLog, it.AttemptsOmitted, it.AttemptsOmittedFailed, ran)
 	}
 	w.sub(s.Sub, id, sec)
@@ -108,7 +108,7 @@ func (w *rowWriter) attempts(s *report.Step, id, sec string, item any, log []rep
 		if a.Error != nil {
 			st = attemptStatus(a.Error.Class)
 		}
-		w.rows = append(w.rows, []any{w.runID, id, sec, "attempt", item, a.Attempt, s.Op, string(st), errClass(a.Error), ms(a.StartedAt), a.DurationMS, boolInt(ran), nil, nil, nil, 0})
+		w.rows = append(w.rows, []any{w.runID, id, sec, "attempt", item, a.Attempt, s.Op, textArg(string(st)), errClass(a.Error), ms(a.StartedAt), a.DurationMS, boolInt(ran), nil, nil, nil, 0})
 	}
 	if at == len(log) && omitted > 0 && len(log) > 0 {
 		// A log whose numbering does not say where: after it.
