@@ -43,7 +43,7 @@ func TestProblemSpeaksTheDocsWords(t *testing.T) {
 		`count(u.l)`:                `count() needed true or false from its condition (or its items), but got a number`,
 		`join(u.l)`:                 `join takes a list of strings; item 0 is a number`,
 		`u.missing + 1`:             `+ was given null and an integer; give a default with ??, as in x ?? 0`,
-		`u.n < "90%"`:               `a number and a string cannot be compared with < (number < string); write the number without quotes, as 90 and not "90%", or convert text first with float(x)`,
+		`u.n < "90%"`:               `a number and a string cannot be compared with < (number < string); write the number without quotes, as 90 and not "90%", or convert text first with float(trim(x)) (trim drops the newline that ends a command's stdout)`,
 		`u.s >= 3`:                  `a number and a string cannot be compared with >= (string >= integer)`,
 		`u.missing.a`:               `u.missing is null, so it has no field a: ADVICE; read it as u.missing?.a, which is null when u.missing is null`,
 		`u.missing[2].a`:            `u.missing is null, so it has no item 2: ADVICE; read it as u.missing?.[2], which is null when u.missing is null`,
@@ -87,10 +87,10 @@ func TestDurationSaysItsForms(t *testing.T) {
 // a name that is no zone names the form to write.
 func TestOperatorProblemSaysWhatToDo(t *testing.T) {
 	env := map[string]any{"u": map[string]any{"i": 1, "z": 0, "s": "x", "t": "abc", "l": []any{1, "a"}}}
-	convert := "; convert one side first, e.g. string(x), int(x) or float(x) "
+	convert := "; convert one side first, e.g. string(x), or int(trim(x)) or float(trim(x)) for text (trim drops the newline that ends a command's stdout) "
 	for src, want := range map[string]string{
 		`u.s + u.i`:        "+ was given a string and an integer" + convert + "(1:5)",
-		`u.i > u.s`:        `a number and a string cannot be compared with > (integer > string); write the number without quotes, as 90 and not "90%", or convert text first with float(x) (1:5)`,
+		`u.i > u.s`:        `a number and a string cannot be compared with > (integer > string); write the number without quotes, as 90 and not "90%", or convert text first with float(trim(x)) (trim drops the newline that ends a command's stdout) (1:5)`,
 		`u.l[0] * u.l[1]`:  "* was given an integer and a string" + convert + "(1:8)",
 		`-u.s`:             "- was given a string, not a number (1:1)",
 		`u.i in u.s`:       "in needs a list or a map on its right, not a string; to find a text inside a text, write s contains x (1:5)",

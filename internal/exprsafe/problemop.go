@@ -38,13 +38,13 @@ func operatorProblem(msg, call string) (string, bool) {
 		a, b := typeWord(m[1]), typeWord(m[3])
 		if orderedNumberText(m[2], a, b) {
 			return "a number and a string cannot be compared with " + m[2] + " (" + a + " " + m[2] + " " + b +
-				"); write the number without quotes, as 90 and not \"90%\", or convert text first with float(x)", true
+				"); write the number without quotes, as 90 and not \"90%\", or convert text first with float(trim(x)) (trim drops the newline that ends a command's stdout)", true
 		}
 		out := m[2] + " was given " + article(a) + " and " + article(b)
 		if a == "null" || b == "null" {
 			return out + "; give a default with ??, as in x ?? 0, or test the value first", true
 		}
-		return out + "; convert one side first, e.g. string(x), int(x) or float(x)", true
+		return out + "; convert one side first, e.g. string(x), or int(trim(x)) or float(trim(x)) for text (trim drops the newline that ends a command's stdout)", true
 	}
 	if m := reUnary.FindStringSubmatch(msg); m != nil {
 		return m[1] + " was given " + article(typeWord(m[2])) + ", not a number", true
