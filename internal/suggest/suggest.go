@@ -48,6 +48,10 @@ var synonyms = map[string]string{
 	"cwd": "dir", "chdir": "dir", "workdir": "dir", "working-directory": "dir", "working_directory": "dir",
 	"uri": "url", "data": "body", "payload": "body", "status_code": "expect_status", "expected_status": "expect_status",
 	"insecure": "insecure_skip_verify",
+	// Statuses and error classes as GitHub Actions (job.status) and
+	// Ansible name them.
+	"success": "succeeded", "successful": "succeeded", "failure": "failed",
+	"timedout": "timeout", "timed_out": "timeout", "denied": "authorization", "unauthorized": "authorization",
 }
 
 // Closest returns the candidate closest to word, and false when none is

@@ -103,9 +103,9 @@ type compiled struct {
 
 // ref is a name the expression reads that depends on where it is used.
 type ref struct {
-	kind  string // "steps", "vars", "inputs", "output" (steps.<name>.output.<field>), "suboutput" (steps.<name>.output.outputs.<field>), "status" (steps.<name>.status == "<field>") or "inventory"
+	kind  string // "steps", "vars", "inputs", "output" (steps.<name>.output.<field>), "suboutput" (steps.<name>.output.outputs.<field>), "status" (steps.<name>.status == "<field>"), "runstatus" (run.status == "<field>"), "class" (<name> == "<field>", name an error class as written) or "inventory"
 	name  string // for "output" and "suboutput", "" is the bare output of retry and repeat: the step's own
-	field string // for "output", "suboutput" and "status"
+	field string // for "output", "suboutput" and the status kinds
 	// item is set for an "output" or "suboutput" read from one item of
 	// a foreach step (steps.<name>.output[i], steps.<name>.items[i].output,
 	// the # of map(steps.<name>.output, …)): an item's output, like that

@@ -165,6 +165,10 @@ func (l *loader) checkPending(g *graph, sec *secretFlow, pe *pendingExpr) {
 			}
 		case "status":
 			l.checkStatusRef(g, pe, r, pos)
+		case "runstatus":
+			l.checkRunStatusRef(pe, r, pos)
+		case "class":
+			l.checkClassRef(r, pos)
 		case "inventory":
 			l.inventoryRef(r, pos)
 		case "inputs":
@@ -383,11 +387,15 @@ func (l *loader) checkStepRef(g *graph, pe *pendingExpr, id string, pos Pos) {
 // act on a failure, and it would silently never run.
 func (l *loader) checkStatusRef(g *graph, pe *pendingExpr, r ref, pos Pos) {
 	if t := l.ids[r.name]; t != nil && t != pe.step && r.field != "" && !yamlx.Contains(stepStatuses, r.field) {
-		l.d.Warn(pos, "steps.%s.status is never %q: a step's status is one of %s (\"\" before it runs)%s, so == is false and != true in every run; write one of those, like steps.%s.status == \"succeeded\"", r.name, r.field, strings.Join(stepStatuses, ", "), suggest.DidYouMean(r.field, stepStatuses), r.name)
+		x := "steps." + r.name + ".status"
+		if r.item {
+			x = "steps." + r.name + ".items[i].status"
+		}
+		l.d.Warn(pos, "%s is never %q: a step's status is one of %s (\"\" before it runs)%s, so == is false and != true in every run; write one of those, like %s == \"succeeded\"", x, r.field, strings.Join(stepStatuses, ", "), suggest.DidYouMean(r.field, stepStatuses), x)
 		return
 	}
 	t, s := l.ids[r.name], pe.step
-	if g == nil || t == nil || s == nil || t == s || t.Section != s.Section || t.RescueOf != s.RescueOf || !g.before(t, s) {
+	if r.item || g == nil || t == nil || s == nil || t == s || t.Section != s.Section || t.RescueOf != s.RescueOf || !g.before(t, s) {
 		return
 	}
 	switch r.field {

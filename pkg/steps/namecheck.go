@@ -433,33 +433,6 @@ func (w *nameCheck) stepOf(n ast.Node) (string, int, bool) {
 	return name.Value, id.Location().From, true
 }
 
-// checkStatusTest notes steps.<id>.status == "<status>" for a status that
-// the steps needing <id> may never see, and == or != a status that is
-// none (see loader.checkStatusRef).
-func (w *nameCheck) checkStatusTest(n *ast.BinaryNode) {
-	if n.Operator != "==" && n.Operator != "!=" {
-		return
-	}
-	m, ok := n.Left.(*ast.MemberNode)
-	str, ok2 := n.Right.(*ast.StringNode)
-	if !ok || !ok2 {
-		m, ok = n.Right.(*ast.MemberNode)
-		str, ok2 = n.Left.(*ast.StringNode)
-		if !ok || !ok2 {
-			return
-		}
-	}
-	if field, ok := m.Property.(*ast.StringNode); !ok || field.Value != "status" {
-		return
-	}
-	if n.Operator == "!=" && (str.Value == "" || yamlx.Contains(stepStatuses, str.Value)) {
-		return // only a status that is none is worth a word
-	}
-	if name, at, ok := w.stepOf(m.Node); ok {
-		w.refs = append(w.refs, ref{kind: "status", name: name, field: str.Value, off: runeOffset(w.src, at)})
-	}
-}
-
 // isCond reports whether n is taken as true or false as it is (see
 // condNodes).
 func (w *nameCheck) isCond(n ast.Node) bool {
