@@ -232,8 +232,13 @@ func (t *Template) Render(values map[string]any) (string, error) {
 			return "", t.errAt(p.off, fmt.Sprintf("expression `%s` built more than %d items, over the limit of one evaluation's memory (MaxExprMemory); use a smaller range or list", short(p.src), MaxExprMemory))
 		}
 		if err != nil {
-			msg := exprsafe.Problem(p.prog, err, nullValue)
-			return "", t.errAt(p.off, fmt.Sprintf("expression `%s`: %s", short(p.src), msg))
+			// Named by its place in the template, not by " (1:18)" in
+			// the expression, which a reader cannot find.
+			off, msg := p.off, exprsafe.Problem(p.prog, err, nullValue)
+			if at, ok := exprsafe.Where(err, p.src); ok {
+				off, msg = p.off+at, exprsafe.TrimPosition(msg)
+			}
+			return "", t.errAt(off, fmt.Sprintf("expression `%s`: %s", short(p.src), msg))
 		}
 		b.WriteString(jsonx.Text(out))
 		if b.Len() > MaxOutput {

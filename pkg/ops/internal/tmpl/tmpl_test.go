@@ -108,3 +108,22 @@ func TestListFunctionOverNullSaysWhat(t *testing.T) {
 		t.Errorf("got %v, want the function named and no reflect", err)
 	}
 }
+
+// TestRenderErrorNamesTemplatePlace: an expression that fails when it is
+// rendered is named by the template's line and column of the part that
+// failed, not by its place in the expression, " (1:20)", which a reader
+// of the template cannot find.
+func TestRenderErrorNamesTemplatePlace(t *testing.T) {
+	values := map[string]any{"n": 1, "s": "x"}
+	src := "# generated\nlimit: ${{ values.n * 2 + values.s }}\n"
+	tp, err := Compile("app.conf.tmpl", src, values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = tp.Render(values)
+	// The + that failed: line 2, after "limit: ${{ values.n * 2 ".
+	want := "app.conf.tmpl:2:25: expression `values.n * 2 + values.s`: + was given an integer and a string; convert one side first"
+	if err == nil || !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "(1:") {
+		t.Errorf("got %v\nwant it to start %q, without the expression's (1:N)", err, want)
+	}
+}
