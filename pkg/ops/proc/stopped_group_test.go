@@ -4,6 +4,11 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/opstest"
 )
 
 // TestAStoppedGroupIsNamedSo: after supervisor.stop removed a group, a
@@ -40,5 +45,34 @@ func TestAStoppedGroupIsNamedSo(t *testing.T) {
 	}
 	if _, err := sup.Stop(context.Background(), "web"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestStopMissingOK: "stop the workers, if any" failed the step when the
+// group was gone (never started in this run, or stopped already), with no
+// way to say that is fine, as process.kill's missing_ok says it.
+func TestStopMissingOK(t *testing.T) {
+	r, sup := newEnv(t, Options{})
+	if _, err := sup.Start(Spec{Command: []string{"/bin/sleep", "300"}, Group: "web"}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if out, err := opstest.Execute(r, ctx, "supervisor.stop", map[string]any{"supervisor": "web", "missing_ok": true}); err != nil || len(out["stopped"].([]any)) != 1 {
+		t.Fatalf("stopping a group that exists, with missing_ok: %v %v", out, err)
+	}
+	for _, name := range []string{"web", "never"} {
+		out, err := opstest.Execute(r, ctx, "supervisor.stop", map[string]any{"supervisor": name, "missing_ok": true})
+		if err != nil {
+			t.Errorf("stopping %s, gone, with missing_ok: %v", name, err)
+		} else if diff := cmp.Diff(map[string]any{"stopped": []any{}}, out); diff != "" {
+			t.Errorf("stopping %s, gone, with missing_ok (-want +got):\n%s", name, diff)
+		}
+		_, err = opstest.Execute(r, ctx, "supervisor.stop", map[string]any{"supervisor": name})
+		if err == nil || !strings.Contains(err.Error(), "set missing_ok: true if the group may be gone already") {
+			t.Errorf("stopping %s, gone, without missing_ok: %v; want a failure that names missing_ok", name, err)
+		}
+		if ops.ClassOf(err) != ops.ClassExecution {
+			t.Errorf("stopping %s, gone: class %s, want execution", name, ops.ClassOf(err))
+		}
 	}
 }

@@ -2,6 +2,7 @@ package proc
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/shirou/gopsutil/v4/process"
@@ -209,11 +210,16 @@ var _ ops.Op = (*StopOp)(nil)
 
 func stopSpec() ops.Spec {
 	return ops.Spec{
-		Name:        "supervisor.stop",
-		Description: "Stop every process of a supervisor group (SIGTERM, then SIGKILL after a grace period) and remove the group.",
-		Risk:        ops.RiskDestructive,
-		Params:      []ops.Param{{Name: "supervisor", Type: ops.TypeString, Required: true, MaxLen: 63, Description: supervisorParam.Description}},
-		Output:      []ops.Field{{Name: "stopped", Type: "list", Description: "pids that were running"}},
+		Name: "supervisor.stop",
+		Description: "Stop every process of a supervisor group (SIGTERM, then SIGKILL after a grace period) and remove the group. " +
+			"A group that does not exist (never started, or stopped already) fails the step unless missing_ok says that is fine.",
+		Risk: ops.RiskDestructive,
+		Params: []ops.Param{
+			{Name: "supervisor", Type: ops.TypeString, Required: true, MaxLen: 63, Description: supervisorParam.Description},
+			{Name: "missing_ok", Type: ops.TypeBool, Default: false,
+				Description: "succeed with stopped: [] when the group does not exist (never started, or stopped already), as in \"stop the workers, if any\""},
+		},
+		Output: []ops.Field{{Name: "stopped", Type: "list", Description: "pids that were running"}},
 	}
 }
 
@@ -224,7 +230,12 @@ func (op *StopOp) Execute(ctx context.Context, p ops.Params) (map[string]any, er
 	for i, pid := range pids {
 		out[i] = pid
 	}
-	if err != nil {
+	switch {
+	case errors.Is(err, errNoGroup) && p.Bool("missing_ok"):
+		return map[string]any{"stopped": out}, nil
+	case errors.Is(err, errNoGroup):
+		return nil, ops.WithClass(ops.ClassExecution, &tagged{errNoGroup, err.Error() + "; set missing_ok: true if the group may be gone already"})
+	case err != nil:
 		return map[string]any{"stopped": out}, classify(ctx, err)
 	}
 	return map[string]any{"stopped": out}, nil

@@ -2,6 +2,7 @@ package proc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -48,16 +49,20 @@ func (s *Supervisor) Groups() []string {
 	return names
 }
 
+// errNoGroup marks the error of a group name that names no group (never
+// made, or removed by supervisor.stop).
+var errNoGroup = errors.New("no such supervisor group")
+
 // unknown explains a group name that names no group: one that
 // supervisor.stop removed is said to be so, and others are listed with
-// the groups that exist.
+// the groups that exist. The error wraps errNoGroup.
 func (s *Supervisor) unknown(name string) error {
 	s.mu.Lock()
 	wasStopped := s.stopped[name]
 	gone := slices.Sorted(maps.Keys(s.stopped))
 	s.mu.Unlock()
 	if wasStopped {
-		return fmt.Errorf("supervisor %q was stopped and removed by supervisor.stop; nothing of it is left (start processes into it again with process.start and supervisor: %s)", name, name)
+		return &tagged{errNoGroup, fmt.Sprintf("supervisor %q was stopped and removed by supervisor.stop; nothing of it is left (start processes into it again with process.start and supervisor: %s)", name, name)}
 	}
 	known := "none yet"
 	if names := s.Groups(); len(names) > 0 {
@@ -71,7 +76,7 @@ func (s *Supervisor) unknown(name string) error {
 		}
 		known += "; stopped: " + strings.Join(gone, ", ")
 	}
-	return fmt.Errorf("no supervisor %q in this arsenal-run process (known: %s); start processes into it with process.start and supervisor: %s", name, known, name)
+	return &tagged{errNoGroup, fmt.Sprintf("no supervisor %q in this arsenal-run process (known: %s); start processes into it with process.start and supervisor: %s", name, known, name)}
 }
 
 // Children describes the processes of a group, in the order they started.
@@ -258,7 +263,8 @@ func endLeftovers(pgid int, left map[int]uint64, grace time.Duration) {
 // Stop stops the processes of a group (SIGTERM, SIGKILL after StopGrace),
 // and what those that ended left in their process groups, waits for the
 // processes to end and forgets the group. It returns the pids that
-// were running.
+// were running. A name that names no group is an error that wraps
+// errNoGroup.
 func (s *Supervisor) Stop(ctx context.Context, name string) ([]int, error) {
 	s.mu.Lock()
 	g := s.groups[name]
