@@ -35,9 +35,12 @@ func targetOf(p ops.Params) error {
 }
 
 func childMap(c ChildInfo) map[string]any {
-	var code any
+	var code, last any
 	if c.ExitCode != nil {
 		code = *c.ExitCode
+	}
+	if c.LastExitCode != nil {
+		last = *c.LastExitCode
 	}
 	var errMsg any
 	if c.Error != "" {
@@ -46,7 +49,7 @@ func childMap(c ChildInfo) map[string]any {
 	m := map[string]any{
 		"pid": c.PID, "name": c.Name, "status": c.Status, "restarts": c.Restarts,
 		"started_at": formatTime(c.StartedAt), "command": strings.Join(c.Command, " "),
-		"restart": string(c.Restart), "exit_code": code, "error": errMsg,
+		"restart": string(c.Restart), "exit_code": code, "last_exit_code": last, "error": errMsg,
 	}
 	if c.Resources != nil {
 		m[ops.ResourcesKey] = c.Resources.Map()
@@ -73,7 +76,9 @@ func childrenSpec() ops.Spec {
 			{Name: "pid", Type: ops.TypeInteger, Min: ops.Bound(1), Description: "list this process's descendants instead"},
 		},
 		Output: []ops.Field{
-			{Name: "children", Type: "list", Description: "[{pid, name, status, restarts, started_at, command, ...}]; status is running, backoff, exited, failed, gave_up or stopped for a group, the OS state for a tree; a group's process that has exited has resources {cpu_user_ms, cpu_sys_ms, max_rss_kb, signal} from its rusage"},
+			{Name: "children", Type: "list", Description: "[{pid, name, status, restarts, started_at, command, ...}]; status is running, backoff, exited, failed, gave_up or stopped for a group, the OS state for a tree; " +
+				"for a group, exit_code is how the process pid ended (128+N for signal N), null while it runs, and last_exit_code how the latest of its processes to end ended (a restarted one's predecessor while it runs); " +
+				"a group's process that has exited has resources {cpu_user_ms, cpu_sys_ms, max_rss_kb, signal} from its rusage"},
 		},
 	}
 }

@@ -72,7 +72,13 @@ type ChildInfo struct {
 	Status    string // running, backoff, exited, failed, gave_up or stopped
 	Restarts  int
 	StartedAt time.Time
-	ExitCode  *int // of the last exit; 128+N when killed by signal N
+	// ExitCode is how the process PID ended, 128+N when killed by signal
+	// N; nil while it runs (or before any process ended).
+	ExitCode *int
+	// LastExitCode is how the latest process of this slot to end ended:
+	// while a restarted process runs, its predecessor's; once it has
+	// ended, its own (ExitCode).
+	LastExitCode *int
 	// Resources is what the process used, from the rusage of its last
 	// exit; nil while it runs or when it was reaped elsewhere.
 	Resources *ops.Resources
@@ -445,8 +451,12 @@ func (c *child) info() ChildInfo {
 		Restart: c.spec.Restart, Status: c.status, Restarts: c.restarts, StartedAt: c.startedAt, Error: c.lastErr,
 	}
 	if c.exitCode != nil {
-		code := *c.exitCode
-		ci.ExitCode = &code
+		last := *c.exitCode
+		ci.LastExitCode = &last
+		if c.w == nil {
+			code := *c.exitCode
+			ci.ExitCode = &code
+		}
 	}
 	if c.resources != nil && c.w == nil {
 		r := *c.resources

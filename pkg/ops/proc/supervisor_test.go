@@ -47,10 +47,34 @@ func TestSupervisorRestartsAKilledProcess(t *testing.T) {
 		c = children(t, r, "workers")[0]
 		return c["status"] == "running" && c["pid"] != first
 	})
-	if c["restarts"] != 1 || c["exit_code"] != 128+int(syscall.SIGKILL) || c["restart"] != "always" {
-		t.Errorf("child after a restart: %v", c)
+	// A running process has no exit code of its own; how its
+	// predecessor ended is last_exit_code. Before, the running process
+	// showed exit_code 137, as if it had been killed itself.
+	if c["restarts"] != 1 || c["exit_code"] != nil || c["last_exit_code"] != 128+int(syscall.SIGKILL) || c["restart"] != "always" {
+		t.Errorf("child after a restart: %v; want exit_code <nil> and last_exit_code 137", c)
 	}
 	gone(t, first)
+}
+
+// TestSupervisedExitCodes: a process started and still running has
+// exit_code and last_exit_code null; once it has ended, both say how.
+func TestSupervisedExitCodes(t *testing.T) {
+	r, _ := newEnv(t, Options{})
+	if _, err := opstest.Execute(r, context.Background(), "process.start", with(helper(t, "sleep", marker(t)), "supervisor", "svc")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := opstest.Execute(r, context.Background(), "process.start", with(helper(t, "exit3", marker(t)), "supervisor", "svc")); err != nil {
+		t.Fatal(err)
+	}
+	var cs []map[string]any
+	eventually(t, "the second process ends", func() bool {
+		cs = children(t, r, "svc")
+		return cs[1]["status"] == "failed"
+	})
+	got := []any{cs[0]["status"], cs[0]["exit_code"], cs[0]["last_exit_code"], cs[1]["exit_code"], cs[1]["last_exit_code"]}
+	if diff := cmp.Diff([]any{"running", nil, nil, 3, 3}, got); diff != "" {
+		t.Errorf("status, exit_code, last_exit_code of a running process, then exit_code, last_exit_code of one that failed (-want +got):\n%s", diff)
+	}
 }
 
 func TestSupervisorPolicies(t *testing.T) {
