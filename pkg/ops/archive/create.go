@@ -113,6 +113,9 @@ func (*Create) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, errorf("the directory of %s does not exist%s; create it or set create_dirs: true", destPath, policy.LookedFor(ctx, destPath))
 		}
+		if full := createNoSpace(err, destPath, dest); full != nil {
+			return nil, full
+		}
 		return nil, policy.Classify(ctx, err, destPath, roots)
 	}
 	w := &packer{ctx: ctx, src: src, format: format, skip: map[string]bool{}}
@@ -121,7 +124,7 @@ func (*Create) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 		w.skip[filepath.ToSlash(rel)] = true
 		w.skip[filepath.ToSlash(filepath.Join(filepath.Dir(rel), filepath.Base(tmp)))] = true
 	}
-	err = w.pack(f, sst)
+	err = w.pack(writeTo(f), sst)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -141,6 +144,9 @@ func (*Create) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 			return nil, se.explain(srcPath, destPath)
 		case errors.Is(err, fs.ErrExist):
 			return nil, errorf("%s already exists; set overwrite: true to replace it", destPath)
+		}
+		if full := createNoSpace(err, destPath, dest); full != nil {
+			return nil, full
 		}
 		return nil, policy.Classify(ctx, err, destPath, roots)
 	}

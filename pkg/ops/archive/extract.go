@@ -172,6 +172,9 @@ func (*Extract) Execute(ctx context.Context, p ops.Params) (map[string]any, erro
 			if errors.As(err, &ce) {
 				return nil, err
 			}
+			if full := extractNoSpace(err, srcPath, dest.abs, x.left(destPath, undone)); full != nil {
+				return nil, full
+			}
 			what := "refused; nothing was written"
 			switch {
 			case undone:
@@ -342,7 +345,7 @@ func (x *extractor) copyBody(w io.Writer, e *entry) error {
 	x.written += n
 	switch {
 	case err != nil:
-		return fmt.Errorf("entry %q: %v", e.name, err)
+		return &entryErr{e.name, err}
 	case n != e.size:
 		return fmt.Errorf("entry %q holds %d bytes, not the %d its header says", e.name, n, e.size)
 	case x.written > x.lim.bytes:
@@ -407,15 +410,15 @@ func (x *extractor) write(e *entry, name string) error {
 	}
 	f, err := x.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return fmt.Errorf("entry %q: %v", e.name, err)
+		return &entryErr{e.name, err}
 	}
 	x.made = append(x.made, name)
-	err = x.copyBody(f, e)
+	err = x.copyBody(writeTo(f), e)
 	if err == nil {
 		err = f.Chmod(e.mode)
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = &entryErr{e.name, cerr}
 	}
 	if err != nil {
 		_ = x.root.Remove(name)

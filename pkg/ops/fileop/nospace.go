@@ -2,11 +2,8 @@ package fileop
 
 import (
 	"context"
-	"errors"
 	"path/filepath"
-	"syscall"
 
-	"github.com/arsenal-run/arsenal-run/internal/shellword"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
 )
@@ -16,16 +13,11 @@ import (
 // knows: unchanged for an atomic write, perhaps cut short for an append)
 // and what to do: free space where the file lies and run the step again.
 func writeFailed(ctx context.Context, err error, path, abs, left string) error {
-	var why string
-	switch {
-	case errors.Is(err, syscall.ENOSPC):
-		why = "no space left on the file system"
-	case errors.Is(err, syscall.EDQUOT):
-		why = "the disk quota is exhausted"
-	default:
+	why := policy.NoSpace(err)
+	if why == "" {
 		return policy.Classify(ctx, err, path, policy.Roots(ctx))
 	}
-	return ops.Errorf(ops.ClassExecution, "%s: %s; %s; free space (df -h %s) and run the step again", path, why, left, shellword.Word(filepath.Dir(abs)))
+	return ops.Errorf(ops.ClassExecution, "%s: %s; %s; %s", path, why, left, policy.FreeSpace(filepath.Dir(abs)))
 }
 
 // unchanged is what an atomic write that failed left: the file as it was
