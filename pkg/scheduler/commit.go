@@ -86,7 +86,7 @@ func (s *Scheduler) commit(batch []decision, now time.Time) {
 			s.afterEnd(e, now) // nothing may be running any more
 		case history.SlotFired:
 			if d.catchUp > 0 {
-				slotEvent(s.log.Info(), e, slot).Str("late", d.catchUp.Round(time.Millisecond).String()).Msg("catching up the latest missed slot (catchup: last)")
+				slotEvent(s.log.Info(), e, slot).Str("late", logDuration(d.catchUp)).Msg("catching up the latest missed slot (catchup: last)")
 			}
 			if d.run.startAt.IsZero() {
 				s.start(d.run)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
@@ -30,6 +31,20 @@ type decision struct {
 	catchUp  time.Duration // how late the slot caught up (catchup: last) was found
 }
 
+// logDuration writes d for a log field as people write it: to the second
+// from a minute on (5m12s, not 5m12.004817s), to the millisecond below,
+// without zero units (2h, not 2h0m0s).
+func logDuration(d time.Duration) string {
+	if d >= time.Minute || d <= -time.Minute {
+		return short.Duration(d.Round(time.Second))
+	}
+	return short.Duration(d.Round(time.Millisecond))
+}
+
+// wholeMS is d in whole milliseconds, rounded, as every *_ms field of the
+// log and the API has it.
+func wholeMS(d time.Duration) int64 { return d.Round(time.Millisecond).Milliseconds() }
+
 // storeRetry is how long the loop waits before it tries again a playbook
 // whose slots the store could not record.
 const storeRetry = 5 * time.Second
@@ -43,7 +58,7 @@ func (s *Scheduler) tick() (time.Duration, bool) {
 	defer s.mu.Unlock()
 	now := s.cfg.Clock.Now()
 	if !s.lastNow.IsZero() && now.Before(s.lastNow.Add(-time.Second)) {
-		s.log.Warn().Str("by", s.lastNow.Sub(now).String()).Msg("the wall clock went back; slots already decided will not fire again")
+		s.log.Warn().Str("by", logDuration(s.lastNow.Sub(now))).Msg("the wall clock went back; slots already decided will not fire again")
 	}
 	s.lastNow = now
 	s.ticks++
@@ -313,10 +328,10 @@ func (s *Scheduler) supervise(rs *runState, job Job, logged func()) {
 	delay := now.Sub(planned)
 	s.metrics.fireDelay.Observe(max(delay, 0).Seconds())
 	s.metrics.running.Inc()
-	ev := s.log.Info().Str("playbook", e.pb.Name).Str("run_id", rs.id).Str("slot", slot).Float64("delay_ms", float64(delay)/float64(time.Millisecond))
+	ev := s.log.Info().Str("playbook", e.pb.Name).Str("run_id", rs.id).Str("slot", slot).Int64("delay_ms", wholeMS(delay))
 	if didWait {
 		// The part of delay_ms spent waiting for a place.
-		ev = ev.Float64("waited_ms", float64(waited)/float64(time.Millisecond))
+		ev = ev.Int64("waited_ms", wholeMS(waited))
 	}
 	ev.Msg("run started")
 	logged()

@@ -7,6 +7,7 @@ package scheduler
 import (
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 )
 
@@ -101,7 +102,7 @@ func (s *Scheduler) logWaiting(e *entry, rs *runState, slot string, now time.Tim
 	ev := s.log.Debug()
 	if s.waitLogged.IsZero() || now.Sub(s.waitLogged) >= waitNoticeEvery || now.Before(s.waitLogged) {
 		s.waitLogged = now
-		ev = s.log.Info().Dur("next_notice_after", waitNoticeEvery)
+		ev = s.log.Info().Str("next_notice_after", short.Duration(waitNoticeEvery))
 	}
 	if !ev.Enabled() {
 		return
