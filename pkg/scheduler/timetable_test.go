@@ -182,7 +182,7 @@ func TestNewTimetableRefuses(t *testing.T) {
 		"@every 2562047h":       "more than five years",
 		"TZ=UTC":                "TZ= prefix",
 		"CRON_TZ=UTC 0 * * * *": "TZ= prefix",
-		"61 * * * *":            "write 5 fields",
+		"61 * * * *":            "61 is above 59; minutes are 0–59",
 	} {
 		_, err := NewTimetable(spec, time.UTC)
 		if err == nil || !strings.Contains(err.Error(), want) {

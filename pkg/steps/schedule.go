@@ -3,7 +3,6 @@ package steps
 import (
 	"fmt"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -84,24 +83,7 @@ func ParseCron(spec string, loc *time.Location, now time.Time) (cron.Schedule, s
 		if dowSeven(s) {
 			return nil, fmt.Sprintf("cron %q: day of week 7 is out of range; write 0 or SUN for Sunday (days of week are 0–6 or SUN–SAT)", spec)
 		}
-		hint := ""
-		if strings.HasPrefix(s, "@") {
-			hint = suggest.DidYouMean(strings.Fields(s)[0], cronDescriptors)
-		} else if at := everyFix(s); at != s {
-			hint = fmt.Sprintf(" (did you mean %q?)", at)
-		}
-		if word, ok := strings.CutPrefix(err.Error(), "failed to parse int from "); ok {
-			word, _, _ = strings.Cut(word, ":")
-			if field := cronField(s, word); field != "" {
-				return nil, fmt.Sprintf("cron %q: the %s: %q is neither a number nor a name (SUN–SAT for days of week, JAN–DEC for months)", spec, field, word)
-			}
-		}
-		if i := strings.LastIndex(err.Error(), ": "); i >= 0 {
-			if field := cronField(s, err.Error()[i+2:]); field != "" {
-				return nil, fmt.Sprintf("cron %q: the %s: %s; write 5 fields (minute hour day month weekday), 6 with seconds first", spec, field, err.Error()[:i])
-			}
-		}
-		return nil, "cron " + err.Error() + hint + "; write 5 fields (minute hour day month weekday), 6 with seconds first, or @hourly, @daily, @every 5m"
+		return nil, cronWords(spec, s, err)
 	}
 	if sched.Next(now.In(loc)).IsZero() {
 		return nil, fmt.Sprintf("cron %q never fires (no matching date in the next five years, like 30 February)", spec)
@@ -121,33 +103,6 @@ func tzPrefixProblem(spec string) string {
 		return msg
 	}
 	return fmt.Sprintf("%s: write timezone: %s and cron: %q", msg, zone, rest)
-}
-
-// cronField names the field of a 5- or 6-field spec that holds text, the
-// part the parser refuses, with its whole text, like `hour field "25"`; ""
-// when text is no one field's.
-func cronField(spec, text string) string {
-	f := strings.Fields(spec)
-	names := []string{"minute", "hour", "day of month", "month", "day of week"}
-	if len(f) == 6 {
-		names = append([]string{"second"}, names...)
-	} else if len(f) != 5 {
-		return ""
-	}
-	found := -1
-	for j, x := range f {
-		parts := strings.FieldsFunc(x, func(r rune) bool { return r == ',' || r == '-' || r == '/' })
-		if x == text || slices.Contains(strings.Split(x, ","), text) || slices.Contains(parts, text) {
-			if found >= 0 {
-				return "" // two fields say the same: no guess
-			}
-			found = j
-		}
-	}
-	if found < 0 {
-		return ""
-	}
-	return fmt.Sprintf("%s field %q", names[found], f[found])
 }
 
 // dowSeven reports whether the day-of-week field of a 5- or 6-field spec

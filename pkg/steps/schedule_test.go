@@ -26,15 +26,16 @@ func TestCronDayOfWeekSeven(t *testing.T) {
 		{"0 3 * * 7/2", `s.yaml:4:9: cron "0 3 * * 7/2"` + fix},
 		{"0 3 * * SAT-7", `s.yaml:4:9: cron "0 3 * * SAT-7"` + fix},
 		{"0 0 3 * * 7", `s.yaml:4:9: cron "0 0 3 * * 7"` + fix}, // with seconds
-		// Other mistakes name the field the parser refuses.
-		{"0 3 * * 8", `s.yaml:4:9: cron "0 3 * * 8": the day of week field "8": end of range (8) above maximum (6); write 5 fields (minute hour day month weekday), 6 with seconds first`},
-		{"0 3 7 * 9", `s.yaml:4:9: cron "0 3 7 * 9": the day of week field "9": end of range (9) above maximum (6); write 5 fields (minute hour day month weekday), 6 with seconds first`},
-		{"0 25 * * *", `s.yaml:4:9: cron "0 25 * * *": the hour field "25": end of range (25) above maximum (23); write 5 fields (minute hour day month weekday), 6 with seconds first`},
-		{"0 0 25 * * *", `s.yaml:4:9: cron "0 0 25 * * *": the hour field "25": end of range (25) above maximum (23); write 5 fields (minute hour day month weekday), 6 with seconds first`},
-		{"0 2 * * MON-FRY", `s.yaml:4:9: cron "0 2 * * MON-FRY": the day of week field "MON-FRY": "FRY" is neither a number nor a name (SUN–SAT for days of week, JAN–DEC for months)`},
-		{"0 2 * 1,13 *", `s.yaml:4:9: cron "0 2 * 1,13 *": the month field "1,13": end of range (13) above maximum (12); write 5 fields (minute hour day month weekday), 6 with seconds first`},
-		// The same text in two fields: no guess, the parser's message.
-		{"9 9 * * 9", `s.yaml:4:9: cron end of range (9) above maximum (6): 9; write 5 fields (minute hour day month weekday), 6 with seconds first, or @hourly, @daily, @every 5m`},
+		// Other mistakes name the field the parser refuses, in words.
+		{"0 3 * * 8", `s.yaml:4:9: cron "0 3 * * 8": the day of week field "8": 8 is above 6; days of week are 0–6 or SUN–SAT`},
+		{"0 3 7 * 9", `s.yaml:4:9: cron "0 3 7 * 9": the day of week field "9": 9 is above 6; days of week are 0–6 or SUN–SAT`},
+		{"0 25 * * *", `s.yaml:4:9: cron "0 25 * * *": the hour field "25": 25 is above 23; hours are 0–23`},
+		{"0 0 25 * * *", `s.yaml:4:9: cron "0 0 25 * * *": the hour field "25": 25 is above 23; hours are 0–23`},
+		{"0 2 * * MON-FRY", `s.yaml:4:9: cron "0 2 * * MON-FRY": the day of week field "MON-FRY": "FRY" is neither a number nor a name (did you mean "FRI"?); days of week are 0–6 or SUN–SAT`},
+		{"0 2 * 1,13 *", `s.yaml:4:9: cron "0 2 * 1,13 *": the month field "1,13": 13 is above 12; months are 1–12 or JAN–DEC`},
+		// The same text in two fields: the one refused.
+		{"9 9 * * 9", `s.yaml:4:9: cron "9 9 * * 9": the day of week field "9": 9 is above 6; days of week are 0–6 or SUN–SAT`},
+		{"0 0 0 * *", `s.yaml:4:9: cron "0 0 0 * *": the day of month field "0": 0 is below 1; days of month are 1–31`},
 		// 7 elsewhere, or as a step, is fine.
 		{"0 3 * * 0", ""},
 		{"0 3 * * SUN", ""},
@@ -187,6 +188,28 @@ func TestJitterProblemShowsDurationsAsWritten(t *testing.T) {
 	} {
 		if got := ShortDuration(d); got != want {
 			t.Errorf("ShortDuration(%d) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+// TestCronWords: every cron spec robfig/cron refuses is explained in a
+// user's words, not the parser's, with what to write instead.
+func TestCronWords(t *testing.T) {
+	for spec, want := range map[string]string{
+		"*/15 * * *":    `cron "*/15 * * *" has 4 fields (did you mean "*/15 * * * *"?); write 5 (minute hour day-of-month month day-of-week), like "*/15 * * * *", or 6 with seconds first`,
+		"* * * * * * *": `cron "* * * * * * *" has 7 fields; write 5 (minute hour day-of-month month day-of-week), like "*/15 * * * *", or 6 with seconds first (a 7th field, the year some crons take, is not one of them)`,
+		"every 5m":      `cron "every 5m" has 2 fields (did you mean "@every 5m"?); write 5 (minute hour day-of-month month day-of-week), like "*/15 * * * *", or 6 with seconds first`,
+		"@evry 5m":      `cron "@evry 5m": unknown descriptor @evry (did you mean "@every 5m"?); write one of @hourly, @daily, @weekly, @monthly, @yearly, or @every with a duration, like @every 5m`,
+		"@Daily":        `cron "@Daily": unknown descriptor @Daily (did you mean "@daily"?); write one of @hourly, @daily, @weekly, @monthly, @yearly, or @every with a duration, like @every 5m`,
+		"@daily 3":      `cron "@daily 3": @daily takes nothing after it; write "@daily" alone, or 5 fields for a time, like "0 3 * * *" for 03:00 every day`,
+		"*/0 * * * *":   `cron "*/0 * * * *": the minute field "*/0": the step after / must be 1 or more, like */5`,
+		"0 22-2 * * *":  `cron "0 22-2 * * *": the hour field "22-2": the range 22-2 runs backwards; write it low to high, or as two ranges across the end, like 22-23,0-2`,
+		"0 3 * jann *":  `cron "0 3 * jann *": the month field "jann": "jann" is neither a number nor a name (did you mean "JAN"?); months are 1–12 or JAN–DEC`,
+		"0 3 L * *":     `cron "0 3 L * *": the day of month field "L": "L" (the last day, as Quartz writes it) is not taken; days of month are 1–31`,
+		"0 3 1/2/3 * *": `cron "0 3 1/2/3 * *": the day of month field "1/2/3": a step has one slash, like */15 or 0-30/10`,
+	} {
+		if _, got := ParseCron(spec, time.UTC, time.Now()); got != want {
+			t.Errorf("ParseCron(%q):\n got %s\nwant %s", spec, got, want)
 		}
 	}
 }
