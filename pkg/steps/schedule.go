@@ -151,6 +151,9 @@ func (l *loader) decodeSchedule(n *yaml.Node) {
 				return
 			}
 			sc.Timezone, sc.Location = tz, loc
+			if w := etcOffsetWarning(tz); w != "" {
+				l.d.Warn(yamlx.PosOf(v), "%s", w)
+			}
 		case "overlap":
 			if s, ok := yamlx.Str(v, "schedule.overlap", l.d); ok {
 				if !yamlx.Contains(overlaps, s) {

@@ -71,3 +71,26 @@ func zoneHint(tz string) string {
 	}
 	return fmt.Sprintf("; for a fixed UTC%s%s write Etc/GMT%s%s (its sign is the other way round, as POSIX has it), or better a place, like Europe/Berlin, to follow its daylight saving", m[1], m[2], etc, m[2])
 }
+
+// etcZone matches the fixed-offset zones Etc/GMT+N and Etc/GMT-N.
+var etcZone = regexp.MustCompile(`^Etc/GMT([+-])(\d{1,2})$`)
+
+// etcOffsetWarning is the warning for a zone like Etc/GMT+2, which POSIX
+// signs the other way round (two hours behind UTC, not ahead), so that
+// it is often written for the opposite offset; "" for any other zone.
+func etcOffsetWarning(tz string) string {
+	m := etcZone.FindStringSubmatch(tz)
+	if m == nil || strings.TrimLeft(m[2], "0") == "" {
+		return ""
+	}
+	n := strings.TrimLeft(m[2], "0")
+	side, other, otherSide := "behind", "-", "ahead of"
+	if m[1] == "-" {
+		side, other, otherSide = "ahead of", "+", "behind"
+	}
+	hours := n + " hours"
+	if n == "1" {
+		hours = "1 hour"
+	}
+	return fmt.Sprintf("timezone %s is UTC%s%s, %s %s UTC: POSIX signs these zones the other way round; if you meant %s %s UTC, write Etc/GMT%s%s, or better a place, like Europe/Berlin, to follow its daylight saving", tz, other, n, hours, side, hours, otherSide, other, n)
+}
