@@ -369,6 +369,21 @@ func stepTime(s *Step) string {
 	return StepTime(s.Status, s.DurationMS, s.Reused)
 }
 
+// ranFacts are what the HTML report's step line and timeline say of how
+// a step ran: its time and its attempts, leaving out a dash for a step
+// that never started and "0 attempts" for one that never tried, which say
+// nothing its status does not ("skipped", not "skipped · – · 0 attempts").
+func ranFacts(s *Step) []string {
+	var facts []string
+	if t := stepTime(s); t != "–" {
+		facts = append(facts, t)
+	}
+	if s.Attempts > 0 {
+		facts = append(facts, plural(s.Attempts, "attempt", "attempts"))
+	}
+	return facts
+}
+
 // StepTime is how the step tables and the terminal's finished lines show
 // the duration ms of a step that ended st: a dash for a step skipped at
 // once (a false when:, a need that did not succeed), which did no work,

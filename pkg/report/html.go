@@ -18,13 +18,14 @@ var htmlSource string
 // context, so report text (outputs, errors, item values) is always data.
 var htmlTemplate = sync.OnceValue(func() *template.Template {
 	return template.Must(template.New("report").Funcs(template.FuncMap{
-		"icon":   Icon,
-		"ms":     FormatMS,
-		"utc":    utc,
-		"dur":    durText,
-		"step":   stepTime,
-		"offset": offset,
-		"plain":  plainText,
+		"icon":     Icon,
+		"ms":       FormatMS,
+		"utc":      utc,
+		"dur":      durText,
+		"step":     stepTime,
+		"ranFacts": ranFacts,
+		"offset":   offset,
+		"plain":    plainText,
 	}).Parse(htmlSource))
 })
 

@@ -125,7 +125,7 @@ func newTimeline(r *Report) timeline {
 		}
 		row.Y, row.TextY, row.LineY = px(y), px(y+tlBarH-2), px(y+h-4)
 		dur := s.DurationMS
-		title := fmt.Sprintf("%s (%s): %s, %s, %s", stepLabel(s), s.Op, s.Status, FormatMS(s.DurationMS), plural(s.Attempts, "attempt", "attempts"))
+		title := strings.Join(append([]string{fmt.Sprintf("%s (%s): %s", stepLabel(s), s.Op, s.Status)}, ranFacts(s)...), ", ")
 		if s.Status == statusRunning && s.StartedAt != nil {
 			// A live run's snapshot: the bar grows to now, the end of the
 			// run so far.
