@@ -410,3 +410,34 @@ func TestLiveViewShowsDryRunNote(t *testing.T) {
 		t.Errorf("the view shows a succeeded step's reason:\n%s", got)
 	}
 }
+
+// TestFinishedLineOfAStepThatNeverStarted: a step cancelled before its
+// turn reads "–" for its time in the live view and in remote --follow's
+// lines, as it does in the summary, not "0ms"; a step that started and
+// was cancelled at once keeps its "0ms".
+func TestFinishedLineOfAStepThatNeverStarted(t *testing.T) {
+	evs := []engine.Event{
+		{Kind: engine.EventRunStarted},
+		{Kind: engine.EventStepStarted, Step: "queued", Op: "control.sleep"},
+		{Kind: engine.EventStepFinished, Step: "queued", Op: "control.sleep", Status: "cancelled", Err: "interrupted by SIGINT", NotStarted: true},
+		{Kind: engine.EventStepStarted, Step: "began", Op: "control.sleep"},
+		{Kind: engine.EventStepFinished, Step: "began", Op: "control.sleep", Status: "cancelled", Err: "interrupted by SIGINT"},
+	}
+	out := newNotifyWriter()
+	v := newLiveView(out, palette{}, false, 120)
+	var plain strings.Builder
+	p := &plainView{w: &plain, runID: "r"}
+	for _, ev := range evs {
+		ev.RunID, ev.Time = "r", time.Now()
+		v.Event(ev)
+		p.Event(ev)
+	}
+	v.close()
+	for name, got := range map[string]string{"live view": viewCodes.ReplaceAllString(out.String(), ""), "remote --follow": plain.String()} {
+		for _, want := range []*regexp.Regexp{regexp.MustCompile(`queued +cancelled +– `), regexp.MustCompile(`began +cancelled +0ms `)} {
+			if !want.MatchString(got) {
+				t.Errorf("%s: no line matching %q:\n%s", name, want, got)
+			}
+		}
+	}
+}

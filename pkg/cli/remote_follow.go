@@ -250,7 +250,7 @@ func (p *plainView) Event(ev engine.Event) {
 	// the same.
 	// padVisible, not %-24s: a step id in Japanese or with emoji takes two
 	// columns a character, and the status would be out of line.
-	line := fmt.Sprintf("%s %s %-10s %s", report.Icon(st), padVisible(termtext.Line(ev.Step), 24), termtext.Line(string(st)), report.StepTime(st, ev.DurationMS, ev.Reused))
+	line := fmt.Sprintf("%s %s %-10s %s", report.Icon(st), padVisible(termtext.Line(ev.Step), 24), termtext.Line(string(st)), report.StepTime(st, ev.DurationMS, ev.Reused, !ev.NotStarted))
 	if ev.Ignored {
 		line += "  " + report.IgnoredNote
 	}

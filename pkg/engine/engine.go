@@ -255,6 +255,14 @@ type Event struct {
 	// from the run it resumes: it did not run now, and its attempts and
 	// duration are those of the run that ran it.
 	Reused bool `json:"reused,omitempty"`
+	// NotStarted is set on the step_finished of a step that did not
+	// start in this run: skipped or decided before it ran (a need that
+	// did not succeed, a denial by the preflight, a dry run), cancelled
+	// before its turn, or reused. Its duration_ms is 0 unless reused, and
+	// the views show a dash for its time, as the report's summary does
+	// for a step without started_at. Absent, as from an older server,
+	// the step is taken to have started.
+	NotStarted bool `json:"not_started,omitempty"`
 	// Ignored is set on the step_finished of a step that failed and whose
 	// continue_on_error lets the run go on. A step with rescue steps is
 	// not told here: whether its failure is rescued or ignored is known

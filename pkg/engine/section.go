@@ -39,9 +39,7 @@ func (r *run) runSection(ctx context.Context, nodes []*node, env map[string]any)
 				// The only step that can run now: run it here rather than
 				// hand it to a goroutine, which a plain sequence of steps
 				// would otherwise pay for at every step.
-				r.sem <- struct{}{}
-				r.runStep(ctx, n, env)
-				<-r.sem
+				r.runInSlot(ctx, n, env)
 				r.rescue(ctx, n, env)
 				finished++
 				ready = r.release(n, ready)
@@ -49,9 +47,7 @@ func (r *run) runSection(ctx context.Context, nodes []*node, env map[string]any)
 			}
 			running++
 			go func() {
-				r.sem <- struct{}{}
-				r.runStep(ctx, n, env)
-				<-r.sem
+				r.runInSlot(ctx, n, env)
 				// The rescue steps take their own slots: holding this one
 				// while they wait for theirs could leave none.
 				r.rescue(ctx, n, env)
@@ -148,15 +144,41 @@ func (r *run) settle(ctx context.Context, n *node, env map[string]any) bool {
 		}
 	}
 	if ctx.Err() != nil {
-		cause := context.Cause(ctx)
-		class := ops.ClassOf(cause)
-		if class != ops.ClassTimeout {
-			class = ops.ClassCancelled
-		}
-		r.decided(n, report.StatusCancelled, "not started: "+cause.Error(), &report.Error{Class: string(class), Message: cause.Error()}, true)
+		r.notStarted(ctx, n)
 		return true
 	}
 	return false
+}
+
+// runInSlot runs n in one of the run's parallel slots (--max-parallel),
+// once it has one. A run cancelled (or timed out) while n waits for it
+// ends n as not started, as it ends a step that comes ready then: a step
+// that waited its turn behind a long one is not started after a Ctrl-C,
+// nor told as tried.
+func (r *run) runInSlot(ctx context.Context, n *node, env map[string]any) {
+	select {
+	case r.sem <- struct{}{}:
+	case <-ctx.Done():
+		r.notStarted(ctx, n)
+		return
+	}
+	defer func() { <-r.sem }()
+	if ctx.Err() != nil { // both were ready: select picks either
+		r.notStarted(ctx, n)
+		return
+	}
+	r.runStep(ctx, n, env)
+}
+
+// notStarted ends a step the run's cancellation (or timeout) kept from
+// starting: cancelled, with no attempt and no start time.
+func (r *run) notStarted(ctx context.Context, n *node) {
+	cause := context.Cause(ctx)
+	class := ops.ClassOf(cause)
+	if class != ops.ClassTimeout {
+		class = ops.ClassCancelled
+	}
+	r.decided(n, report.StatusCancelled, "not started: "+cause.Error(), &report.Error{Class: string(class), Message: cause.Error()}, true)
 }
 
 // met reports whether a finished need lets its dependents run: it

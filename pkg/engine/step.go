@@ -211,7 +211,7 @@ func (r *run) stepFinished(n *node) {
 	if rec.cached {
 		ev.Cached, ev.CacheAgeMS = true, rec.cacheAge.Milliseconds()
 	}
-	ev.Reused = rec.reused
+	ev.Reused, ev.NotStarted = rec.reused, !rec.ran
 	ev.Ignored = ignoredNow(n, rec)
 	if n.step.Section == steps.SectionNotify && rec.status != report.StatusSkipped {
 		ev.Notification = cmp.Or(rec.notification, &report.Notification{Sent: report.SentNone})

@@ -359,14 +359,24 @@ func offset(r *Report, t time.Time) string {
 }
 
 // stepTime is a step's duration, or a dash for a step that never started
-// or was skipped at once (StepTime). A step reused from the resumed run
-// has no start in this one but keeps the duration it ran for there,
-// however short, as the text summary and JUnit show it.
+// or was skipped at once (StepTime).
 func stepTime(s *Step) string {
-	if !s.Reused && s.StartedAt == nil && s.DurationMS == 0 {
+	return StepTime(s.Status, s.DurationMS, s.Reused, s.StartedAt != nil)
+}
+
+// StepTime is how the step tables and the terminal's finished lines show
+// the duration ms of a step that ended st, started or not: a dash for a
+// step that never started (cancelled before its turn, decided before it
+// ran) or was skipped at once (a false when:), which did no work, so that
+// the live line and the summary read alike whichever way it ended. A step
+// reused from the resumed run has no start in this one but keeps the
+// duration it ran for there, however short, as the text summary and JUnit
+// show it.
+func StepTime(st Status, ms int64, reused, started bool) string {
+	if !reused && ms == 0 && (!started || st == StatusSkipped) {
 		return "–"
 	}
-	return StepTime(s.Status, s.DurationMS, s.Reused)
+	return FormatMS(ms)
 }
 
 // ranFacts are what the HTML report's step line and timeline say of how
@@ -382,18 +392,6 @@ func ranFacts(s *Step) []string {
 		facts = append(facts, plural(s.Attempts, "attempt", "attempts"))
 	}
 	return facts
-}
-
-// StepTime is how the step tables and the terminal's finished lines show
-// the duration ms of a step that ended st: a dash for a step skipped at
-// once (a false when:, a need that did not succeed), which did no work,
-// so that the live line and the summary read alike whichever way it was
-// skipped; a reused step keeps the duration it ran for.
-func StepTime(st Status, ms int64, reused bool) string {
-	if st == StatusSkipped && ms == 0 && !reused {
-		return "–"
-	}
-	return FormatMS(ms)
 }
 
 // durText is a duration, or a dash for something that never started.

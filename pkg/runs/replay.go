@@ -35,7 +35,7 @@ func publishReport(s *Stream, rep *report.Report) {
 		}
 		s.Publish(Event{Kind: engine.EventStepStarted, RunID: rep.RunID, Time: started, Step: st.ID, Name: st.Name, Op: st.Op, Section: st.Section, RescueOf: st.RescueOf})
 		ev := Event{Kind: engine.EventStepFinished, RunID: rep.RunID, Time: finished, Step: st.ID, Name: st.Name, Op: st.Op, Section: st.Section, RescueOf: st.RescueOf,
-			Status: string(st.Status), Reason: st.Reason, DurationMS: st.DurationMS, Attempts: st.Attempts}
+			Status: string(st.Status), Reason: st.Reason, DurationMS: st.DurationMS, Attempts: st.Attempts, Reused: st.Reused, NotStarted: st.StartedAt == nil}
 		if st.Error != nil {
 			ev.Err, ev.ErrClass = st.Error.Message, st.Error.Class
 		}

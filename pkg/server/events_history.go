@@ -85,7 +85,7 @@ func toldStep(rep *report.Report, st report.Step) (started, finished runs.Event)
 	}
 	started = runs.Event{Kind: engine.EventStepStarted, RunID: rep.RunID, Time: start, Step: st.ID, Name: st.Name, Op: st.Op, Section: st.Section, RescueOf: st.RescueOf}
 	finished = runs.Event{Kind: engine.EventStepFinished, RunID: rep.RunID, Time: end, Step: st.ID, Name: st.Name, Op: st.Op, Section: st.Section, RescueOf: st.RescueOf,
-		Status: string(st.Status), Reason: st.Reason, DurationMS: st.DurationMS, Attempts: st.Attempts}
+		Status: string(st.Status), Reason: st.Reason, DurationMS: st.DurationMS, Attempts: st.Attempts, Reused: st.Reused, NotStarted: st.StartedAt == nil}
 	if st.Error != nil {
 		finished.Err, finished.ErrClass = st.Error.Message, st.Error.Class
 	}
