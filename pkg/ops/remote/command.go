@@ -20,6 +20,7 @@ import (
 //	  [sudo -S -p PROMPT -u USER -- /bin/sh -c 'echo NONCE-go; ...; exec ...']
 //	  env=$(dd bs=1 count=N) && eval "$env"   # exports read from stdin, not from the command line
 //	  cd -- DIR
+//	  trap : TERM                         # outlive SIGTERM to report the program's end
 //	  'argv0' 'argv1' ...                 # each argument single-quoted
 //	  rc=$?; trap '' TERM; kill -TERM -$$  # what the program left running in its group
 //	  exit $rc'
@@ -28,6 +29,13 @@ import (
 // sudo prompts for it (and only then), the exports, then the script or the
 // stdin parameter. The nonce makes the wrapper's lines impossible to forge
 // by accident and is removed from the output.
+//
+// The wrapper is in the process group that a stop signals. Left to die of
+// SIGTERM, it would end the session with its own status (TERM, 143) even
+// when the program ignored SIGTERM and SIGKILL ended it. Trapping SIGTERM
+// (a trap, unlike an ignored signal, is not inherited by the program) makes
+// it wait for the program and exit with the program's status; SIGKILL,
+// which cannot be trapped, ends it with the program, so sshd reports KILL.
 
 var (
 	// envNameRE is a name the remote shell can export.
@@ -100,11 +108,11 @@ func newCommand(argv []string, script string, env []string, dir string, sudo *su
 	fmt.Fprintf(&w, "echo %s $$\n", c.nonce)
 	if sudo == nil {
 		w.WriteString(prog.String())
-		w.WriteString(quoteArgs(argv) + "\n")
+		w.WriteString("trap : TERM\n" + quoteArgs(argv) + "\n")
 	} else {
 		c.prompt = "[arsenal-run sudo " + c.nonce + "] password: "
 		inner := "echo " + c.nonce + "-go\n" + prog.String() + "exec " + quoteArgs(argv)
-		fmt.Fprintf(&w, "sudo -S -p %s -u %s -- /bin/sh -c %s\n", quote(c.prompt), quote(sudo.user), quote(inner))
+		fmt.Fprintf(&w, "trap : TERM\nsudo -S -p %s -u %s -- /bin/sh -c %s\n", quote(c.prompt), quote(sudo.user), quote(inner))
 	}
 	w.WriteString("rc=$?\ntrap '' TERM\nkill -TERM -$$ 2>/dev/null\nexit $rc\n")
 	c.line = "exec /bin/sh -c " + quote(w.String())

@@ -224,11 +224,16 @@ func TestExecStopNamesSignals(t *testing.T) {
 	pool := newPool(t, srv.settings(srv.inventory(t, "box")))
 	file := filepath.Join(t.TempDir(), "pids")
 	// An ignored signal stays ignored across exec: sleep ignores it too.
-	_, err := execute(t, context.Background(), pool, "ssh.exec", map[string]any{"host": "box", "timeout": "1s",
+	out, err := execute(t, context.Background(), pool, "ssh.exec", map[string]any{"host": "box", "timeout": "1s",
 		"command": []any{"sh", "-c", "trap '' TERM; echo $$ > " + file + "; sleep 300 & echo $! >> " + file + "; wait"}})
 	want := "ssh.exec timeout of 1s ran out; the remote process group of sh on box was stopped (sent TERM, still running after 1s, sent KILL)"
 	if err == nil || ops.ClassOf(err) != ops.ClassTimeout || err.Error() != want {
 		t.Errorf("err = %v (class %s)\nwant %s", err, ops.ClassOf(err), want)
+	}
+	// SIGKILL ended it, not SIGTERM: its exit code says so, as
+	// shell.exec's does (the wrapper's own death by SIGTERM said 143).
+	if out == nil || out["exit_code"] != 128+int(syscall.SIGKILL) {
+		t.Errorf("output %v; want exit code 137", out)
 	}
 	waitGone(t, remotePIDs(t, file))
 }
