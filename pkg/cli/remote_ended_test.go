@@ -58,7 +58,7 @@ func TestRemoteFollowEndsWhenTheRunAlreadyEnded(t *testing.T) {
 	mux.HandleFunc("POST /api/v1/runs/{id}/cancel", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusConflict)
-		fmt.Fprintf(w, `{"error":{"class":"conflict","message":"run %s already ended: interrupted"}}`, id)
+		fmt.Fprintf(w, `{"error":{"class":"conflict","message":"run %s already ended: interrupted","run_id":%[1]q,"reason":"ended"}}`, id)
 	})
 	mux.HandleFunc("GET /api/v1/runs/{id}", func(w http.ResponseWriter, r *http.Request) {
 		var b bytes.Buffer
@@ -131,5 +131,50 @@ func TestRemoteFollowGoesOnWhenTheRunIsBeingCancelled(t *testing.T) {
 	}
 	if !strings.Contains(p.stderr.String(), "run "+fakeRunID+" is being cancelled already") || strings.Contains(p.stderr.String(), "409") {
 		t.Errorf("stderr does not say plainly that the run is being cancelled already:\n%s", p.stderr.String())
+	}
+}
+
+// TestRemoteFollowGoesOnWhenTheRunIsElsewhere: SIGTERM to 'remote run
+// --follow' of a run that another arsenal-run process holds is answered
+// 409 without reason ended: the run goes on, so the command says why it
+// was not cancelled and follows it to its end, exiting with the run's
+// own code. It took any 409 for the run's end, fetched a report that
+// said running and exited 1.
+func TestRemoteFollowGoesOnWhenTheRunIsElsewhere(t *testing.T) {
+	refused := make(chan struct{})
+	var once sync.Once
+	srv := fakeRunServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(http.StatusOK)
+		writeEvent(t, w, 1, "run_started")
+		select {
+		case <-r.Context().Done():
+			return
+		case <-refused:
+		}
+		time.Sleep(500 * time.Millisecond) // the run goes on a while
+		writeEvent(t, w, 2, "run_finished")
+	})
+	mux := srv.Config.Handler.(*http.ServeMux)
+	mux.HandleFunc("POST /api/v1/runs/{id}/cancel", func(w http.ResponseWriter, r *http.Request) {
+		defer once.Do(func() { close(refused) })
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusConflict)
+		fmt.Fprintf(w, `{"error":{"class":"conflict","message":"run %s runs in another arsenal-run process; cancel it there"}}`, fakeRunID)
+	})
+	mux.HandleFunc("GET /api/v1/runs/{id}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"report_version":%q,"run_id":%q,"playbook":{"name":"sleeper"},"roles":["admin"],"inputs":{},"status":"running","started_at":%q,"steps":[],"outputs":{}}`,
+			report.FormatVersion, fakeRunID, time.Now().UTC().Format(time.RFC3339))
+	})
+
+	p := startEnv(t, []string{"ARSENAL_SERVER=" + srv.URL, "ARSENAL_API_KEY=ak_test"}, "run "+fakeRunID, "remote", "run", "sleeper", "--follow")
+	time.Sleep(300 * time.Millisecond) // the stream is open
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if code := p.wait(t); code != ExitOK {
+		t.Errorf("exit code %d, want 0 (the run went on and succeeded); stderr:\n%s", code, p.stderr.String())
+	}
+	if !strings.Contains(p.stderr.String(), "runs in another arsenal-run process") {
+		t.Errorf("stderr does not say why the run was not cancelled:\n%s", p.stderr.String())
 	}
 }

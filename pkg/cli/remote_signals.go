@@ -66,13 +66,22 @@ func (r *remote) cancelRun(runID string, sig *signalCause, cancel context.Cancel
 			return
 		}
 		r.errorText("cancel: ", err)
-		var ae *apiError
-		if errors.As(err, &ae) && ae.status == http.StatusConflict {
+		if alreadyEnded(err) {
 			cancel(&endedCause{err: err})
 			return
 		}
+		// Any other refusal (a run another arsenal-run process holds,
+		// say) leaves the run going: the stream goes on to its end.
 	}
 	cancel(sig)
+}
+
+// alreadyEnded reports whether err is the server's 409 to a cancel of a
+// run that has ended: its reason says so. Other 409s (a run held by
+// another process) are about a run that goes on.
+func alreadyEnded(err error) bool {
+	var ae *apiError
+	return errors.As(err, &ae) && ae.status == http.StatusConflict && ae.Reason == "ended"
 }
 
 // endedCause ends the following of a run that the server said already
