@@ -101,8 +101,11 @@ func (p *Pool) signers(h *inventory.Host, a authOpts) ([]ssh.Signer, func(), err
 		}
 	}
 	var refused []string // why ~/.ssh/id_* keys that exist were not used
+	looked := "no home directory to look for ~/.ssh/id_* in ($HOME is not set)"
 	if h.IdentityFile == "" {
 		if home, err := os.UserHomeDir(); err == nil {
+			looked = fmt.Sprintf("no %s, %s or %s", filepath.Join(home, ".ssh", DefaultIdentities[0]),
+				DefaultIdentities[1], DefaultIdentities[2])
 			for _, name := range DefaultIdentities {
 				s, err := loadIdentity(filepath.Join(home, ".ssh", name), "", a.passphrase, keys, p.s.RefuseSwappable)
 				switch {
@@ -130,7 +133,9 @@ func (p *Pool) signers(h *inventory.Host, a authOpts) ([]ssh.Signer, func(), err
 			// answer: say why, not only that there is none.
 			return nil, nil, fmt.Errorf("no key to log in to %s with: %s, no identity_file for the host, and the ~/.ssh keys there are not usable: %s", h.Name, why, strings.Join(refused, "; "))
 		}
-		return nil, nil, fmt.Errorf("no key to log in to %s with: %s, no identity_file for the host and no usable ~/.ssh/id_*; set identity_file in the inventory or add a key to the agent", h.Name, why)
+		return nil, nil, fmt.Errorf("no key to log in to %s with: %s, no identity_file for the host, and %s; "+
+			"set identity_file for the host in the inventory, add a key to the agent (ssh-add FILE), "+
+			"or create one (`ssh-keygen -t ed25519`) and add its .pub to the host's authorized_keys", h.Name, why, looked)
 	}
 	return out, done, nil
 }
@@ -348,10 +353,23 @@ func readKeyFile(file string, judge bool, what, could string) ([]byte, fs.FileIn
 	return b, fi, nil
 }
 
+// unwrapPath is err without the path and operation of an *os.PathError,
+// which the messages around it name in their own words. What it wraps
+// stays wrapped, so that errors.Is(err, fs.ErrNotExist) still holds.
 func unwrapPath(err error) error {
 	var pe *os.PathError
 	if errors.As(err, &pe) {
-		return errors.New(strings.TrimSpace(pe.Err.Error()))
+		return &causeError{strings.TrimSpace(pe.Err.Error()), pe.Err}
 	}
 	return err
 }
+
+// causeError is an error's cause said in words of its own.
+type causeError struct {
+	msg string
+	err error
+}
+
+func (e *causeError) Error() string { return e.msg }
+
+func (e *causeError) Unwrap() error { return e.err }
