@@ -32,7 +32,7 @@ func waitSpec() ops.Spec {
 		Params: []ops.Param{
 			hostParam(),
 			{Name: "timeout", Type: ops.TypeDuration, Default: "5m", Max: ops.Bound(MaxWait.Seconds()), Description: "how long to wait in all"},
-			{Name: "interval", Type: ops.TypeDuration, Default: "2s", Min: ops.Bound(0.1), Max: ops.Bound(600), Description: "the pause between attempts"},
+			{Name: "interval", Type: ops.TypeDuration, Default: "2s", Min: ops.Bound(0.1), Max: ops.Bound(600), Description: "the pause after a failed attempt before the next"},
 			{Name: "delay", Type: ops.TypeDuration, Default: "0s", Min: ops.Bound(0), Max: ops.Bound(3600), Description: "a pause before the first attempt, for a host that is still going down"},
 			passphraseParam(),
 		},
@@ -65,7 +65,8 @@ func (w *Wait) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 	ctx, cancel := context.WithTimeoutCause(ctx, limit, &waitTimeout{fmt.Sprintf("%s did not accept SSH within %s", h.Name, short.Duration(limit))})
 	defer cancel()
 	a := authOpts{passphrase: p.String("key_passphrase")}
-	pause := p.Duration("delay")
+	plan := waitPlan{delay: p.Duration("delay"), interval: p.Duration("interval")}
+	pause := plan.delay
 	var last error
 	for attempt := 1; ; attempt++ {
 		if pause > 0 {
@@ -74,10 +75,11 @@ func (w *Wait) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 			case <-t.C:
 			case <-ctx.Done():
 				t.Stop()
-				return nil, waitFailed(ctx, attempt-1, last)
+				plan.paused = true
+				return nil, plan.failed(ctx, attempt-1, last)
 			}
 		}
-		pause = p.Duration("interval")
+		pause = plan.interval
 		err := pool.probe(ctx, h, a)
 		if err == nil {
 			return map[string]any{"host": h.Name, "attempts": attempt, "waited_ms": time.Since(start).Milliseconds()}, nil
@@ -93,20 +95,48 @@ func (w *Wait) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 			if last == nil {
 				last = err
 			}
-			return nil, waitFailed(ctx, attempt, last)
+			return nil, plan.failed(ctx, attempt, last)
 		}
 		last = err
 	}
 }
 
-func waitFailed(ctx context.Context, attempts int, last error) error {
+// waitPlan is when ssh.wait's attempts came, for the error that says why
+// there were no more of them.
+type waitPlan struct {
+	delay, interval time.Duration
+	paused          bool // the timeout ran out between attempts
+}
+
+// failed is ssh.wait's error when ctx ended after attempts, the last of
+// which failed with last. It says how the attempts were spaced, so that
+// a count lower than timeout/interval is not a puzzle: the delay, the
+// interval after each attempt (however long it took) and the next one
+// falling after the timeout all take their share.
+func (w waitPlan) failed(ctx context.Context, attempts int, last error) error {
 	cause := context.Cause(ctx)
 	if last == nil {
+		if attempts == 0 && w.delay > 0 {
+			return fmt.Errorf("%w (no attempt: the delay of %s before the first did not end within it; make the delay shorter than the timeout)", cause, short.Duration(w.delay))
+		}
 		return cause
 	}
 	n := fmt.Sprintf("%d attempts", attempts)
 	if attempts == 1 {
 		n = "1 attempt"
+	}
+	var when []string
+	if w.delay > 0 {
+		when = append(when, "the first after the delay of "+short.Duration(w.delay))
+	}
+	if attempts > 1 {
+		when = append(when, "each after the one before failed and the interval of "+short.Duration(w.interval))
+	}
+	if w.paused {
+		when = append(when, "the next was due after the timeout")
+	}
+	if len(when) > 0 {
+		n += ": " + strings.Join(when, ", ")
 	}
 	// An attempt cut short by the timeout says where it was held up.
 	if where, ok := strings.CutPrefix(last.Error(), cause.Error()+" while "); ok {
