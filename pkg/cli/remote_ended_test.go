@@ -174,7 +174,7 @@ func TestRemoteFollowGoesOnWhenTheRunIsElsewhere(t *testing.T) {
 	if code := p.wait(t); code != ExitOK {
 		t.Errorf("exit code %d, want 0 (the run went on and succeeded); stderr:\n%s", code, p.stderr.String())
 	}
-	if !strings.Contains(p.stderr.String(), "runs in another arsenal-run process") {
+	if !strings.Contains(p.stderr.String(), "runs in another arsenal-run process") || !strings.Contains(p.stderr.String(), "was not cancelled: following it to its end") {
 		t.Errorf("stderr does not say why the run was not cancelled:\n%s", p.stderr.String())
 	}
 }

@@ -72,6 +72,13 @@ func (r *remote) cancelRun(runID string, sig *signalCause, cancel context.Cancel
 		}
 		// Any other refusal (a run another arsenal-run process holds,
 		// say) leaves the run going: the stream goes on to its end.
+		// A request that failed on the way may have been heard.
+		what := "may not be cancelled"
+		var ae *apiError
+		if errors.As(err, &ae) && ae.status >= 400 && ae.status < 500 {
+			what = "was not cancelled"
+		}
+		fmt.Fprintf(r.e.stderr, "%s: run %s %s: following it to its end (again to exit at once)\n", program, termtext.Line(runID), what)
 	}
 	cancel(sig)
 }
