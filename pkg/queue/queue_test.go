@@ -124,21 +124,21 @@ steps:
 // newReplica opens the store at dsn and builds a replica on it; started,
 // it takes jobs and learns the end of the runs it awaits (Await), as every
 // replica of serve does.
-func newReplica(t *testing.T, dsn string, workers int, start bool) *replica {
+func newReplica(t testing.TB, dsn string, workers int, start bool) *replica {
 	t.Helper()
 	return newReplicaLease(t, dsn, workers, start, 0)
 }
 
 // newReplicaLease is newReplica with the store's lease (0: the default),
 // its queue's config changed by opts.
-func newReplicaLease(t *testing.T, dsn string, workers int, start bool, lease time.Duration, opts ...func(*Config)) *replica {
+func newReplicaLease(t testing.TB, dsn string, workers int, start bool, lease time.Duration, opts ...func(*Config)) *replica {
 	t.Helper()
 	return newReplicaService(t, dsn, workers, start, lease, nil, opts...)
 }
 
 // newReplicaService is newReplicaLease with its run service's config
 // changed by svcOpt, when not nil.
-func newReplicaService(t *testing.T, dsn string, workers int, start bool, lease time.Duration, svcOpt func(*runs.Config), opts ...func(*Config)) *replica {
+func newReplicaService(t testing.TB, dsn string, workers int, start bool, lease time.Duration, svcOpt func(*runs.Config), opts ...func(*Config)) *replica {
 	t.Helper()
 	ctx := context.Background()
 	reg := ops.NewRegistry()

@@ -30,7 +30,9 @@ type WaitingFilter struct {
 // group, or is about to start). A run that started is in the history,
 // not here. Each not yet taken counts in Ahead the runs waiting to be
 // taken before it, whatever their playbook (River gives jobs to workers
-// in the order they are due). Their inputs stay sealed: see OpenInputs.
+// in the order they are due): one pass over the waiting jobs counts them
+// for the whole page, so that a page costs about as much however long
+// it is. Their inputs stay sealed: see OpenInputs.
 func (q *Queue) Waiting(ctx context.Context, f WaitingFilter) ([]Job, error) {
 	var before, beforeMS int64
 	if !f.Before.IsZero() {
@@ -40,22 +42,24 @@ func (q *Queue) Waiting(ctx context.Context, f WaitingFilter) ([]Job, error) {
 			before = 2
 		}
 	}
+	// ahead is counted over every waiting job, before the playbook and
+	// trigger select some: the runs of other playbooks are ahead too.
 	rows, err := q.cfg.Store.Pool().Query(ctx, `SELECT id, state, created_at, args,
-			CASE WHEN state = 'running' THEN 0 ELSE (SELECT count(*) FROM river_job o
-				WHERE o.kind = $1 AND o.state IN ('available', 'scheduled', 'retryable', 'pending')
-					AND (o.scheduled_at, o.id) < (w.scheduled_at, w.id)) END
+			CASE WHEN state = 'running' THEN 0 ELSE ahead END
 		FROM (
-			SELECT j.id, j.state, j.created_at, j.scheduled_at, j.args, j.args->>'run_id' AS run_id,
-				floor(extract(epoch FROM j.created_at) * 1000)::bigint AS at
+			SELECT j.id, j.state, j.created_at, j.args, j.args->>'run_id' AS run_id,
+				floor(extract(epoch FROM j.created_at) * 1000)::bigint AS at,
+				count(*) FILTER (WHERE j.state <> 'running') OVER (ORDER BY j.scheduled_at, j.id
+					ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS ahead
 			FROM river_job j
 			WHERE j.kind = $1
-				AND (j.state IN ('available', 'scheduled', 'retryable', 'pending')
-					OR j.state = 'running' AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = j.args->>'run_id'))
-				AND ($2 = '' OR j.args->>'playbook' = $2)
-				AND ($3 = '' OR j.args->>'trigger' = $3)) w
-		WHERE $4::int = 0
-			OR $4 = 1 AND (w.at, w.run_id COLLATE "C") < ($5::bigint, $6::text COLLATE "C")
-			OR $4 = 2 AND w.created_at < $7
+				AND (j.state IN (`+notTaken+`)
+					OR j.state = 'running' AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = j.args->>'run_id'))) w
+		WHERE ($2 = '' OR w.args->>'playbook' = $2)
+			AND ($3 = '' OR w.args->>'trigger' = $3)
+			AND ($4::int = 0
+				OR $4 = 1 AND (w.at, w.run_id COLLATE "C") < ($5::bigint, $6::text COLLATE "C")
+				OR $4 = 2 AND w.created_at < $7)
 		ORDER BY w.at DESC, w.run_id COLLATE "C" DESC, w.id DESC
 		LIMIT $8`,
 		Kind, f.Playbook, string(f.Trigger), before, beforeMS, f.BeforeID, f.Before, f.Limit)
@@ -80,6 +84,9 @@ func (q *Queue) Waiting(ctx context.Context, f WaitingFilter) ([]Job, error) {
 	}
 	return out, nil
 }
+
+// notTaken are the states of a job no replica has taken yet (River's).
+const notTaken = `'available', 'scheduled', 'retryable', 'pending'`
 
 // OpenInputs returns the inputs of a queued run in clear, secrets
 // included: the caller masks them (as the run's report will) before
