@@ -24,7 +24,7 @@ type Job struct {
 	State  string    // River's: available, running, completed, cancelled, ...
 	Queued time.Time // when the run was asked for (the job's creation)
 	Args   RunArgs
-	// Ahead, from Waiting only, is how many runs wait to be taken
+	// Ahead, from Waiting and InLine only, is how many runs wait to be taken
 	// before this one, which no replica has taken yet; 0 once taken.
 	Ahead int
 }

@@ -2,8 +2,11 @@ package queue
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/arsenal-run/arsenal-run/internal/redact"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
@@ -87,6 +90,32 @@ func (q *Queue) Waiting(ctx context.Context, f WaitingFilter) ([]Job, error) {
 
 // notTaken are the states of a job no replica has taken yet (River's).
 const notTaken = `'available', 'scheduled', 'retryable', 'pending'`
+
+// InLine returns the job of a run that waits in the queue as Waiting
+// lists it, with Ahead counted; ok is false when the run does not wait
+// (it started, ended, or is unknown).
+func (q *Queue) InLine(ctx context.Context, runID string) (j Job, ok bool, err error) {
+	var args []byte
+	err = q.cfg.Store.Pool().QueryRow(ctx, `SELECT j.id, j.state, j.created_at, j.args,
+			CASE WHEN j.state = 'running' THEN 0 ELSE (SELECT count(*) FROM river_job o
+				WHERE o.kind = $1 AND o.state IN (`+notTaken+`)
+					AND (o.scheduled_at, o.id) < (j.scheduled_at, j.id)) END
+		FROM river_job j
+		WHERE j.kind = $1 AND j.args->>'run_id' = $2
+			AND (j.state IN (`+notTaken+`)
+				OR j.state = 'running' AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = j.args->>'run_id'))
+		ORDER BY j.id DESC LIMIT 1`, Kind, runID).Scan(&j.ID, &j.State, &j.Queued, &args, &j.Ahead)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return j, false, nil
+	}
+	if err != nil {
+		return j, false, fmt.Errorf("queue: run %s in the queue: %w", runID, err)
+	}
+	if err := decodeArgs(args, &j.Args); err != nil {
+		return j, false, nil // not a run this version queues
+	}
+	return j, true, nil
+}
 
 // OpenInputs returns the inputs of a queued run in clear, secrets
 // included: the caller masks them (as the run's report will) before

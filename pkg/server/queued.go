@@ -76,6 +76,8 @@ func (s *Server) queueRun(w http.ResponseWriter, r *http.Request, req runs.Reque
 	answer := runStarted{RunID: id, Status: string(runs.StateQueued), Links: links(id)}
 	if h, ok := s.mgr.Get(id); ok { // a worker of this replica took it
 		answer = s.started(h)
+	} else {
+		answer.Waiting = s.inLine(r.Context(), id)
 	}
 	writeJSON(w, http.StatusAccepted, answer)
 	return true, nil
@@ -274,6 +276,23 @@ func (s *Server) sharedPlace(j queue.Job) *runs.Place {
 	pb, ok := s.current().Playbooks.Get(j.Args.Playbook)
 	inGroup := ok && pb.Concurrency != nil && !j.Args.DryRun
 	return s.mgr.SharedPlace(j.Ahead, j.State == "running", inGroup)
+}
+
+// inLine is where run id stands in the shared queue (see sharedPlace),
+// or nil when it does not wait there (it started meanwhile, or ended) or
+// the queue cannot be read in time: the answer it goes into says queued
+// all the same, as the listing would have a moment before.
+func (s *Server) inLine(ctx context.Context, id string) *runs.Place {
+	if s.cfg.Queue == nil {
+		return nil
+	}
+	ctx, cancel := storeBound(ctx, storeReadBound)
+	defer cancel()
+	j, ok, err := s.cfg.Queue.InLine(ctx, id)
+	if err != nil || !ok {
+		return nil
+	}
+	return s.sharedPlace(j)
 }
 
 // queuedRun is what the store holds of a queued run, or of one running on

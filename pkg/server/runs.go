@@ -321,6 +321,8 @@ func (s *Server) getRun(w http.ResponseWriter, r *http.Request, _ *Principal) *a
 		u := unfinished{Report: rep}
 		if h, ok := s.mgr.Get(rep.RunID); ok {
 			u.Waiting = s.mgr.Place(h)
+		} else if rep.Status == report.Status(runs.StateQueued) {
+			u.Waiting = s.inLine(r.Context(), rep.RunID)
 		}
 		writeJSON(w, http.StatusOK, u)
 		return nil
@@ -337,8 +339,9 @@ func (s *Server) getRun(w http.ResponseWriter, r *http.Request, _ *Principal) *a
 type unfinished struct {
 	*report.Report
 	FinishedAt *time.Time `json:"finished_at,omitempty"` // hides the report's
-	// Waiting, for a run queued in this process, says what it waits for
-	// and how many runs are ahead of it.
+	// Waiting, for a run queued in this process or in the shared queue
+	// of --state URL, says what it waits for and how many runs are ahead
+	// of it.
 	Waiting *runs.Place `json:"waiting,omitempty"`
 }
 

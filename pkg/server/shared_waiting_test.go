@@ -76,6 +76,37 @@ func TestSharedQueueAheadCountsEveryPlaybook(t *testing.T) {
 	}
 }
 
+// TestSharedQueueRunSaysWhatItWaitsFor: a run waiting in the shared queue
+// says what it waits for, and behind how many runs, in the answer that
+// queued it and in GET /api/v1/runs/{id}, as it does in the listing. Both
+// used to say queued and nothing more.
+func TestSharedQueueRunSaysWhatItWaitsFor(t *testing.T) {
+	c := startCluster(t)
+	ts, _ := newQueueServer(t, c, c.NewDatabase(t), 10) // takes no job
+	type answer struct {
+		RunID   string      `json:"run_id"`
+		Status  string      `json:"status"`
+		Waiting *runs.Place `json:"waiting"`
+	}
+	for i := range 3 {
+		var started answer
+		if err := json.Unmarshal(ts.post("operator", "/api/v1/playbooks/hello/runs", map[string]any{}).want(t, 202).body, &started); err != nil {
+			t.Fatal(err)
+		}
+		var got answer
+		if err := json.Unmarshal(ts.get("operator", "/api/v1/runs/"+started.RunID).want(t, 200).body, &got); err != nil {
+			t.Fatal(err)
+		}
+		for what, a := range map[string]answer{"the answer that queued it": started, "GET /api/v1/runs/{id}": got} {
+			if a.Status != string(runs.StateQueued) || a.Waiting == nil || a.Waiting.For != runs.WaitsForReplica ||
+				a.Waiting.Ahead != i || a.Waiting.Message == "" {
+				t.Errorf("run %d: %s says %s, waiting %+v; want queued, waiting for %q behind %d runs, with a message",
+					i, what, a.Status, a.Waiting, runs.WaitsForReplica, i)
+			}
+		}
+	}
+}
+
 // TestSharedQueueListOfManyWaitingRuns: a page of a thousand runs from a
 // shared queue that holds ten thousand is listed within the bound of a
 // read of the store. Counting the runs ahead of each run of the page one
