@@ -94,13 +94,7 @@ func (l *loader) checkCompared(t *Step, self bool, r ref, pos Pos) {
 	if kind != "string" && kind != "number" || (kind == "number") == c.num {
 		return
 	}
-	x := fmt.Sprintf("steps.%s.output.%s", t.ID, r.field)
-	switch {
-	case self:
-		x = "output." + r.field
-	case r.item:
-		x = fmt.Sprintf("steps.%s.output[0].%s", t.ID, r.field)
-	}
+	x := outputRefText(t, self, r)
 	what := fmt.Sprintf("%s is %s (the %s output of %s)", x, article(InputType(kind)), r.field, t.Op)
 	if t.Op == setOp {
 		what = fmt.Sprintf("%s is %s (step %s sets it so)", x, article(InputType(kind)), t.ID)

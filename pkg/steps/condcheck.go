@@ -231,13 +231,7 @@ func (l *loader) checkBareOutput(pe *pendingExpr, t *Step, self bool, r ref, pos
 	if kind == "" {
 		return
 	}
-	x := fmt.Sprintf("steps.%s.output.%s", t.ID, r.field)
-	switch {
-	case self:
-		x = "output." + r.field
-	case r.item:
-		x = fmt.Sprintf("steps.%s.output[0].%s", t.ID, r.field)
-	}
+	x := outputRefText(t, self, r)
 	fix := fmt.Sprintf("compare it, like %s != \"\" or %s == \"yes\"", x, x)
 	switch kind {
 	case "number":
@@ -320,4 +314,17 @@ func valueKind(v *Value) string {
 		}
 	}
 	return ""
+}
+
+// outputRefText is the output field r of step t as a playbook writes it:
+// output.F in t itself (self), steps.T.output[0].F for a fan-out's item,
+// steps.T.output.F otherwise.
+func outputRefText(t *Step, self bool, r ref) string {
+	switch {
+	case self:
+		return "output." + r.field
+	case r.item:
+		return fmt.Sprintf("steps.%s.output[0].%s", t.ID, r.field)
+	}
+	return fmt.Sprintf("steps.%s.output.%s", t.ID, r.field)
 }
