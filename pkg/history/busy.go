@@ -38,9 +38,11 @@ type busyWatch struct {
 	db     string
 	notice func(string)
 	mu     sync.Mutex
-	t      *time.Timer // made by the first start
-	gen    uint64      // the write watched, counted by start
-	since  time.Time   // when it began
+	t      *time.Timer   // made by the first start
+	gen    uint64        // the write watched, counted by start
+	since  time.Time     // when it began
+	after  time.Duration // busyNoticeAfter when it began
+	limit  time.Duration // busyTimeout when it began
 	done   bool
 	pid    int // the holder last seen, 0 for none
 	noted  bool
@@ -77,12 +79,15 @@ func (w *busyWatch) start() {
 	defer w.mu.Unlock()
 	w.gen++
 	w.since = time.Now()
+	// Read once, here: a look runs on the timer's goroutine, which may
+	// outlive the write (and a test's setting of these).
+	w.after, w.limit = busyNoticeAfter, busyTimeout
 	w.done, w.pid, w.noted = false, 0, false
 	if w.t == nil {
-		w.t = time.AfterFunc(busyNoticeAfter, w.look)
+		w.t = time.AfterFunc(w.after, w.look)
 		return
 	}
-	w.t.Reset(busyNoticeAfter)
+	w.t.Reset(w.after)
 }
 
 // look is the timer's: it notices the holder once, or looks again later.
@@ -93,7 +98,7 @@ func (w *busyWatch) look() {
 	// (end's Stop comes too late for a timer that fired) is not that
 	// write's: it has waited less than busyNoticeAfter, and start set
 	// the timer again for it.
-	early := time.Since(w.since) < busyNoticeAfter
+	early := time.Since(w.since) < w.after
 	w.mu.Unlock()
 	if early {
 		return
@@ -111,7 +116,7 @@ func (w *busyWatch) look() {
 	w.pid = pid
 	if !w.noted && w.notice != nil {
 		w.noted = true
-		w.notice(busyWaiting(w.db, pid, busyTimeout))
+		w.notice(busyWaiting(w.db, pid, w.limit))
 	}
 }
 
@@ -121,7 +126,7 @@ func (w *busyWatch) end(err error) error {
 	w.mu.Lock()
 	w.done = true
 	w.t.Stop()
-	pid := w.pid
+	pid, limit := w.pid, w.limit
 	w.mu.Unlock()
 	if !isBusy(err) {
 		return err
@@ -129,7 +134,7 @@ func (w *busyWatch) end(err error) error {
 	if now := writeHolder(w.db); now > 0 && now != os.Getpid() {
 		pid = now
 	}
-	return busyError(w.db, pid, busyTimeout, err)
+	return busyError(w.db, pid, limit, err)
 }
 
 // isBusy reports whether err is SQLite's SQLITE_BUSY: the busy timeout
