@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 
 	"github.com/arsenal-run/arsenal-run/internal/keyfile"
 )
@@ -64,9 +66,23 @@ func (e *OtherKeyError) Is(target error) bool { return target == ErrBadSignature
 // digits derived from the key by HMAC, which tell keys apart without
 // telling anything of them.
 func KeyID(key []byte) string {
+	if m := lastKeyID.Load(); m != nil && subtle.ConstantTimeCompare(m.key, key) == 1 {
+		return m.id
+	}
 	h := hmac.New(sha256.New, key)
 	h.Write([]byte("arsenal-run report key id\n"))
-	return hex.EncodeToString(h.Sum(nil)[:8])
+	id := hex.EncodeToString(h.Sum(nil)[:8])
+	lastKeyID.Store(&keyIDMemo{key: bytes.Clone(key), id: id})
+	return id
+}
+
+// lastKeyID is the id of the key KeyID was last given: a process signs
+// every report with its state dir's one key.
+var lastKeyID atomic.Pointer[keyIDMemo]
+
+type keyIDMemo struct {
+	key []byte
+	id  string
 }
 
 // macContext separates this use of the key from any other.

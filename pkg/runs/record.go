@@ -252,8 +252,7 @@ func (s *Service) recordStart(ctx context.Context, p *prepared, h *Handle) {
 func (s *Service) finish(rep *report.Report, p *prepared, h *Handle) {
 	h.finishing.Lock() // held for good; see Handle.WriteNow
 	defer close(h.finishedCh())
-	s.sign(rep)
-	errs := s.writeSinks(rep, p)
+	errs := s.writeSinks(rep, p, s.sign(rep))
 	for _, err := range errs {
 		s.warn("%v", err)
 	}
@@ -265,13 +264,18 @@ func (s *Service) finish(rep *report.Report, p *prepared, h *Handle) {
 // sign signs rep with the state dir's key, when there is one, so that a
 // resume of it, or of its run id, trusts its outputs: the report written at
 // once on a second signal as much as the one written at the run's end.
-func (s *Service) sign(rep *report.Report) {
+// It returns rep encoded (report.SignEncoded), for writeSinks, or nil
+// when there is no key or signing failed.
+func (s *Service) sign(rep *report.Report) []byte {
 	if s.key == nil {
-		return
+		return nil
 	}
-	if err := report.Sign(rep, s.key); err != nil {
+	encoded, err := report.SignEncoded(rep, s.key)
+	if err != nil {
 		s.warn("%v; the report is written unsigned", err)
+		return nil
 	}
+	return encoded
 }
 
 // prune drops old runs and their report files, as KeepRuns and KeepDays

@@ -281,8 +281,7 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (rep *rep
 	prog := newProgress(pb, p.runID, roles, p.inputs, req.DryRun)
 	h.setEmergency(func(cause string) ([]string, []error) {
 		rep := prog.report(cause)
-		s.sign(rep)
-		return prog.stillRunning(), s.writeSinks(rep, p)
+		return prog.stillRunning(), s.writeSinks(rep, p, s.sign(rep))
 	})
 
 	logOut, level := req.Log, req.LogLevel

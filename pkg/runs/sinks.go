@@ -264,8 +264,9 @@ func unwrapPath(err error) error {
 // writeSinks writes rep to every sink, records the run's end in the
 // history and returns the problems. The history points at the state dir's
 // report only when that was written, and at the playbook by p's absolute
-// path: rep keeps the path as it was given.
-func (s *Service) writeSinks(rep *report.Report, p *prepared) []error {
+// path: rep keeps the path as it was given. encoded, when not nil, is rep
+// as sign encoded it: the state dir's copy is written from it.
+func (s *Service) writeSinks(rep *report.Report, p *prepared, encoded []byte) []error {
 	sinks := p.sinks
 	var errs []error
 	statePath := ""
@@ -274,6 +275,8 @@ func (s *Service) writeSinks(rep *report.Report, p *prepared) []error {
 		switch {
 		case sk.appends():
 			err = report.AppendStepSummary(sk.path, rep)
+		case sk.state && encoded != nil:
+			err = report.WriteUnsyncedEncoded(sk.path, encoded)
 		case sk.state:
 			err = report.WriteUnsynced(sk.path, rep)
 		case sk.format == "json":
