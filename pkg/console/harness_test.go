@@ -287,12 +287,33 @@ func eval[T any](t testing.TB, ctx context.Context, script string) T {
 	return v
 }
 
-// waitFor polls a predicate in the page until it is true.
+// waitFor polls a predicate in the page until it is true. A wait that
+// fails says what the page showed then.
 func waitFor(t testing.TB, ctx context.Context, what, predicate string) {
 	t.Helper()
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool]("!!("+predicate+")", chromedp.WithPollingTimeout(30*time.Second))); err != nil {
-		t.Fatalf("waiting for %s (%s): %v", what, predicate, err)
+		t.Fatalf("waiting for %s (%s): %v\n%s", what, predicate, err, pageShows(t, ctx))
 	}
+}
+
+// pageShows says what the page shows: its address, the start of its main
+// element's text and the sign-in form's error, if any; or why it cannot
+// be read.
+func pageShows(t testing.TB, ctx context.Context) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
+		const text = (el) => (el ? el.textContent : '').replace(/\s+/g, ' ').trim();
+		let main = text(document.getElementById('main'));
+		if (main.length > 300) main = main.slice(0, 300) + '…';
+		const err = document.getElementById('signin-error');
+		return 'the page shows ' + location.pathname + location.search + ', its main: ' + JSON.stringify(main) +
+			(err ? ', the sign-in error: ' + JSON.stringify(text(err)) : ''); })()`))
+	if err != nil {
+		return "what the page shows could not be read: " + err.Error()
+	}
+	return v
 }
 
 // signIn signs in through the page with the key of name.
