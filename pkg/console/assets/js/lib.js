@@ -249,6 +249,9 @@ export function sinceMS(iso, until) {
 }
 
 let csrf = '';
+// sessions counts the sessions this page has recorded (setSession): a
+// request remembers the one it was sent under.
+let sessions = 0;
 let unauthorized = () => {};
 let csrfRefused = async () => false;
 
@@ -260,6 +263,7 @@ export const session = { me: null };
 export function setSession(me) {
   session.me = me;
   csrf = (me && me.csrf_token) || '';
+  sessions += 1;
 }
 
 // sameSession says whether me, as GET /api/v1/session answers it now, is
@@ -271,7 +275,10 @@ export function sameSession(me) {
 }
 
 // onUnauthorized sets what happens when the API answers 401: fn gets the
-// ApiError, whose message is the server's reason.
+// ApiError, whose message is the server's reason. Only a request sent
+// under the page's present session ends it: a late answer to one sent
+// before (a page left when its session ended, still checking its form)
+// says nothing of the session signed in since.
 export function onUnauthorized(fn) { unauthorized = fn; }
 
 // onCSRFRefused sets what happens when the server refuses this page's
@@ -291,6 +298,7 @@ function isCSRFRefusal(err) {
 // passes its signal with the reads it makes, so that leaving the page
 // abandons them (see ctx.get in app.js).
 export async function api(method, path, body, signal) {
+  const under = sessions;
   const headers = { Accept: 'application/json' };
   const opts = { method, headers, credentials: 'same-origin', cache: 'no-store', signal };
   if (body !== undefined) {
@@ -314,7 +322,7 @@ export async function api(method, path, body, signal) {
   if (signal && signal.aborted) throw abandoned();
   if (!res.ok) {
     const err = errorOf(res, data);
-    if (res.status === 401) unauthorized(err);
+    if (res.status === 401 && under === sessions) unauthorized(err);
     if (isCSRFRefusal(err)) err.replaced = await csrfRefused(err);
     throw err;
   }
@@ -330,6 +338,7 @@ function abandoned() {
 // with the page as api's reads are. An error answer is JSON, as the API's
 // others are.
 export async function blobURL(path, signal) {
+  const under = sessions;
   let res;
   const sent = performance.now();
   try {
@@ -342,7 +351,7 @@ export async function blobURL(path, signal) {
   if (!res.ok) {
     const data = (res.headers.get('Content-Type') || '').startsWith('application/json') ? await res.json().catch(() => null) : null;
     const err = errorOf(res, data);
-    if (res.status === 401) unauthorized(err);
+    if (res.status === 401 && under === sessions) unauthorized(err);
     throw err;
   }
   return URL.createObjectURL(await res.blob());
@@ -433,10 +442,13 @@ export function plural(n, word) { return n + ' ' + word + (n === 1 ? '' : 's'); 
 let seq = 0;
 export function uid(prefix) { seq += 1; return prefix + '-' + seq; }
 
-// debounce calls fn once calls stop for ms.
+// debounce calls fn once calls stop for ms; its cancel drops a call still
+// to come.
 export function debounce(fn, ms) {
   let t = 0;
-  return (...args) => { clearTimeout(t); t = setTimeout(() => fn(...args), ms); };
+  const d = (...args) => { clearTimeout(t); t = setTimeout(() => fn(...args), ms); };
+  d.cancel = () => clearTimeout(t);
+  return d;
 }
 
 // table builds a table with a caption and header cells; on a phone each

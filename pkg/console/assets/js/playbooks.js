@@ -297,16 +297,20 @@ export async function playbookPage(ctx, name) {
   let seq = 0;
   // check asks the server for the preflight of what the form holds. A
   // field the page cannot read keeps Run disabled, and the others are
-  // still checked.
+  // still checked. The preflight is the page's: a form left (its session
+  // ended, or the user went on) asks nothing more, and its answer under
+  // way is abandoned. (Removing the form fires a change event on the
+  // field being typed in, after the page was left.)
   const check = async () => {
+    if (!ctx.current()) return;
     const { body, bad } = collect();
     const mine = ++seq;
     if (bad.length) run.disabled = true;
     let pf;
     try {
-      pf = await api('POST', path + '/preflight', body);
+      pf = await api('POST', path + '/preflight', body, ctx.signal);
     } catch (err) {
-      if (mine !== seq || err.status === 401) return;
+      if (mine !== seq || err.status === 401 || !ctx.current()) return;
       run.disabled = true;
       const limit = bodyLimit(err);
       if (limit === null) {
@@ -341,6 +345,7 @@ export async function playbookPage(ctx, name) {
         h('span', { class: 'rule' }, ' — ', s.rule, s.via && s.via !== 'direct' ? ' via ' + s.via : null)))));
   };
   const recheck = debounce(check, 300);
+  ctx.onLeave(recheck.cancel);
   on(form, 'focusout', (e) => {
     if (e.target.name && !touched.has(e.target.name)) {
       touched.add(e.target.name);
