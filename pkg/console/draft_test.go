@@ -23,6 +23,7 @@ func TestStartFormKeepsWhatWasTypedAcrossASignIn(t *testing.T) {
 	fill := func(ctx context.Context) {
 		do(t, ctx, "open the form", chromedp.Navigate(s.url+"/playbooks/deploy"), chromedp.WaitVisible(chromedp.ID("start")))
 		waitFor(t, ctx, "the preflight", `document.querySelector('#preflight .verdict')`)
+		watchPreflights(t, ctx)
 		do(t, ctx, "fill in the form",
 			chromedp.SendKeys(chromedp.CSS("#start [name=version]"), "v2.0.1"),
 			chromedp.SetValue(chromedp.CSS("#start [name=environment]"), "1"),
@@ -30,6 +31,11 @@ func TestStartFormKeepsWhatWasTypedAcrossASignIn(t *testing.T) {
 			chromedp.SetValue(chromedp.CSS("#start [name=batch]"), "7"),
 			chromedp.SetValue(chromedp.CSS("#start [name=token]"), "hunter2"),
 			chromedp.Click(chromedp.CSS("#start [name=dry_run]")))
+		// The form checks what was filled in (300 ms after the last
+		// change) before the session ends: a check still to come would
+		// meet the ended session before the keystroke below, which would
+		// then find no form, or land in the sign-in form's key field.
+		preflightAnswered(t, ctx, "the preflight of the filled-in form", `b.dry_run === true`)
 		s.later(13 * time.Hour)
 		// The next keystroke's preflight meets the expired session.
 		do(t, ctx, "type on", chromedp.SendKeys(chromedp.CSS("#start [name=version]"), "1"))

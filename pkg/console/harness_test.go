@@ -296,6 +296,35 @@ func waitFor(t testing.TB, ctx context.Context, what, predicate string) {
 	}
 }
 
+// watchPreflights has the page keep each authorization preflight its
+// start form asks for (its request's body, b) and whether its answer came
+// (done), in window.preflights: a test that changes what the server
+// would answer (its clock, the keys) first waits with preflightAnswered
+// until the form has checked what was typed, with no check still to come.
+func watchPreflights(t testing.TB, ctx context.Context) {
+	t.Helper()
+	eval[bool](t, ctx, `(() => {
+		window.preflights = [];
+		const f = window.fetch;
+		window.fetch = function (url, opts) {
+			const p = f.apply(this, arguments);
+			if (String(url).endsWith('/preflight')) {
+				const r = { b: JSON.parse((opts && opts.body) || 'null'), done: false };
+				window.preflights.push(r);
+				p.finally(() => { r.done = true; }).catch(() => {});
+			}
+			return p;
+		};
+		return true; })()`)
+}
+
+// preflightAnswered waits until the answer came to a preflight (see
+// watchPreflights) whose body b makes the expression pred true.
+func preflightAnswered(t testing.TB, ctx context.Context, what, pred string) {
+	t.Helper()
+	waitFor(t, ctx, what, `window.preflights.some(({ b, done }) => done && b && (`+pred+`))`)
+}
+
 // pageShows says what the page shows: its address, the start of its main
 // element's text and the sign-in form's error, if any; or why it cannot
 // be read.
