@@ -65,6 +65,9 @@ func (a *Authorizer) Authorize(_ context.Context, c *engine.Call) error {
 		return ops.WithClass(ops.ClassAuthorization, err)
 	}
 	d := subj.Decide(c.Step.Op, risk)
+	if !d.Allowed {
+		d = subj.riskReasonNote(c.Step.Op, risk, c.Entry.RiskReason(c.Params), d)
+	}
 	c.Decision = &report.Decision{Allowed: d.Allowed, Rule: d.Rule, Via: d.Via}
 	if !d.Allowed {
 		return ops.WithClass(ops.ClassAuthorization, fmt.Errorf("%w: %s (risk %s): %s", errDenied, c.Step.Op, risk, d.Rule))

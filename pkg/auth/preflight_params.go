@@ -45,6 +45,20 @@ func deferredRiskNote(st *steps.Step, d Decision) Decision {
 	return d
 }
 
+// riskReasonNote says why a step denied for its risk has that risk, when
+// its operation can tell (ops.RiskExplainer) and the same operation would
+// be allowed as a read: a viewer refused a GET learns that a method
+// override header or a _method query parameter made it a write, and what
+// to change, where the denial only named the risk. why is what the
+// operation says (ops.Entry.RiskReason).
+func (s *Subject) riskReasonNote(op string, risk ops.Risk, why string, d Decision) Decision {
+	if d.Allowed || why == "" || risk == ops.RiskRead || !s.Decide(op, ops.RiskRead).Allowed {
+		return d
+	}
+	d.Rule += fmt.Sprintf("; %s counts as a %s here because %s, or run with a role that allows %s operations", op, risk, why, risk)
+	return d
+}
+
 // computedParam names a param of the step written as an expression, ""
 // for none.
 func computedParam(st *steps.Step) string {

@@ -236,7 +236,7 @@ func (s *Subject) Preflight(reg *ops.Registry, opts ...PreflightOption) ([]StepD
 func (p *Policy) preflight(s *Subject, pb *steps.Playbook, reg *ops.Registry, prefix string, seen map[string]bool, depth int, out *[]StepDecision, o *preflightOptions) error {
 	marked := false // pb is in seen: done at its first sub-playbook, as only they need it
 	for _, st := range pb.AllSteps() {
-		d := s.checkPaths(st, pb.Dir, s.checkAddress(st, s.checkSandbox(st, s.checkHost(st, deferredRiskNote(st, s.Decide(st.Op, st.Risk)), o.inv))))
+		d := s.checkPaths(st, pb.Dir, s.checkAddress(st, s.checkSandbox(st, s.checkHost(st, deferredRiskNote(st, s.riskReasonNote(st.Op, st.Risk, st.RiskWhy, s.Decide(st.Op, st.Risk))), o.inv))))
 		sd := StepDecision{Playbook: pb.File, Step: prefix + st.ID, Section: st.Section, Op: st.Op, Risk: st.Risk, Decision: d}
 		if st.RescueOf != nil {
 			sd.RescueOf = st.RescueOf.ID

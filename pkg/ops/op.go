@@ -73,6 +73,16 @@ type RiskAssessor interface {
 	RiskFor(p Params) Risk
 }
 
+// RiskExplainer is implemented by a RiskAssessor whose risk can rise for a
+// reason a reader of the step would not see: a GET that is a write because
+// a header asks the server for DELETE. RiskReason is given the params
+// RiskFor was given and says, as a clause a denial can follow with "because",
+// why the risk is above what the step seems to ask and what to change; ""
+// when there is nothing more to say than the risk.
+type RiskExplainer interface {
+	RiskReason(p Params) string
+}
+
 // CacheKeyer is implemented by operations whose answer depends on more
 // than their parameters, on something a caller can change between runs:
 // a plugin's answer depends on the environment variables its manifest

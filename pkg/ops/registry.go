@@ -168,10 +168,28 @@ func (e *Entry) RiskFor(p Params) Risk {
 	return e.risker.RiskFor(p)
 }
 
+// RiskReason is what the operation says of why RiskFor(p) is what it is
+// (RiskExplainer), "" when it says nothing.
+func (e *Entry) RiskReason(p Params) string {
+	if x, ok := e.op.(RiskExplainer); ok {
+		return x.RiskReason(p)
+	}
+	return ""
+}
+
+// hasDeferred reports whether a param, or a value of a map param (as a
+// playbook's loader gives a map computed in part), is Deferred.
 func hasDeferred(p Params) bool {
 	for _, v := range p {
 		if v == Deferred {
 			return true
+		}
+		if m, ok := v.(map[string]any); ok {
+			for _, x := range m {
+				if x == Deferred {
+					return true
+				}
+			}
 		}
 	}
 	return false

@@ -437,7 +437,7 @@ func (l *loader) decodeWith(n *yaml.Node, s *Step) {
 		return
 	}
 	params, err := s.Entry.Validate(raw, !dynamic)
-	s.Risk = s.Entry.RiskFor(params)
+	s.judgeRisk(params, with)
 	l.literalHost(s, valPos)
 	if err == nil {
 		if !dynamic {

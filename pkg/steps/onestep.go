@@ -70,7 +70,7 @@ func OneStep(reg *ops.Registry, op string, params map[string]any, timeout time.D
 	o.with = Value{Kind: KindLiteral, Lit: params}
 	o.step = Step{
 		ID: OneStepID, Section: SectionSteps, Op: op, Entry: e,
-		With: &o.with, Params: p, Risk: e.RiskFor(p), CallerParams: true,
+		With: &o.with, Params: p, Risk: e.RiskFor(p), RiskWhy: e.RiskReason(p), CallerParams: true,
 		Concurrency: 1, FailFast: true, Retry: Retry{Attempts: 1, Backoff: 1}, Timeout: timeout,
 	}
 	o.steps[0] = &o.step

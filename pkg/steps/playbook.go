@@ -159,7 +159,10 @@ type Step struct {
 	CallerParams bool
 	// Risk is the operation's risk for the literal parameters (the highest
 	// it can have when a deciding parameter is an expression).
-	Risk    ops.Risk
+	Risk ops.Risk
+	// RiskWhy is what the operation says of why Risk is what it is
+	// (ops.RiskExplainer), for a denial to tell; "" when it says nothing.
+	RiskWhy string
 	When    *Expr
 	Foreach *Expr
 	// Matrix is a foreach written as {matrix: ...}: the items are the

@@ -68,7 +68,7 @@ func Spec() ops.Spec {
 			"The body is kept up to max_bytes (head and tail) and decoded into json when the response is JSON. " +
 			"Redirects are followed up to follow_redirects; credentials and custom headers are never sent on to another host. " +
 			"Passwords and token-like query parameters in URLs are masked in the output and errors. " +
-			"Without method, a request with body or json is a POST, as with curl -d; else a GET. Risk: read for GET, HEAD and OPTIONS, write otherwise, or when an X-HTTP-Method-Override header names another method.",
+			"Without method, a request with body or json is a POST, as with curl -d; else a GET. Risk: read for GET, HEAD and OPTIONS, write otherwise, or when an X-HTTP-Method-Override header or a _method query parameter names another method.",
 		Risk: ops.RiskWrite,
 		Params: []ops.Param{
 			{Name: "method", Type: ops.TypeString, Enum: methods, Description: "the HTTP method; default POST when body or json is given, else GET"},
@@ -94,68 +94,6 @@ func Spec() ops.Spec {
 			{Name: "duration_ms", Type: "integer", Description: "time to the end of the body"},
 		},
 	}
-}
-
-// RiskFor is the risk of the method the request is sent with: read for
-// GET, HEAD and OPTIONS, and write for any other method or a method still
-// to be computed. Without method, a body makes the request a POST, so a
-// write. A method-override header (overrideHeaders), which many servers
-// obey, counts as the method: a GET that says DELETE is a write, and so is
-// one whose override, or whole headers map, is still to be computed.
-func (*Request) RiskFor(p ops.Params) ops.Risk {
-	if _, given := p["method"]; given && !p.Known("method") {
-		return ops.RiskWrite
-	}
-	if !readMethod(methodOf(p)) {
-		return ops.RiskWrite
-	}
-	if _, given := p["headers"]; given && !p.Known("headers") {
-		return ops.RiskWrite
-	}
-	for k, v := range p.Map("headers") {
-		if !overrideHeaders[http.CanonicalHeaderKey(k)] {
-			continue
-		}
-		if v == ops.Deferred {
-			return ops.RiskWrite
-		}
-		if m := strings.TrimSpace(fmt.Sprint(v)); m != "" && !readMethod(strings.ToUpper(m)) {
-			return ops.RiskWrite
-		}
-	}
-	return ops.RiskRead
-}
-
-// overrideHeaders are the headers by which a client asks a server to take
-// a request for another method (Google APIs, ASP.NET, Express's
-// method-override, Symfony and others honour one of them).
-var overrideHeaders = map[string]bool{
-	"X-Http-Method-Override": true,
-	"X-Http-Method":          true,
-	"X-Method-Override":      true,
-}
-
-func readMethod(m string) bool {
-	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
-}
-
-// AssessesDeferred: RiskFor answers for a method still to be computed.
-func (*Request) AssessesDeferred() bool { return true }
-
-// methodOf is the method the request is sent with: the method param, else
-// POST when there is a body (as curl -d and httpie do), else GET. A body
-// still to be computed counts as a body. An explicit GET with a body stays
-// a GET, for APIs such as Elasticsearch's _search that take one.
-func methodOf(p ops.Params) string {
-	if p.Known("method") {
-		return strings.ToUpper(p.String("method"))
-	}
-	_, hasBody := p["body"]
-	_, hasJSON := p["json"]
-	if hasBody || hasJSON {
-		return http.MethodPost
-	}
-	return http.MethodGet
 }
 
 // ValidateParams checks the URL, the headers, the statuses and that body

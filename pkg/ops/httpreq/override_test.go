@@ -1,6 +1,7 @@
 package httpreq
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
@@ -44,6 +45,101 @@ func TestMethodOverrideHeaderSetsTheRisk(t *testing.T) {
 			}
 			if got := e.RiskFor(p); got != tc.risk {
 				t.Errorf("risk = %s, want %s", got, tc.risk)
+			}
+		})
+	}
+}
+
+// TestMethodOverrideQuerySetsTheRisk checks that a _method query
+// parameter (Rails, Laravel and Express's method-override read it), in
+// the url or in the query param, makes a GET that asks for DELETE a
+// write, as the override headers do; it was a read, so a viewer and a dry
+// run sent it.
+func TestMethodOverrideQuerySetsTheRisk(t *testing.T) {
+	r := newRegistry(t)
+	e, err := r.Get("http.request")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		url   string
+		query any
+		final bool
+		risk  ops.Risk
+	}{
+		{"in url", "http://127.0.0.1/x?_method=DELETE", nil, true, ops.RiskWrite},
+		{"in url after another", "http://127.0.0.1/x?page=2&_method=put", nil, true, ops.RiskWrite},
+		{"in url after ;", "http://127.0.0.1/x?page=2;_METHOD=patch", nil, true, ops.RiskWrite},
+		{"escaped in url", "http://127.0.0.1/x?%5Fmethod=DEL%45TE", nil, true, ops.RiskWrite},
+		{"GET in url", "http://127.0.0.1/x?_method=GET", nil, true, ops.RiskRead},
+		{"other name in url", "http://127.0.0.1/x?method=DELETE", nil, true, ops.RiskRead},
+		{"in query", "http://127.0.0.1/x", map[string]any{"_method": "DELETE"}, true, ops.RiskWrite},
+		{"in query list", "http://127.0.0.1/x", map[string]any{"_method": []any{"GET", "DELETE"}}, true, ops.RiskWrite},
+		{"HEAD in query", "http://127.0.0.1/x", map[string]any{"_method": "HEAD"}, true, ops.RiskRead},
+		{"other query computed", "http://127.0.0.1/x", map[string]any{"page": ops.Deferred}, false, ops.RiskRead},
+		{"override computed", "http://127.0.0.1/x", map[string]any{"_method": ops.Deferred}, false, ops.RiskWrite},
+		{"query computed", "http://127.0.0.1/x", ops.Deferred, false, ops.RiskWrite},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			raw := map[string]any{"url": tc.url, "method": "GET"}
+			if tc.query != nil {
+				raw["query"] = tc.query
+			}
+			p, err := e.Validate(raw, tc.final)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := e.RiskFor(p); got != tc.risk {
+				t.Errorf("risk = %s, want %s", got, tc.risk)
+			}
+		})
+	}
+}
+
+// TestRiskReasonNamesTheOverride checks that a GET made a write by an
+// override says which header or parameter did it and what to change, so
+// that a role refused it is not left to guess; a plain write says nothing
+// more than its method.
+func TestRiskReasonNamesTheOverride(t *testing.T) {
+	r := newRegistry(t)
+	e, err := r.Get("http.request")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		raw  map[string]any
+		want []string
+	}{
+		{"header", map[string]any{"url": "http://127.0.0.1/x", "headers": map[string]any{"X-Method-Override": "delete"}},
+			[]string{"header X-Method-Override asks the server for DELETE", "leave it out to send a plain GET"}},
+		{"url", map[string]any{"url": "http://127.0.0.1/x?_method=PUT", "method": "HEAD"},
+			[]string{"url's query parameter _method asks the server for PUT", "plain HEAD"}},
+		{"query", map[string]any{"url": "http://127.0.0.1/x", "query": map[string]any{"_method": "PATCH"}},
+			[]string{"query parameter _method asks the server for PATCH"}},
+		{"computed header", map[string]any{"url": "http://127.0.0.1/x", "headers": map[string]any{"X-HTTP-Method": ops.Deferred}},
+			[]string{"header X-HTTP-Method is computed when the step runs", "write it literally"}},
+		{"computed headers", map[string]any{"url": "http://127.0.0.1/x", "headers": ops.Deferred},
+			[]string{"whole headers map is computed", "write the map's keys out"}},
+		{"body", map[string]any{"url": "http://127.0.0.1/x", "body": "{}"},
+			[]string{"makes it a POST", "set method: GET"}},
+		{"plain DELETE", map[string]any{"url": "http://127.0.0.1/x?_method=PUT", "method": "DELETE"}, nil},
+		{"plain GET", map[string]any{"url": "http://127.0.0.1/x"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := e.Validate(tc.raw, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := e.RiskReason(p)
+			if tc.want == nil && got != "" {
+				t.Errorf("reason = %q, want none", got)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("reason = %q, want it to hold %q", got, w)
+				}
 			}
 		})
 	}
