@@ -45,18 +45,84 @@ func (l *policyLoader) warnAimedSecrets(g Grant, at grantSite, abs string, input
 	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
 		return // reported when the runbook loads
 	}
-	uses := l.aimUses(doc.Content[0])
+	root := doc.Content[0]
+	uses := l.aimUses(root)
 	for _, in := range free {
-		ref := regexp.MustCompile(`\binputs\s*(\.\s*` + regexp.QuoteMeta(in.Name) + `\b|\[\s*["']` + regexp.QuoteMeta(in.Name) + `["']\s*\])`)
+		refs := carriers(root, in.Name)
+	use:
 		for _, u := range uses {
-			if !ref.MatchString(u.text) {
-				continue
+			for _, r := range refs {
+				if !r.re.MatchString(u.text) {
+					continue
+				}
+				via := ""
+				if r.name != "inputs."+in.Name {
+					via = " (through " + r.name + ")"
+				}
+				l.d.Warn(at.pos, "role %s's grant of %q as %s leaves secret input %s free, yet the runbook uses it%s as the address %s's %s connects to (%s, %s:%d:%d), so a caller may send role %s's requests, and what they carry, anywhere; pin it in the grant (inputs: {%s: [\"https://…\"]}), or give the runbook's input a pattern",
+					at.role, g.Path, g.As, in.Name, via, u.op, u.param, u.where, g.Path, u.line, u.col, g.As, in.Name)
+				break use
 			}
-			l.d.Warn(at.pos, "role %s's grant of %q as %s leaves secret input %s free, yet the runbook uses it as the address %s's %s connects to (%s, %s:%d:%d), so a caller may send role %s's requests, and what they carry, anywhere; pin it in the grant (inputs: {%s: [\"https://…\"]}), or give the runbook's input a pattern",
-				at.role, g.Path, g.As, in.Name, u.op, u.param, u.where, g.Path, u.line, u.col, g.As, in.Name)
-			break
 		}
 	}
+}
+
+// carrier is a reference an expression may make to carry an input's value:
+// the input itself, or a var or env variable computed from it.
+type carrier struct {
+	name string // as an expression writes it: inputs.hook, vars.url
+	re   *regexp.Regexp
+}
+
+// carriers are the references that carry input into an expression: the
+// input, then each of the runbook root's vars and env variables whose
+// value reads it, directly or through another of them (a var built from a
+// secret webhook, used as a notify url). A step's own env is not followed.
+func carriers(root *yaml.Node, input string) []carrier {
+	out := []carrier{{"inputs." + input, refPattern("inputs", input)}}
+	type def struct {
+		scope, name string
+		value       *yaml.Node
+	}
+	var defs []def
+	for _, scope := range []string{"vars", "env"} {
+		m := mapValue(root, scope)
+		if m == nil || m.Kind != yaml.MappingNode {
+			continue
+		}
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			defs = append(defs, def{scope, m.Content[i].Value, m.Content[i+1]})
+		}
+	}
+	done := make([]bool, len(defs))
+	for grew := true; grew; {
+		grew = false
+		for i, d := range defs {
+			if done[i] || !readsAny(d.value, out) {
+				continue
+			}
+			done[i], grew = true, true
+			out = append(out, carrier{d.scope + "." + d.name, refPattern(d.scope, d.name)})
+		}
+	}
+	return out
+}
+
+// readsAny reports whether a string under n makes one of refs.
+func readsAny(n *yaml.Node, refs []carrier) bool {
+	found := false
+	eachString(n, func(s *yaml.Node) {
+		for _, r := range refs {
+			found = found || r.re.MatchString(s.Value)
+		}
+	})
+	return found
+}
+
+// refPattern matches scope.name and scope["name"] in expression text.
+func refPattern(scope, name string) *regexp.Regexp {
+	q := regexp.QuoteMeta(name)
+	return regexp.MustCompile(`\b` + scope + `\s*(\.\s*` + q + `\b|\[\s*["']` + q + `["']\s*\])`)
 }
 
 // aimText is one string of a runbook's address param.

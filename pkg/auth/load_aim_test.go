@@ -77,3 +77,60 @@ func TestGrantWarnsOfSecretThatAims(t *testing.T) {
 		})
 	}
 }
+
+// TestGrantWarnsOfSecretThatAimsThroughVars checks that the warning
+// follows a secret input through the runbook's vars and env variables: a
+// var built from the webhook input, used as the notify url through
+// another var, aims the granted role's requests as the input itself
+// would, and the warning said nothing of it. A var built from a secret
+// used as a credential only is no aim.
+func TestGrantWarnsOfSecretThatAimsThroughVars(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "runbooks/page.yaml", `version: 1
+name: page
+inputs:
+  hook: {type: string, secret: true, default: "https://hooks.example.com/T0KEN"}
+  api: {type: string, secret: true, default: "https://api.example.com"}
+  token: {type: string, secret: true, default: ""}
+vars:
+  base: "${{ inputs.hook }}"
+  url: "${{ vars.base }}/chat"
+  auth: "Bearer ${{ inputs.token }}"
+env:
+  API: "${{ inputs['api'] }}"
+steps:
+  - id: call
+    op: http.request
+    with:
+      url: "${{ env.API }}/v1"
+      headers: {Authorization: "${{ vars.auth }}"}
+notify:
+  - id: chat
+    on: [failure]
+    webhook:
+      url: ${{ vars["url"] }}
+`)
+	reg := testRegistry(t)
+	if err := httpreq.Register(reg, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := notify.Register(reg); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "policy.yaml")
+	p, err := ParsePolicy(file, []byte("version: 1\nroles:\n  oncall:\n    playbooks:\n      - {path: runbooks/page.yaml, as: admin}\n"), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var warns []string
+	for _, w := range p.Warnings {
+		warns = append(warns, w.Error())
+	}
+	want := []string{
+		file + `:5:16: warning: role oncall's grant of "runbooks/page.yaml" as admin leaves secret input hook free, yet the runbook uses it (through vars.url) as the address notify.webhook's url connects to (notify entry chat, runbooks/page.yaml:23:12), so a caller may send role admin's requests, and what they carry, anywhere; pin it in the grant (inputs: {hook: ["https://…"]}), or give the runbook's input a pattern`,
+		file + `:5:16: warning: role oncall's grant of "runbooks/page.yaml" as admin leaves secret input api free, yet the runbook uses it (through env.API) as the address http.request's url connects to (step call, runbooks/page.yaml:17:12), so a caller may send role admin's requests, and what they carry, anywhere; pin it in the grant (inputs: {api: ["https://…"]}), or give the runbook's input a pattern`,
+	}
+	if diff := cmp.Diff(want, warns); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+}
