@@ -36,7 +36,7 @@ func (s *Store) RecordFinished(ctx context.Context, runs []Finished) error {
 	if len(runs) == 0 {
 		return nil
 	}
-	tx, err := s.beginWrite(ctx)
+	tx, err := s.beginBatch(ctx)
 	if err != nil {
 		return fmt.Errorf("history: record %d runs: %w", len(runs), err)
 	}

@@ -3,6 +3,7 @@ package history
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"sync"
 )
 
@@ -46,6 +47,48 @@ func (s *Store) beginWrite(ctx context.Context) (*writeTx, error) {
 		return nil, err
 	}
 	return &writeTx{Tx: tx, unlock: s.wmu.Unlock}, nil
+}
+
+// beginBatch is beginWrite for a transaction of statements of many rows
+// each (eachRows), whose statement journal SQLite keeps in memory. The
+// journal holds the pages a statement changes, so that an error undoes
+// that statement alone; past 64 KiB SQLite moves it to a temporary file,
+// and a batch of a hundred executes' runs passed that in each statement:
+// every batch created, wrote and deleted a file, a sixth of the history
+// writer's CPU, and failed when the temporary directory was not
+// writable. The statements of a batch hold 256 rows at most, so their
+// journal stays small; the connection goes back to the pool with the
+// default setting, under which a prune of a large backlog, whose one
+// statement can change most of the database, still spills to disk.
+func (s *Store) beginBatch(ctx context.Context) (*writeTx, error) {
+	s.wmu.Lock()
+	conn, err := s.db.Conn(ctx)
+	if err == nil {
+		_, err = conn.ExecContext(ctx, "PRAGMA temp_store = MEMORY")
+		if err != nil {
+			conn.Close()
+		}
+	}
+	if err != nil {
+		s.wmu.Unlock()
+		return nil, err
+	}
+	w := s.watchBusy()
+	tx, err := conn.BeginTx(ctx, nil)
+	err = w.end(err)
+	done := func() {
+		if _, err := conn.ExecContext(context.Background(), "PRAGMA temp_store = DEFAULT"); err != nil {
+			// A connection that cannot be set back is not reused.
+			conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+		conn.Close()
+		s.wmu.Unlock()
+	}
+	if err != nil {
+		done()
+		return nil, err
+	}
+	return &writeTx{Tx: tx, unlock: done}, nil
 }
 
 // exec runs one write statement once this Store's other writes are done.
