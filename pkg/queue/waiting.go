@@ -32,8 +32,8 @@ type WaitingFilter struct {
 // took whose run has not started there yet (it waits for its concurrency
 // group, or is about to start). A run that started is in the history,
 // not here. Each not yet taken counts in Ahead the runs waiting to be
-// taken before it, whatever their playbook (River gives jobs to workers
-// in the order they are due): one pass over the waiting jobs counts them
+// taken before it, whatever their playbook, in the order River gives jobs
+// to workers (see takenBefore): one pass over the waiting jobs counts them
 // for the whole page, so that a page costs about as much however long
 // it is. Their inputs stay sealed: see OpenInputs.
 func (q *Queue) Waiting(ctx context.Context, f WaitingFilter) ([]Job, error) {
@@ -52,7 +52,7 @@ func (q *Queue) Waiting(ctx context.Context, f WaitingFilter) ([]Job, error) {
 		FROM (
 			SELECT j.id, j.state, j.created_at, j.args, j.args->>'run_id' AS run_id,
 				floor(extract(epoch FROM j.created_at) * 1000)::bigint AS at,
-				count(*) FILTER (WHERE j.state <> 'running') OVER (ORDER BY j.scheduled_at, j.id
+				count(*) FILTER (WHERE j.state <> 'running') OVER (ORDER BY `+takenBefore("j")+`
 					ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS ahead
 			FROM river_job j
 			WHERE j.kind = $1
@@ -91,6 +91,16 @@ func (q *Queue) Waiting(ctx context.Context, f WaitingFilter) ([]Job, error) {
 // notTaken are the states of a job no replica has taken yet (River's).
 const notTaken = `'available', 'scheduled', 'retryable', 'pending'`
 
+// takenBefore is the order in which River gives the jobs of table alias
+// t to workers (its JobGetAvailable): by priority first (1, River's
+// default, before 2), then when due, then as inserted. A job of a
+// higher priority queued last passes the jobs queued before it, so that
+// the runs ahead of a run are counted in this order, not by when they
+// were queued.
+func takenBefore(t string) string {
+	return t + ".priority, " + t + ".scheduled_at, " + t + ".id"
+}
+
 // InLine returns the job of a run that waits in the queue as Waiting
 // lists it, with Ahead counted; ok is false when the run does not wait
 // (it started, ended, or is unknown).
@@ -99,7 +109,7 @@ func (q *Queue) InLine(ctx context.Context, runID string) (j Job, ok bool, err e
 	err = q.cfg.Store.Pool().QueryRow(ctx, `SELECT j.id, j.state, j.created_at, j.args,
 			CASE WHEN j.state = 'running' THEN 0 ELSE (SELECT count(*) FROM river_job o
 				WHERE o.kind = $1 AND o.state IN (`+notTaken+`)
-					AND (o.scheduled_at, o.id) < (j.scheduled_at, j.id)) END
+					AND (`+takenBefore("o")+`) < (`+takenBefore("j")+`)) END
 		FROM river_job j
 		WHERE j.kind = $1 AND j.args->>'run_id' = $2
 			AND (j.state IN (`+notTaken+`)
