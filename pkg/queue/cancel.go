@@ -33,8 +33,7 @@ type Job struct {
 func (q *Queue) Find(ctx context.Context, runID string) (Job, error) {
 	var j Job
 	var args []byte
-	err := q.cfg.Store.Pool().QueryRow(ctx, `SELECT id, state, created_at, args FROM river_job WHERE kind = $1 AND args->>'run_id' = $2 ORDER BY id DESC LIMIT 1`,
-		Kind, runID).Scan(&j.ID, &j.State, &j.Queued, &args)
+	err := q.cfg.Store.Pool().QueryRow(ctx, findSQL, Kind, runID).Scan(&j.ID, &j.State, &j.Queued, &args)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return j, ErrUnknownRun
 	}
@@ -43,6 +42,11 @@ func (q *Queue) Find(ctx context.Context, runID string) (Job, error) {
 	}
 	return j, decodeArgs(args, &j.Args)
 }
+
+// findSQL reads the newest job of a run ($2) of kind $1, through
+// runIndex.
+const findSQL = `SELECT id, state, created_at, args FROM river_job
+	WHERE kind = $1 AND args->>'run_id' = $2 ORDER BY id DESC LIMIT 1`
 
 func decodeArgs(b []byte, a *RunArgs) error { return json.Unmarshal(b, a) }
 

@@ -299,9 +299,10 @@ func (q *Queue) onlyLetGoLeft(ctx context.Context) bool {
 // Metrics returns the queue's metrics, to register on a /metrics registry.
 func (q *Queue) Metrics() *Metrics { return q.metrics }
 
-// Migrate creates or migrates the queue's own tables (River's) in the
-// database of pool, under the store's migration lock, and returns how
-// many migrations it applied.
+// Migrate creates or migrates the queue's own tables (River's, and the
+// index of their jobs by run: see runIndex) in the database of pool,
+// under the store's migration lock, and returns how many migrations it
+// applied. With nothing to apply it only reads.
 func Migrate(ctx context.Context, pool *pgxpool.Pool) (int, error) {
 	n := 0
 	err := postgres.WithMigrationLock(ctx, pool, func() error {
@@ -314,7 +315,11 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) (int, error) {
 			return err
 		}
 		n = len(res.Versions)
-		return nil
+		built, err := ensureRunIndex(ctx, pool)
+		if built {
+			n++
+		}
+		return err
 	})
 	if err != nil {
 		return n, fmt.Errorf("queue: migrate the job tables: %w", err)
@@ -342,6 +347,11 @@ func Pending(ctx context.Context, pool *pgxpool.Pool) (int, error) {
 		if !applied[v.Version] {
 			n++
 		}
+	}
+	if _, valid, err := runIndexState(ctx, pool); err != nil {
+		return 0, err
+	} else if !valid {
+		n++
 	}
 	return n, nil
 }
