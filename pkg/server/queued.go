@@ -51,8 +51,8 @@ func (s *Server) queueRun(w http.ResponseWriter, r *http.Request, req runs.Reque
 	s.admit.done() // in the queue now, or not at all
 	err = noAnswer(ctx, err)
 	if err != nil {
-		if e := storeError(err); e.Status == http.StatusServiceUnavailable {
-			return true, unavailable(storeRetryAfter, "the run could not be queued: the database is unreachable; try again shortly: %v", err)
+		if unreachable(err) {
+			return true, unavailable(storeRetryAfter, "the run could not be queued: %s", storeTrouble(err))
 		}
 		return true, errorf(http.StatusInternalServerError, ClassInternal, "the run could not be queued: %v", err)
 	}
@@ -119,7 +119,7 @@ func (s *Server) roomInQueue(ctx context.Context) *apiError {
 	}
 	if err = noAnswer(ctx, err); err != nil {
 		if unreachable(err) {
-			return unavailable(storeRetryAfter, "the run could not be queued: the database is unreachable; try again shortly: %v", err)
+			return unavailable(storeRetryAfter, "the run could not be queued: %s", storeTrouble(err))
 		}
 		return errorf(http.StatusInternalServerError, ClassInternal, "the run could not be queued: the queue's depth cannot be read: %v", err)
 	}

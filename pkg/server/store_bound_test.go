@@ -3,10 +3,12 @@ package server
 import (
 	"context"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
 	"github.com/arsenal-run/arsenal-run/pkg/store"
@@ -127,6 +129,14 @@ func silentRequests(t *testing.T, ts *testServer) {
 			e := r.wantError(t, 503, ClassUnavailable)
 			if r.header.Get("Retry-After") == "" {
 				t.Errorf("503 without Retry-After: %v", e)
+			}
+			// A database that was reached and kept silent is not one
+			// that refused the connection: the person on call looks
+			// for a slow query or a partition, not a stopped server.
+			msg, _ := e["message"].(string)
+			if !strings.Contains(msg, "timed out waiting for the database") || !strings.Contains(msg, "within "+short.Duration(c.bound)) ||
+				strings.Contains(msg, "unreachable") || !strings.Contains(msg, "pg_stat_activity") {
+				t.Errorf("message %q; want it to say the database did not answer within %s, and where to look", msg, short.Duration(c.bound))
 			}
 			// Generous: the bound, and time for a loaded machine.
 			if took < c.bound-100*time.Millisecond || took > c.bound+3*time.Second {

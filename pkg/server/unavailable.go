@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/pkg/store/postgres"
 )
 
@@ -27,13 +28,23 @@ const (
 	storeWriteBound = 5 * time.Second
 )
 
-// errNoAnswer is the cause of a store call that its bound ended.
+// errNoAnswer is the cause of a store call that its bound ended (a
+// noAnswerError is it).
 var errNoAnswer = errors.New("the database did not answer in time")
+
+// noAnswerError is errNoAnswer with the bound that ended the call.
+type noAnswerError struct{ bound time.Duration }
+
+func (e noAnswerError) Error() string {
+	return fmt.Sprintf("the database did not answer within %s", short.Duration(e.bound))
+}
+
+func (e noAnswerError) Is(target error) bool { return target == errNoAnswer }
 
 // storeBound bounds one store call (or, for a run's admission, the few
 // calls of one step) of a request under ctx by d.
 func storeBound(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
-	return context.WithTimeoutCause(ctx, d, errNoAnswer)
+	return context.WithTimeoutCause(ctx, d, noAnswerError{d})
 }
 
 // noAnswer marks err, of a call made under ctx (from storeBound), as the
@@ -41,8 +52,8 @@ func storeBound(ctx context.Context, d time.Duration) (context.Context, context.
 // answers 503. A call that the client's going away ended is not marked:
 // nobody waits for its answer.
 func noAnswer(ctx context.Context, err error) error {
-	if err != nil && !errors.Is(err, errNoAnswer) && errors.Is(context.Cause(ctx), errNoAnswer) {
-		return fmt.Errorf("%w: %w", errNoAnswer, err)
+	if cause := context.Cause(ctx); err != nil && !errors.Is(err, errNoAnswer) && errors.Is(cause, errNoAnswer) {
+		return fmt.Errorf("%w: %w", cause, err)
 	}
 	return err
 }
@@ -68,10 +79,21 @@ func unavailable(after time.Duration, format string, args ...any) *apiError {
 // or did not answer within the call's bound, which a client may try
 // again; 500 otherwise.
 func storeError(err error) *apiError {
-	if errors.Is(err, errNoAnswer) || postgres.Unreachable(err) {
-		return unavailable(storeRetryAfter, "the database is unreachable; try again shortly: %v", err)
+	if unreachable(err) {
+		return unavailable(storeRetryAfter, "%s", storeTrouble(err))
 	}
 	return errorf(http.StatusInternalServerError, ClassInternal, "%v", err)
+}
+
+// storeTrouble says what happened to a store call that unreachable
+// reports: a database that refused or dropped the connection is not one
+// that was reached and kept silent (overloaded, a slow query, a
+// partition), and the person on call looks for either in other places.
+func storeTrouble(err error) string {
+	if !errors.Is(err, errNoAnswer) {
+		return fmt.Sprintf("the database is unreachable; try again shortly: %v", err)
+	}
+	return fmt.Sprintf("timed out waiting for the database: %v; it may be overloaded or busy with slow queries, or the network to it is cut: try again shortly, and if this goes on, check the database's load and its long queries (pg_stat_activity) and the network between this server and it", err)
 }
 
 // unreachable reports whether err is the database away or silent, as
