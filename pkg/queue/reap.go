@@ -169,7 +169,10 @@ func (q *Queue) requeueOrphans(ctx context.Context) {
 		return
 	}
 	lease, back := st.Judge()
-	rows, err := st.Pool().Query(ctx, `UPDATE river_job j SET state = 'available', scheduled_at = now(),
+	// The job keeps its scheduled_at, already past: it goes back where it
+	// was in the line (see takenBefore), not behind every run queued
+	// while the dead replica held it.
+	rows, err := st.Pool().Query(ctx, `UPDATE river_job j SET state = 'available',
 			max_attempts = GREATEST(j.max_attempts, j.attempt + 1)
 		WHERE j.kind = $1 AND j.state = 'running'
 			AND j.attempted_at < now() - make_interval(secs => $3::bigint / 1000.0)

@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/arsenal-run/arsenal-run/internal/pgtest"
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
 )
 
 // TestAheadFollowsPriority: River gives a job of a higher priority to a
@@ -48,5 +49,28 @@ func TestAheadFollowsPriority(t *testing.T) {
 		if err != nil || !ok || j.Ahead != want[id] {
 			t.Errorf("InLine(%s): ahead %d, waiting %v, %v; want ahead %d", id, j.Ahead, ok, err, want[id])
 		}
+	}
+}
+
+// TestOrphanKeepsItsPlace: a run whose job a replica took and died before
+// starting goes back to the queue where it was, first when it was first,
+// not behind every run queued while it was held. It used to be put back
+// as if queued at that moment, behind the whole backlog.
+func TestOrphanKeepsItsPlace(t *testing.T) {
+	r := newReplica(t, pgtest.DSN(t), 1, false) // takes no job
+	ctx := context.Background()
+	a := args("nap", nil)
+	a.RunID = engine.NewRunID()
+	taken(t, r, a)
+	for range 2 {
+		if _, _, err := r.q.Submit(ctx, args("nap", nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	handBack(t, r, a.RunID)
+	r.q.requeueOrphans(ctx)
+	j, ok, err := r.q.InLine(ctx, a.RunID)
+	if err != nil || !ok || j.State != "available" || j.Ahead != 0 {
+		t.Errorf("the run a dead replica took: %s, ahead %d, waiting %v, %v; want available again, first in line", j.State, j.Ahead, ok, err)
 	}
 }
