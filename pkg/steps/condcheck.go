@@ -173,6 +173,11 @@ func (l *loader) checkConstantCond(pe *pendingExpr, c *compiled) {
 	if pe.cond == "" || c.constant == nil {
 		return
 	}
+	for _, p := range c.constParts {
+		if p.value != nil && p.top && p.decides() {
+			return // expr folded x || true; checkConstantParts says where
+		}
+	}
 	v, s := *c.constant, pe.step
 	id := "?"
 	if s != nil {

@@ -99,6 +99,9 @@ type compiled struct {
 	// constPreds are the predicates that read no item (see
 	// constantPreds).
 	constPreds []constPred
+	// constParts are the operands of && and || that read nothing in a
+	// condition that reads something (see constantParts).
+	constParts []constPart
 }
 
 // ref is a name the expression reads that depends on where it is used.
@@ -288,6 +291,10 @@ func (c *exprCompiler) compileNew(src string, s scope, asBool bool) (r *compiled
 		return &compiled{err: w.err}
 	}
 	still, preds := asBool && readsNothing(tree.Node), constantPreds(tree.Node, src)
+	var parts []constPart
+	if asBool && !still {
+		parts = constantParts(tree.Node, src)
+	}
 	ld := &literalDurations{src: src}
 	if ast.Walk(&tree.Node, ld); ld.err != nil {
 		return &compiled{err: ld.err}
@@ -328,7 +335,8 @@ func (c *exprCompiler) compileNew(src string, s scope, asBool bool) (r *compiled
 	if constant == nil && still {
 		constant = constantValue(prog) // 1 > 2, all([1, 2], # > 5)
 	}
-	return &compiled{prog: prog, refs: append(w.refs, invRefs...), kind: kind, typ: typ, nilable: nilable, whole: w.readsWhole(), constant: constant, constPreds: preds}
+	partValues(parts, cfg)
+	return &compiled{prog: prog, refs: append(w.refs, invRefs...), kind: kind, typ: typ, nilable: nilable, whole: w.readsWhole(), constant: constant, constPreds: preds, constParts: parts}
 }
 
 // msgEmptyExpr is the problem of an expression with nothing in it;

@@ -139,6 +139,7 @@ func (l *loader) checkPending(g *graph, sec *secretFlow, pe *pendingExpr) {
 	}
 	l.checkURLPlace(pe, c)
 	l.checkConstantCond(pe, c)
+	l.checkConstantParts(pe, c)
 	for _, r := range c.refs {
 		pos := l.posAt(pe.node, pe.off+r.off)
 		switch r.kind {
