@@ -66,9 +66,19 @@ func CheckProblem(msg, src string) string {
 	// built-in is, as often, one whose argument has the wrong type:
 	// trim(1) is refused so.
 	if m := reTooFew.FindStringSubmatch(msg); m != nil && hasArguments(src, m[1]) {
-		return msg + ", or an argument of it has the wrong type; convert it first, e.g. string(x), int(x) or float(x)"
+		if textFuncs[m[1]] {
+			return msg + ", or an argument of it has the wrong type; " + m[1] + "() takes text: convert a number or a bool with string(x)"
+		}
+		return msg + ", or an argument of it has the wrong type; string(x) turns a value into text, and float(trim(x)) text into a number" + trimNote
 	}
 	return ""
+}
+
+// textFuncs are the built-ins with more than one form that take only
+// text: given another type, expr says they have too few arguments.
+var textFuncs = map[string]bool{
+	"trim": true, "trimPrefix": true, "trimSuffix": true, "split": true, "splitAfter": true,
+	"replace": true, "indexOf": true, "lastIndexOf": true, "hasPrefix": true, "hasSuffix": true,
 }
 
 // hasArguments reports whether src calls f with something between its

@@ -86,12 +86,14 @@ func TestDurationSaysItsForms(t *testing.T) {
 // contains; int() of a text that is no number says so, and timezone() of
 // a name that is no zone names the form to write.
 func TestOperatorProblemSaysWhatToDo(t *testing.T) {
-	env := map[string]any{"u": map[string]any{"i": 1, "z": 0, "s": "x", "t": "abc", "l": []any{1, "a"}}}
-	convert := "; convert one side first, e.g. string(x), or int(trim(x)) or float(trim(x)) for text (trim drops the newline that ends a command's stdout) "
+	env := map[string]any{"u": map[string]any{"i": 1, "z": 0, "s": "x", "t": "abc", "l": []any{1, "a"}, "b": true}}
+	trim := " (trim drops the newline that ends a command's stdout) "
 	for src, want := range map[string]string{
-		`u.s + u.i`:        "+ was given a string and an integer" + convert + "(1:5)",
+		`u.s + u.i`:        "+ was given a string and an integer; to join them as text, convert the number with string(x); to add them, convert the text with float(trim(x))" + trim + "(1:5)",
+		`u.s % u.i`:        "% was given a string and an integer; % takes whole numbers: convert the text with int(trim(x))" + trim + "(1:5)",
+		`u.b * u.i`:        "* was given a bool and an integer; no function turns true or false into a number: choose one with ?:, like (x ? 1 : 0) (1:5)",
 		`u.i > u.s`:        `a number and a string cannot be compared with > (integer > string); write the number without quotes, as 90 and not "90%", or convert text first with float(trim(x)) (trim drops the newline that ends a command's stdout) (1:5)`,
-		`u.l[0] * u.l[1]`:  "* was given an integer and a string" + convert + "(1:8)",
+		`u.l[0] * u.l[1]`:  "* was given an integer and a string; convert the text with float(trim(x))" + trim + "(1:8)",
 		`-u.s`:             "- was given a string, not a number (1:1)",
 		`u.i in u.s`:       "in needs a list or a map on its right, not a string; to find a text inside a text, write s contains x (1:5)",
 		`u.s in u.i`:       "in needs a list or a map on its right, not an integer (1:5)",

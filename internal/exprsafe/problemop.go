@@ -44,7 +44,7 @@ func operatorProblem(msg, call string) (string, bool) {
 		if a == "null" || b == "null" {
 			return out + "; give a default with ??, as in x ?? 0, or test the value first", true
 		}
-		return out + "; convert one side first, e.g. string(x), or int(trim(x)) or float(trim(x)) for text (trim drops the newline that ends a command's stdout)", true
+		return out + MismatchAdvice(m[2], a, b), true
 	}
 	if m := reUnary.FindStringSubmatch(msg); m != nil {
 		return m[1] + " was given " + article(typeWord(m[2])) + ", not a number", true

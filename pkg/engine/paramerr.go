@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
@@ -117,10 +118,9 @@ func typeFix(msg, src string) string {
 		return fmt.Sprintf(`convert it, like "${{ string(%s) }}", or write it inside text, like "value: ${{ %s }}"`, src, src)
 	case want == "string" && (got == "list" || got == "map"):
 		return fmt.Sprintf(`turn it into text, like "${{ toJSON(%s) }}"`, src)
-	case want == "integer" && got == "string":
-		return fmt.Sprintf(`convert it, like "${{ int(%s) }}"`, src)
-	case want == "number" && got == "string":
-		return fmt.Sprintf(`convert it, like "${{ float(%s) }}"`, src)
+	case (want == "integer" || want == "number") && got == "string":
+		call, _ := suggest.NumberFrom(src, want == "integer", nil)
+		return fmt.Sprintf(`convert it, like "${{ %s }}"`, call)
 	}
 	return ""
 }

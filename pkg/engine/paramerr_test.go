@@ -171,3 +171,17 @@ steps:
 		}
 	}
 }
+
+// TestTypeFixTrimsText: a parameter that wants a number and got text from
+// an expression is told to trim it first, since int() and float() refuse
+// the newline that ends a command's stdout.
+func TestTypeFixTrimsText(t *testing.T) {
+	for msg, want := range map[string]string{
+		"want an integer, got string": `convert it, like "${{ int(trim(steps.c.output.stdout)) }}"`,
+		"want a number, got string":   `convert it, like "${{ float(trim(steps.c.output.stdout)) }}"`,
+	} {
+		if got := typeFix(msg, "steps.c.output.stdout"); got != want {
+			t.Errorf("typeFix(%q) = %q, want %q", msg, got, want)
+		}
+	}
+}

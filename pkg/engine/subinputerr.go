@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
@@ -95,12 +97,18 @@ func exprInputProblem(msg string, t steps.InputType, v any, src string) string {
 // inputTypeFix says how to give an input of type t the value v of the
 // expression src; "" when no function converts it.
 func inputTypeFix(t steps.InputType, v any, src string) string {
-	_, isText := v.(string)
+	text, isText := v.(string)
 	switch {
-	case t == steps.InputInteger && isText:
-		return fmt.Sprintf(`convert it, like "${{ int(%s) }}"`, src)
-	case t == steps.InputNumber && isText:
-		return fmt.Sprintf(`convert it, like "${{ float(%s) }}"`, src)
+	case (t == steps.InputInteger || t == steps.InputNumber) && isText:
+		call, ok := suggest.NumberFrom(src, t == steps.InputInteger, v)
+		if !ok {
+			what := "a number"
+			if t == steps.InputInteger {
+				what = "a whole number"
+			}
+			return fmt.Sprintf("it gave %s, which holds no %s, so no conversion helps; give %s", quoteText(text), strings.TrimPrefix(what, "a "), what)
+		}
+		return fmt.Sprintf(`convert it, like "${{ %s }}"`, call)
 	case (t == steps.InputList || t == steps.InputMap) && isText:
 		return fmt.Sprintf(`decode it if it holds JSON, like "${{ fromJSON(%s) }}"`, src)
 	case t == steps.InputString || t == steps.InputDuration:
@@ -112,4 +120,12 @@ func inputTypeFix(t steps.InputType, v any, src string) string {
 		}
 	}
 	return ""
+}
+
+// quoteText quotes s for a message, its first 40 runes when longer.
+func quoteText(s string) string {
+	if r := []rune(s); len(r) > 40 {
+		s = string(r[:37]) + "..."
+	}
+	return strconv.Quote(s)
 }

@@ -67,6 +67,10 @@ func TestExprInputProblem(t *testing.T) {
 		want     string
 	}{
 		{"want a number, got a string; write the number unquoted", "number", "1.5", "x", "want a number, got a string from `x`; convert it, like \"${{ float(x) }}\""},
+		{"want an integer, got a string; write the number unquoted", "integer", "42\n", "o", "want an integer, got a string from `o`; convert it, like \"${{ int(trim(o)) }}\""},
+		{"want an integer, got a string; write the number unquoted", "integer", "2.0", "o", "want an integer, got a string from `o`; convert it, like \"${{ int(float(o)) }}\""},
+		{"want a number, got a string; write the number unquoted", "number", "ok", "o", "want a number, got a string from `o`; it gave \"ok\", which holds no number, so no conversion helps; give a number"},
+		{"want an integer, got a string; write the number unquoted", "integer", "2.5", "o", "want an integer, got a string from `o`; it gave \"2.5\", which holds no whole number, so no conversion helps; give a whole number"},
 		{"want a string, got an integer", "string", 3, "n", "want a string, got an integer from `n`; convert it, like \"${{ string(n) }}\""},
 		{"want a list, got a string", "list", "[]", "o", "want a list, got a string from `o`; decode it if it holds JSON, like \"${{ fromJSON(o) }}\""},
 		{"want a bool, got a string; write it unquoted, true or false", "bool", "true", "", "want a bool, got a string"},

@@ -76,11 +76,10 @@ func stringHint(p *Param, s string, err error) error {
 			return fmt.Errorf("%w; a percentage is written as the number alone, %s, not %q", err, n, s)
 		}
 		if isNumber(t) {
-			conv := "float"
-			if p.Type == TypeInteger {
-				conv = "int"
-			}
-			return fmt.Errorf("%w; write the number without quotes, %s (from ${{ }}, convert it with %s(x))", err, t, conv)
+			// int() and float() read the text as it is: "3\n" and, for
+			// int(), "3.0" need more than the bare call.
+			conv, _ := suggest.NumberFrom("x", p.Type == TypeInteger, s)
+			return fmt.Errorf("%w; write the number without quotes, %s (from ${{ }}, convert it with %s)", err, t, conv)
 		}
 		if n, ok := sizeBytes(t); ok && strings.Contains(p.Description, "bytes") {
 			return fmt.Errorf("%w; give the size as a whole number of bytes, %d for %s (units of 1024)", err, n, t)

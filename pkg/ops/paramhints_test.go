@@ -27,6 +27,11 @@ func TestNumberGivenAsText(t *testing.T) {
 		{map[string]any{"percent": " 12.5 % "}, `a percentage is written as the number alone, 12.5, not`},
 		{map[string]any{"percent": "0.5"}, `param percent: want a number, got string; write the number without quotes, 0.5 (from ${{ }}, convert it with float(x))`},
 		{map[string]any{"count": "3"}, `write the number without quotes, 3 (from ${{ }}, convert it with int(x))`},
+		// int() and float() read the text as it is: a command's stdout
+		// ends with a newline, and int("3.0") fails.
+		{map[string]any{"count": "3\n"}, `write the number without quotes, 3 (from ${{ }}, convert it with int(trim(x)))`},
+		{map[string]any{"count": "3.0"}, `write the number without quotes, 3.0 (from ${{ }}, convert it with int(float(x)))`},
+		{map[string]any{"percent": " 0.5\n"}, `write the number without quotes, 0.5 (from ${{ }}, convert it with float(trim(x)))`},
 		{map[string]any{"min_size": "100M"}, `param min_size: want an integer, got string; give the size as a whole number of bytes, 104857600 for 100M (units of 1024)`},
 		{map[string]any{"min_size": "1.5GiB"}, `1610612736 for 1.5GiB`},
 		// An integer is not told to take a number it refuses as well.

@@ -23,7 +23,7 @@ func TestBuiltinGivenWrongTypeAtLoad(t *testing.T) {
 		`string(mean(inputs.s))`:            `mean() was given a string, not a list; split the text`,
 		`string(keys(inputs.s))`:            `keys() was given a string, not a map`,
 		`string(len(inputs.n))`:             `len() was given a number, not a list, map or string`,
-		`trim(inputs.n)`:                    `not enough arguments to call trim, or an argument of it has the wrong type; convert it first`,
+		`trim(inputs.n)`:                    `not enough arguments to call trim, or an argument of it has the wrong type; trim() takes text: convert a number or a bool with string(x)`,
 	} {
 		got := strings.Join(diagMsgs(t, head+"    with: {message: \"${{ "+src+" }}\"}\n", reg), "\n")
 		if !strings.Contains(got, want) {

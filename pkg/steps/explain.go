@@ -57,13 +57,14 @@ func (c *exprCompiler) explain(e *exprError, src string, s scope) *exprError {
 		msg += "; in finds an element of a list or a key of a map; for text use contains(text, part)"
 	case strings.HasPrefix(msg, "invalid operation: not ") || strings.HasPrefix(msg, "invalid operation: ! "):
 		msg += "; not takes true or false: compare the value first, e.g. not (x == \"\")"
-	case strings.Contains(msg, "mismatched types"):
-		msg += "; convert one side first, e.g. string(x), int(x) or float(x)"
+	case mismatchRE.MatchString(msg):
+		m := mismatchRE.FindStringSubmatch(msg)
+		msg += exprsafe.MismatchAdvice(m[1], m[2], m[3])
 	case cannotUseRE.MatchString(msg):
 		m := cannotUseRE.FindStringSubmatch(msg)
 		msg = strings.TrimSpace(msg)
-		if conv := conversion(m[1]); conv != "" {
-			msg += fmt.Sprintf("; convert it first with %s(x)", conv)
+		if conv := conversion(m[2], m[1]); conv != "" {
+			msg += "; convert it first with " + conv
 		}
 	case strings.HasPrefix(msg, "type func(") && strings.Contains(msg, "has no field") && strings.HasPrefix(strings.TrimSpace(src), "values."):
 		// values is expr's values() function here; the name belongs to
@@ -140,20 +141,33 @@ func filterPipe(src string) (string, int) {
 }
 
 // cannotUseRE matches expr's message for an argument of the wrong type;
-// the group is the type wanted.
-var cannotUseRE = regexp.MustCompile(`^cannot use \S+ as argument \(type (\S+)\) to call`)
+// the groups are the type given and the type wanted.
+var cannotUseRE = regexp.MustCompile(`^cannot use (\S+) as argument \(type (\S+)\) to call`)
 
-func conversion(t string) string {
-	switch t {
+// mismatchRE matches the checker's message for an operator given two
+// types it cannot take together; the groups are the operator and the
+// types.
+var mismatchRE = regexp.MustCompile(`^invalid operation: (\S+) \(mismatched types (.+?) and (.+)\)`)
+
+// conversion is the call that turns a value of type got into one of type
+// want, as x, or "" when no built-in does: int() and float() read only
+// text that holds a number alone, and take no bool.
+func conversion(want, got string) string {
+	switch want {
 	case "string":
-		return "string"
-	case "int", "int64":
-		return "int"
-	case "float64":
-		return "float"
+		return "string(x)"
+	case "int", "int64", "float64":
+		if got != "string" {
+			return ""
+		}
+		call, _ := suggest.NumberFrom("x", want != "float64", nil)
+		return call + trimNote
 	}
 	return ""
 }
+
+// trimNote says why trim comes first in a conversion of text.
+const trimNote = " (trim drops the newline that ends a command's stdout)"
 
 // readableTypes names Go types as expressions know them.
 var readableTypes = strings.NewReplacer(

@@ -16,6 +16,7 @@ import (
 
 	"github.com/expr-lang/expr/ast"
 
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
 
@@ -265,12 +266,14 @@ func typeFix(want, got ops.Type, src string, static reflect.Type) string {
 		return fmt.Sprintf("convert it, like \"${{ string(%s) }}\", or write it inside text, like \"value: ${{ %s }}\"", x, x)
 	case ops.TypeInteger:
 		if got == ops.TypeString {
-			return fmt.Sprintf("convert it, like \"${{ int(%s) }}\"", x)
+			call, _ := suggest.NumberFrom(x, true, nil)
+			return fmt.Sprintf("convert it, like \"${{ %s }}\"", call)
 		}
 		return "give a whole number"
 	case ops.TypeNumber:
 		if got == ops.TypeString {
-			return fmt.Sprintf("convert it, like \"${{ float(%s) }}\"", x)
+			call, _ := suggest.NumberFrom(x, false, nil)
+			return fmt.Sprintf("convert it, like \"${{ %s }}\"", call)
 		}
 		return "give a number"
 	case ops.TypeBool:

@@ -52,7 +52,7 @@ func TestParamExpressionTypes(t *testing.T) {
 			`p.yaml:14:26: step a: param message: ` + "`inputs.l`" + ` gives a list, but control.log wants a string; turn it into text, like "${{ toJSON(inputs.l) }}"`},
 		{"string for an integer", `    op: fake.params
     with: {url: u, count: "${{ inputs.s }}"}`,
-			`p.yaml:14:32: step a: param count: ` + "`inputs.s`" + ` gives a string, but fake.params wants an integer; convert it, like "${{ int(inputs.s) }}"`},
+			`p.yaml:14:32: step a: param count: ` + "`inputs.s`" + ` gives a string, but fake.params wants an integer; convert it, like "${{ int(trim(inputs.s)) }}"`},
 		{"bool for a number", `    op: fake.params
     with: {url: u, ratio: "${{ inputs.b }}"}`,
 			`p.yaml:14:32: step a: param ratio: ` + "`inputs.b`" + ` gives a bool, but fake.params wants a number; give a number`},

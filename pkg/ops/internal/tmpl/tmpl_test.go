@@ -122,7 +122,7 @@ func TestRenderErrorNamesTemplatePlace(t *testing.T) {
 	}
 	_, err = tp.Render(values)
 	// The + that failed: line 2, after "limit: ${{ values.n * 2 ".
-	want := "app.conf.tmpl:2:25: expression `values.n * 2 + values.s`: + was given an integer and a string; convert one side first"
+	want := "app.conf.tmpl:2:25: expression `values.n * 2 + values.s`: + was given an integer and a string; to join them as text, convert the number with string(x)"
 	if err == nil || !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "(1:") {
 		t.Errorf("got %v\nwant it to start %q, without the expression's (1:N)", err, want)
 	}
