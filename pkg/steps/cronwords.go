@@ -165,3 +165,26 @@ func notNumberWords(f cronFieldSpec, word, takes string) string {
 	}
 	return fmt.Sprintf("%s is neither a number nor a name%s; %s", q, hint, takes)
 }
+
+// questionMark refuses a ? outside the day-of-month and day-of-week
+// fields of spec (s trimmed). robfig/cron reads ? as * in every field,
+// so that Quartz's "any day" written for a minute or an hour would fire
+// every minute or every hour; Quartz and Spring refuse it there too.
+func questionMark(spec, s string) string {
+	f := strings.Fields(s)
+	if len(f) != 5 && len(f) != 6 {
+		return ""
+	}
+	fields := cronFields
+	if len(f) == 6 {
+		fields = append([]cronFieldSpec{cronSecond}, cronFields...)
+	}
+	for i, text := range f {
+		name := fields[i].name
+		if !strings.Contains(text, "?") || name == "day of month" || name == "day of week" {
+			continue
+		}
+		return fmt.Sprintf("cron %q: the %s field %q: ? means any day, and is taken only in the day-of-month and day-of-week fields; here it would mean every %s, like *: write * if that is meant, or the %s to fire at (%s)", spec, name, text, name, name, fields[i].allowed())
+	}
+	return ""
+}

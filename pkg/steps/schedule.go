@@ -78,6 +78,9 @@ func ParseCron(spec string, loc *time.Location, now time.Time) (cron.Schedule, s
 			return nil, "@every " + strings.TrimSpace(rest) + " is not a whole number of seconds; write it as @every " + ShortDuration(d.Truncate(time.Second)) + " or @every " + ShortDuration(d.Truncate(time.Second)+time.Second)
 		}
 	}
+	if p := questionMark(spec, s); p != "" {
+		return nil, p
+	}
 	sched, err := cronParser.Parse(s)
 	if err != nil {
 		if dowSeven(s) {
@@ -99,10 +102,18 @@ func tzPrefixProblem(spec string) string {
 	_, zone, _ := strings.Cut(spec, "=")
 	zone, rest, _ := strings.Cut(zone, " ")
 	rest = strings.TrimSpace(rest)
-	if zone == "" || rest == "" || !tzRE.MatchString(zone) {
+	if zone == "" || rest == "" {
 		return msg
 	}
-	return fmt.Sprintf("%s: write timezone: %s and cron: %q", msg, zone, rest)
+	if _, err := time.LoadLocation(zone); err != nil || !tzRE.MatchString(zone) || zone == "Local" {
+		// Moved to timezone, it would be refused there.
+		return fmt.Sprintf("%s: write cron: %q and a timezone; %q is no time zone%s", msg, rest, yamlx.Truncate(zone, 60), zoneHint(zone))
+	}
+	out := fmt.Sprintf("%s: write timezone: %s and cron: %q", msg, zone, rest)
+	if w := etcOffsetWarning(zone); w != "" {
+		out += "; mind the sign: " + strings.TrimPrefix(w, "timezone ")
+	}
+	return out
 }
 
 // dowSeven reports whether the day-of-week field of a 5- or 6-field spec

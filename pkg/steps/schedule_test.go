@@ -163,8 +163,30 @@ func TestCronTimeZonePrefix(t *testing.T) {
 		"CRON_TZ=Europe/Berlin 30 2 * * *": `set the time zone with schedule.timezone, not a TZ= prefix in cron: write timezone: Europe/Berlin and cron: "30 2 * * *"`,
 		"TZ=America/New_York  @daily":      `set the time zone with schedule.timezone, not a TZ= prefix in cron: write timezone: America/New_York and cron: "@daily"`,
 		"TZ=UTC":                           `set the time zone with schedule.timezone, not a TZ= prefix in cron`,
+		// A zone that timezone refuses is not suggested for it, and an
+		// Etc/GMT zone's sign is explained as timezone explains it.
+		"TZ=UTC+2 0 3 * * *":          `set the time zone with schedule.timezone, not a TZ= prefix in cron: write cron: "0 3 * * *" and a timezone; "UTC+2" is no time zone; for a fixed UTC+2 write Etc/GMT-2 (its sign is the other way round, as POSIX has it), or better a place, like Europe/Berlin, to follow its daylight saving`,
+		"CRON_TZ=Etc/GMT+2 0 3 * * *": `set the time zone with schedule.timezone, not a TZ= prefix in cron: write timezone: Etc/GMT+2 and cron: "0 3 * * *"; mind the sign: Etc/GMT+2 is UTC-2, 2 hours behind UTC: POSIX signs these zones the other way round; if you meant 2 hours ahead of UTC, write Etc/GMT-2, or better a place, like Europe/Berlin, to follow its daylight saving`,
 	} {
 		if _, got := ParseCron(spec, time.UTC, time.Now()); got != want {
+			t.Errorf("%q:\n got %q\nwant %q", spec, got, want)
+		}
+	}
+}
+
+// TestCronQuestionMark: ? is any day in the day fields, as in Quartz, and
+// is refused elsewhere, where robfig/cron would read it as * and fire
+// every minute or every hour.
+func TestCronQuestionMark(t *testing.T) {
+	for spec, want := range map[string]string{
+		"0 3 ? * MON":   "",
+		"0 0 3 15 * ?":  "",
+		"? 3 * * *":     `cron "? 3 * * *": the minute field "?": ? means any day, and is taken only in the day-of-month and day-of-week fields; here it would mean every minute, like *: write * if that is meant, or the minute to fire at (0–59)`,
+		"0 ?/2 * * *":   `cron "0 ?/2 * * *": the hour field "?/2": ? means any day`,
+		"0 0 3 * ? MON": `cron "0 0 3 * ? MON": the month field "?": ? means any day`,
+	} {
+		_, got := ParseCron(spec, time.UTC, time.Now())
+		if want == "" && got != "" || !strings.HasPrefix(got, want) {
 			t.Errorf("%q:\n got %q\nwant %q", spec, got, want)
 		}
 	}
