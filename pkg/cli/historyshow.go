@@ -47,7 +47,7 @@ func historyShow(e *env, args []string) int {
 		return ExitUsage
 	}
 	if errors.Is(err, history.ErrNotFound) {
-		fmt.Fprintf(e.stderr, "%s history show: no run %q in this history; 'history' lists the run ids\n", program, pos[0])
+		fmt.Fprintf(e.stderr, "%s history show: no run %q in this history%s; 'history' lists the run ids\n", program, pos[0], store.Hint(err))
 		return ExitUsage
 	}
 	if err != nil {

@@ -55,6 +55,10 @@ func TestHistoryShowTakesTheStartOfAnID(t *testing.T) {
 			[]string{"starts the ids of several runs", "give more of the id"})
 	}
 	runMain(t, "history", "show", "19990101", "--state-dir", state).want(t, ExitUsage, nil, []string{`no run "19990101" in this history`})
+	// An id with its last character mistyped names the run it meant.
+	typo := id[:len(id)-1] + map[bool]string{true: "0", false: "1"}[id[len(id)-1] != '0']
+	runMain(t, "history", "show", typo, "--state-dir", state).want(t, ExitUsage, nil, []string{`in this history (did you mean "` + id + `"?)`})
+	runMain(t, "report", "show", typo, "--state-dir", state).want(t, ExitUsage, nil, []string{`(did you mean "` + id + `"?)`})
 }
 
 // TestShowEmptyID: an empty id (a shell variable that was not set) is

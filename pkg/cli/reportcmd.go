@@ -127,7 +127,7 @@ func recordedReport(e *env, c *command, sf *stateFlags, flags *flagSet, id strin
 		fmt.Fprintf(e.stderr, "%s report: %s\n", program, msg)
 		return nil, ExitUsage
 	case errors.Is(err, history.ErrNotFound):
-		fmt.Fprintf(e.stderr, "%s report: no file %s, and no run of that id in %s; 'history' lists the run ids\n", program, id, sf.name(spec))
+		fmt.Fprintf(e.stderr, "%s report: no file %s, and no run of that id in %s%s; 'history' lists the run ids\n", program, id, sf.name(spec), store.Hint(err))
 		return nil, ExitUsage
 	case err != nil:
 		e.cmdErrorf("report", "%v", err)

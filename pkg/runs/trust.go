@@ -58,7 +58,7 @@ func (s *Service) loadResume(arg string) (*resumed, error) {
 		return nil, fmt.Errorf("%s: no such report file, and %s", arg, msg)
 	}
 	if errors.Is(err, history.ErrNotFound) {
-		return nil, fmt.Errorf("%s: no such report file, and no run %s in the history of %s (see `arsenal-run history`)", arg, arg, s.store.Describe())
+		return nil, fmt.Errorf("%s: no such report file, and no run %s in the history of %s%s (see `arsenal-run history`)", arg, arg, s.store.Describe(), store.Hint(err))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: no such report file, and reading the history of %s for a run of that id failed: %w", arg, s.store.Describe(), err)

@@ -15,7 +15,8 @@ import (
 // the date and time (15 characters) are needed, so that a short guess
 // never picks a run. A lower-case t between the date and the time is
 // taken as the T. A start several runs share is an *AmbiguousID error,
-// one too short a *ShortID; no run at all is history.ErrNotFound.
+// one too short a *ShortID; no run at all is an *UnknownID, which is
+// history.ErrNotFound and names the run id may be a typo of.
 func FindRun(ctx context.Context, h History, id string) (history.Run, error) {
 	id = RunIDCase(id)
 	run, err := h.Get(ctx, id)
@@ -27,7 +28,7 @@ func FindRun(ctx context.Context, h History, id string) (history.Run, error) {
 	case err != nil:
 		return history.Run{}, err
 	case len(runs) == 0:
-		return history.Run{}, history.ErrNotFound
+		return history.Run{}, &UnknownID{ID: id, Near: nearID(ctx, h, id)}
 	case len(id) < len(dateAndTime):
 		// Not "no run": runs start with it, but it is too short to
 		// name one of them.
