@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/arsenal-run/arsenal-run/internal/termtext"
+	"github.com/arsenal-run/arsenal-run/pkg/store"
 )
 
 func (r *remote) cancel(id string) int {
@@ -41,7 +42,8 @@ func beingCancelled(err error) bool {
 
 // unknownRunHint says what to do about a run id the server does not
 // know: cancel takes a whole id, so one that is the start of ids (copied
-// short, or a date) names them rather than cancelling a guess.
+// short, or a date), or a typo of one, names them rather than cancelling
+// a guess.
 func (r *remote) unknownRunHint(id string) string {
 	const give = "give the whole run id, as 'arsenal-run remote runs' lists it"
 	var out struct {
@@ -50,8 +52,9 @@ func (r *remote) unknownRunHint(id string) string {
 	if _, err := r.call(context.Background(), "GET", "/api/v1/runs?limit="+strconv.Itoa(maxRemoteLimit), nil, &out); err != nil {
 		return give
 	}
-	var match []string
+	var match, ids []string
 	for _, run := range out.Runs {
+		ids = append(ids, run.ID)
 		if id != "" && strings.HasPrefix(run.ID, id) {
 			match = append(match, termtext.Line(run.ID))
 		}
@@ -63,6 +66,11 @@ func (r *remote) unknownRunHint(id string) string {
 		return fmt.Sprintf("%s is the start of %d runs' ids, among them %s: %s", flagValue(id), len(match), strings.Join(match[:5], ", "), give)
 	case len(match) > 1:
 		return fmt.Sprintf("%s is the start of %d runs' ids, %s: %s", flagValue(id), len(match), strings.Join(match, ", "), give)
+	}
+	// A character mistyped (copied by hand from a page or a chat) names
+	// the run it is likely a typo of, among the latest the server lists.
+	if near := store.Near(id, ids); near != "" {
+		return fmt.Sprintf("did you mean %s? %s", termtext.Line(near), give)
 	}
 	return give
 }

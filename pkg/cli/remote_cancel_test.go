@@ -37,8 +37,12 @@ func TestRemoteCancelUnknownRunSaysWhatToDo(t *testing.T) {
 	runEnv(t, envs, "remote", "cancel", "nope").want(t, ExitUsage, nil, []string{
 		"no run \"nope\"\narsenal-run: give the whole run id, as 'arsenal-run remote runs' lists it",
 	})
-	if n := cancels.Load(); n != 3 {
-		t.Errorf("%d cancel requests, want 3 (one each, none for a guessed id)", n)
+	// A character mistyped names the run it meant, to give whole.
+	runEnv(t, envs, "remote", "cancel", "20261206T164458-76c9").want(t, ExitUsage, nil, []string{
+		"did you mean 20261206T164458-76c8? give the whole run id",
+	})
+	if n := cancels.Load(); n != 4 {
+		t.Errorf("%d cancel requests, want 4 (one each, none for a guessed id)", n)
 	}
 }
 

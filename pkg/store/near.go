@@ -53,24 +53,39 @@ func nearID(ctx context.Context, h History, id string) string {
 	if day := id[:8]; strings.Trim(day, "0123456789") == "" {
 		filters = append(filters, history.Filter{IDPrefix: day, Limit: nearCandidates})
 	}
-	// A start of an id is compared with the starts of the same length,
-	// and stands for a run only when one run has that start.
-	byStart := map[string][]string{}
-	var starts []string
+	var ids []string
 	for _, f := range filters {
 		runs, err := h.List(ctx, f)
 		if err != nil {
 			return ""
 		}
 		for _, r := range runs {
-			s := r.ID[:min(len(r.ID), len(id))]
-			ids := byStart[s]
-			if len(ids) == 0 {
-				starts = append(starts, s)
-			}
-			if !slices.Contains(ids, r.ID) {
-				byStart[s] = append(ids, r.ID)
-			}
+			ids = append(ids, r.ID)
+		}
+	}
+	return Near(id, ids)
+}
+
+// Near is the one of ids that id is likely a typo of: a character wrong,
+// left out, added or two swapped, in the whole id or in a start of it
+// that no other of ids has; or "". An id shorter than a run's date and
+// time is never taken for one.
+func Near(id string, ids []string) string {
+	if len(id) < len(dateAndTime) {
+		return ""
+	}
+	// A start of an id is compared with the starts of the same length,
+	// and stands for a run only when one run has that start.
+	byStart := map[string][]string{}
+	var starts []string
+	for _, x := range ids {
+		s := x[:min(len(x), len(id))]
+		have := byStart[s]
+		if len(have) == 0 {
+			starts = append(starts, s)
+		}
+		if !slices.Contains(have, x) {
+			byStart[s] = append(have, x)
 		}
 	}
 	s, ok := suggest.Closest(id, starts)
