@@ -260,11 +260,18 @@ func (p *plainView) Event(ev engine.Event) {
 	if what := report.NotificationUnsaid(ev.Notification, ev.Err); what != "" {
 		line += "  notification " + what
 	}
+	// A shell step's error ends "stderr ends with:" and the lines it
+	// announces: on one line, as the summary's note has them, or the
+	// line would end announcing nothing (the live view shows the step's
+	// output under it instead).
 	if ev.Err != "" {
-		line += "  " + termtext.Line(firstLine(ev.Err))
+		line += "  " + termtext.Line(report.OneLine(ev.Err, plainErrRoom))
 	}
 	fmt.Fprintln(p.w, line)
 }
+
+// plainErrRoom is the most characters of a step's error on its line.
+const plainErrRoom = 400
 
 // KindDroppedEvent is the kind of the stream's marker of dropped events.
 const KindDroppedEvent engine.EventKind = "dropped"

@@ -130,3 +130,18 @@ func TestPlainFollowAlignsWideStepIDs(t *testing.T) {
 		t.Errorf("the statuses start at columns %v, want one column:\n%s", cols, out.String())
 	}
 }
+
+// TestPlainFollowKeepsWhatAStepsStderrEndsWith: off a terminal (a CI
+// log), a shell step's error line ended "stderr ends with:" and the lines
+// it announced were left out, as if the step had printed nothing; the
+// line keeps them, joined, as the summary's NOTE column does.
+func TestPlainFollowKeepsWhatAStepsStderrEndsWith(t *testing.T) {
+	var out strings.Builder
+	v := &plainView{w: &out, runID: "r1"}
+	v.Event(engine.Event{Kind: engine.EventStepFinished, RunID: "r1", Step: "migrate", Status: "failed", Time: time.Now(),
+		Err: "exit code 3 is not in ok_codes [0]; stderr ends with:\nERROR: relation \"users\" is locked\nhint: retry later"})
+	want := `exit code 3 is not in ok_codes [0]; stderr ends with: ERROR: relation "users" is locked; hint: retry later`
+	if !strings.Contains(out.String(), want) || strings.Count(out.String(), "\n") != 1 {
+		t.Errorf("the step's line is\n%s\nwant one line with %q", out.String(), want)
+	}
+}

@@ -85,6 +85,12 @@ func oneLine(s string, n int) string {
 	return midClip(first+sep+last, n)
 }
 
+// OneLine is a message on one line of at most n characters, as a table's
+// note shows it (oneLine), for a line of its own elsewhere: the first line
+// and the last ones, which say what failed and why, escape sequences and
+// control characters dropped.
+func OneLine(s string, n int) string { return oneLine(s, n) }
+
 // joinLine appends line b to a on one line: after a space when a ends with
 // a colon or the "…" of lines left out, else after "; ".
 func joinLine(a, b string) string {
