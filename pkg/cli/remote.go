@@ -472,7 +472,7 @@ func (r *remote) run(name string) int {
 		live.close()
 	}
 	if err != nil {
-		return r.fail(err)
+		return r.followFailed(started.RunID, err)
 	}
 	report.WriteTextFit(r.e.stdout, rep, termWidth(r.e.stdout))
 	return remoteExitCode(rep, context.Cause(ctx))

@@ -75,6 +75,21 @@ func (r *remote) follow(ctx context.Context, runID string, obs engine.Observer) 
 		runID, streamFailures, lastErr, r.base, runID, runID)
 }
 
+// followFailed prints why following run runID stopped and returns the
+// exit code. A key refused on a reconnection (it expired, or was taken
+// out of the keys file or of a role while the run went on) stops the
+// following, not the run: the error says so, and how to look at it, or
+// the refusal reads as if the run had been denied.
+func (r *remote) followFailed(runID string, err error) int {
+	code := r.fail(err)
+	var ae *apiError
+	if errors.As(err, &ae) && (ae.status == http.StatusUnauthorized || ae.status == http.StatusForbidden) {
+		r.e.errorf("run %s may still be going on the server: with a key the server accepts, see 'arsenal-run remote runs', and cancel it if need be with 'arsenal-run remote cancel %s'",
+			termtext.Line(runID), termtext.Line(runID))
+	}
+	return code
+}
+
 // Reconnections of an event stream: at most streamFailures connections in
 // a row that fail, reconnectBackoff times their number apart; a
 // connection open for steadyStream worked. A stream that brings no byte
