@@ -72,6 +72,12 @@ func WriteRunsFit(w io.Writer, runs []Run, width int) error {
 		table = runTable(runs, ids, cut(width-len("  NOTE")), true)
 		if noteColumn(table)+len("NOTE") > width {
 			table = runTable(runs, ids, cut(width), false)
+			if widest(table) > width {
+				// Too narrow even so (a phone's terminal, a split
+				// pane): what a run came to leads, and the rest is
+				// cut, rather than the line being cut through STATUS.
+				table = runTableNarrow(runs, ids, minPlaybook)
+			}
 		}
 		table = fitLines(table, width)
 	}
@@ -83,8 +89,22 @@ func WriteRunsFit(w io.Writer, runs []Run, width int) error {
 // and the notes, or, without withNotes, no NOTE column and a dry run's
 // STATUS "dry run" beside the icon of its status.
 func runTable(runs []Run, ids []string, n int, withNotes bool) string {
+	return writeRunTable(runs, ids, n, withNotes, false)
+}
+
+// runTableNarrow is runTable without notes, its columns in the order of
+// what matters at a glance: STATUS and DURATION first, then the run id
+// (whose start history show takes), the playbook and the start.
+func runTableNarrow(runs []Run, ids []string, n int) string {
+	return writeRunTable(runs, ids, n, false, true)
+}
+
+func writeRunTable(runs []Run, ids []string, n int, withNotes, statusFirst bool) string {
 	var t strings.Builder
 	header := "STARTED (UTC)\tRUN\tPLAYBOOK\tSTATUS\tDURATION"
+	if statusFirst {
+		header = "STATUS\tDURATION\tRUN\tPLAYBOOK\tSTARTED (UTC)"
+	}
 	if withNotes {
 		header += "\tNOTE"
 	}
@@ -113,7 +133,12 @@ func runTable(runs []Run, ids []string, n int, withNotes bool) string {
 			// run that changed something; the icon keeps its status.
 			status = "dry run"
 		}
-		fmt.Fprintf(&t, "%s\t%s\t%s\t%s %s\t%s", r.StartedAt.UTC().Format("2006-01-02 15:04:05"), ids[i], oneLine(r.Playbook, n), icon(r.Status), status, dur)
+		started := r.StartedAt.UTC().Format("2006-01-02 15:04:05")
+		if statusFirst {
+			fmt.Fprintf(&t, "%s %s\t%s\t%s\t%s\t%s", icon(r.Status), status, dur, ids[i], oneLine(r.Playbook, n), started)
+		} else {
+			fmt.Fprintf(&t, "%s\t%s\t%s\t%s %s\t%s", started, ids[i], oneLine(r.Playbook, n), icon(r.Status), status, dur)
+		}
 		if withNotes {
 			fmt.Fprintf(&t, "\t%s", strings.Join(notes, "; "))
 		}

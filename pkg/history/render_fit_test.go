@@ -148,3 +148,35 @@ func TestWriteRunsMarksDryRunWithoutNotes(t *testing.T) {
 		t.Errorf("the table with its NOTE column:\n%s", got)
 	}
 }
+
+// TestWriteRunsKeepsStatusOnANarrowTerminal: on a terminal narrower than
+// the columns up to DURATION (60 columns, a phone's, a split pane), the
+// lines were cut through STATUS, so that nobody could tell which runs
+// failed; STATUS and DURATION now lead, and what does not fit is cut
+// after them.
+func TestWriteRunsKeepsStatusOnANarrowTerminal(t *testing.T) {
+	runs := []Run{
+		{ID: "20261205T101057-37f62b5b92cf46427df9ae898ce9df7b", Playbook: "nightly", Status: report.StatusFailed, StartedAt: t0,
+			FinishedAt: ptr(t0.Add(27 * time.Millisecond)), DurationMS: 27, Roles: []string{},
+			Error: &report.Error{Class: "execution", Message: "step bad failed"}},
+		{ID: "20261205T102342-e3b334693317843791a75e23d4ca57b0", Playbook: "nightly", Status: report.StatusSucceeded, StartedAt: t0,
+			FinishedAt: ptr(t0.Add(12 * time.Millisecond)), DurationMS: 12, Roles: []string{}},
+	}
+	for _, width := range []int{40, 60} {
+		var b bytes.Buffer
+		if err := WriteRunsFit(&b, runs, width); err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+		for i, want := range []string{"STATUS       DURATION", "✗ failed     27ms      20261205T101057-", "✓ succeeded  12ms      20261205T102342-"} {
+			if !strings.HasPrefix(lines[i], want) {
+				t.Errorf("at %d columns, line %d does not start with %q:\n%s", width, i, want, b.String())
+			}
+		}
+		for _, l := range lines {
+			if w := termtext.Width(l); w > width {
+				t.Errorf("a line %d columns wide, past %d: %q", w, width, l)
+			}
+		}
+	}
+}
