@@ -23,6 +23,9 @@ var (
 // MaxWait bounds ssh.wait's timeout.
 const MaxWait = 24 * time.Hour
 
+// defaultWaitTimeout is ssh.wait's timeout when none is given.
+const defaultWaitTimeout = "5m"
+
 func waitSpec() ops.Spec {
 	return ops.Spec{
 		Name: "ssh.wait",
@@ -31,7 +34,7 @@ func waitSpec() ops.Spec {
 		Risk: ops.RiskRead,
 		Params: []ops.Param{
 			hostParam(),
-			{Name: "timeout", Type: ops.TypeDuration, Default: "5m", Max: ops.Bound(MaxWait.Seconds()), Description: "how long to wait in all"},
+			{Name: "timeout", Type: ops.TypeDuration, Default: defaultWaitTimeout, Max: ops.Bound(MaxWait.Seconds()), Description: "how long to wait in all"},
 			{Name: "interval", Type: ops.TypeDuration, Default: "2s", Min: ops.Bound(0.1), Max: ops.Bound(600), Description: "the pause after a failed attempt before the next"},
 			{Name: "delay", Type: ops.TypeDuration, Default: "0s", Min: ops.Bound(0), Max: ops.Bound(3600), Description: "a pause before the first attempt, for a host that is still going down"},
 			passphraseParam(),
@@ -44,12 +47,23 @@ func waitSpec() ops.Spec {
 	}
 }
 
-// ValidateParams checks the host and the timeout.
+// ValidateParams checks the host and the timeout, and that the delay
+// leaves time for an attempt: written both as literals (or the timeout
+// left to its default), a delay no shorter than the timeout is refused
+// when the playbook loads, not after the delay has been waited out; with
+// either one an expression, when the step runs.
 func (*Wait) ValidateParams(p ops.Params, _ bool) error {
 	var errs ops.ParamErrors
 	checkHost(p, &errs)
-	if p.Known("timeout") && p.Duration("timeout") <= 0 {
+	timeout := p.Duration("timeout")
+	if p.Known("timeout") && timeout <= 0 {
 		errs = append(errs, &ops.ParamError{Param: "timeout", Msg: "must be positive"})
+	}
+	if p.Known("timeout") && p.Known("delay") && timeout > 0 && p.Duration("delay") >= timeout {
+		errs = append(errs, &ops.ParamError{Param: "delay", Msg: fmt.Sprintf(
+			"%s is not shorter than timeout %s, so the step would time out before its first attempt; "+
+				"make delay shorter than timeout, or timeout longer than delay (it defaults to %s)",
+			short.Duration(p.Duration("delay")), short.Duration(timeout), defaultWaitTimeout)})
 	}
 	return errsOrNil(errs)
 }

@@ -91,10 +91,55 @@ func TestWaitSaysWhySoFewAttempts(t *testing.T) {
 			t.Errorf("error: %v (class %s)\nwant it to contain %q (class timeout)", err, ops.ClassOf(err), want)
 		}
 	}
+}
 
-	_, err = execute(t, context.Background(), pool, "ssh.wait", map[string]any{"host": "box", "timeout": "500ms", "delay": "1s"})
-	want := "box did not accept SSH within 500ms (no attempt: the delay of 1s before the first did not end within it; make the delay shorter than the timeout)"
-	if err == nil || err.Error() != want || ops.ClassOf(err) != ops.ClassTimeout {
-		t.Errorf("error: %v (class %s)\nwant: %s (class timeout)", err, ops.ClassOf(err), want)
+// TestWaitDelayNotShorterThanTimeout: a delay no shorter than the
+// timeout leaves no time for an attempt. Written as literals (or with the
+// timeout left to its default 5m) it was refused only once the step had
+// waited out the delay; it is refused when the playbook loads, naming
+// delay, and with either one an expression when the step runs.
+func TestWaitDelayNotShorterThanTimeout(t *testing.T) {
+	r := ops.NewRegistry()
+	if err := Register(r, Settings{Agent: "none"}); err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	e, err := r.Get("ssh.wait")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		with map[string]any
+		want string // "" = accepted
+	}{
+		{map[string]any{"host": "box", "timeout": "500ms", "delay": "1s"}, "param delay: 1s is not shorter than timeout 500ms, so the step would time out before its first attempt; make delay shorter than timeout, or timeout longer than delay (it defaults to 5m)"},
+		{map[string]any{"host": "box", "timeout": "1m", "delay": "1m"}, "param delay: 1m is not shorter than timeout 1m,"},
+		{map[string]any{"host": "box", "delay": "5m"}, "param delay: 5m is not shorter than timeout 5m,"},
+		{map[string]any{"host": "box", "delay": "4m59s"}, ""},
+		{map[string]any{"host": "box", "timeout": ops.Deferred, "delay": "10m"}, ""},
+		{map[string]any{"host": "box", "timeout": "1m", "delay": ops.Deferred}, ""},
+	} {
+		_, err := e.Validate(tc.with, false)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%v: %v; want it accepted", tc.with, err)
+		case tc.want != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.want)):
+			t.Errorf("%v: %v\nwant: %s...", tc.with, err, tc.want)
+		}
+	}
+	// What an expression gave is refused before the step waits.
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	if err := os.WriteFile(kh, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	inv := parseInventory(t, fmt.Sprintf("version: 1\nhosts:\n  box: {address: 127.0.0.1, port: %d}\n", freePort(t)))
+	pool := newPool(t, Settings{Inventory: inv, KnownHosts: []string{kh}, Agent: "none", KillGrace: time.Second})
+	start := time.Now()
+	_, err = execute(t, context.Background(), pool, "ssh.wait", map[string]any{"host": "box", "timeout": "500ms", "delay": "1h"})
+	if err == nil || !strings.Contains(err.Error(), "param delay: 1h is not shorter than timeout 500ms") || ops.ClassOf(err) != ops.ClassValidation {
+		t.Errorf("run: %v (class %s); want delay refused (class validation)", err, ops.ClassOf(err))
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("refused after %s; want before any wait", d)
 	}
 }
