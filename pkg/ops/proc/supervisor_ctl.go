@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
 )
 
 // This file holds what callers do with a running Supervisor: look at its
@@ -55,28 +57,53 @@ var errNoGroup = errors.New("no such supervisor group")
 
 // unknown explains a group name that names no group: one that
 // supervisor.stop removed is said to be so, and others are listed with
-// the groups that exist. The error wraps errNoGroup.
-func (s *Supervisor) unknown(name string) error {
+// the groups that exist and the one likely meant. What to do differs by
+// what the caller wanted: a group to act on is made by process.start,
+// but a stop has nothing to start; stop says that is what it wanted. The
+// error wraps errNoGroup.
+func (s *Supervisor) unknown(name string, stop bool) error {
 	s.mu.Lock()
 	wasStopped := s.stopped[name]
 	gone := slices.Sorted(maps.Keys(s.stopped))
 	s.mu.Unlock()
+	if wasStopped && stop {
+		return &tagged{errNoGroup, fmt.Sprintf("supervisor %q was stopped and removed by supervisor.stop already; nothing of it is left to stop", name)}
+	}
 	if wasStopped {
 		return &tagged{errNoGroup, fmt.Sprintf("supervisor %q was stopped and removed by supervisor.stop; nothing of it is left (start processes into it again with process.start and supervisor: %s)", name, name)}
 	}
+	names := s.Groups()
 	known := "none yet"
-	if names := s.Groups(); len(names) > 0 {
+	if len(names) > 0 {
 		known = strings.Join(names, ", ")
 	} else if len(gone) > 0 {
 		known = "none"
 	}
 	if len(gone) > 0 {
-		if len(gone) > 10 {
-			gone = append(gone[:10], "…")
+		shown := gone
+		if len(shown) > 10 {
+			shown = append(shown[:10:10], "…")
 		}
-		known += "; stopped: " + strings.Join(gone, ", ")
+		known += "; stopped: " + strings.Join(shown, ", ")
 	}
-	return &tagged{errNoGroup, fmt.Sprintf("no supervisor %q in this arsenal-run process (known: %s); start processes into it with process.start and supervisor: %s", name, known, name)}
+	msg := fmt.Sprintf("no supervisor %q in this arsenal-run process (known: %s)", name, known)
+	meant, ok := suggest.Meant(name, names)
+	switch {
+	case ok:
+		msg += fmt.Sprintf("; did you mean %q?", meant)
+	case stop && len(names) > 0:
+		msg += "; name one of its groups"
+	}
+	switch {
+	case stop && !ok:
+		// A runbook run on its own (arsenal-run run) that stops what a
+		// serve or an earlier run started finds no group: groups are
+		// each arsenal-run process's own.
+		msg += "; a group is known only to the arsenal-run process that started it (a serve, a schedule, or this run): end what another started with process.signal by pid or name_regex"
+	case !stop && !ok:
+		msg += fmt.Sprintf("; start processes into it with process.start and supervisor: %s", name)
+	}
+	return &tagged{errNoGroup, msg}
 }
 
 // Children describes the processes of a group, in the order they started.
@@ -91,7 +118,7 @@ func (s *Supervisor) Children(name string) ([]ChildInfo, error) {
 	}
 	s.mu.Unlock()
 	if g == nil {
-		return nil, s.unknown(name)
+		return nil, s.unknown(name, false)
 	}
 	return out, nil
 }
@@ -109,7 +136,7 @@ func (s *Supervisor) Restart(ctx context.Context, name string) ([]int, error) {
 	}
 	s.mu.Unlock()
 	if g == nil {
-		return nil, s.unknown(name)
+		return nil, s.unknown(name, false)
 	}
 	pids := []int{}
 	for _, c := range children {
@@ -270,7 +297,7 @@ func (s *Supervisor) Stop(ctx context.Context, name string) ([]int, error) {
 	g := s.groups[name]
 	if g == nil {
 		s.mu.Unlock()
-		return nil, s.unknown(name)
+		return nil, s.unknown(name, true)
 	}
 	delete(s.groups, name)
 	s.stopped[name] = true
