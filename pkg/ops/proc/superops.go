@@ -76,7 +76,7 @@ func childrenSpec() ops.Spec {
 			{Name: "pid", Type: ops.TypeInteger, Min: ops.Bound(1), Description: "list this process's descendants instead"},
 		},
 		Output: []ops.Field{
-			{Name: "children", Type: "list", Description: "[{pid, name, status, restarts, started_at, command, ...}]; status is running, backoff, exited, failed, gave_up or stopped for a group, the OS state for a tree; " +
+			{Name: "children", Type: "list", Description: "[{pid, name, status, restarts, started_at, command, ...}]; status is running, backoff, exited, failed, gave_up, stopped or unsupervised (running when its supervisor closed; nothing watches it since) for a group, the OS state for a tree; " +
 				"for a group, exit_code is how the process pid ended (128+N for signal N), null while it runs, and last_exit_code how the latest of its processes to end ended (a restarted one's predecessor while it runs); " +
 				"a group's process that has exited has resources {cpu_user_ms, cpu_sys_ms, max_rss_kb, signal} from its rusage"},
 		},

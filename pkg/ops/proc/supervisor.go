@@ -64,12 +64,15 @@ type Options struct {
 
 // ChildInfo describes a supervised process.
 type ChildInfo struct {
-	Group     string
-	PID       int // the current process, or the last one when not running
-	Name      string
-	Command   []string
-	Restart   Restart
-	Status    string // running, backoff, exited, failed, gave_up or stopped
+	Group   string
+	PID     int // the current process, or the last one when not running
+	Name    string
+	Command []string
+	Restart Restart
+	// Status is running, backoff, exited, failed, gave_up, stopped, or
+	// unsupervised: running when the Supervisor was closed, after which
+	// nothing restarts, watches or reaps it, and it may run still.
+	Status    string
 	Restarts  int
 	StartedAt time.Time
 	// ExitCode is how the process PID ended, 128+N when killed by signal
@@ -180,6 +183,10 @@ func NewSupervisor(opt Options) *Supervisor {
 }
 
 var errClosed = errors.New("the supervisor has stopped")
+
+// statusUnsupervised is the status of a process that ran when its
+// Supervisor was closed: whether it runs still, nothing watches.
+const statusUnsupervised = "unsupervised"
 
 // Start starts a process as spec says and returns it described.
 func (s *Supervisor) Start(spec Spec) (ChildInfo, error) {
@@ -356,7 +363,8 @@ func (s *Supervisor) supervise(c *child, done chan struct{}) {
 		c.left = c.w.left
 		c.w = nil
 		if !ok { // closing: the process lives on unsupervised
-			c.active = false
+			c.status, c.active = statusUnsupervised, false
+			c.replyLocked(0, errClosed)
 			s.mu.Unlock()
 			return
 		}
@@ -377,8 +385,10 @@ func (s *Supervisor) supervise(c *child, done chan struct{}) {
 			s.mu.Unlock()
 			endLeftovers(pid, left, s.opt.StopGrace)
 			if !s.pause(c, delay) {
+				// Closing: the restart it waited for will not come.
 				s.mu.Lock()
-				c.active = false
+				c.status, c.active = "stopped", false
+				c.replyLocked(0, errClosed)
 				s.mu.Unlock()
 				return
 			}
