@@ -122,7 +122,7 @@ groups:
   db: {members: [db-01], jump: bastion}
 `, currentUser(t), key, port)))
 	err := runTrue(t, p, "db-01", nil)
-	want := fmt.Sprintf("jump host bastion: logging in to bastion (127.0.0.1:%d): connecting to bastion took longer than 1s", port)
+	want := fmt.Sprintf("jump host bastion: waiting for the SSH greeting of bastion (127.0.0.1:%d), which took the TCP connection but has sent nothing (an sshd that hangs or has no connection slot free, its MaxStartups, or no SSH server on that port): connecting to bastion took longer than 1s", port)
 	if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "connecting to db-01") || ops.ClassOf(err) != ops.ClassTimeout {
 		t.Errorf("err = %v (class %s)\nwant it to contain %q", err, ops.ClassOf(err), want)
 	}
@@ -148,7 +148,7 @@ hosts:
 	ctx, cancel := context.WithTimeoutCause(context.Background(), 2*time.Second, cause)
 	defer cancel()
 	err := runTrueCtx(t, ctx, p, "db-02")
-	want := fmt.Sprintf("step timeout of 2s exceeded while connecting to db-02 (10.0.0.6:22) through jump host inner (10.0.0.4:22), held up at jump host bastion: logging in to bastion (127.0.0.1:%d)", port)
+	want := fmt.Sprintf("step timeout of 2s exceeded while connecting to db-02 (10.0.0.6:22) through jump host inner (10.0.0.4:22), held up at jump host bastion: waiting for the SSH greeting of bastion (127.0.0.1:%d)", port)
 	if err == nil || !strings.Contains(err.Error(), want) || !errors.Is(err, cause) {
 		t.Errorf("err = %v\nwant it to contain %q", err, want)
 	}

@@ -52,49 +52,6 @@ type entry struct {
 	stage atomic.Int32 // what the dial is doing, a dialStage
 }
 
-// dialStage is the part of making a connection a dial is in, so that a
-// step that stops waiting for it can say where it was stuck.
-type dialStage int32
-
-const (
-	stageConnect dialStage = iota // TCP, straight to the host
-	stageJump                     // through the jump host, its own dial included
-	stageLogin                    // the SSH handshake and login
-)
-
-// describe says what a dial in this stage is doing for h.
-func (s dialStage) describe(h *inventory.Host) string {
-	switch s {
-	case stageJump:
-		return fmt.Sprintf("connecting to %s (%s) through jump host %s (%s)", h.Name, h.HostPort(), h.Jump.Name, h.Jump.HostPort())
-	case stageLogin:
-		return fmt.Sprintf("logging in to %s (%s)", h.Name, h.HostPort())
-	}
-	return fmt.Sprintf("connecting to %s (%s)", h.Name, h.HostPort())
-}
-
-// where says what the dial of e, for h, is doing. A dial waiting for its
-// jump host's own dial says where that one is, down to the hop holding
-// the chain up: in a chain of jump hosts, the one to look at. The caller
-// does not hold p.mu.
-func (p *Pool) where(e *entry, h *inventory.Host) string {
-	what := dialStage(e.stage.Load()).describe(h)
-	x, xe := h, e
-	for x.Jump != nil && dialStage(xe.stage.Load()) == stageJump {
-		p.mu.Lock()
-		je := p.conns[connKey(x.Jump)]
-		p.mu.Unlock()
-		if je == nil || isClosed(je.ready) {
-			break // the jump host is connected: this dial is past it
-		}
-		x, xe = x.Jump, je
-	}
-	if x == h {
-		return what
-	}
-	return fmt.Sprintf("%s, held up at jump host %s: %s", what, x.Name, dialStage(xe.stage.Load()).describe(x))
-}
-
 func isClosed(ch <-chan struct{}) bool {
 	select {
 	case <-ch:
@@ -348,16 +305,16 @@ func (p *Pool) connect(ctx context.Context, e *entry, h *inventory.Host, a authO
 		}
 		return nil, err
 	}
-	e.stage.Store(int32(stageLogin))
+	e.stage.Store(int32(stageGreeting))
 	// The handshake has no context of its own: closing the connection is
 	// what stops it.
 	stop := context.AfterFunc(ctx, func() { nc.Close() })
-	cc, chans, reqs, err := ssh.NewClientConn(nc, h.HostPort(), cfg)
+	cc, chans, reqs, err := ssh.NewClientConn(greetConn{nc, e}, h.HostPort(), cfg)
 	if !stop() {
 		if err == nil {
 			cc.Close()
 		}
-		return fail(fmt.Errorf("logging in to %s (%s): %w", h.Name, h.HostPort(), context.Cause(ctx)))
+		return fail(fmt.Errorf("%s: %w", dialStage(e.stage.Load()).describe(h), context.Cause(ctx)))
 	}
 	if err != nil {
 		return fail(handshakeError(h, cfg.User, lg, err))

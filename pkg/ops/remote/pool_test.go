@@ -347,26 +347,68 @@ groups:
 	}
 }
 
+// greetingPort is a port whose server sends the SSH greeting and then
+// nothing more: a login that hangs.
+func greetingPort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = c.Write([]byte("SSH-2.0-OpenSSH_9.6\r\n"))
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		<-done
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
 // TestStepTimeoutWhileDialling: a step whose time runs out while its
 // connection is being made says which host, address and stage, keeping
-// the class of its cause.
+// the class of its cause. A server that took the connection and never
+// said a word (a hung sshd, one at its MaxStartups, a tarpit) was said to
+// be "logging in", as one whose login is slow; it is said to have sent
+// nothing, with where to look.
 func TestStepTimeoutWhileDialling(t *testing.T) {
 	key := filepath.Join(t.TempDir(), "id")
 	keygen(t, key, "")
 	port := hungPort(t)
+	greeted := greetingPort(t)
 	st := hungSettings(t, fmt.Sprintf(`version: 1
 defaults: {user: %s, identity_file: %s}
 hosts:
   hung-1: {address: 127.0.0.1, port: %d}
+  slow-1: {address: 127.0.0.1, port: %d}
   bastion: {address: 127.0.0.1, port: %d}
   db-01: {address: 10.0.0.5, port: 22}
 groups:
   db: {members: [db-01], jump: bastion}
-`, currentUser(t), key, port, port))
+`, currentUser(t), key, port, greeted, port))
 	st.DialTimeout = 10 * time.Second
 	p := newPool(t, st)
 	for _, tc := range []struct{ host, want string }{
-		{"hung-1", fmt.Sprintf("step timeout of 300ms exceeded while logging in to hung-1 (127.0.0.1:%d)", port)},
+		{"hung-1", fmt.Sprintf("step timeout of 300ms exceeded while waiting for the SSH greeting of hung-1 (127.0.0.1:%d), which took the TCP connection but has sent nothing (an sshd that hangs", port)},
+		{"slow-1", fmt.Sprintf("step timeout of 300ms exceeded while logging in to slow-1 (127.0.0.1:%d)", greeted)},
 		{"db-01", fmt.Sprintf("step timeout of 300ms exceeded while connecting to db-01 (10.0.0.5:22) through jump host bastion (127.0.0.1:%d)", port)},
 	} {
 		cause := ops.Errorf(ops.ClassTimeout, "step timeout of 300ms exceeded")

@@ -59,7 +59,7 @@ func TestWaitOnSilentHost(t *testing.T) {
 	pool := newPool(t, Settings{Inventory: inv, KnownHosts: []string{kh}, Agent: "none",
 		KeepAlive: 2 * time.Second, KeepAliveMax: 3, KillGrace: time.Second, DialTimeout: 10 * time.Second})
 	_, err = execute(t, context.Background(), pool, "ssh.wait", map[string]any{"host": "box", "timeout": "500ms"})
-	want := fmt.Sprintf("box did not accept SSH within 500ms (1 attempt; the last was still logging in to box (127.0.0.1:%d))", port)
+	want := fmt.Sprintf("box did not accept SSH within 500ms (1 attempt; the last was still waiting for the SSH greeting of box (127.0.0.1:%d), which took the TCP connection but has sent nothing (an sshd that hangs or has no connection slot free, its MaxStartups, or no SSH server on that port))", port)
 	if err == nil || err.Error() != want || ops.ClassOf(err) != ops.ClassTimeout {
 		t.Errorf("error: %v (class %s)\nwant: %s (class timeout)", err, ops.ClassOf(err), want)
 	}
