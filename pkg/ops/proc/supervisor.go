@@ -117,6 +117,13 @@ type Supervisor struct {
 	// command line under pids it never learns.
 	seen   []string
 	masker *redact.Redactor
+
+	// kmu guards the SIGKILLs of stops in their grace period, by id
+	// (finishAfter). It may be taken while mu is held, never the
+	// other way round.
+	kmu     sync.Mutex
+	kills   map[int]func()
+	killSeq int
 }
 
 type group struct {
@@ -383,7 +390,7 @@ func (s *Supervisor) supervise(c *child, done chan struct{}) {
 			pid, left := c.pid, c.left
 			c.left = nil
 			s.mu.Unlock()
-			endLeftovers(pid, left, s.opt.StopGrace)
+			endLeftovers(pid, left, s.opt.StopGrace, afterGrace)
 			if !s.pause(c, delay) {
 				// Closing: the restart it waited for will not come.
 				s.mu.Lock()

@@ -8,8 +8,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"syscall"
-	"time"
 
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 )
@@ -208,7 +206,7 @@ func (s *Supervisor) restartOne(ctx context.Context, c *child) (int, error) {
 			s.mu.Lock()
 			defer s.mu.Unlock()
 			return c.w == w
-		})
+		}, afterGrace)
 	case c.active: // in backoff
 		c.reply = reply
 		select {
@@ -218,7 +216,7 @@ func (s *Supervisor) restartOne(ctx context.Context, c *child) (int, error) {
 		s.mu.Unlock()
 	default:
 		defer s.mu.Unlock()
-		endLeftovers(c.pid, c.left, s.opt.StopGrace)
+		endLeftovers(c.pid, c.left, s.opt.StopGrace, afterGrace)
 		c.left = nil
 		c.restarts++
 		c.failures, c.recent = 0, nil // an operator's fresh start, given up or not
@@ -241,52 +239,6 @@ func (s *Supervisor) restartOne(ctx context.Context, c *child) (int, error) {
 	}
 }
 
-// stopTree sends SIGTERM to the process of w and to its process group (a
-// supervised process leads its own session, and what it started stays in
-// that group unless it moved), and after grace SIGKILL to what is left of
-// both, as systemd does to a unit's control group. alive says whether w is
-// still the process to SIGKILL by its pidfd; the group gets it either way,
-// as the children of a process that ended on SIGTERM may ignore it, while
-// one of the processes in it at the stop is still there: a process
-// group's id is not given to a new process while any process of the group
-// lives, but once all have ended (the leader on SIGTERM, reaped), a new
-// session leader may get the same pid, and its group the same id.
-func stopTree(w *watcher, grace time.Duration, alive func() bool) {
-	pid := w.pid
-	members := groupMembers(pid)
-	_ = w.signal(syscall.SIGTERM)
-	_ = syscall.Kill(-pid, syscall.SIGTERM)
-	time.AfterFunc(grace, func() {
-		if alive() {
-			_ = w.signal(syscall.SIGKILL)
-		}
-		if sameGroup(pid, members) {
-			_ = syscall.Kill(-pid, syscall.SIGKILL)
-		}
-	})
-}
-
-// endLeftovers sends SIGTERM to what is left of process group pgid, whose
-// leader has ended, and after grace SIGKILL to what is left of it then, as
-// stopTree does to a running one; left is who else was in the group when
-// the leader exited. While one of them is still in it the group's id
-// cannot be another's, and then every process in the group is of it.
-func endLeftovers(pgid int, left map[int]uint64, grace time.Duration) {
-	if len(left) == 0 {
-		return
-	}
-	members := stillGroup(pgid, left)
-	if members == nil {
-		return
-	}
-	_ = syscall.Kill(-pgid, syscall.SIGTERM)
-	time.AfterFunc(grace, func() {
-		if sameGroup(pgid, members) {
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		}
-	})
-}
-
 // Stop stops the processes of a group (SIGTERM, SIGKILL after StopGrace),
 // and what those that ended left in their process groups, waits for the
 // processes to end and forgets the group. It returns the pids that
@@ -305,7 +257,7 @@ func (s *Supervisor) Stop(ctx context.Context, name string) ([]int, error) {
 	var waits []chan struct{}
 	for _, c := range g.children {
 		c.stopping = true
-		endLeftovers(c.pid, c.left, s.opt.StopGrace)
+		endLeftovers(c.pid, c.left, s.opt.StopGrace, s.finishAfter)
 		c.left = nil
 		if !c.active {
 			continue
@@ -317,7 +269,7 @@ func (s *Supervisor) Stop(ctx context.Context, name string) ([]int, error) {
 				s.mu.Lock()
 				defer s.mu.Unlock()
 				return c.w == w
-			})
+			}, s.finishAfter)
 		}
 		select {
 		case c.kick <- struct{}{}:
@@ -339,11 +291,13 @@ func (s *Supervisor) Stop(ctx context.Context, name string) ([]int, error) {
 
 // Close stops supervising: no process is restarted or reaped any more, and
 // every goroutine of the Supervisor has ended when it returns. The processes
-// keep running. Close is idempotent.
+// keep running, but for those a Stop has begun on: what of them is still
+// in its grace period gets its SIGKILL now. Close is idempotent.
 func (s *Supervisor) Close() error {
 	s.mu.Lock()
 	s.closed = true
 	s.mu.Unlock()
+	s.finishStops()
 	s.cancel()
 	s.wg.Wait()
 	return nil
