@@ -59,6 +59,11 @@ func TestHistoryShowTakesTheStartOfAnID(t *testing.T) {
 	typo := id[:len(id)-1] + map[bool]string{true: "0", false: "1"}[id[len(id)-1] != '0']
 	runMain(t, "history", "show", typo, "--state-dir", state).want(t, ExitUsage, nil, []string{`in this history (did you mean "` + id + `"?)`})
 	runMain(t, "report", "show", typo, "--state-dir", state).want(t, ExitUsage, nil, []string{`(did you mean "` + id + `"?)`})
+	// A letter no id holds, or the id typed in capitals, is an id still,
+	// not a file to open.
+	for _, typed := range []string{id[:len(id)-1] + "g", strings.ToUpper(id)} {
+		runMain(t, "report", "show", typed, "--state-dir", state).want(t, ExitUsage, nil, []string{`no run of that id`, `(did you mean "` + id + `"?)`})
+	}
 }
 
 // TestShowEmptyID: an empty id (a shell variable that was not set) is

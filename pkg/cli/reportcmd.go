@@ -33,8 +33,10 @@ as text, Markdown, JUnit XML, self-contained HTML or JSON, to stdout.`,
 // runIDShape is what a run id, or its start as 'history' shows it, looks
 // like: a date and time, then a dash and hex, or a start of them, which
 // the history then names the runs of. A file is never taken for one when
-// it exists.
-var runIDShape = regexp.MustCompile(`^\d{8}(T\d{6}(-[0-9a-f]*)?|T\d{0,5})?$`)
+// it exists. After the dash any letter is taken, so that an id mistyped
+// by hand (a g, an O for a 0, capitals) is looked up, and the run it
+// likely meant named, not opened as a file.
+var runIDShape = regexp.MustCompile(`^\d{8}(T\d{6}(-[0-9A-Za-z]*)?|T\d{0,5})?$`)
 
 func runReport(e *env, args []string) int {
 	c := reportCommand()
