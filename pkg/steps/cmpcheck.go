@@ -1,12 +1,15 @@
 package steps
 
-// Warnings about a step's output field compared with a literal of another
-// type: steps.check.output.stdout == 5 is false in every run, as text is
-// never equal to a number, and steps.check.output.stdout > 3 fails the
-// step when it is evaluated.
+// Warnings about a step's output field compared with, or computed with, a
+// literal of another type: steps.check.output.stdout == 5 is false in
+// every run, as text is never equal to a number, and
+// steps.check.output.stdout > 3, or + 1, fails the step when it is
+// evaluated.
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/expr-lang/expr/ast"
 
@@ -20,9 +23,10 @@ var stepStatuses = []string{
 	string(report.StatusDenied), string(report.StatusCancelled),
 }
 
-// compared is the literal that a value is compared with.
+// compared is the literal that a value is compared with, or computed with
+// by an arithmetic operator.
 type compared struct {
-	op  string // ==, !=, <, >, <=, >=
+	op  string // ==, !=, <, >, <=, >=, or +, -, *, /, %, **
 	lit string // as the expression writes it: 5, "5"
 	raw string // a string literal's text: 5 for "5"
 	num bool   // the literal is a number (else a string)
@@ -38,8 +42,9 @@ func (c *compared) with(x, lit string) string {
 	return x + " " + c.op + " " + lit
 }
 
-// comparisons returns, for each side of a comparison in n whose other side
-// is a number or string literal, that literal.
+// comparisons returns, for each side of a comparison or an arithmetic
+// operator in n whose other side is a number or string literal, that
+// literal.
 func comparisons(n ast.Node) map[ast.Node]*compared {
 	out := map[ast.Node]*compared{}
 	ast.Walk(&n, visitor(func(p *ast.Node) {
@@ -48,7 +53,7 @@ func comparisons(n ast.Node) map[ast.Node]*compared {
 			return
 		}
 		switch b.Operator {
-		case "==", "!=", "<", ">", "<=", ">=":
+		case "==", "!=", "<", ">", "<=", ">=", "+", "-", "*", "/", "%", "**":
 		default:
 			return
 		}
@@ -110,13 +115,41 @@ func (l *loader) checkCompared(t *Step, self bool, r ref, pos Pos) {
 		then = fmt.Sprintf("%s is never equal to %s, so this is true in every run", kindWord, litWord)
 	case "<", ">", "<=", ">=":
 		then = fmt.Sprintf("%s cannot be ordered against %s, so this fails when it is evaluated", kindWord, litWord)
+	case "+", "-", "*", "/", "%", "**":
+		then = fmt.Sprintf("%s of %s and %s fails when it is evaluated", c.op, kindWord, litWord)
 	}
 	fix := "convert it, like " + c.with("float(trim("+x+"))", c.lit)
 	switch {
+	case kind == "number" && c.op == "+":
+		fix = "to join them as text, convert the number, like " + c.with("string("+x+")", c.lit)
+		if numeric(c.raw) {
+			fix += "; to add, write the number without quotes, like " + c.with(x, c.raw)
+		}
+	case kind == "number" && !numeric(c.raw):
+		fix = fmt.Sprintf("%s it with a number, like %s", map[bool]string{true: "compare", false: "use"}[isComparison(c.op)], c.with(x, "0"))
 	case kind == "number":
 		fix = "write the number without quotes, like " + c.with(x, c.raw)
 	case c.op == "==" || c.op == "!=":
 		fix = fmt.Sprintf("compare it with text, like %s, or %s", c.with(x, `"`+c.lit+`"`), fix)
+	case c.op == "+":
+		fix = fmt.Sprintf("to add, %s; to join them as text, like %s", fix, c.with(x, `"`+c.lit+`"`))
 	}
 	l.d.Warn(pos, "%s, and %s; %s", what, then, fix)
+}
+
+// numeric reports whether a string literal's text is a number, which
+// written without quotes is what a number is compared with.
+func numeric(raw string) bool {
+	_, err := strconv.ParseFloat(strings.TrimSpace(raw), 64)
+	return err == nil
+}
+
+// isComparison reports whether op compares (==, <, ...) rather than
+// computes.
+func isComparison(op string) bool {
+	switch op {
+	case "==", "!=", "<", ">", "<=", ">=":
+		return true
+	}
+	return false
 }
