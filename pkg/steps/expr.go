@@ -102,6 +102,9 @@ type compiled struct {
 	// constParts are the operands of && and || that read nothing in a
 	// condition that reads something (see constantParts).
 	constParts []constPart
+	// warns are what is likely a mistake in a literal argument (see
+	// literalDurations), said at its offset.
+	warns []exprError
 }
 
 // ref is a name the expression reads that depends on where it is used.
@@ -336,7 +339,7 @@ func (c *exprCompiler) compileNew(src string, s scope, asBool bool) (r *compiled
 		constant = constantValue(prog) // 1 > 2, all([1, 2], # > 5)
 	}
 	partValues(parts, cfg)
-	return &compiled{prog: prog, refs: append(w.refs, invRefs...), kind: kind, typ: typ, nilable: nilable, whole: w.readsWhole(), constant: constant, constPreds: preds, constParts: parts}
+	return &compiled{prog: prog, refs: append(w.refs, invRefs...), kind: kind, typ: typ, nilable: nilable, whole: w.readsWhole(), constant: constant, constPreds: preds, constParts: parts, warns: ld.warns}
 }
 
 // msgEmptyExpr is the problem of an expression with nothing in it;

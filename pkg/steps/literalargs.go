@@ -3,6 +3,7 @@ package steps
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/expr-lang/expr/ast"
@@ -15,9 +16,12 @@ import (
 // the hours to write for one in days or weeks; a timezone() or date()
 // given a literal zone that does not exist; and int(), float(), date() or
 // fromJSON() given a literal text they cannot read (literalparse.go).
+// A literal zone that loads but is likely meant the other way round,
+// Etc/GMT+2, is a warning in warns.
 type literalDurations struct {
-	src string
-	err *exprError
+	src   string
+	err   *exprError
+	warns []exprError
 }
 
 func (l *literalDurations) Visit(node *ast.Node) {
@@ -98,13 +102,19 @@ func (l *literalDurations) duration(arg ast.Node) {
 
 // zone refuses a literal time zone of timezone() or date() that the
 // run's time.LoadLocation would not find, as schedule.timezone is
-// refused, with the name it may have meant.
+// refused, with the name it may have meant; and warns of one like
+// Etc/GMT+2, which is behind UTC, not ahead, as schedule.timezone is
+// warned of.
 func (l *literalDurations) zone(fn string, arg ast.Node) {
 	s, ok := arg.(*ast.StringNode)
 	if !ok {
 		return
 	}
 	if _, err := time.LoadLocation(s.Value); err == nil {
+		if w := etcOffsetWarning(s.Value); w != "" {
+			msg := fmt.Sprintf("%s(): %s", fn, strings.TrimPrefix(w, "timezone "))
+			l.warns = append(l.warns, exprError{runeOffset(l.src, arg.Location().From), msg})
+		}
 		return
 	}
 	msg := fmt.Sprintf("%s(): unknown time zone %s%s", fn, strconv.Quote(yamlx.Truncate(s.Value, 60)), zoneHint(s.Value))

@@ -140,6 +140,9 @@ func (l *loader) checkPending(g *graph, sec *secretFlow, pe *pendingExpr) {
 	l.checkURLPlace(pe, c)
 	l.checkConstantCond(pe, c)
 	l.checkConstantParts(pe, c)
+	for _, w := range c.warns {
+		l.d.Warn(l.posAt(pe.node, pe.off+w.off), "%s", w.msg)
+	}
 	for _, r := range c.refs {
 		pos := l.posAt(pe.node, pe.off+r.off)
 		switch r.kind {
