@@ -174,7 +174,7 @@ func (l *loader) checkConstantCond(pe *pendingExpr, c *compiled) {
 		return
 	}
 	for _, p := range c.constParts {
-		if p.value != nil && p.top && p.decides() {
+		if p.value != nil && p.top && p.pred == "" && p.decides() {
 			return // expr folded x || true; checkConstantParts says where
 		}
 	}

@@ -4,7 +4,9 @@ package steps
 // same in every run: `1 == 1 && inputs.n > 2` tests only inputs.n,
 // `inputs.n > 2 || true` is always true. The whole condition is judged
 // by checkConstantCond; this finds such a part in one that reads
-// something.
+// something, in the condition of all(), any() and the like that reads
+// its item (`all(xs, # > 0 && true)`), and the test of a ?: that reads
+// nothing (`1 == 1 ? "a" : "b"`).
 
 import (
 	"fmt"
@@ -15,31 +17,61 @@ import (
 	"github.com/expr-lang/expr/parser"
 
 	"github.com/arsenal-run/arsenal-run/internal/exprsafe"
+	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 )
 
 // constPart is an operand of && or || in a condition that reads nothing.
 type constPart struct {
 	off  int    // of its first token, in the expression's source
 	text string // as expr prints it
-	op   string // "&&" or "||", as the condition writes it
+	op   string // "&&" or "||", as the condition writes it; "?:" for a test
 	// top is set when the && or || is the condition itself, not a part
 	// of it.
 	top bool
+	// pred names the built-in whose condition the part is in ("all()"),
+	// "" for the expression's own.
+	pred string
+	// then and els are the values of a ?: whose test the part is.
+	then, els string
 	// value is the part's value, computed once the condition has
 	// compiled; nil when it cannot be.
 	value *bool
 }
 
-// constantParts returns the operands of the && and || of the condition n
-// (whose source is src) that read nothing, in the order they are
-// written. `a && b && c` is one chain of three operands.
-func constantParts(n ast.Node, src string) []constPart {
+// constantParts returns, in the order they are written, the parts of
+// the expression n (whose source is src) that read nothing: the operands
+// of the && and || of n when it is a condition (cond), and of the
+// condition of each built-in like all() that reads its item, and the
+// test of each ?:. `a && b && c` is one chain of three operands.
+func constantParts(n ast.Node, src string, cond bool) []constPart {
+	var out []constPart
+	if cond {
+		out = andOrParts(n, src, "")
+	}
+	predicates(n, func(p *ast.PredicateNode, fn string) {
+		if predReadsItem(p.Node) { // one that does not, constPreds says so
+			out = append(out, andOrParts(p.Node, src, fn)...)
+		}
+	})
+	ast.Walk(&n, visitor(func(p *ast.Node) {
+		c, ok := (*p).(*ast.ConditionalNode)
+		if ok && isConstant(c.Cond) {
+			out = append(out, constPart{off: runeOffset(src, firstRune(c.Cond)), text: c.Cond.String(), op: "?:", then: c.Exp1.String(), els: c.Exp2.String()})
+		}
+	}))
+	sortParts(out)
+	return out
+}
+
+// andOrParts returns the operands of the && and || of the condition n
+// that read nothing; fn names the built-in whose condition n is, or "".
+func andOrParts(n ast.Node, src, fn string) []constPart {
 	top := n
 	if c, ok := top.(*ast.ChainNode); ok {
 		top = c.Node
 	}
 	var out []constPart
-	for node := range condNodes(n, "", nil) {
+	for node := range condNodes(n, fn, nil) {
 		b, ok := node.(*ast.BinaryNode)
 		if !ok || !isAndOr(b.Operator) {
 			continue
@@ -48,13 +80,18 @@ func constantParts(n ast.Node, src string) []constPart {
 			if sb, ok := side.(*ast.BinaryNode); ok && sameAndOr(sb.Operator, b.Operator) {
 				continue // its own operands are looked at as its node's
 			}
-			if readsNothing(side) {
-				out = append(out, constPart{off: runeOffset(src, firstRune(side)), text: side.String(), op: b.Operator, top: chainTop(top, b)})
+			if isConstant(side) {
+				out = append(out, constPart{off: runeOffset(src, firstRune(side)), text: side.String(), op: b.Operator, top: chainTop(top, b), pred: fn})
 			}
 		}
 	}
-	sortParts(out)
 	return out
+}
+
+// isConstant reports whether n reads nothing, not even the item of the
+// built-in whose condition it is in.
+func isConstant(n ast.Node) bool {
+	return readsNothing(n) && !predReadsItem(n)
 }
 
 // isAndOr reports whether op joins two conditions.
@@ -182,8 +219,12 @@ func (l *loader) checkConstantParts(pe *pendingExpr, c *compiled) {
 		const fix = "remove it, or write the test it stands in for, like inputs.deploy"
 		var msg string
 		switch {
+		case p.op == "?:":
+			msg = ternaryWords(p, is)
 		case !p.decides():
 			msg = fmt.Sprintf("%s changes nothing in this %s: the rest of it decides alone; %s", is, p.op, fix)
+		case p.top && p.pred != "":
+			msg = fmt.Sprintf("%s makes the whole condition of %s always %v, for every item, whatever the rest gives; remove it, or test the item, like # > 0", is, p.pred, v)
 		case p.top:
 			msg = fmt.Sprintf("%s makes the whole %s: always %v, whatever the rest gives%s; %s", is, pe.cond, v, condEffect(pe, v), fix)
 		default:
@@ -223,4 +264,15 @@ func condEffect(pe *pendingExpr, v bool) string {
 		return ", so " + id + " stops after its first attempt"
 	}
 	return ""
+}
+
+// ternaryWords is the warning for p, the test of a ?: that reads
+// nothing, which is as is says.
+func ternaryWords(p constPart, is string) string {
+	gives, never := p.then, p.els
+	if !*p.value {
+		gives, never = never, gives
+	}
+	gives, never = yamlx.Truncate(gives, 40), yamlx.Truncate(never, 40)
+	return fmt.Sprintf("%s always gives %s of this ?:, never %s; write %s alone, or test what decides, like inputs.deploy", is, gives, never, gives)
 }

@@ -295,8 +295,8 @@ func (c *exprCompiler) compileNew(src string, s scope, asBool bool) (r *compiled
 	}
 	still, preds := asBool && readsNothing(tree.Node), constantPreds(tree.Node, src)
 	var parts []constPart
-	if asBool && !still {
-		parts = constantParts(tree.Node, src)
+	if !asBool || !still {
+		parts = constantParts(tree.Node, src, asBool)
 	}
 	ld := &literalDurations{src: src}
 	if ast.Walk(&tree.Node, ld); ld.err != nil {
