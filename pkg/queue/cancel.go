@@ -157,25 +157,80 @@ func (q *Queue) uncommitted(ctx context.Context, runID, by string, at int64, err
 }
 
 // carryOutCancel stops a run whose run_cancels row is written: one of
-// this replica's at once, a queued one before any replica takes it.
+// this replica's at once, a queued one before any replica takes it. The
+// database is asked again while it is away. When it still cannot be, the
+// cancel stands all the same: the run_cancels row keeps the run from
+// starting (a worker's claim refuses it, see claim), and the reaper of
+// any replica carries the cancel out (cancelWaiting).
 func (q *Queue) carryOutCancel(ctx context.Context, runID, by string) error {
 	q.relayCancels(ctx) // one of ours: at once
-	j, err := q.Find(ctx, runID)
-	if err != nil {
-		return nil // not queued here: a run of this process, or already ended
-	}
-	if j.State == "available" || j.State == "scheduled" || j.State == "retryable" || j.State == "pending" {
-		row, err := q.client.JobCancel(ctx, j.ID)
-		if err == nil && row.State == "cancelled" {
-			// It never reached a worker: no replica will record it. The
-			// record must not go with a client that hangs up now.
-			return q.recordCancelled(context.WithoutCancel(ctx), j, by)
+	return q.cancelQueuedJob(ctx, runID, by)
+}
+
+// cancelQueuedJob cancels the job of a run whose run_cancels row is
+// written, and records the run, when no worker has taken the job yet.
+func (q *Queue) cancelQueuedJob(ctx context.Context, runID, by string) error {
+	var j Job
+	var cancelled bool
+	err := q.cfg.Store.RetryFor(ctx, commitBound, func() error {
+		var err error
+		if j, err = q.Find(ctx, runID); err != nil {
+			return err
 		}
-		// A worker took it meanwhile: River cancels the worker's
-		// context, and the worker records the run (cancelledAsTaken),
-		// or, once started, the run_cancels row stops it.
+		if !waitingState(j.State) {
+			return nil
+		}
+		row, err := q.client.JobCancel(ctx, j.ID)
+		cancelled = err == nil && row.State == "cancelled"
+		return err
+	})
+	switch {
+	case errors.Is(err, ErrUnknownRun):
+		return nil // not queued here: a run of this process, or already ended
+	case err != nil:
+		q.log.Warn().Err(err).Str("run_id", runID).Msg("the cancel of the queued run is recorded but could not be carried out yet; the run will not start, and it is recorded cancelled at the next look")
+		return nil
+	case cancelled:
+		// It never reached a worker: no replica will record it. The
+		// record must not go with a client that hangs up now.
+		return q.recordCancelled(context.WithoutCancel(ctx), j, by)
 	}
+	// A worker took it meanwhile: River cancels the worker's context, and
+	// the worker records the run (cancelledAsTaken), or its claim finds
+	// the run_cancels row; once started, that row stops it.
 	return nil
+}
+
+// waitingState tells whether a River job state is one of a job no worker
+// has taken.
+func waitingState(state string) bool {
+	return state == "available" || state == "scheduled" || state == "retryable" || state == "pending"
+}
+
+// cancelWaiting carries out the cancels recorded for runs whose jobs
+// still wait in the queue: those whose carrying out failed (the database
+// went away just after the cancel was committed).
+func (q *Queue) cancelWaiting(ctx context.Context) {
+	rows, err := q.cfg.Store.Pool().Query(ctx, `SELECT c.run_id, c.cancelled_by FROM run_cancels c
+		JOIN river_job j ON j.kind = $1 AND j.args->>'run_id' = c.run_id
+		WHERE j.state IN ('available', 'scheduled', 'retryable', 'pending')`, Kind)
+	if err != nil {
+		return
+	}
+	type cancel struct{ id, by string }
+	var todo []cancel
+	for rows.Next() {
+		var c cancel
+		if rows.Scan(&c.id, &c.by) == nil {
+			todo = append(todo, c)
+		}
+	}
+	rows.Close()
+	for _, c := range todo {
+		if err := q.cancelQueuedJob(ctx, c.id, c.by); err != nil {
+			q.log.Warn().Err(err).Str("run_id", c.id).Msg("could not record the queued run cancelled; tried again at the next look")
+		}
+	}
 }
 
 // recordCancelled records a queued run that was cancelled before any

@@ -47,6 +47,11 @@ var claimRun = `INSERT INTO runs (` + history.StartColumns + `, inputs, dry_run)
 // the run service gives it, only if job is still this worker's. It fails
 // with errTakenBack when it is not.
 //
+// The claim is made just before the run's first step: a cancel recorded
+// by then (run_cancels) cancels the run there, so that it runs no step,
+// however the cancel reached this replica, or did not (River's JobCancel
+// of the queued job failed, or a worker took the job meanwhile).
+//
 // The row it writes is the one the run service's own record of the start
 // (the store's RecordStart) writes next: the playbook's path and sha256,
 // the inputs as the run's report masks them, and dry_run. Every replica
@@ -65,16 +70,22 @@ func (q *Queue) claim(job *river.Job[RunArgs]) runs.Claim {
 		}
 		args = append(args, history.InputsArg(run.Inputs), run.DryRun, job.ID, job.Attempt)
 		var claimed bool
+		var by *string
 		err = st.RetryFor(ctx, claimRetryFor, func() error {
-			tag, err := st.Pool().Exec(ctx, claimRun, args...)
-			claimed = tag.RowsAffected() == 1
-			return err
+			return st.Pool().QueryRow(ctx, `WITH claimed AS (`+claimRun+` RETURNING 1)
+				SELECT EXISTS (SELECT 1 FROM claimed), (SELECT cancelled_by FROM run_cancels WHERE run_id = $1::text)`,
+				args...).Scan(&claimed, &by)
 		})
 		switch {
 		case err != nil:
 			return fmt.Errorf("queue: claim run %s: %w%s", run.ID, err, postgres.PrivilegeHint(err))
 		case !claimed:
 			return errTakenBack
+		}
+		if by != nil {
+			if h, ok := q.cfg.Manager.Get(run.ID); ok {
+				h.Cancel(fmt.Errorf("cancelled through the API by %s", *by))
+			}
 		}
 		return nil
 	}

@@ -110,6 +110,9 @@ func (q *Queue) reap(ctx context.Context) {
 		cutoff, string(history.StatusRunning), Kind)
 	q.cfg.Store.Pool().Exec(ctx, `DELETE FROM run_questions q WHERE q.asked_at < $1
 		AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = q.run_id AND r.status = $2)`, cutoff, string(history.StatusRunning))
+	// The cancels whose carrying out failed (the database went away as
+	// it began) are carried out now.
+	q.cancelWaiting(ctx)
 }
 
 // RetryLostMessage is the error message of the retry of a lost run
