@@ -34,8 +34,8 @@ func taken(t *testing.T, r *replica, a RunArgs) *river.Job[RunArgs] {
 	row := &rivertype.JobRow{}
 	err := r.pg.Pool().QueryRow(ctx, `UPDATE river_job SET state = 'running', attempt = attempt + 1, attempted_at = now(),
 			attempted_by = array_append(attempted_by, $2::text)
-		WHERE kind = $3 AND args->>'run_id' = $1 RETURNING id, attempt, created_at`,
-		a.RunID, r.pg.Owner(), Kind).Scan(&row.ID, &row.Attempt, &row.CreatedAt)
+		WHERE kind = $3 AND args->>'run_id' = $1 RETURNING id, attempt, created_at, scheduled_at`,
+		a.RunID, r.pg.Owner(), Kind).Scan(&row.ID, &row.Attempt, &row.CreatedAt, &row.ScheduledAt)
 	if err != nil {
 		t.Fatalf("take the job: %v", err)
 	}

@@ -126,7 +126,7 @@ func (q *Queue) work(ctx context.Context, job *river.Job[RunArgs]) error {
 		// The database stayed away: the job goes back to the queue, as a
 		// failed job would be dropped (River tries a job once).
 		q.log.Warn().Err(err).Str("run_id", a.RunID).Msg("could not check whether the queued run started before; it waits in the queue")
-		return river.JobSnooze(time.Second)
+		return q.snooze(job)
 	case seen:
 		// The run was started before: this is a job River rescued after
 		// its replica died, and the reaper has decided about the run.
@@ -137,10 +137,10 @@ func (q *Queue) work(ctx context.Context, job *river.Job[RunArgs]) error {
 		return q.cancelledAsTaken(ctx, a, job.CreatedAt)
 	case err != nil:
 		q.log.Warn().Err(err).Str("run_id", a.RunID).Msg("could not check whether the queued run waits on another replica; it waits in the queue")
-		return river.JobSnooze(time.Second)
+		return q.snooze(job)
 	case held:
 		q.log.Debug().Str("run_id", a.RunID).Msg("the queued run still waits for its concurrency group on the replica that took it before; it waits in the queue")
-		return river.JobSnooze(time.Second)
+		return q.snooze(job)
 	}
 	if err := q.sealer.open(&a); err != nil {
 		return q.recordNeverRan(ctx, a, job.CreatedAt, report.StatusFailed, ops.ClassSystem, err.Error())
@@ -165,7 +165,7 @@ func (q *Queue) work(ctx context.Context, job *river.Job[RunArgs]) error {
 	var pe *runs.PrepareError
 	switch {
 	case errors.Is(err, runs.ErrQueueFull), errors.Is(err, runs.ErrShuttingDown):
-		return river.JobSnooze(time.Second) // back to the queue, for any replica
+		return q.snooze(job) // back to the queue, for any replica
 	case errors.As(err, &pe) && pe.Field == "roles":
 		// A reload here took its roles away while it waited: refused
 		// for authorization, and audited as such.
@@ -196,7 +196,7 @@ func (q *Queue) work(ctx context.Context, job *river.Job[RunArgs]) error {
 		// This replica stopped while the run waited here for a place
 		// (its concurrency group, the running limit): nothing of it is
 		// recorded, and its job goes back to the queue for another.
-		return river.JobSnooze(time.Second)
+		return q.snooze(job)
 	case errors.Is(err, errTakenBack):
 		q.log.Warn().Str("run_id", a.RunID).Str("playbook", a.Playbook).Msg(errTakenBack.Error())
 		q.dropLocal(a.RunID, h)
@@ -205,7 +205,7 @@ func (q *Queue) work(ctx context.Context, job *river.Job[RunArgs]) error {
 		// The database stayed away as the run was about to start:
 		// nothing of it is recorded, and its job goes back to the queue.
 		q.log.Warn().Err(err).Str("run_id", a.RunID).Msg("could not record the start of the queued run; it waits in the queue")
-		return river.JobSnooze(time.Second)
+		return q.snooze(job)
 	}
 	return nil
 }
