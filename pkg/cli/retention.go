@@ -47,8 +47,8 @@ type pruner interface {
 }
 
 // pruneTimeout bounds one sweep. A first sweep over a long history may
-// delete millions of rows; one cut short is rolled back whole and done
-// again at the next sweep.
+// delete millions of rows; it deletes them in batches, and one cut short
+// keeps what it deleted: the next sweep goes on from there.
 const pruneTimeout = 10 * time.Minute
 
 // sweepHistory prunes st as keepRuns and keepDays say at once, then at

@@ -21,7 +21,7 @@ var busyTimeout = BusyTimeout
 // process's write transaction: past it, the user is told whom it waits
 // for. A write of another process takes milliseconds; two seconds is one
 // that is stopped (Ctrl-Z, SIGSTOP), stuck or writing a great deal (a
-// first prune of a long history).
+// first migration of a long history).
 var busyNoticeAfter = 2 * time.Second
 
 // busyRecheck is how often, past busyNoticeAfter, a wait looks again for

@@ -125,10 +125,10 @@ type Store struct {
 //     dir). FULL would add an fsync per run for no gain a history needs.
 //   - foreign_keys=ON: step rows cannot outlive their run.
 //   - journal_size_limit=JournalSizeLimit: SQLite reuses the WAL file
-//     rather than shrinking it, so one big transaction (a first Prune of a
-//     long history, a burst written while a long read held checkpoints
-//     back) left it that big for the life of the process; 32 MB after a
-//     prune in a soak of serve. With the limit, the first commit after
+//     rather than shrinking it, so one big transaction (a burst written
+//     while a long read held checkpoints back, a prune when it was one
+//     transaction) left it that big for the life of the process; 32 MB
+//     after a prune in a soak of serve. With the limit, the first commit after
 //     the WAL is restarted cuts the file back to it.
 //
 // auto_vacuum is left at NONE on purpose: the pages a prune frees go to

@@ -58,8 +58,7 @@ func (s *Store) beginWrite(ctx context.Context) (*writeTx, error) {
 // writer's CPU, and failed when the temporary directory was not
 // writable. The statements of a batch hold 256 rows at most, so their
 // journal stays small; the connection goes back to the pool with the
-// default setting, under which a prune of a large backlog, whose one
-// statement can change most of the database, still spills to disk.
+// default setting.
 func (s *Store) beginBatch(ctx context.Context) (*writeTx, error) {
 	s.wmu.Lock()
 	conn, err := s.db.Conn(ctx)
