@@ -326,63 +326,89 @@ func (s *Store) ResourceStats(ctx context.Context, since time.Time) ([]history.O
 // or older than keepDays days, with their steps and kept reports, and the
 // report files of those runs that lie inside the report folder; see
 // history.Store.Prune.
+//
+// As there, the runs are selected first, then deleted in batches of
+// pruneRunBatch, each its own transaction, with each batch's report files
+// removed once it is committed: a backlog (a first prune of a long
+// history) is neither one transaction holding the locks of millions of
+// rows for minutes nor undone whole when the sweep's time runs out.
 func (s *Store) Prune(ctx context.Context, keepRuns, keepDays int) ([]string, error) {
 	if keepRuns <= 0 && keepDays <= 0 {
 		return nil, nil
 	}
 	doomed := map[string]string{}
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		collect := func(q string, args ...any) error {
-			rows, err := tx.Query(ctx, q, args...)
-			if err != nil {
+	collect := func(q string, args ...any) error {
+		rows, err := s.pool.Query(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id, path string
+			if err := rows.Scan(&id, &path); err != nil {
 				return err
 			}
-			defer rows.Close()
-			for rows.Next() {
-				var id, path string
-				if err := rows.Scan(&id, &path); err != nil {
-					return err
-				}
-				doomed[id] = path
-			}
-			return rows.Err()
+			doomed[id] = path
 		}
-		if keepRuns > 0 {
-			// The rows of skipped and missed slots are not runs: they
-			// neither count nor go here (PruneSlots takes them), as in
-			// the SQLite store.
-			if err := collect(`SELECT id, report_path FROM (
-					SELECT id, report_path, status, row_number() OVER (PARTITION BY playbook ORDER BY started_at DESC, id DESC) AS n
-					FROM runs WHERE status NOT IN ($3, $4)) r
-				WHERE n > $1 AND status != $2`, keepRuns, string(history.StatusRunning), string(report.StatusSkipped), string(history.StatusMissed)); err != nil {
-				return err
-			}
-		}
-		if cutoff, ok := history.KeepDaysCutoff(s.now(), keepDays); ok {
-			if err := collect(`SELECT id, report_path FROM runs WHERE started_at < $1 AND status != $2`, ms(cutoff), string(history.StatusRunning)); err != nil {
-				return err
-			}
-		}
-		if len(doomed) == 0 {
-			return nil
-		}
-		ids := make([]string, 0, len(doomed))
-		for id := range doomed {
-			ids = append(ids, id)
-		}
-		_, err := tx.Exec(ctx, `DELETE FROM runs WHERE id = ANY($1)`, ids)
-		return err
-	})
-	if err != nil {
-		return nil, s.wrap("prune", err)
+		return rows.Err()
 	}
-	if len(doomed) == 0 || s.cfg.ReportDir == "" {
-		return nil, nil
+	if keepRuns > 0 {
+		// The rows of skipped and missed slots are not runs: they
+		// neither count nor go here (PruneSlots takes them), as in the
+		// SQLite store.
+		if err := collect(`SELECT id, report_path FROM (
+				SELECT id, report_path, status, row_number() OVER (PARTITION BY playbook ORDER BY started_at DESC, id DESC) AS n
+				FROM runs WHERE status NOT IN ($3, $4)) r
+			WHERE n > $1 AND status != $2`, keepRuns, string(history.StatusRunning), string(report.StatusSkipped), string(history.StatusMissed)); err != nil {
+			return nil, s.wrap("prune", err)
+		}
+	}
+	if cutoff, ok := history.KeepDaysCutoff(s.now(), keepDays); ok {
+		if err := collect(`SELECT id, report_path FROM runs WHERE started_at < $1 AND status != $2`, ms(cutoff), string(history.StatusRunning)); err != nil {
+			return nil, s.wrap("prune", err)
+		}
 	}
 	ids := make([]string, 0, len(doomed))
 	for id := range doomed {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	return history.RemoveReportFiles(s.cfg.ReportDir, ids, doomed), nil
+	var removed []string
+	for batch := range slices.Chunk(ids, pruneRunBatch) {
+		gone, err := s.deleteRuns(ctx, batch)
+		if err != nil {
+			return removed, s.wrap("prune", err)
+		}
+		if s.cfg.ReportDir != "" {
+			removed = append(removed, history.RemoveReportFiles(s.cfg.ReportDir, gone, doomed)...)
+		}
+		if afterPruneBatch != nil {
+			afterPruneBatch()
+		}
+	}
+	return removed, nil
+}
+
+// pruneRunBatch is how many runs one transaction of Prune deletes at most.
+var pruneRunBatch = 500
+
+// afterPruneBatch, when set by a test, is called after each batch of
+// Prune.
+var afterPruneBatch func()
+
+// deleteRuns deletes the runs ids that are not running, their steps and
+// kept reports with them, and returns, sorted, those it deleted: not
+// those another replica's prune took meanwhile, so that each report file
+// is removed by the prune that deleted its row.
+func (s *Store) deleteRuns(ctx context.Context, ids []string) ([]string, error) {
+	rows, err := s.pool.Query(ctx, `DELETE FROM runs WHERE id = ANY($1) AND status != $2 RETURNING id`, ids, string(history.StatusRunning))
+	if err != nil {
+		return nil, err
+	}
+	gone, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(gone)
+	return gone, nil
 }
