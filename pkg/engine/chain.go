@@ -218,9 +218,7 @@ func execute(ctx context.Context, c *Call) (map[string]any, error) {
 		}
 		if c.run.observed() {
 			run := c.run
-			call.Message = func(level, text string) {
-				run.emitCall(c, Event{Kind: EventLog, Level: level, Message: run.maskText(text)})
-			}
+			call.Message = func(level, text string) { run.message(c, level, text) }
 		}
 	}
 	if c.Index >= 0 {

@@ -42,3 +42,25 @@ func (r *run) maskText(s string) string {
 	}
 	return r.red.String(s)
 }
+
+// message publishes an operation's message about call c (ops.Call.Message).
+// An operation may speak after its step has ended, as the supervisor of a
+// process the step started does when it restarts the process: its words
+// belong to the run while the run goes on, and are dropped once the run
+// has finished, whose events are over.
+func (r *run) message(c *Call, level, text string) {
+	r.endMu.RLock()
+	defer r.endMu.RUnlock()
+	if r.ended {
+		return
+	}
+	r.emitCall(c, Event{Kind: EventLog, Level: level, Message: r.maskText(text)})
+}
+
+// end marks the run finished for the messages that come late: once it
+// returns, none is emitted any more.
+func (r *run) end() {
+	r.endMu.Lock()
+	r.ended = true
+	r.endMu.Unlock()
+}

@@ -90,6 +90,7 @@ func (r *run) finish(status report.Status, runErr *report.Error) *report.Report 
 	if rep.Error != nil {
 		fin.Err, fin.ErrClass = rep.Error.Message, rep.Error.Class
 	}
+	r.end()
 	r.emit(fin)
 	return rep
 }

@@ -67,6 +67,10 @@ type run struct {
 	lost    *unaudited      // calls whose audit line was lost; shared with sub-runs
 	logMu   sync.Mutex
 	logs    map[string]*stepLog // live process output written, by step
+	// endMu guards ended, set once the run has finished: an operation's
+	// message that comes later is dropped (lateMessage).
+	endMu sync.RWMutex
+	ended bool
 	// resumable: the report records step definitions for a later resume.
 	resumable bool
 	// resumed indexes the resumed run's succeeded steps by id; only the

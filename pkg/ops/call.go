@@ -37,7 +37,10 @@ type Call struct {
 	Secrets []string
 	// Message, when set, publishes a message of the operation to the run's
 	// event stream as a log event at level (debug, info, warn or error);
-	// control.log uses it. The run masks it for secrets.
+	// control.log uses it. The run masks it for secrets. It may be called
+	// after the op has returned, while the run goes on (the supervisor
+	// tells of a restart of a process the step started); once the run has
+	// finished it does nothing.
 	Message func(level, text string)
 	// ErrOutput, when set, receives the live stderr lines of a process the
 	// op runs; stdout lines go to Output. When nil both go to Output.

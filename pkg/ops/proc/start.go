@@ -174,7 +174,7 @@ func (op *StartOp) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 	}
 	// The run's environment (an API run's allow list), not the server's.
 	spec := Spec{Command: p.Strings("command"), Base: ops.Environ(ctx), Env: env, Group: p.String("supervisor"), Restart: Restart(p.String("restart")),
-		Secrets: ops.CallFrom(ctx).Secrets}
+		Secrets: ops.CallFrom(ctx).Secrets, Say: ops.CallFrom(ctx).Message}
 	// The working directory is not confined to the file roots, as
 	// shell.exec's is not: it opens nothing. The output files are.
 	spec.Dir = ops.CallFrom(ctx).Dir

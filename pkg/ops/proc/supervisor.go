@@ -50,6 +50,10 @@ type Spec struct {
 	// judges again the files the process would run (a program another
 	// user could swap since the first start).
 	Judge func() error
+	// Say, when not nil, tells the run that started the process of its
+	// automatic restarts, and of giving up on it (ops.Call.Message). It
+	// is never called with the Supervisor's lock held.
+	Say func(level, text string)
 }
 
 // Options tune a Supervisor; zero fields take the defaults.
@@ -159,6 +163,7 @@ type child struct {
 	active    bool          // a goroutine supervises it
 	done      chan struct{} // closed when that goroutine ends
 	kick      chan struct{} // ends a backoff early
+	notes     []note        // what to tell the run (Spec.Say) once mu is released
 	// left is what the last process left running in its process group
 	// when it exited, until a restart or a stop ends it (endLeftovers).
 	left map[int]uint64
@@ -379,10 +384,12 @@ func (s *Supervisor) supervise(c *child, done chan struct{}) {
 		c.exited(ws, ru, s.opt.MaxBackoff)
 		for {
 			delay, again := s.nextLocked(c)
+			said := c.takeNotes()
 			if !again {
 				c.active = false
 				c.replyLocked(0, fmt.Errorf("pid %d was not restarted: %s", c.pid, c.status))
 				s.mu.Unlock()
+				c.say(said)
 				return
 			}
 			// What the ended process left must not run beside the
@@ -390,6 +397,7 @@ func (s *Supervisor) supervise(c *child, done chan struct{}) {
 			pid, left := c.pid, c.left
 			c.left = nil
 			s.mu.Unlock()
+			c.say(said)
 			endLeftovers(pid, left, s.opt.StopGrace, afterGrace)
 			if !s.pause(c, delay) {
 				// Closing: the restart it waited for will not come.
@@ -414,6 +422,7 @@ func (s *Supervisor) supervise(c *child, done chan struct{}) {
 			}
 			c.status, c.lastErr = "failed", err.Error()
 			s.log.Warn().Str("supervisor", c.spec.Group).Err(err).Msg("restart failed")
+			c.noteLocked("warn", fmt.Sprintf("supervisor %s: restarting pid %d failed: %v", c.spec.Group, c.pid, err))
 			if c.replyLocked(0, err) {
 				c.active = false
 				s.mu.Unlock()

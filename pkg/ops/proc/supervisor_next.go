@@ -64,6 +64,7 @@ func (s *Supervisor) nextLocked(c *child) (time.Duration, bool) {
 		}
 		c.lastErr = fmt.Sprintf("restarted %d times within %s (restart intensity limit); gave up%s", len(c.recent), short.Duration(s.opt.Period), why)
 		s.log.Error().Str("supervisor", c.spec.Group).Int("pid", c.pid).Msg("process keeps failing: " + c.lastErr)
+		c.noteLocked("error", fmt.Sprintf("supervisor %s: pid %d keeps failing: %s", c.spec.Group, c.pid, c.lastErr))
 		return 0, false
 	}
 	c.recent = append(c.recent, now)
@@ -75,5 +76,36 @@ func (s *Supervisor) nextLocked(c *child) (time.Duration, bool) {
 	}
 	c.status = "backoff"
 	s.log.Info().Str("supervisor", c.spec.Group).Int("pid", c.pid).Int("exit_code", *c.exitCode).Dur("backoff", delay).Msg("restarting process")
+	level := "info"
+	if *c.exitCode != 0 {
+		level = "warn"
+	}
+	c.noteLocked(level, fmt.Sprintf("supervisor %s: pid %d exited with code %d; restarting it in %s (restart %d)", c.spec.Group, c.pid, *c.exitCode, short.Duration(delay), c.restarts))
 	return delay, true
+}
+
+// note is a message for the run that started a process (Spec.Say).
+type note struct{ level, text string }
+
+// noteLocked keeps a message for the run, told once mu is released: the
+// run's observers write to a terminal, which may block.
+func (c *child) noteLocked(level, text string) {
+	if c.spec.Say != nil {
+		c.notes = append(c.notes, note{level, text})
+	}
+}
+
+// takeNotes returns the messages kept for the run and forgets them; mu is
+// held.
+func (c *child) takeNotes() []note {
+	n := c.notes
+	c.notes = nil
+	return n
+}
+
+// say tells the run the messages; mu is not held.
+func (c *child) say(notes []note) {
+	for _, n := range notes {
+		c.spec.Say(n.level, n.text)
+	}
 }
