@@ -76,7 +76,13 @@ func (r *run) paramProblem(s *steps.Step, pe *ops.ParamError) string {
 			msg = null
 		} else if fix := typeFix(msg, v.Expr.Source); fix != "" {
 			end := wantGot.FindStringIndex(msg)[1]
-			msg = fmt.Sprintf("%s from %s%s; %s", msg[:end], quoteExpr(v.Expr.Source), msg[end:], fix)
+			rest := msg[end:]
+			if strings.HasPrefix(rest, "; "+ops.NumberTextHint) {
+				// The operation's advice for text written as a
+				// number: the fix says it for the expression.
+				rest = ""
+			}
+			msg = fmt.Sprintf("%s from %s%s; %s", msg[:end], quoteExpr(v.Expr.Source), rest, fix)
 		}
 	}
 	msg = where + ": " + msg

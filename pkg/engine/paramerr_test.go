@@ -185,3 +185,27 @@ func TestTypeFixTrimsText(t *testing.T) {
 		}
 	}
 }
+
+// TestNumberTextFromAnExpressionAdvisedOnce: text an expression gave to
+// an integer parameter is told how to convert it once, with the
+// expression. Before, the operation's advice for a number written in
+// quotes came too: "… convert it with int(x)); convert it, like …".
+func TestNumberTextFromAnExpressionAdvisedOnce(t *testing.T) {
+	e := New(registry(t, func(r *ops.Registry) {
+		r.MustRegister(ops.Spec{Name: "test.count", Risk: ops.RiskRead, Params: []ops.Param{{Name: "n", Type: ops.TypeInteger}}},
+			ops.Func(func(context.Context, ops.Params) (map[string]any, error) { return nil, nil }))
+	}))
+	rep := mustRun(t, plan(t, e, header+`
+steps:
+  - {id: calc, op: control.set, with: {text: "${{ '3' }}"}}
+  - {id: count, op: test.count, needs: [calc], with: {n: "${{ steps.calc.output.text }}"}}
+`), nil)
+	s := stepOf(t, rep, "count")
+	const want = "want an integer, got string from `steps.calc.output.text`; convert it, like \"${{ int(trim(steps.calc.output.text)) }}\""
+	if s.Error == nil || !strings.HasSuffix(s.Error.Message, want) {
+		t.Fatalf("count: %s %+v, want the error to end %q", s.Status, s.Error, want)
+	}
+	if n := strings.Count(s.Error.Message, "convert it"); n != 1 {
+		t.Errorf("the message advises %d conversions, want 1: %s", n, s.Error.Message)
+	}
+}

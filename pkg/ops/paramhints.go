@@ -49,6 +49,12 @@ func isNameByte(c byte) bool {
 	return c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
 }
 
+// NumberTextHint begins the advice given for a number written as text,
+// which also says how to convert the text an expression gives: the
+// engine, which names the expression and its conversion itself, leaves
+// it out.
+const NumberTextHint = "write the number without quotes"
+
 // stringHint adds to err, the refusal of text s given to p, what to write
 // instead: a list of its words, or the number the text holds, as a
 // threshold written "90%" or "2G" in a playbook reads.
@@ -79,7 +85,7 @@ func stringHint(p *Param, s string, err error) error {
 			// int() and float() read the text as it is: "3\n" and, for
 			// int(), "3.0" need more than the bare call.
 			conv, _ := suggest.NumberFrom("x", p.Type == TypeInteger, s)
-			return fmt.Errorf("%w; write the number without quotes, %s (from ${{ }}, convert it with %s)", err, t, conv)
+			return fmt.Errorf("%w; %s, %s (from ${{ }}, convert it with %s)", err, NumberTextHint, t, conv)
 		}
 		if n, ok := sizeBytes(t); ok && strings.Contains(p.Description, "bytes") {
 			return fmt.Errorf("%w; give the size as a whole number of bytes, %d for %s (units of 1024)", err, n, t)
