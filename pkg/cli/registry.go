@@ -4,6 +4,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/builtin"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/proc"
 )
 
 // NewRegistry builds the registry of operations every command uses. It is
@@ -31,6 +32,22 @@ func newRegistry(opt builtin.Options) (*ops.Registry, error) {
 // adds the plugins. On failure it returns nil and the exit code.
 func (e *env) registry() (*ops.Registry, int) {
 	r, err := e.newRegistry()
+	if err != nil {
+		e.errorf("cannot set up the operations: %v", err)
+		return nil, ExitFailed
+	}
+	if code := e.loadPlugins(r); code != ExitOK {
+		r.Close()
+		return nil, code
+	}
+	return r, ExitOK
+}
+
+// daemonRegistry builds the registry of serve and schedule, whose
+// process.start places processes in sup, and adds the plugins. On
+// failure it returns nil and the exit code.
+func (e *env) daemonRegistry(sup *proc.Supervisor) (*ops.Registry, int) {
+	r, err := newRegistry(builtin.Options{Supervisor: sup})
 	if err != nil {
 		e.errorf("cannot set up the operations: %v", err)
 		return nil, ExitFailed

@@ -12,6 +12,8 @@ import (
 	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/proc"
 	"github.com/arsenal-run/arsenal-run/pkg/scheduler"
 )
 
@@ -115,7 +117,23 @@ func runSchedule(e *env, args []string) int {
 	if !nextSet {
 		protectPlaybooks(pos...)
 	}
-	reg, code := e.registry()
+	var reg *ops.Registry
+	if nextSet {
+		reg, code = e.registry()
+	} else {
+		// The supervisor of the processes the runs start: its restarts
+		// are logged, and what it leaves running said at the end.
+		stderr := &lockedWriter{w: e.stderr}
+		e.stderr = stderr
+		log := newScheduleLogger(stderr, o.logJSON, o.logColored, o.logLevel)
+		supLog := log.With().Str("component", "supervisor").Logger()
+		sup := proc.NewSupervisor(proc.Options{Log: &supLog})
+		defer func() {
+			leaveProcesses(log, sup, "schedule")
+			sup.Close()
+		}()
+		reg, code = e.daemonRegistry(sup)
+	}
 	if code != ExitOK {
 		return code
 	}

@@ -264,7 +264,7 @@ func (d *daemon) run() int {
 	supLog := d.log.With().Str("component", "supervisor").Logger()
 	d.sup = proc.NewSupervisor(proc.Options{Log: &supLog})
 	defer func() {
-		d.leaveProcesses()
+		leaveProcesses(d.log, d.sup, "serve")
 		d.sup.Close()
 	}()
 	reg, err := newRegistry(builtin.Options{Supervisor: d.sup})

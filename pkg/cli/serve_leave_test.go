@@ -35,8 +35,7 @@ func TestServeNamesEveryProcessItLeavesRunning(t *testing.T) {
 		_, _ = syscall.Wait4(alone.PID, &ws, 0, nil) // unless its watcher did
 	})
 	var buf bytes.Buffer
-	d := &daemon{sup: sup, log: zerolog.New(&buf)}
-	d.leaveProcesses()
+	leaveProcesses(zerolog.New(&buf), sup, "serve")
 	line := buf.String()
 	for _, want := range []string{
 		"2 processes",

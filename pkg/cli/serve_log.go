@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/rs/zerolog"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops/proc"
 )
 
 // This file is what serve writes to its log outside a run: its loggers,
@@ -39,13 +41,13 @@ func (w logWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// leaveProcesses says which processes process.start started go on
-// running once serve exits, in a supervisor group or not: nothing
-// restarts or reaps them any more, and the next serve does not know them
-// (process.kill by pid still reaches them).
-func (d *daemon) leaveProcesses() {
+// leaveProcesses says, in log, which processes process.start started
+// go on running once cmd (serve or schedule) exits, in a supervisor group
+// or not: nothing restarts or reaps them any more, and the next serve or
+// schedule does not know them (process.kill by pid still reaches them).
+func leaveProcesses(log zerolog.Logger, sup *proc.Supervisor, cmd string) {
 	var pids []string
-	for _, c := range d.sup.Running() {
+	for _, c := range sup.Running() {
 		if c.Group == "" {
 			pids = append(pids, fmt.Sprintf("%d (no supervisor)", c.PID))
 		} else {
@@ -57,6 +59,6 @@ func (d *daemon) leaveProcesses() {
 		if len(pids) == 1 {
 			what = "1 process"
 		}
-		d.log.Warn().Strs("pids", pids).Msg(what + " started by process.start keep running unsupervised: nothing restarts or reaps them now; stop a supervisor's with supervisor.stop before serve stops, or any by pid")
+		log.Warn().Strs("pids", pids).Msg(what + " started by process.start keep running unsupervised: nothing restarts or reaps them now; stop a supervisor's with supervisor.stop before " + cmd + " stops, or any by pid")
 	}
 }
