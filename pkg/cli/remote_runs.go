@@ -61,8 +61,8 @@ func (r *remote) runs() int {
 		}
 		return ExitOK
 	}
-	t := &table{header: []string{"RUN", "PLAYBOOK", "STATUS", "TRIGGER", "STARTED (UTC)", "DURATION"}}
-	for _, run := range out.Runs {
+	rows := make([][]string, len(out.Runs))
+	for i, run := range out.Runs {
 		// As in 'history': a run still queued or going on has no
 		// duration yet, and an interrupted one ran at least until its
 		// last recorded step ended.
@@ -75,8 +75,9 @@ func (r *remote) runs() int {
 		}
 		// What the server answers is cleaned of terminal controls: a
 		// playbook's name, or the server, may hold escapes.
-		t.add(termtext.Line(run.ID), termtext.Line(run.Playbook), termtext.Line(run.Status), termtext.Line(run.Trigger), run.StartedAt.UTC().Format("2006-01-02 15:04:05"), dur)
+		rows[i] = []string{termtext.Line(run.ID), termtext.Line(run.Playbook), termtext.Line(run.Status), termtext.Line(run.Trigger), run.StartedAt.UTC().Format("2006-01-02 15:04:05"), dur}
 	}
+	t := runsTable(rows, termWidth(r.e.stdout))
 	t.write(r.e.stdout, r.e.paletteFor(r.e.stdout))
 	// Why a queued run has not started, under the table: a column of
 	// its own would be empty for every other run.
@@ -86,6 +87,26 @@ func (r *remote) runs() int {
 		}
 	}
 	return ExitOK
+}
+
+// runsTable is the table of 'remote runs' for rows of RUN, PLAYBOOK,
+// STATUS, TRIGGER, STARTED (UTC) and DURATION. On a terminal of width
+// columns too narrow for it even with the run ids wrapped (a phone's, a
+// split pane), where the terminal would wrap every row, STATUS and
+// DURATION lead, as in 'history', and each line is cut at the width.
+func runsTable(rows [][]string, width int) *table {
+	t := &table{header: []string{"RUN", "PLAYBOOK", "STATUS", "TRIGGER", "STARTED (UTC)", "DURATION"}}
+	for _, r := range rows {
+		t.add(r...)
+	}
+	if t.fits(width) {
+		return t
+	}
+	narrow := &table{header: []string{"STATUS", "DURATION", "RUN", "PLAYBOOK", "TRIGGER", "STARTED (UTC)"}, cut: true}
+	for _, r := range rows {
+		narrow.add(r[2], r[5], r[0], r[1], r[3], r[4])
+	}
+	return narrow
 }
 
 // waitPlace is the server's word on what a queued run waits for (its

@@ -19,6 +19,11 @@ type table struct {
 	indent string
 	// bare leaves the header line out; the header still names the columns.
 	bare bool
+	// cut, on a terminal, ends a line that would run past its width in
+	// "…" at the width, as git log --oneline cuts its lines, rather than
+	// wrapping a column: for a table whose columns lead with what
+	// matters.
+	cut bool
 }
 
 func (t *table) add(cells ...string) { t.rows = append(t.rows, cells) }
@@ -43,33 +48,48 @@ const (
 )
 
 func (t *table) writeWidth(w io.Writer, p palette, width int) {
-	widths := make([]int, len(t.header))
-	for _, r := range append([][]string{t.header}, t.rows...) {
-		for i, c := range r {
-			if i < len(widths) {
-				widths[i] = max(widths[i], termtext.Width(c))
-			}
-		}
-	}
+	widths := t.widths()
 	last := len(t.header) - 1
-	if width > 0 && last > 0 {
+	if width > 0 && last > 0 && !t.cut {
 		fitColumns(widths, termtext.Width(t.indent), width)
 	}
 	var b strings.Builder
 	line := func(cells []string, header bool) {
 		b.WriteString(t.indent)
+		pos, whole := termtext.Width(t.indent), 0
 		for i, c := range cells {
+			whole += termtext.Width(c)
+			if i < len(cells)-1 {
+				whole += max(widths[i]-termtext.Width(c), 0) + 2
+			}
+		}
+		cutting := t.cut && width > 0 && pos+whole > width
+		for i, c := range cells {
+			pad := ""
+			if i < len(cells)-1 {
+				pad = strings.Repeat(" ", max(widths[i]-termtext.Width(c), 0)+2)
+			}
+			end := cutting && pos+termtext.Width(c+pad) > width-1
+			if end {
+				c = strings.TrimRight(termtext.HeadWidth(c+pad, max(width-1-pos, 0)), " ")
+			}
 			styled := c
 			switch {
+			case end && c == "":
 			case header:
 				styled = p.bold(c)
 			case t.style != nil:
 				styled = t.style(i, c)
 			}
-			b.WriteString(styled)
-			if i < len(cells)-1 {
-				b.WriteString(strings.Repeat(" ", max(widths[i]-termtext.Width(c), 0)+2))
+			if end {
+				b.WriteString(styled)
+				s := strings.TrimRight(b.String(), " ") + "…"
+				b.Reset()
+				io.WriteString(w, s+"\n")
+				return
 			}
+			b.WriteString(styled + pad)
+			pos += termtext.Width(c + pad)
 		}
 		// Trailing spaces of an empty last cell are not written.
 		s := strings.TrimRight(b.String(), " ")
@@ -85,7 +105,7 @@ func (t *table) writeWidth(w io.Writer, p palette, width int) {
 	// row writes r, a cell of a column before the last wider than the
 	// column wrapped within it, the last cell beside them as it fits.
 	row := func(r []string, header bool) {
-		if width <= 0 || len(r) != len(t.header) {
+		if width <= 0 || t.cut || len(r) != len(t.header) {
 			line(r, header)
 			return
 		}
@@ -132,11 +152,35 @@ func (t *table) writeWidth(w io.Writer, p palette, width int) {
 	}
 }
 
+// widths is the columns each column of the table takes at most.
+func (t *table) widths() []int {
+	widths := make([]int, len(t.header))
+	for _, r := range append([][]string{t.header}, t.rows...) {
+		for i, c := range r {
+			if i < len(widths) {
+				widths[i] = max(widths[i], termtext.Width(c))
+			}
+		}
+	}
+	return widths
+}
+
+// fits is whether the table, its long columns wrapped, fits a terminal
+// of width columns without the terminal wrapping its rows.
+func (t *table) fits(width int) bool {
+	widths := t.widths()
+	if width <= 0 || len(widths) < 2 {
+		return true
+	}
+	return fitColumns(widths, termtext.Width(t.indent), width)
+}
+
 // fitColumns narrows the widest of the long columns before the last,
 // none below minColumn, until they leave the last column its room within width: its
 // own width when it is narrower than minWrapped, else none (it then goes
-// under each row). When they cannot, widths are left as they are.
-func fitColumns(widths []int, indent, width int) {
+// under each row). When they cannot, widths are left as they are, and it
+// returns false.
+func fitColumns(widths []int, indent, width int) bool {
 	last := len(widths) - 1
 	lastNeed := widths[last]
 	if lastNeed >= minWrapped {
@@ -151,7 +195,7 @@ func fitColumns(widths []int, indent, width int) {
 	}
 	over := need() - width
 	if over <= 0 {
-		return
+		return true
 	}
 	fitted := slices.Clone(widths)
 	for ; over > 0; over-- {
@@ -162,11 +206,12 @@ func fitColumns(widths []int, indent, width int) {
 			}
 		}
 		if widest < 0 {
-			return
+			return false
 		}
 		fitted[widest]--
 	}
 	copy(widths, fitted)
+	return true
 }
 
 // fitWords is text as lines that fit, after indent columns, the terminal
