@@ -79,6 +79,13 @@ func WriteStatsFit(w io.Writer, win StatsWindow, ops []OpStats, playbooks []Play
 		if width > 0 && widest(opsTable(ops, minName, true)) > width {
 			// Too wide even with names cut: the CPU columns apart.
 			t = fitNames(width, names, func(n int) string { return opsTable(ops, n, false) })
+			if widest(opsTable(ops, minName, false)) > width {
+				// Too wide still (a phone's terminal, a split pane),
+				// where the line would be cut after ERROR RATE: the
+				// percentiles in a table of their own too.
+				t = fitNames(width, names, func(n int) string { return opsCountTable(ops, n) }) + "\n" +
+					fitNames(width, names, func(n int) string { return opsTimeTable(ops, n) })
+			}
 			if cpu := fitNames(width, names, func(n int) string { return cpuTable(ops, n) }); cpu != "" {
 				t += "\n" + cpu
 			}
@@ -93,7 +100,13 @@ func WriteStatsFit(w io.Writer, win StatsWindow, ops []OpStats, playbooks []Play
 		for i, p := range playbooks {
 			names[i] = p.Playbook
 		}
-		b.WriteString(fitNames(width, names, func(n int) string { return playbookTable(playbooks, n) }))
+		t := fitNames(width, names, func(n int) string { return playbookTable(playbooks, n) })
+		if width > 0 && widest(playbookTable(playbooks, minName)) > width {
+			// As the operations: the percentiles apart.
+			t = fitNames(width, names, func(n int) string { return playbookCountTable(playbooks, n) }) + "\n" +
+				fitNames(width, names, func(n int) string { return playbookTimeTable(playbooks, n) })
+		}
+		b.WriteString(t)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -183,6 +196,51 @@ func playbookTable(playbooks []PlaybookStats, n int) string {
 			p50, p95, p99 = report.FormatMS(p.P50MS), report.FormatMS(p.P95MS), report.FormatMS(p.P99MS)
 		}
 		fmt.Fprintf(&t, "%s\t%d\t%d\t%s\t%d\t%s\t%s\t%s\n", oneLine(p.Playbook, n), p.Count, p.Errors, percent(p.ErrorRate), p.Timed, p50, p95, p99)
+	}
+	return termtext.Align(t.String(), 2)
+}
+
+// opsCountTable and opsTimeTable are the columns of opsTable, without
+// CPU, in two tables for a narrow terminal: the calls and errors, each
+// error count with its rate, then the percentiles.
+func opsCountTable(ops []OpStats, n int) string {
+	var t strings.Builder
+	fmt.Fprintln(&t, "OPERATION\tCALLS\tERRORS")
+	for _, o := range ops {
+		fmt.Fprintf(&t, "%s\t%d\t%d (%s)\n", oneLine(o.Op, n), o.Count, o.Errors, percent(o.ErrorRate))
+	}
+	return termtext.Align(t.String(), 2)
+}
+
+func opsTimeTable(ops []OpStats, n int) string {
+	var t strings.Builder
+	fmt.Fprintln(&t, "OPERATION\tP50\tP95\tP99")
+	for _, o := range ops {
+		fmt.Fprintf(&t, "%s\t%s\t%s\t%s\n", oneLine(o.Op, n), report.FormatMS(o.P50MS), report.FormatMS(o.P95MS), report.FormatMS(o.P99MS))
+	}
+	return termtext.Align(t.String(), 2)
+}
+
+// playbookCountTable and playbookTimeTable are the columns of
+// playbookTable in two tables for a narrow terminal, as the operations'.
+func playbookCountTable(playbooks []PlaybookStats, n int) string {
+	var t strings.Builder
+	fmt.Fprintln(&t, "PLAYBOOK\tRUNS\tFAILED\tTIMED")
+	for _, p := range playbooks {
+		fmt.Fprintf(&t, "%s\t%d\t%d (%s)\t%d\n", oneLine(p.Playbook, n), p.Count, p.Errors, percent(p.ErrorRate), p.Timed)
+	}
+	return termtext.Align(t.String(), 2)
+}
+
+func playbookTimeTable(playbooks []PlaybookStats, n int) string {
+	var t strings.Builder
+	fmt.Fprintln(&t, "PLAYBOOK\tP50\tP95\tP99")
+	for _, p := range playbooks {
+		p50, p95, p99 := "-", "-", "-" // no whole run timed
+		if p.Timed > 0 {
+			p50, p95, p99 = report.FormatMS(p.P50MS), report.FormatMS(p.P95MS), report.FormatMS(p.P99MS)
+		}
+		fmt.Fprintf(&t, "%s\t%s\t%s\t%s\n", oneLine(p.Playbook, n), p50, p95, p99)
 	}
 	return termtext.Align(t.String(), 2)
 }

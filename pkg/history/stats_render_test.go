@@ -150,3 +150,47 @@ oom       1     1       100.0%      0      -     -     -
 		t.Errorf("json op (-want +got):\n%s", diff)
 	}
 }
+
+// TestWriteStatsKeepsPercentilesOnANarrowTerminal: at 40 columns (a
+// phone's terminal, a split pane) each stats row was cut after ERROR
+// RATE, so that P50, P95 and P99 were lost; the calls and errors, then
+// the percentiles, now go to tables of their own, each within the width.
+func TestWriteStatsKeepsPercentilesOnANarrowTerminal(t *testing.T) {
+	ops := []OpStats{
+		{Op: "control.sleep", Count: 3, Errors: 1, ErrorRate: 1.0 / 3, P50MS: 10, P95MS: 15, P99MS: 1500},
+		{Op: "shell.exec", Count: 3, P50MS: 12, P95MS: 13, P99MS: 13, CPU: &CPUStats{Count: 3, P50MS: 3, P95MS: 3, MaxRSSKB: 34304}},
+	}
+	pbs := []PlaybookStats{{Playbook: "nightly-backup", Count: 3, Errors: 1, ErrorRate: 1.0 / 3, Timed: 2, P50MS: 35, P95MS: 221, P99MS: 221}}
+	var b strings.Builder
+	win := StatsWindow{Since: time.Date(2026, 12, 5, 2, 0, 0, 0, time.UTC)}
+	if err := WriteStatsFit(&b, win, ops, pbs, 40); err != nil {
+		t.Fatal(err)
+	}
+	want := `calls and runs started from 2026-12-05…
+
+OPERATION      CALLS  ERRORS
+control.sleep  3      1 (33.3%)
+shell.exec     3      0 (0.0%)
+
+OPERATION      P50   P95   P99
+control.sleep  10ms  15ms  1.5s
+shell.exec     12ms  13ms  13ms
+
+OPERATION   CPU P50  CPU P95  MAX RSS
+shell.exec  3ms      3ms      33.5 MiB
+
+PLAYBOOK        RUNS  FAILED     TIMED
+nightly-backup  3     1 (33.3%)  2
+
+PLAYBOOK        P50   P95    P99
+nightly-backup  35ms  221ms  221ms
+`
+	if diff := cmp.Diff(want, b.String()); diff != "" {
+		t.Errorf("at 40 columns (-want +got):\n%s", diff)
+	}
+	for _, l := range strings.Split(b.String(), "\n") {
+		if utf8.RuneCountInString(l) > 40 {
+			t.Errorf("line wider than 40: %q", l)
+		}
+	}
+}
