@@ -2,6 +2,7 @@
 package suggest
 
 import (
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -19,15 +20,42 @@ func DidYouMean(word string, candidates []string) string {
 
 // Meant returns the candidate DidYouMean names, and whether there is one.
 func Meant(word string, candidates []string) (string, bool) {
-	if x, ok := synonyms[word]; ok {
-		for _, c := range candidates {
-			if c == x {
-				return x, true
-			}
+	return Through(word, candidates, synonyms)
+}
+
+// Through returns the candidate word likely means, and whether there is
+// one: the candidate words (the words other tools use, as synonyms)
+// maps it to; else the candidate closest to it (Closest); else, for a
+// word of minTypoOfWord bytes or more not in words itself, the
+// candidate of the word in words it is a typo of ("sucess", as
+// "success", for succeeded).
+func Through(word string, candidates []string, words map[string]string) (string, bool) {
+	if x, ok := words[word]; ok && slices.Contains(candidates, x) {
+		return x, true
+	}
+	if x, ok := Closest(word, candidates); ok {
+		return x, true
+	}
+	if _, ok := words[word]; ok || len(word) < minTypoOfWord {
+		return "", false
+	}
+	keys := make([]string, 0, len(words))
+	for k, x := range words {
+		if slices.Contains(candidates, x) {
+			keys = append(keys, k)
 		}
 	}
-	return Closest(word, candidates)
+	slices.Sort(keys) // the same answer each time for a tie
+	if k, ok := Closest(word, keys); ok {
+		return words[k], true
+	}
+	return "", false
 }
+
+// minTypoOfWord is the shortest word taken as a typo of another tool's
+// word: a shorter one is a step or two from too many of them ("of" from
+// "if", "re" from "red").
+const minTypoOfWord = 5
 
 // synonyms are the keys that Ansible, GitHub Actions, GitLab CI, Argo
 // Workflows and Dagu use where a playbook has another word.

@@ -21,7 +21,11 @@ func TestDidYouMean(t *testing.T) {
 		{"retries", ` (did you mean "retry"?)`},
 		{"loop", ` (did you mean "foreach"?)`}, // not "op", nearer by letters
 		{"uses", ` (did you mean "op"?)`},
-		{"cleanup", ""}, // finally is not a candidate here
+		{"cleanup", ""},                           // finally is not a candidate here
+		{"depnds_on", ` (did you mean "needs"?)`}, // a typo of a synonym
+		{"ignore_erors", ` (did you mean "continue_on_error"?)`},
+		{"claenup", ""}, // nor through a typo of its synonym
+		{"ifx", ""},     // too short to be taken for a typo of "if"
 		{"zzzzzz", ""},
 		{"x", ""},
 		{"OP", ` (did you mean "op"?)`}, // short, but only the case differs

@@ -14,6 +14,8 @@ func TestHistoryStatusOtherToolsWords(t *testing.T) {
 		"error": "failed", "errored": "failed", "failure": "failed", "fail": "failed",
 		"ok": "succeeded", "success": "succeeded", "done": "succeeded", "PASSED": "succeeded",
 		"canceled": "cancelled", "aborted": "cancelled", "crashed": "interrupted",
+		// A typo of such a word names the status too.
+		"sucess": "succeeded", "succes": "succeeded", "faliure": "failed",
 	} {
 		runMain(t, "history", "--state-dir", state, "--status", word).want(t, ExitUsage, nil,
 			[]string{`is not a run status (did you mean "` + want + `"?); use one of succeeded, failed`})

@@ -1,8 +1,6 @@
 package history
 
 import (
-	"slices"
-
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 )
 
@@ -30,13 +28,14 @@ var statusWords = map[string]string{
 // StatusHint is ` (did you mean "x"?)` for a status filter v that is not
 // among statuses (lower case, as the filters take them): a word that
 // other tools use for a status (error, success, done, canceled) names
-// the status it means here; else the status v may be a typo of; "" when
-// none is near.
+// the status it means here; else the status v may be a typo of, or that
+// of the word it may be a typo of (sucess for succeeded); "" when none is
+// near.
 func StatusHint(v string, statuses []string) string {
-	if x, ok := statusWords[v]; ok && slices.Contains(statuses, x) {
+	if x, ok := suggest.Through(v, statuses, statusWords); ok {
 		return suggest.Hint(x)
 	}
-	return suggest.DidYouMean(v, statuses)
+	return ""
 }
 
 // triggerWords are the words a reader may give for a trigger: scheduler is

@@ -21,7 +21,9 @@ func TestListRunsRefusesAnUnknownStatus(t *testing.T) {
 	ts.get("viewer", "/api/v1/runs?status=bogus").wantError(t, 400, ClassValidation)
 	// Other tools' words for a status, which no spelling distance
 	// reaches, name the status they mean.
-	for word, want := range map[string]string{"error": "failed", "Success": "succeeded", "ok": "succeeded", "done": "succeeded", "canceled": "cancelled", "pending": "queued"} {
+	for word, want := range map[string]string{"error": "failed", "Success": "succeeded", "ok": "succeeded", "done": "succeeded", "canceled": "cancelled", "pending": "queued",
+		// and their typos
+		"sucess": "succeeded", "Sucessful": "succeeded", "faliure": "failed"} {
 		e := ts.get("viewer", "/api/v1/runs?status="+word).wantError(t, 400, ClassValidation)
 		if msg, _ := e["message"].(string); e["field"] != "status" || !strings.Contains(msg, `(did you mean "`+want+`"?)`) {
 			t.Errorf("?status=%s: %v", word, e)
