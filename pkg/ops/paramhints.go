@@ -206,3 +206,20 @@ func (s *Spec) paramList() string {
 	}
 	return s.Name + " takes " + strings.Join(s.paramNames(), ", ")
 }
+
+// quoteHint is what to write for v, a number or bool that YAML read where
+// text of type t is wanted (a version 1.10, a port 8080 in a command's
+// words): to quote it. No example is given, as YAML has already changed
+// what was written (1.10 is 1.1, 0644 is 420); "" for other values.
+func quoteHint(t Type, v any) string {
+	if t != TypeString {
+		return ""
+	}
+	switch v.(type) {
+	case int, int64, float64:
+		return fmt.Sprintf("quote it as you mean it: unquoted, YAML reads it as the number %v", v)
+	case bool:
+		return fmt.Sprintf("quote it as you mean it: unquoted, YAML reads it as the bool %v", v)
+	}
+	return ""
+}

@@ -291,6 +291,8 @@ func (p *Param) convert(v any) (any, error) {
 	}
 	if p.TypeHint != "" {
 		err = fmt.Errorf("%w; %s", err, p.TypeHint)
+	} else if h := quoteHint(p.Type, v); h != "" {
+		err = fmt.Errorf("%w; %s", err, h)
 	}
 	return nil, err
 }
@@ -438,6 +440,9 @@ func (p *Param) check(v any) error {
 					continue
 				}
 				if _, err := convertTo(p.Items, it); err != nil {
+					if h := quoteHint(p.Items, it); h != "" {
+						err = fmt.Errorf("%w; %s", err, h)
+					}
 					return fmt.Errorf("item %d: %w", i, err)
 				}
 			}

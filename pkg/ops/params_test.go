@@ -86,7 +86,7 @@ func TestValidateParamsRefuses(t *testing.T) {
 			"headers: want a map, got list",
 			"ratio: want a number, got string",
 			"tags: want a list, got string",
-			"url: want a string, got integer",
+			"url: want a string, got integer; quote it as you mean it: unquoted, YAML reads it as the number 5",
 			"verbose: want a bool, got string",
 		}},
 		{"enum", map[string]any{"url": "u", "method": "get"}, []string{"method: get is not one of GET, HEAD, POST"}},
@@ -100,7 +100,7 @@ func TestValidateParamsRefuses(t *testing.T) {
 		{"list too long", map[string]any{"url": "u", "tags": []any{"a", "b", "c", "d"}}, []string{"tags: has 4 items, at most 3 allowed"}},
 		{"list item type", map[string]any{"url": "u", "tags": []any{"a", 2}, "codes": []any{0, "1"}}, []string{
 			"codes: item 1: want an integer, got string",
-			"tags: item 1: want a string, got integer",
+			"tags: item 1: want a string, got integer; quote it as you mean it: unquoted, YAML reads it as the number 2",
 		}},
 		{"bad duration", map[string]any{"url": "u", "timeout": "soon"}, []string{`timeout: want a duration like 30s, 5m or 7d, got "soon"`}},
 		{"duration as number", map[string]any{"url": "u", "timeout": 30}, []string{"timeout: want a duration like 30s, got integer"}},

@@ -391,7 +391,7 @@ func TestEntryValidateReportsEveryProblem(t *testing.T) {
 	want := ops.ParamErrors{
 		{Msg: "whole"},
 		{Param: "colour", Msg: `unknown parameter; http.call takes url, timeout, token, tags, retries`},
-		{Param: "tags", Msg: "item 1: want a string, got integer"},
+		{Param: "tags", Msg: "item 1: want a string, got integer; quote it as you mean it: unquoted, YAML reads it as the number 1"},
 		{Param: "timeout", Msg: "want a duration like 30s, got integer"},
 		{Param: "token", Msg: "is required ()"},
 		{Param: "url", Msg: "has no scheme"},
