@@ -77,9 +77,9 @@ func (r *run) paramProblem(s *steps.Step, pe *ops.ParamError) string {
 		} else if fix := typeFix(msg, v.Expr.Source); fix != "" {
 			end := wantGot.FindStringIndex(msg)[1]
 			rest := msg[end:]
-			if strings.HasPrefix(rest, "; "+ops.NumberTextHint) {
-				// The operation's advice for text written as a
-				// number: the fix says it for the expression.
+			if strings.HasPrefix(rest, "; "+ops.NumberTextHint) || strings.HasPrefix(rest, "; "+ops.QuoteHint) {
+				// The operation's advice for a value as YAML
+				// wrote it: the fix says it for the expression.
 				rest = ""
 			}
 			msg = fmt.Sprintf("%s from %s%s; %s", msg[:end], quoteExpr(v.Expr.Source), rest, fix)

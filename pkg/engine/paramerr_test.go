@@ -93,6 +93,11 @@ steps:
 			t.Errorf("message %q lacks %q", err.Message, part)
 		}
 	}
+	// Quoting is advice for a value written in YAML, not one an
+	// expression gave.
+	if strings.Contains(err.Message, "quote it") {
+		t.Errorf("message %q tells to quote an expression's value", err.Message)
+	}
 }
 
 // TestParamNullAtRunNamesExpression checks that a parameter whose

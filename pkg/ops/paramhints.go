@@ -217,9 +217,14 @@ func quoteHint(t Type, v any) string {
 	}
 	switch v.(type) {
 	case int, int64, float64:
-		return fmt.Sprintf("quote it as you mean it: unquoted, YAML reads it as the number %v", v)
+		return fmt.Sprintf("%s: unquoted, YAML reads it as the number %v", QuoteHint, v)
 	case bool:
-		return fmt.Sprintf("quote it as you mean it: unquoted, YAML reads it as the bool %v", v)
+		return fmt.Sprintf("%s: unquoted, YAML reads it as the bool %v", QuoteHint, v)
 	}
 	return ""
 }
+
+// QuoteHint begins the advice given for a number or bool where text is
+// wanted, which is a value's as YAML wrote it: the engine, which names
+// the expression a value came from and its conversion, leaves it out.
+const QuoteHint = "quote it as you mean it"
