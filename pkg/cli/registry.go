@@ -32,15 +32,7 @@ func newRegistry(opt builtin.Options) (*ops.Registry, error) {
 // adds the plugins. On failure it returns nil and the exit code.
 func (e *env) registry() (*ops.Registry, int) {
 	r, err := e.newRegistry()
-	if err != nil {
-		e.errorf("cannot set up the operations: %v", err)
-		return nil, ExitFailed
-	}
-	if code := e.loadPlugins(r); code != ExitOK {
-		r.Close()
-		return nil, code
-	}
-	return r, ExitOK
+	return e.withPlugins(r, err)
 }
 
 // daemonRegistry builds the registry of serve and schedule, whose
@@ -48,6 +40,12 @@ func (e *env) registry() (*ops.Registry, int) {
 // failure it returns nil and the exit code.
 func (e *env) daemonRegistry(sup *proc.Supervisor) (*ops.Registry, int) {
 	r, err := newRegistry(builtin.Options{Supervisor: sup})
+	return e.withPlugins(r, err)
+}
+
+// withPlugins adds the plugins to r, a registry just built (err its
+// error), or says why there is none and returns the exit code.
+func (e *env) withPlugins(r *ops.Registry, err error) (*ops.Registry, int) {
 	if err != nil {
 		e.errorf("cannot set up the operations: %v", err)
 		return nil, ExitFailed

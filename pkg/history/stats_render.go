@@ -191,10 +191,7 @@ func playbookTable(playbooks []PlaybookStats, n int) string {
 	// interrupted, cancelled, or failed before any step started.
 	fmt.Fprintln(&t, "PLAYBOOK\tRUNS\tFAILED\tERROR RATE\tTIMED\tP50\tP95\tP99")
 	for _, p := range playbooks {
-		p50, p95, p99 := "-", "-", "-" // no whole run timed
-		if p.Timed > 0 {
-			p50, p95, p99 = report.FormatMS(p.P50MS), report.FormatMS(p.P95MS), report.FormatMS(p.P99MS)
-		}
+		p50, p95, p99 := p.percentiles()
 		fmt.Fprintf(&t, "%s\t%d\t%d\t%s\t%d\t%s\t%s\t%s\n", oneLine(p.Playbook, n), p.Count, p.Errors, percent(p.ErrorRate), p.Timed, p50, p95, p99)
 	}
 	return termtext.Align(t.String(), 2)
@@ -236,13 +233,19 @@ func playbookTimeTable(playbooks []PlaybookStats, n int) string {
 	var t strings.Builder
 	fmt.Fprintln(&t, "PLAYBOOK\tP50\tP95\tP99")
 	for _, p := range playbooks {
-		p50, p95, p99 := "-", "-", "-" // no whole run timed
-		if p.Timed > 0 {
-			p50, p95, p99 = report.FormatMS(p.P50MS), report.FormatMS(p.P95MS), report.FormatMS(p.P99MS)
-		}
+		p50, p95, p99 := p.percentiles()
 		fmt.Fprintf(&t, "%s\t%s\t%s\t%s\n", oneLine(p.Playbook, n), p50, p95, p99)
 	}
 	return termtext.Align(t.String(), 2)
+}
+
+// percentiles are p's P50, P95 and P99 as a table shows them: "-" when
+// no whole run was timed.
+func (p PlaybookStats) percentiles() (p50, p95, p99 string) {
+	if p.Timed == 0 {
+		return "-", "-", "-"
+	}
+	return report.FormatMS(p.P50MS), report.FormatMS(p.P95MS), report.FormatMS(p.P99MS)
 }
 
 // cpuColumns are the CPU p50, p95 and peak memory of an operation, or
