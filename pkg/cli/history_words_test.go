@@ -32,7 +32,7 @@ func TestHistoryTriggerScheduler(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "state")
 	runMain(t, "history", "--state-dir", state, "--trigger", "scheduler").want(t, ExitUsage, nil,
 		[]string{`unknown trigger "scheduler" (did you mean "schedule"?): "scheduler" is who started a scheduled run, its trigger is schedule; use cli, schedule or api`})
-	for word, want := range map[string]string{"Scheduled": "schedule", "manual": "cli", "rest": "api", "scedule": "schedule"} {
+	for word, want := range map[string]string{"Scheduled": "schedule", "manual": "cli", "rest": "api", "scedule": "schedule", "manaul": "cli", "consle": "api", "termnal": "cli"} {
 		runMain(t, "history", "--state-dir", state, "--trigger", word).want(t, ExitUsage, nil,
 			[]string{`(did you mean "` + want + `"?)`})
 	}

@@ -51,18 +51,23 @@ var triggerWords = map[string]Trigger{
 
 // TriggerHint is ` (did you mean "x"?)` for a trigger filter v (lower
 // case) that is no trigger: the trigger a word for who or what started a
-// run means, else the trigger v may be a typo of; "" when none is near.
+// run means, else the trigger v may be a typo of, or that of the word it
+// may be a typo of (manaul for cli); "" when none is near.
 func TriggerHint(v string) string {
-	if t, ok := triggerWords[v]; ok {
-		if v == "scheduler" {
-			// The word 'history show' prints as the run's by.
-			return suggest.Hint(string(t)) + `: "scheduler" is who started a scheduled run, its trigger is schedule`
-		}
-		return suggest.Hint(string(t))
+	if v == "scheduler" {
+		// The word 'history show' prints as the run's by.
+		return suggest.Hint(string(TriggerSchedule)) + `: "scheduler" is who started a scheduled run, its trigger is schedule`
 	}
 	names := make([]string, len(Triggers))
 	for i, t := range Triggers {
 		names[i] = string(t)
 	}
-	return suggest.DidYouMean(v, names)
+	words := make(map[string]string, len(triggerWords))
+	for w, t := range triggerWords {
+		words[w] = string(t)
+	}
+	if x, ok := suggest.Through(v, names, words); ok {
+		return suggest.Hint(x)
+	}
+	return ""
 }
