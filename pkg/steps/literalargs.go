@@ -104,10 +104,16 @@ func (l *literalDurations) duration(arg ast.Node) {
 // run's time.LoadLocation would not find, as schedule.timezone is
 // refused, with the name it may have meant; and warns of one like
 // Etc/GMT+2, which is behind UTC, not ahead, as schedule.timezone is
-// warned of.
+// warned of, and of Local, the zone of whichever machine runs it.
 func (l *literalDurations) zone(fn string, arg ast.Node) {
 	s, ok := arg.(*ast.StringNode)
 	if !ok {
+		return
+	}
+	if s.Value == "Local" {
+		// It loads, as the zone of whichever machine evaluates it.
+		msg := fmt.Sprintf("%s(): \"Local\" is the time zone of whichever machine runs the playbook (a CI runner, a server kept in UTC), so the same run gives other times elsewhere, and schedule.timezone refuses it; name the zone, like \"Europe/Berlin\", or write \"UTC\"", fn)
+		l.warns = append(l.warns, exprError{runeOffset(l.src, arg.Location().From), msg})
 		return
 	}
 	if _, err := time.LoadLocation(s.Value); err == nil {
