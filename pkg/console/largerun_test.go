@@ -35,7 +35,7 @@ func largeRunPlaybook() string {
 // sight are not laid out, and a note says what Find in page finds until
 // the browser, idle, has drawn the closed cards' bodies too: then Find
 // finds a closed step by its output. A link to a sub-run in a closed
-// card, or to a step's card, opens it.
+// card, or to a step's card, opens it, and keeps the page.
 func TestLargeRunPageDrawsOpenedSteps(t *testing.T) {
 	b := browser(t, 3*time.Minute)
 	s := startSite(t, map[string]string{"large": largeRunPlaybook(),
@@ -108,4 +108,9 @@ func TestLargeRunPageDrawsOpenedSteps(t *testing.T) {
 	}
 	do(t, ctx, "open the link to s100", chromedp.Navigate(s.url+"/runs/"+id+"#step-s100"))
 	waitFor(t, ctx, "s100 open and focused", drawn("s100")+` && document.activeElement === `+card("s100")+`.querySelector('summary')`)
+	// A change of the address's "#" alone keeps the page as it was: the
+	// cards opened before are still open.
+	if !eval[bool](t, ctx, card("s7")+`.querySelector('details').open`) {
+		t.Error("s7's card, opened before the links, was closed: the page was drawn anew")
+	}
 }

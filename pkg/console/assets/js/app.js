@@ -46,6 +46,11 @@ let leaving = [];
 // reads.
 let generation = 0;
 let abort = new AbortController();
+// shown is the path and query of the page shown, and onHash what it does
+// when only the address's "#" part changes (typed, or back and forward):
+// the page stays, with what was opened and typed in it.
+let shown = '';
+let onHash = null;
 let afterSignIn = '/runs';
 // ended is the server's reason why the last session ended, under the
 // open page or before it loaded; '' after a sign-in or a sign-out.
@@ -66,6 +71,8 @@ function leave() {
     try { fn(); } catch (e) { /* a page's clean-up must not stop the next page */ }
   }
   leaving = [];
+  shown = '';
+  onHash = null;
   abort.abort();
   abort = new AbortController();
   generation += 1;
@@ -93,10 +100,12 @@ function route() {
     const m = path.match(re);
     if (!m) continue;
     markNav(path);
+    shown = path + url.search;
     const mine = generation;
     const signal = abort.signal;
     const ctx = {
       query: url.searchParams, onLeave: (fn) => leaving.push(fn), go, main, signal,
+      onHash: (fn) => { if (mine === generation) onHash = fn; },
       // current says whether this page is still the one shown: after each
       // await, a page draws only if it is.
       current: () => mine === generation,
@@ -288,7 +297,20 @@ document.addEventListener('click', (e) => {
   }
   go(url.pathname + url.search);
 });
-window.addEventListener('popstate', route);
+// A change of the "#" part alone keeps the page: it shows what the "#"
+// names, as a link within the page does, once the browser has done its
+// own part of it (hashchange comes after the browser's scroll and focus).
+window.addEventListener('popstate', () => {
+  if (!shown || location.pathname + location.search !== shown) route();
+});
+window.addEventListener('hashchange', () => {
+  if (!shown || location.pathname + location.search !== shown) return;
+  if (onHash) onHash(location.hash);
+  else if (!revealSubRun(location.hash)) {
+    const target = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    if (target) target.focus();
+  }
+});
 document.getElementById('signout').addEventListener('click', signOut);
 
 // bootFailure is the heading of a page that could not ask who is signed

@@ -80,6 +80,7 @@ export async function runPage(ctx, id) {
   view.render(rep);
   // After the heading took the focus (title): a sub-run's link takes it on.
   setTimeout(() => { if (!view.left) view.reveal(location.hash); }, 0);
+  ctx.onHash((hash) => { if (!view.left) view.reveal(hash); });
   if (view.live()) view.follow();
   // Questions already waiting are said once the page is in place.
   setTimeout(() => { if (!view.left) view.askedNow([...view.pending.values()]); }, 0);
