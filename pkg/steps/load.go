@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -24,14 +25,26 @@ import (
 // sorted by position; a playbook with errors is never returned. A playbook
 // that loads carries its warnings in Playbook.Warnings.
 func Load(path string, reg *ops.Registry, opts ...LoadOption) (*Playbook, error) {
+	// The file read is the one the playbook's recorded path names, with
+	// ".." taken away by the path's text, as a policy grant names it and
+	// as a sub-playbook is read: the kernel would follow a symlink before
+	// the ".." after it (mine/link/../../../runbooks/x.yaml), and the
+	// grant of runbooks/x.yaml would go with a file of the caller's.
+	open := path
+	if abs, err := filepath.Abs(path); err == nil {
+		open = abs
+	}
 	// Never blocks on a FIFO; refuses what is not a regular file, and the
 	// state dir's keys and the policy, which a parse error would quote.
-	f, err := fsroot.Open(path)
+	f, err := fsroot.Open(open)
 	if errors.As(err, new(*fsroot.ProtectedError)) {
 		return nil, Diagnostics{{File: path, Msg: fmt.Sprintf("cannot read the playbook: %v; give the path of a playbook .yaml file", err)}}
 	}
 	// A file that does not open has no line: the diagnostic names the
 	// file alone (Pos zero) and says what to check.
+	if pe := (*fs.PathError)(nil); errors.As(err, &pe) && pe.Path == open {
+		pe.Path = path // as the caller wrote it
+	}
 	if err != nil {
 		return nil, Diagnostics{{File: path, Msg: unreadable(path, err)}}
 	}
