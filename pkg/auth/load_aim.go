@@ -49,22 +49,37 @@ func (l *policyLoader) warnAimedSecrets(g Grant, at grantSite, abs string, input
 	uses := l.aimUses(root)
 	for _, in := range free {
 		refs := carriers(root, in.Name)
-	use:
 		for _, u := range uses {
-			for _, r := range refs {
-				if !r.re.MatchString(u.text) {
-					continue
-				}
-				via := ""
-				if r.name != "inputs."+in.Name {
-					via = " (through " + r.name + ")"
-				}
+			if via, ok := carried(u, refs, in.Name); ok {
 				l.d.Warn(at.pos, "role %s's grant of %q as %s leaves secret input %s free, yet the runbook uses it%s as the address %s's %s connects to (%s, %s:%d:%d), so a caller may send role %s's requests, and what they carry, anywhere; pin it in the grant (inputs: {%s: [\"https://…\"]}), or give the runbook's input a pattern",
 					at.role, g.Path, g.As, in.Name, via, u.op, u.param, u.where, g.Path, u.line, u.col, g.As, in.Name)
-				break use
+				break // one warning per input, at its first use
 			}
 		}
 	}
+}
+
+// itemRef matches a fan-out's item in expression text.
+var itemRef = regexp.MustCompile(`(^|[^.\w])item\b`)
+
+// carried says whether the address text u carries input through one of
+// refs, and through what ("" for the input itself): a var, an env
+// variable, a control.set output, or the item of a fan-out whose foreach
+// lists it.
+func carried(u aimText, refs []carrier, input string) (string, bool) {
+	for _, r := range refs {
+		if !r.re.MatchString(u.text) {
+			continue
+		}
+		if r.name == "inputs."+input {
+			return "", true
+		}
+		return " (through " + r.name + ")", true
+	}
+	if u.foreach != nil && itemRef.MatchString(u.text) && readsAny(u.foreach, refs) {
+		return " (through item: the step's foreach lists it)", true
+	}
+	return "", false
 }
 
 // carrier is a reference an expression may make to carry an input's value:
@@ -75,14 +90,16 @@ type carrier struct {
 }
 
 // carriers are the references that carry input into an expression: the
-// input, then each of the runbook root's vars and env variables whose
-// value reads it, directly or through another of them (a var built from a
-// secret webhook, used as a notify url). A step's own env is not followed.
+// input, then each of the runbook root's vars and env variables, and each
+// field of a control.set step's output, whose value reads it, directly or
+// through another of them (a var built from a secret webhook, used as a
+// notify url). A step's own env is not followed.
 func carriers(root *yaml.Node, input string) []carrier {
 	out := []carrier{{"inputs." + input, refPattern("inputs", input)}}
 	type def struct {
-		scope, name string
-		value       *yaml.Node
+		name  string
+		re    *regexp.Regexp
+		value *yaml.Node
 	}
 	var defs []def
 	for _, scope := range []string{"vars", "env"} {
@@ -91,9 +108,21 @@ func carriers(root *yaml.Node, input string) []carrier {
 			continue
 		}
 		for i := 0; i+1 < len(m.Content); i += 2 {
-			defs = append(defs, def{scope, m.Content[i].Value, m.Content[i+1]})
+			name := m.Content[i].Value
+			defs = append(defs, def{scope + "." + name, refPattern(scope, name), m.Content[i+1]})
 		}
 	}
+	// control.set gives on its with: map as its output, field by field.
+	eachStep(root, func(step *yaml.Node) {
+		id, with := scalar(mapValue(step, "id")), mapValue(step, "with")
+		if scalar(mapValue(step, "op")) != "control.set" || id == "" || with == nil || with.Kind != yaml.MappingNode {
+			return
+		}
+		for i := 0; i+1 < len(with.Content); i += 2 {
+			field := with.Content[i].Value
+			defs = append(defs, def{"steps." + id + ".output." + field, outputPattern(id, field), with.Content[i+1]})
+		}
+	})
 	done := make([]bool, len(defs))
 	for grew := true; grew; {
 		grew = false
@@ -102,10 +131,32 @@ func carriers(root *yaml.Node, input string) []carrier {
 				continue
 			}
 			done[i], grew = true, true
-			out = append(out, carrier{d.scope + "." + d.name, refPattern(d.scope, d.name)})
+			out = append(out, carrier{d.name, d.re})
 		}
 	}
 	return out
+}
+
+// eachStep calls f with every mapping under n that has an op: the
+// runbook's steps, in every list of them.
+func eachStep(n *yaml.Node, f func(*yaml.Node)) {
+	if n.Kind == yaml.MappingNode && mapValue(n, "op") != nil {
+		f(n)
+	}
+	for _, c := range n.Content {
+		eachStep(c, f)
+	}
+}
+
+// outputPattern matches steps.id.output.field in expression text, each
+// part as a field or an index (steps["id"].output["field"]), and the whole
+// output (steps.id.output not followed by a field), which holds it.
+func outputPattern(id, field string) *regexp.Regexp {
+	part := func(name string) string {
+		q := regexp.QuoteMeta(name)
+		return `(\.\s*` + q + `\b|\[\s*["']` + q + `["']\s*\])`
+	}
+	return regexp.MustCompile(`\bsteps\s*` + part(id) + `\s*` + part("output") + `(\s*` + part(field) + `|\s*($|[^\s.\[]))`)
 }
 
 // readsAny reports whether a string under n makes one of refs.
@@ -125,10 +176,12 @@ func refPattern(scope, name string) *regexp.Regexp {
 	return regexp.MustCompile(`\b` + scope + `\s*(\.\s*` + q + `\b|\[\s*["']` + q + `["']\s*\])`)
 }
 
-// aimText is one string of a runbook's address param.
+// aimText is one string of a runbook's address param, with the foreach
+// of its step, if any.
 type aimText struct {
 	aimUse
-	text string
+	text    string
+	foreach *yaml.Node
 }
 
 // aimUses lists the strings of the runbook root's params that name where
@@ -136,7 +189,7 @@ type aimText struct {
 // and of notify entries (webhook and email).
 func (l *policyLoader) aimUses(root *yaml.Node) []aimText {
 	var out []aimText
-	add := func(op string, with *yaml.Node, where string) {
+	add := func(op string, with, foreach *yaml.Node, where string) {
 		e, err := l.reg.Get(op)
 		if err != nil || with == nil || with.Kind != yaml.MappingNode {
 			return
@@ -147,7 +200,7 @@ func (l *policyLoader) aimUses(root *yaml.Node) []aimText {
 				continue
 			}
 			eachString(with.Content[i+1], func(n *yaml.Node) {
-				out = append(out, aimText{aimUse{op, p.Name, where, n.Line, n.Column}, n.Value})
+				out = append(out, aimText{aimUse{op, p.Name, where, n.Line, n.Column}, n.Value, foreach})
 			})
 		}
 	}
@@ -155,7 +208,7 @@ func (l *policyLoader) aimUses(root *yaml.Node) []aimText {
 	walk = func(n *yaml.Node) {
 		if n.Kind == yaml.MappingNode {
 			if op, with := mapValue(n, "op"), mapValue(n, "with"); op != nil && op.Kind == yaml.ScalarNode {
-				add(op.Value, with, "step "+scalar(mapValue(n, "id")))
+				add(op.Value, with, mapValue(n, "foreach"), "step "+scalar(mapValue(n, "id")))
 			}
 		}
 		for _, c := range n.Content {
@@ -172,8 +225,8 @@ func (l *policyLoader) aimUses(root *yaml.Node) []aimText {
 			if id == "" {
 				id = fmt.Sprintf("notify_%d", j+1)
 			}
-			add("notify.webhook", mapValue(entry, "webhook"), "notify entry "+id)
-			add("notify.email", mapValue(entry, "email"), "notify entry "+id)
+			add("notify.webhook", mapValue(entry, "webhook"), nil, "notify entry "+id)
+			add("notify.email", mapValue(entry, "email"), nil, "notify entry "+id)
 		}
 	}
 	return out

@@ -134,3 +134,56 @@ notify:
 		t.Errorf("warnings (-want +got):\n%s", diff)
 	}
 }
+
+// TestGrantWarnsOfSecretThatAimsThroughSteps checks that the warning
+// follows a secret input through what a step gives on: a control.set
+// output built from it (through another control.set), and a fan-out's
+// item over a list that holds it. Used as an
+// address, each aims the granted role's requests as the input would, and
+// the warning said nothing of them. A control.set output built from a
+// credential only is no aim.
+func TestGrantWarnsOfSecretThatAimsThroughSteps(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "runbooks/page.yaml", `version: 1
+name: page
+inputs:
+  hook: {type: string, secret: true, default: "https://hooks.example.com/T0KEN"}
+  api: {type: string, secret: true, default: "https://api.example.com"}
+  token: {type: string, secret: true, default: ""}
+steps:
+  - id: first
+    op: control.set
+    with: {base: "${{ inputs.hook }}", auth: "Bearer ${{ inputs.token }}"}
+  - {id: pick, op: control.set, with: {url: "${{ steps.first.output.base }}"}}
+  - {id: cred, op: control.set, with: {auth: "${{ steps.first.output.auth }}"}}
+  - id: call
+    op: http.request
+    with:
+      url: "${{ steps.pick.output.url }}/v1"
+      headers: {Authorization: "${{ steps.cred.output.auth }}"}
+  - id: each
+    op: http.request
+    foreach: '${{ ["https://a.example.com", inputs.api] }}'
+    with: {url: "${{ item }}"}
+`)
+	reg := testRegistry(t)
+	if err := httpreq.Register(reg, nil); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "policy.yaml")
+	p, err := ParsePolicy(file, []byte("version: 1\nroles:\n  oncall:\n    playbooks:\n      - {path: runbooks/page.yaml, as: admin}\n"), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var warns []string
+	for _, w := range p.Warnings {
+		warns = append(warns, w.Error())
+	}
+	want := []string{
+		file + `:5:16: warning: role oncall's grant of "runbooks/page.yaml" as admin leaves secret input hook free, yet the runbook uses it (through steps.pick.output.url) as the address http.request's url connects to (step call, runbooks/page.yaml:16:12), so a caller may send role admin's requests, and what they carry, anywhere; pin it in the grant (inputs: {hook: ["https://…"]}), or give the runbook's input a pattern`,
+		file + `:5:16: warning: role oncall's grant of "runbooks/page.yaml" as admin leaves secret input api free, yet the runbook uses it (through item: the step's foreach lists it) as the address http.request's url connects to (step each, runbooks/page.yaml:21:17), so a caller may send role admin's requests, and what they carry, anywhere; pin it in the grant (inputs: {api: ["https://…"]}), or give the runbook's input a pattern`,
+	}
+	if diff := cmp.Diff(want, warns); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+}
