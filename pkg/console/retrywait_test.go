@@ -1,6 +1,7 @@
 package console
 
 import (
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -16,19 +17,32 @@ import (
 // once the next attempt starts, the countdown goes.
 func TestRunPageCountsDownRetryWait(t *testing.T) {
 	b := browser(t, 3*time.Minute)
-	mark := filepath.Join(t.TempDir(), "tried")
+	dir := t.TempDir()
+	mark, gate := filepath.Join(dir, "tried"), filepath.Join(dir, "gate")
+	// The first attempt fails only once the page is open: a page slow to
+	// open (a loaded machine) would otherwise come after the wait, or at
+	// its last second, with no countdown left to see go on.
 	s := startSite(t, map[string]string{"flaky": `version: 1
 name: flaky
 steps:
   - id: flaky
     op: shell.exec
-    with: {script: "if [ -e ` + mark + ` ]; then echo second; sleep 3600; fi; touch ` + mark + `; exit 1"}
+    with: {script: "if [ -e ` + mark + ` ]; then echo second; sleep 3600; fi; while [ ! -e ` + gate + ` ]; do sleep 0.05; done; touch ` + mark + `; exit 1"}
     retry: {attempts: 3, delay: 6s}
 `})
 	ctx := tab(t, b)
 	s.signIn(t, ctx, "oncall")
 	id := s.start("oncall", "flaky", nil)
+	t.Cleanup(func() {
+		os.WriteFile(gate, nil, 0o644) // a failed test does not leave the run waiting
+		s.api("oncall", "POST", "/api/v1/runs/"+id+"/cancel", nil)
+		s.wait(id)
+	})
 	do(t, ctx, "open the run", chromedp.Navigate(s.url+"/runs/"+id))
+	waitFor(t, ctx, "the first attempt", `!!document.querySelector('li.step[data-step=flaky][data-status=running]')`)
+	if err := os.WriteFile(gate, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	const wait = `document.querySelector('li.step[data-step=flaky] .retry-wait')`
 	const shown = `(` + wait + ` && !` + wait + `.hidden ? ` + wait + `.textContent : '')`
 	waitFor(t, ctx, "the wait", shown+` !== ''`)
@@ -50,8 +64,6 @@ steps:
 	if got := eval[string](t, ctx, `document.querySelector('li.step[data-step=flaky]').dataset.status`); got != "running" {
 		t.Errorf("the step is %s during its second attempt", got)
 	}
-	s.api("oncall", "POST", "/api/v1/runs/"+id+"/cancel", nil)
-	s.wait(id)
 }
 
 // TestRunPageNamesTheItemThatRetries: the retry of a fan-out's item is

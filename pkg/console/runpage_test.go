@@ -247,19 +247,27 @@ func TestRunPageItemsWithoutLabels(t *testing.T) {
 // retry.until is false is noted as such, not as a failure with no error.
 func TestRunPageSaysWhyItRetries(t *testing.T) {
 	b := browser(t, 3*time.Minute)
+	// The first attempt ends only once the page is open: the notes come
+	// from the live events, and a page slow to open (a loaded machine)
+	// would otherwise come after the run's end.
+	gate := filepath.Join(t.TempDir(), "gate")
 	s := startSite(t, map[string]string{"settle": `version: 1
 name: settle
 steps:
   - id: wait
-    op: control.noop
+    op: shell.exec
+    with: {script: "while [ ! -e ` + gate + ` ]; do sleep 0.05; done"}
     retry: {attempts: 2, delay: 5s, until: "attempt >= 2"}
 `})
 	ctx := tab(t, b)
 	s.signIn(t, ctx, "oncall")
 	id := s.start("oncall", "settle", nil)
-	// The notes come from the live events: the page is opened while the
-	// step waits for its second attempt.
+	t.Cleanup(func() { os.WriteFile(gate, nil, 0o644) }) // a failed test does not leave the run waiting
 	do(t, ctx, "open the run", chromedp.Navigate(s.url+"/runs/"+id))
+	waitFor(t, ctx, "the first attempt", `!!document.querySelector('li.step[data-step=wait][data-status=running]')`)
+	if err := os.WriteFile(gate, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	notes := `[...document.querySelectorAll('li.step[data-step=wait] ul.notes li')].map(li => li.textContent).join(' / ')`
 	waitFor(t, ctx, "the step's notes", notes+` !== ''`)
 	if got, want := eval[string](t, ctx, notes), "attempt 1 succeeded, but retry.until (attempt >= 2) is false; trying again in 5.0 s"; got != want {
@@ -386,21 +394,30 @@ func TestRunPageOfAnEndedRunAsksNoQuestions(t *testing.T) {
 // the live batch events.
 func TestRunPageNamesTheRollingBatch(t *testing.T) {
 	b := browser(t, 3*time.Minute)
+	// The second batch waits for the gate, which the test opens once the
+	// page has named it: a page slow to open (a loaded machine) would
+	// otherwise come after the run's end.
+	gate := filepath.Join(t.TempDir(), "gate")
 	s := startSite(t, map[string]string{"roll": `version: 1
 name: roll
 steps:
   - id: restart
-    op: control.sleep
-    foreach: '[{"name": "web-1", "d": "10ms"}, {"name": "web-2", "d": "10ms"}, {"name": "web-3", "d": "6s"}, {"name": "web-4", "d": "6s"}]'
+    op: shell.exec
+    foreach: '[{"name": "web-1", "held": false}, {"name": "web-2", "held": false}, {"name": "web-3", "held": true}, {"name": "web-4", "held": true}]'
     serial: 2
-    with: {duration: "${{ item.d }}"}
+    env: {HELD: "${{ item.held }}"}
+    with: {script: 'if [ "$HELD" = true ]; then while [ ! -e ` + gate + ` ]; do sleep 0.05; done; fi'}
 `})
 	ctx := tab(t, b)
 	s.signIn(t, ctx, "oncall")
 	id := s.start("oncall", "roll", nil)
+	t.Cleanup(func() { os.WriteFile(gate, nil, 0o644) }) // a failed test does not leave the run waiting
 	do(t, ctx, "open the run", chromedp.Navigate(s.url+"/runs/"+id))
 	head := `(document.querySelector('li.step[data-step=restart] .step-meta') || {}).textContent || ''`
 	waitFor(t, ctx, "the batch under way", head+`.includes('batch 2 of 2: web-3..web-4')`)
+	if err := os.WriteFile(gate, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if rep := s.wait(id); rep.Status != report.StatusSucceeded {
 		t.Errorf("the run: %s", rep.Status)
 	}
