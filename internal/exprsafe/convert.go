@@ -17,6 +17,13 @@ func MismatchAdvice(op, a, b string) string {
 	a, b = typeWord(a), typeWord(b)
 	has := func(t string) bool { return a == t || b == t }
 	num := has("integer") || has("number")
+	switch op {
+	case "-", "*", "/", "%", "**", "^":
+		// The checker lets a value whose type only the run knows
+		// ("unknown": a step's output field) meet these operators only
+		// as a number, so the text is the side to convert.
+		num = num || has("unknown")
+	}
 	switch {
 	case has("null"):
 		return "; give a default with ??, as in x ?? 0, or test the value first"

@@ -59,7 +59,11 @@ func (c *exprCompiler) explain(e *exprError, src string, s scope) *exprError {
 		msg += "; not takes true or false: compare the value first, e.g. not (x == \"\")"
 	case mismatchRE.MatchString(msg):
 		m := mismatchRE.FindStringSubmatch(msg)
-		msg += exprsafe.MismatchAdvice(m[1], m[2], m[3])
+		if fix := literalMismatch(src, e.off, m[1], m[2], m[3]); fix != "" {
+			msg += fix
+		} else {
+			msg += exprsafe.MismatchAdvice(m[1], m[2], m[3])
+		}
 	case cannotUseRE.MatchString(msg):
 		m := cannotUseRE.FindStringSubmatch(msg)
 		msg = strings.TrimSpace(msg)
