@@ -26,5 +26,5 @@ steps:
       duration: 2s
 `)
 	r := runMain(t, "run", "--state-dir", filepath.Join(dir, "state"), pb)
-	r.want(t, ExitOK, nil, []string{"start | supervisor flaky: pid ", "exited with code 3; restarting it in 500ms (restart 1)"})
+	r.want(t, ExitOK, nil, []string{"start | supervisor flaky: pid ", "exited with code 3; restarting it in 500ms (restart 1)", "restarted as pid "})
 }

@@ -416,8 +416,12 @@ func (s *Supervisor) supervise(c *child, done chan struct{}) {
 			}
 			err := s.spawnLocked(c)
 			if err == nil {
-				c.replyLocked(c.pid, nil)
+				if !c.replyLocked(c.pid, nil) {
+					s.restartedLocked(c, pid)
+				}
+				said := c.takeNotes()
 				s.mu.Unlock()
+				c.say(said)
 				break
 			}
 			c.status, c.lastErr = "failed", err.Error()

@@ -84,6 +84,18 @@ func (s *Supervisor) nextLocked(c *child) (time.Duration, bool) {
 	return delay, true
 }
 
+// restartedLocked says that the supervisor restarted c, whose process
+// had the pid old, on its own: which pid it runs as now, the one that
+// supervisor.restart, process.signal and a reader of the log need.
+func (s *Supervisor) restartedLocked(c *child, old int) {
+	s.log.Info().Str("supervisor", c.spec.Group).Int("old_pid", old).Int("pid", c.pid).Msg("process restarted")
+	level := "info"
+	if c.exitCode != nil && *c.exitCode != 0 {
+		level = "warn" // as the line that said it ended: the two tell one story
+	}
+	c.noteLocked(level, fmt.Sprintf("supervisor %s: pid %d restarted as pid %d (restart %d)", c.spec.Group, old, c.pid, c.restarts))
+}
+
 // note is a message for the run that started a process (Spec.Say).
 type note struct{ level, text string }
 
