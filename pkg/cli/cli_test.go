@@ -150,7 +150,8 @@ func TestFlagErrors(t *testing.T) {
 	runMain(t, "validate", "a.yaml", "--policy").want(t, ExitUsage, nil, []string{"flag --policy needs a value"})
 	// Inputs written as Make or Ansible's -e take them, after the playbook.
 	runMain(t, "run", "a.yaml", "env=staging").want(t, ExitUsage, nil, []string{"env=staging is not a playbook: give an input with --input env=staging"})
-	runMain(t, "run", "a.yaml", "b.yaml").want(t, ExitUsage, nil, []string{"give exactly one playbook"})
+	runMain(t, "run", "a.yaml", "b.yaml").want(t, ExitUsage, nil, []string{"run takes one playbook, and was given 2 (a.yaml, b.yaml); run each on its own"})
+	runMain(t, "run").want(t, ExitUsage, nil, []string{"give the playbook to run"})
 	runMain(t, "validate").want(t, ExitUsage, nil, []string{"give at least one playbook"})
 	runMain(t, "ops", "list", "--category").want(t, ExitUsage, nil, []string{"--category needs a value"})
 }

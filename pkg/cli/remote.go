@@ -105,7 +105,7 @@ func runRemote(e *env, args []string) int {
 	}
 	// The subcommand is judged first: a typo in it is the mistake to
 	// tell, not a server yet to give or a warning about it.
-	if what := remoteSubUsage(fs, pos); what != "" {
+	if what := remoteSubUsage(fs, pos, args); what != "" {
 		return fs.usageError("%s", what)
 	}
 	fromEnv := false

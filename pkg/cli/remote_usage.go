@@ -57,10 +57,17 @@ func misplacedFlag(fs *flagSet, sub string) string {
 }
 
 // remoteSubUsage says what is wrong with the subcommand and its
-// arguments, or "" when they are one of those remote runs.
-func remoteSubUsage(fs *flagSet, pos []string) string {
+// arguments, or "" when they are one of those remote runs; args are all
+// the words given, flags included.
+func remoteSubUsage(fs *flagSet, pos, args []string) string {
 	if len(pos) == 0 {
 		return "give a subcommand: ops list, exec, run, runs or cancel"
+	}
+	if (pos[0] == "exec" || pos[0] == "run") && len(pos) > 2 {
+		// --input host web-1: the value's word taken for an argument.
+		if written, fixed, _, ok := spacedPair(args, pos[2:], "input", "param"); ok {
+			return fmt.Sprintf("%s: write %s, name=value as one word", written, fixed)
+		}
 	}
 	switch sub, rest := pos[0], pos[1:]; {
 	case sub == "ops" && len(rest) == 1 && rest[0] == "list",

@@ -132,13 +132,8 @@ func runRun(e *env, args []string) int {
 	if !ok {
 		return code
 	}
-	if len(pos) != 1 {
-		for _, p := range pos[min(1, len(pos)):] {
-			if k, _, ok := strings.Cut(p, "="); ok && k != "" && !strings.ContainsAny(k, `/\.`) {
-				return fs.usageError("%s is not a playbook: give an input with --input %s", p, p)
-			}
-		}
-		return fs.usageError("give exactly one playbook, like 'run playbooks/hello.yaml'")
+	if what := playbookCountProblem(args, pos); what != "" {
+		return fs.usageError("%s", what)
 	}
 	if code, ok := checkLogFlags(fs, &o.logFormat, &o.logLevel); !ok {
 		return code
