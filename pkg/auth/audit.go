@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -189,11 +188,10 @@ func (a *AuditLog) Action(l AuditLine) error {
 // write appends one line. A short write is an error too: half a line is
 // not a record.
 func (a *AuditLog) write(l *AuditLine) error {
-	b, err := json.Marshal(l)
+	line, err := encodeLine(l)
 	if err != nil {
 		return fmt.Errorf("audit log %s: cannot encode the record: %w", a.path, err)
 	}
-	b = append(b, '\n')
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	mine := a.next
@@ -202,7 +200,8 @@ func (a *AuditLog) write(l *AuditLine) error {
 		a.spare = nil
 		a.next = mine
 	}
-	mine.buf = append(mine.buf, b...)
+	mine.buf = append(mine.buf, *line...)
+	putLine(line)
 	for !mine.done {
 		if a.writing {
 			a.written.Wait()
