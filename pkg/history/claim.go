@@ -211,6 +211,7 @@ func (s *Store) eachRows(ctx context.Context, tx *sql.Tx, query string, cols int
 // execRows runs query for the rows of args, cols values each, and returns
 // how many rows it changed.
 func (s *Store) execRows(ctx context.Context, tx *sql.Tx, query string, cols int, args []any) (int64, error) {
+	emptyAsNull(args, cols, textColumns[query])
 	var changed int64
 	err := s.eachRows(ctx, tx, query, cols, args, func(st *sql.Stmt, args []any) error {
 		res, err := st.ExecContext(ctx, args...)
@@ -231,20 +232,35 @@ var rowsQueries sync.Map // rowsKey → string
 type rowsKey struct {
 	query   string
 	n, cols int
+	text    uint64 // textColumns[query]
 }
 
 func rowsQuery(query string, n, cols int) string {
-	k := rowsKey{query, n, cols}
+	k := rowsKey{query, n, cols, textColumns[query]}
 	if q, ok := rowsQueries.Load(k); ok {
 		return q.(string)
 	}
-	q := fmt.Sprintf(query, placeholders(n, cols))
+	q := fmt.Sprintf(query, placeholders(n, cols, k.text))
 	rowsQueries.Store(k, q)
 	return q
 }
 
-// placeholders returns n rows of cols parameters each: "(?, ?), (?, ?)".
-func placeholders(n, cols int) string {
-	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
-	return strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
+// placeholders returns n rows of cols parameters each: "(?, ?), (?, ?)";
+// the columns of text (a bit each, the first column's lowest) read
+// IFNULL(?, <the empty text>), as emptyAsNull binds their empty strings.
+func placeholders(n, cols int, text uint64) string {
+	var row strings.Builder
+	row.WriteByte('(')
+	for c := range cols {
+		if c > 0 {
+			row.WriteString(", ")
+		}
+		if text&(1<<c) != 0 {
+			row.WriteString("IFNULL(?, '')")
+		} else {
+			row.WriteByte('?')
+		}
+	}
+	row.WriteByte(')')
+	return strings.TrimSuffix(strings.Repeat(row.String()+", ", n), ", ")
 }
