@@ -36,7 +36,10 @@ func NewRunID() string {
 	now := time.Now().UTC()
 	us := uint32(now.Nanosecond() / 1000) // < 2^20
 	b[0], b[1], b[2] = byte(us>>12), byte(us>>4), byte(us<<4)|b[2]&0x0f
-	return now.Format("20060102T150405") + "-" + hex.EncodeToString(b[:])
+	// One allocation, the string's: every execute takes an id.
+	var id [len("20060102T150405-") + 32]byte
+	out := append(now.AppendFormat(id[:0], "20060102T150405"), '-')
+	return string(hex.AppendEncode(out, b[:]))
 }
 
 // run is the state of one execution of a plan.

@@ -44,6 +44,14 @@ func TestNewRunIDSortsByTime(t *testing.T) {
 	}
 }
 
+// TestNewRunIDAllocatesOnlyItsString: every API execute takes an id, so
+// making one costs a single allocation.
+func TestNewRunIDAllocatesOnlyItsString(t *testing.T) {
+	if n := testing.AllocsPerRun(200, func() { _ = NewRunID() }); n > 1 {
+		t.Errorf("NewRunID makes %v allocations; want 1", n)
+	}
+}
+
 // TestEnvironFollowsTheEnvironment: the memo of the last environment
 // never answers for another one, nor for the same slice changed since.
 func TestEnvironFollowsTheEnvironment(t *testing.T) {
