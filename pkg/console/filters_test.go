@@ -94,3 +94,46 @@ func TestRunsFullPageSaysThereAreOlder(t *testing.T) {
 		}
 	}
 }
+
+// TestRunsListKeepsTheNewerFilter: the list's read every few seconds
+// that was under way when a filter changed answers after the read of
+// the new filter: its answer, of the old filter, neither covers the
+// list nor marks the corrected field again.
+func TestRunsListKeepsTheNewerFilter(t *testing.T) {
+	b := browser(t, 2*time.Minute)
+	s := startSite(t, map[string]string{"hello": testPlaybooks["hello"]})
+	s.wait(s.start("oncall", "hello", nil))
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "oncall")
+	do(t, ctx, "open the runs with a limit of 5000", chromedp.Navigate(s.url+"/runs?limit=5000"))
+	waitFor(t, ctx, "the limit to be marked", `document.querySelector('form.filters [name=limit][aria-invalid=true]')`)
+
+	// The list's reads of the old limit wait until window.__release();
+	// window.__held says where the first of them is: held, then answered
+	// once the page's own code has run on its answer.
+	do(t, ctx, "hold the reads of the old limit", chromedp.Evaluate[chromedp.Void](`(() => {
+		const real = window.fetch;
+		let release;
+		const gate = new Promise((r) => { release = r; });
+		window.__release = release;
+		window.__held = 'waiting';
+		window.fetch = async (input, opts) => {
+			const url = new URL(String(input), location.href);
+			if (url.pathname !== '/api/v1/runs' || url.searchParams.get('limit') !== '5000') return real(input, opts);
+			window.__held = 'held';
+			await gate;
+			const res = await real(input, opts);
+			const body = await res.text();
+			setTimeout(() => { window.__held = 'answered'; }, 0);
+			return new Response(body, { status: res.status, headers: res.headers });
+		};
+	})()`))
+	waitFor(t, ctx, "the list's next read of the old limit", `window.__held === 'held'`)
+	do(t, ctx, "correct the limit", chromedp.SetValue(chromedp.CSS("form.filters [name=limit]"), "5"))
+	waitFor(t, ctx, "the runs", `document.querySelectorAll('#runs-list tbody tr').length === 1 && !document.querySelector('form.filters [aria-invalid]')`)
+	do(t, ctx, "answer the old read", chromedp.Evaluate[chromedp.Void](`window.__release()`))
+	waitFor(t, ctx, "the old read's answer", `window.__held === 'answered'`)
+	if got := eval[string](t, ctx, `document.querySelectorAll('#runs-list tbody tr').length + ' ' + !!document.querySelector('form.filters [aria-invalid]')`); got != "1 false" {
+		t.Errorf("after the old limit's late answer, the rows and the mark: %s, want 1 false", got)
+	}
+}

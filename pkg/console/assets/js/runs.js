@@ -152,13 +152,18 @@ export async function runsPage(ctx) {
   let lastCount = null;
   // drawn says whether the list shows the runs of the filters as set.
   let drawn = false;
+  // reads counts the list's reads: one under way when a filter changes
+  // answers for the filters before, and the newer read draws instead
+  // (and goes on every few seconds).
+  let reads = 0;
   const refresh = async () => {
     clearTimeout(timer);
+    const mine = ++reads;
     const qs = queryString();
     let wait = document.hidden ? REFRESH_MS * 5 : REFRESH_MS;
     try {
       const { runs, next } = await ctx.get('/api/v1/runs' + (qs ? '?' + qs : ''));
-      if (stopped) return;
+      if (stopped || mine !== reads) return;
       // The list shows the filters last applied; a limit still holding
       // what is no number keeps its mark until it is corrected.
       if (!form.elements.limit.validity.badInput) markFilter(null);
@@ -178,7 +183,7 @@ export async function runsPage(ctx) {
       lastCount = count;
       drawn = true;
     } catch (err) {
-      if (err.status === 401 || stopped) return;
+      if (err.status === 401 || stopped || mine !== reads) return;
       if (notNow(err) && drawn) {
         // Refused for now: the list stays as last read, said to be so,
         // and is read again after the answer's Retry-After.
