@@ -89,9 +89,9 @@ func TestConsoleInBrowser(t *testing.T) {
 		if got := eval[string](t, ctx, shown); got != "" {
 			t.Errorf("signed out, the page shows %q", got)
 		}
-		do(t, ctx, "sign in with a wrong key", chromedp.SendKeys(chromedp.ID("key"), "ak_not_a_key"), chromedp.Click(chromedp.CSS("#signin button[type=submit]")))
+		do(t, ctx, "sign in with a wrong key", sendKeys(chromedp.ID("key"), "ak_not_a_key"), chromedp.Click(chromedp.CSS("#signin button[type=submit]")))
 		waitFor(t, ctx, "the refusal", `document.getElementById('signin-status').textContent.includes('not valid')`)
-		do(t, ctx, "sign in", chromedp.SendKeys(chromedp.ID("key"), s.keys["oncall"]), chromedp.Click(chromedp.CSS("#signin button[type=submit]")))
+		do(t, ctx, "sign in", sendKeys(chromedp.ID("key"), s.keys["oncall"]), chromedp.Click(chromedp.CSS("#signin button[type=submit]")))
 		waitFor(t, ctx, "the runs page", `location.pathname === '/runs' && document.querySelector('h1') && document.querySelector('h1').textContent === 'Runs'`)
 		who := eval[string](t, ctx, `document.getElementById('who-name').textContent`)
 		if who != "oncall (operator)" {
@@ -133,8 +133,8 @@ func TestConsoleInBrowser(t *testing.T) {
 		do(t, ctx, "leave the version empty", chromedp.Focus(chromedp.CSS("#start [name=version]")), chromedp.Focus(chromedp.CSS("#start [name=batch]")))
 		waitFor(t, ctx, "the missing input's message by its field", fieldError("version", "version is required"))
 		// A value the server refuses: its message shows by the field.
-		do(t, ctx, "give a batch out of range", chromedp.SetValue(chromedp.CSS("#start [name=batch]"), ""), chromedp.SendKeys(chromedp.CSS("#start [name=batch]"), "20"),
-			chromedp.SendKeys(chromedp.CSS("#start [name=version]"), "v1.4.2"))
+		do(t, ctx, "give a batch out of range", chromedp.SetValue(chromedp.CSS("#start [name=batch]"), ""), sendKeys(chromedp.CSS("#start [name=batch]"), "20"),
+			sendKeys(chromedp.CSS("#start [name=version]"), "v1.4.2"))
 		// A preflight may be answered between the batch and the version
 		// (300 ms after the batch's last keystroke, on a slow machine),
 		// the version still missing: the page has settled when the
@@ -144,7 +144,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		if !eval[bool](t, ctx, `document.getElementById('run').disabled`) {
 			t.Error("with a bad batch Run is enabled")
 		}
-		do(t, ctx, "fix the batch", chromedp.SetValue(chromedp.CSS("#start [name=batch]"), ""), chromedp.SendKeys(chromedp.CSS("#start [name=batch]"), "3"))
+		do(t, ctx, "fix the batch", chromedp.SetValue(chromedp.CSS("#start [name=batch]"), ""), sendKeys(chromedp.CSS("#start [name=batch]"), "3"))
 		waitFor(t, ctx, "the preflight to allow the run", `!document.getElementById('run').disabled && document.querySelector('#preflight .verdict.allowed')`)
 		if n := eval[int](t, ctx, `document.querySelectorAll('#preflight li.allowed').length`); n != 3 {
 			t.Errorf("%d steps allowed in the preflight, want 3", n)

@@ -28,7 +28,7 @@ inputs:
 steps:
   - {id: look, op: control.noop}
 `)
-	do(t, ctx, "change the hosts", chromedp.SendKeys(chromedp.CSS("#start [name=hosts]"), " "))
+	do(t, ctx, "change the hosts", sendKeys(chromedp.CSS("#start [name=hosts]"), " "))
 	waitFor(t, ctx, "the batch's message", `document.querySelector('#start [name=batch][aria-invalid=true]')`)
 	if got, want := eval[string](t, ctx, `document.querySelector('#start [name=batch]').closest('.field').querySelector('.field-error').textContent`),
 		"the playbook no longer takes this input: it was changed on the server since this page was opened; reload the page for its form as it is now"; got != want {

@@ -25,7 +25,7 @@ func TestStartFormKeepsWhatWasTypedAcrossASignIn(t *testing.T) {
 		waitFor(t, ctx, "the preflight", `document.querySelector('#preflight .verdict')`)
 		watchPreflights(t, ctx)
 		do(t, ctx, "fill in the form",
-			chromedp.SendKeys(chromedp.CSS("#start [name=version]"), "v2.0.1"),
+			sendKeys(chromedp.CSS("#start [name=version]"), "v2.0.1"),
 			chromedp.SetValue(chromedp.CSS("#start [name=environment]"), "1"),
 			chromedp.Click(chromedp.CSS("#start [name=canary]")),
 			chromedp.SetValue(chromedp.CSS("#start [name=batch]"), "7"),
@@ -38,7 +38,7 @@ func TestStartFormKeepsWhatWasTypedAcrossASignIn(t *testing.T) {
 		preflightAnswered(t, ctx, "the preflight of the filled-in form", `b.dry_run === true`)
 		s.later(13 * time.Hour)
 		// The next keystroke's preflight meets the expired session.
-		do(t, ctx, "type on", chromedp.SendKeys(chromedp.CSS("#start [name=version]"), "1"))
+		do(t, ctx, "type on", sendKeys(chromedp.CSS("#start [name=version]"), "1"))
 		waitFor(t, ctx, "the sign-in form", `!!document.getElementById('key') && !!document.getElementById('signin-ended')`)
 	}
 
@@ -46,7 +46,7 @@ func TestStartFormKeepsWhatWasTypedAcrossASignIn(t *testing.T) {
 		ctx := tab(t, b)
 		s.signIn(t, ctx, "oncall")
 		fill(ctx)
-		do(t, ctx, "sign in again", chromedp.SendKeys(chromedp.ID("key"), s.keys["oncall"]), chromedp.Click(chromedp.CSS("#signin button[type=submit]")))
+		do(t, ctx, "sign in again", sendKeys(chromedp.ID("key"), s.keys["oncall"]), chromedp.Click(chromedp.CSS("#signin button[type=submit]")))
 		waitFor(t, ctx, "the form again", `location.pathname === '/playbooks/deploy' && document.querySelector('#preflight .verdict')`)
 		if got, want := eval[string](t, ctx, values), "version=v2.0.11 environment=1 canary=false batch=7 token= dry_run=true"; got != want {
 			t.Errorf("the form after signing in again:\n got %s\nwant %s", got, want)
@@ -65,7 +65,7 @@ func TestStartFormKeepsWhatWasTypedAcrossASignIn(t *testing.T) {
 		ctx := tab(t, b)
 		s.signIn(t, ctx, "oncall")
 		fill(ctx)
-		do(t, ctx, "sign in as alice", chromedp.SendKeys(chromedp.ID("key"), s.keys["alice"]), chromedp.Click(chromedp.CSS("#signin button[type=submit]")))
+		do(t, ctx, "sign in as alice", sendKeys(chromedp.ID("key"), s.keys["alice"]), chromedp.Click(chromedp.CSS("#signin button[type=submit]")))
 		waitFor(t, ctx, "the form", `location.pathname === '/playbooks/deploy' && document.querySelector('#preflight .verdict')`)
 		if got := eval[string](t, ctx, values); !strings.HasPrefix(got, "version= environment=0 canary=true batch=2") || eval[bool](t, ctx, `!!document.getElementById('draft-note')`) {
 			t.Errorf("another key's form holds oncall's draft: %s", got)

@@ -51,7 +51,7 @@ func TestRunsLimitThatIsNoNumber(t *testing.T) {
 	do(t, ctx, "count the list's reads", chromedp.Evaluate[chromedp.Void](`window.reads = 0; const f = window.fetch;
 		window.fetch = (...a) => { if (String(a[0]).startsWith('/api/v1/runs')) window.reads++; return f(...a); }`))
 	do(t, ctx, "type a stray e in At most", chromedp.SetValue(chromedp.CSS("form.filters [name=limit]"), ""),
-		chromedp.SendKeys(chromedp.CSS("form.filters [name=limit]"), "e"),
+		sendKeys(chromedp.CSS("form.filters [name=limit]"), "e"),
 		chromedp.Evaluate[chromedp.Void](`document.querySelector('form.filters [name=limit]').dispatchEvent(new Event('change', {bubbles: true}))`))
 	waitFor(t, ctx, "the limit to be marked", `document.querySelector('form.filters [name=limit][aria-invalid=true]')`)
 	if got, want := eval[string](t, ctx, `document.getElementById(document.querySelector('form.filters [name=limit]').getAttribute('aria-describedby')).textContent`),

@@ -60,7 +60,7 @@ func TestFormFieldsNamedLikeFormProperties(t *testing.T) {
 			t.Errorf("the form's fields: %q, want %q", got, want)
 		}
 		waitFor(t, ctx, "the verdict to ask for the name", `document.querySelector('#preflight').textContent.includes('To run it, fill in: name.')`)
-		do(t, ctx, "fill in the name and tick append", chromedp.SendKeys(chromedp.CSS("#start [name=name]"), "ada"),
+		do(t, ctx, "fill in the name and tick append", sendKeys(chromedp.CSS("#start [name=name]"), "ada"),
 			chromedp.Click(chromedp.CSS("#start [name=append]")))
 		waitFor(t, ctx, "Run to be enabled", `!document.getElementById('run').disabled && document.querySelector('#preflight .verdict.allowed')`)
 		if got := eval[string](t, ctx, `document.querySelector('#preflight .verdict').textContent`); got != "Its one step is allowed for your roles." {
@@ -87,7 +87,7 @@ func TestFormFieldsNamedLikeFormProperties(t *testing.T) {
 			t.Errorf("file.write's card: %q, want %q", got, want)
 		}
 		op := `details.op[data-op="file.write"] form.execute `
-		do(t, ctx, "append a line", chromedp.SendKeys(chromedp.CSS(op+"[name=path]"), path), chromedp.SendKeys(chromedp.CSS(op+"[name=content]"), "two"),
+		do(t, ctx, "append a line", sendKeys(chromedp.CSS(op+"[name=path]"), path), sendKeys(chromedp.CSS(op+"[name=content]"), "two"),
 			chromedp.Click(chromedp.CSS(op+"[name=append]")), chromedp.Click(chromedp.CSS(op+"button[type=submit]")))
 		waitFor(t, ctx, "the result", `document.querySelector('details.op[data-op="file.write"] .result').textContent.includes('Succeeded')`)
 		if b, _ := os.ReadFile(path); string(b) != "one\ntwo" {
@@ -109,21 +109,21 @@ func TestFormFieldsThePageCannotRead(t *testing.T) {
 
 	// Bad JSON in the hosts says what is wrong, and the batch is still
 	// checked: out of range, it gets the server's message.
-	do(t, ctx, "type bad JSON in the hosts", chromedp.Evaluate[chromedp.Void](`document.querySelector('#start [name=hosts]').value = ''`), chromedp.SendKeys(chromedp.CSS("#start [name=hosts]"), `["web-1",`))
+	do(t, ctx, "type bad JSON in the hosts", chromedp.Evaluate[chromedp.Void](`document.querySelector('#start [name=hosts]').value = ''`), sendKeys(chromedp.CSS("#start [name=hosts]"), `["web-1",`))
 	waitFor(t, ctx, "the hosts' message", fieldError("hosts", `not valid JSON`))
 	if got := eval[string](t, ctx, `document.querySelector('#start [name=hosts]').closest('.field').querySelector('.field-error').textContent`); !strings.HasSuffix(got, `write a list, like ["a", "b"]`) {
 		t.Errorf("the hosts' message: %q", got)
 	}
-	do(t, ctx, "give a batch out of range", chromedp.SetValue(chromedp.CSS("#start [name=batch]"), ""), chromedp.SendKeys(chromedp.CSS("#start [name=batch]"), "20"))
+	do(t, ctx, "give a batch out of range", chromedp.SetValue(chromedp.CSS("#start [name=batch]"), ""), sendKeys(chromedp.CSS("#start [name=batch]"), "20"))
 	waitFor(t, ctx, "the range message by the batch", fieldError("batch", "20 is out of range"))
 	if !eval[bool](t, ctx, `document.getElementById('run').disabled && document.querySelector('#preflight').textContent.includes('To run it, correct: hosts, batch.')`) {
 		t.Error("with bad JSON in the hosts Run is enabled, or the preflight does not say so")
 	}
 
 	// Text that is not a number in the batch: not taken for its default.
-	do(t, ctx, "type 5e in the batch", chromedp.SetValue(chromedp.CSS("#start [name=batch]"), ""), chromedp.SendKeys(chromedp.CSS("#start [name=batch]"), "5e"))
+	do(t, ctx, "type 5e in the batch", chromedp.SetValue(chromedp.CSS("#start [name=batch]"), ""), sendKeys(chromedp.CSS("#start [name=batch]"), "5e"))
 	waitFor(t, ctx, "the batch's message", fieldError("batch", "not a number"))
-	do(t, ctx, "fix the hosts", chromedp.Evaluate[chromedp.Void](`document.querySelector('#start [name=hosts]').value = ''`), chromedp.SendKeys(chromedp.CSS("#start [name=hosts]"), `["web-1", "web-2"]`))
+	do(t, ctx, "fix the hosts", chromedp.Evaluate[chromedp.Void](`document.querySelector('#start [name=hosts]').value = ''`), sendKeys(chromedp.CSS("#start [name=hosts]"), `["web-1", "web-2"]`))
 	waitFor(t, ctx, "only the batch to be wrong", `document.querySelector('#preflight').textContent.includes('To run it, correct: batch.')`)
 	if !eval[bool](t, ctx, `document.getElementById('run').disabled`) {
 		t.Error("Run is enabled with 5e in the batch")
@@ -134,7 +134,7 @@ func TestFormFieldsThePageCannotRead(t *testing.T) {
 		t.Errorf("pressing Run with 5e in the batch moved to %s", p)
 	}
 
-	do(t, ctx, "fix the batch", chromedp.SetValue(chromedp.CSS("#start [name=batch]"), ""), chromedp.SendKeys(chromedp.CSS("#start [name=batch]"), "4"))
+	do(t, ctx, "fix the batch", chromedp.SetValue(chromedp.CSS("#start [name=batch]"), ""), sendKeys(chromedp.CSS("#start [name=batch]"), "4"))
 	waitFor(t, ctx, "Run to be enabled", `!document.getElementById('run').disabled && document.querySelector('#preflight .verdict.allowed')`)
 	if got := eval[string](t, ctx, `[...document.querySelectorAll('#start .field-error')].filter(e => !e.hidden).length + ' ' + document.querySelector('#preflight .verdict').textContent`); got != "0 All 2 steps are allowed for your roles." {
 		t.Errorf("after fixing the batch: %q", got)

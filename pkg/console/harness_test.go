@@ -277,6 +277,15 @@ func do(t testing.TB, ctx context.Context, what string, actions ...chromedp.Acti
 	}
 }
 
+// sendKeys types text into the element sel names, as chromedp.SendKeys
+// does (it focuses the element, then presses the keys), without reading
+// the element's attributes: SendKeys reads them unlocked, so that a page
+// changing them meanwhile (a field marked aria-invalid by an answer)
+// fails the test under the race detector.
+func sendKeys[S chromedp.Selectable](sel S, text string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(chromedp.WaitVisible(sel), chromedp.Focus(sel), chromedp.KeyEvent(text))
+}
+
 // eval evaluates a script in the page.
 func eval[T any](t testing.TB, ctx context.Context, script string) T {
 	t.Helper()
@@ -349,7 +358,7 @@ func pageShows(t testing.TB, ctx context.Context) string {
 func (s *site) signIn(t testing.TB, ctx context.Context, name string) {
 	t.Helper()
 	do(t, ctx, "open the console", chromedp.Navigate(s.url+"/"), chromedp.WaitVisible(chromedp.ID("key")))
-	do(t, ctx, "sign in as "+name, chromedp.SendKeys(chromedp.ID("key"), s.keys[name]), chromedp.Click(chromedp.CSS("#signin button[type=submit]")))
+	do(t, ctx, "sign in as "+name, sendKeys(chromedp.ID("key"), s.keys[name]), chromedp.Click(chromedp.CSS("#signin button[type=submit]")))
 	waitFor(t, ctx, "the signed-in page", `document.getElementById('who-name') && document.getElementById('who-name').textContent.startsWith(`+jsString(name)+`) && !document.getElementById('signin')`)
 }
 

@@ -86,7 +86,7 @@ func TestSkipLinkKeepsThePage(t *testing.T) {
 	ctx := tab(t, b)
 	s.signIn(t, ctx, "oncall")
 	do(t, ctx, "open the form", chromedp.Navigate(s.url+"/playbooks/deploy"), chromedp.WaitVisible(chromedp.CSS("#start [name=version]")))
-	do(t, ctx, "type a version", chromedp.SendKeys(chromedp.CSS("#start [name=version]"), "v1.5.0"),
+	do(t, ctx, "type a version", sendKeys(chromedp.CSS("#start [name=version]"), "v1.5.0"),
 		chromedp.Evaluate[chromedp.Void](`document.getElementById('start').dataset.before = String(history.length)`))
 	do(t, ctx, "Shift+Tab from the first link to the skip link", chromedp.Focus(chromedp.CSS("a.brand")),
 		chromedp.KeyEvent(kb.Tab, chromedp.KeyModifiers(chromedp.ModifierShift)))
