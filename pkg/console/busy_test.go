@@ -12,20 +12,36 @@ import (
 // refuseFetch wraps the page's fetch so that its first n requests of path
 // are answered with status and Retry-After: 1, as a server that limits the
 // caller's rate (429) or is not available now (503) answers;
-// window.__refused counts them.
+// window.__refused counts them. The requests of path after those wait
+// until window.__release() is called, so that what the page shows while
+// it waits to ask again stays until the test has read it: the second of
+// Retry-After can pass between two steps of a test on a loaded machine.
 func refuseFetch(t *testing.T, ctx context.Context, path string, n, status int) {
 	t.Helper()
 	class := map[int]string{429: "rate_limited", 503: "unavailable"}[status]
 	do(t, ctx, "refuse the requests of "+path, chromedp.Evaluate[chromedp.Void](`(() => {
 		const real = window.fetch;
+		let release;
+		const gate = new Promise((r) => { release = r; });
+		window.__release = release;
 		window.__refused = 0;
 		window.fetch = async (input, opts) => {
-			if (new URL(String(input), location.href).pathname !== `+jsString(path)+` || window.__refused >= `+strconv.Itoa(n)+`) return real(input, opts);
+			if (new URL(String(input), location.href).pathname !== `+jsString(path)+`) return real(input, opts);
+			if (window.__refused >= `+strconv.Itoa(n)+`) {
+				await gate;
+				return real(input, opts);
+			}
 			window.__refused++;
 			return new Response(JSON.stringify({error: {class: `+jsString(class)+`, message: 'not now: try again in 1s'}}),
 				{status: `+strconv.Itoa(status)+`, headers: {'Content-Type': 'application/json', 'Retry-After': '1'}});
 		};
 	})()`))
+}
+
+// releaseRefused lets the requests refuseFetch holds go on.
+func releaseRefused(t *testing.T, ctx context.Context) {
+	t.Helper()
+	do(t, ctx, "let the requests go on", chromedp.Evaluate[chromedp.Void](`window.__release()`))
 }
 
 // TestRunPageWhenTheServerSaysNotNow: a run's report or its questions
@@ -66,6 +82,7 @@ func TestRunPageWhenTheServerSaysNotNow(t *testing.T) {
 			}
 			waitFor(t, ctx, "the notice", `(document.querySelector('main .busy') || {}).textContent?.includes(`+jsString(c.says+": asking again in 1 s")+`)`)
 		}
+		releaseRefused(t, ctx)
 		waitFor(t, ctx, "the run after the retry", shown+` && !!document.getElementById('cancel')`)
 		if got := eval[int](t, ctx, `window.__refused`); got != 1 {
 			t.Errorf("%d refusals of %s, want 1", got, c.path)
@@ -80,6 +97,7 @@ func TestRunPageWhenTheServerSaysNotNow(t *testing.T) {
 		if got := eval[string](t, ctx, heading); got != "slow" {
 			t.Errorf("the heading while the playbook is refused: %q", got)
 		}
+		releaseRefused(t, ctx)
 		waitFor(t, ctx, "the form after the retry", `!!document.getElementById('start')`)
 	})
 
@@ -90,6 +108,7 @@ func TestRunPageWhenTheServerSaysNotNow(t *testing.T) {
 		if !eval[bool](t, ctx, `!!document.querySelector('#runs-list tr[data-run=`+jsString(id)+`]')`) {
 			t.Error("the runs list is gone while the server refuses it for now")
 		}
+		releaseRefused(t, ctx)
 		waitFor(t, ctx, "the count again", `!document.querySelector('main .busy') && /^\d+ runs?$/.test(document.querySelector('main p[aria-live]').textContent)`)
 	})
 
