@@ -2,7 +2,10 @@ package console
 
 import (
 	"context"
+	"maps"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -75,7 +78,17 @@ steps:
 // relies on, each a subtest sharing one browser and one server.
 func TestConsoleInBrowser(t *testing.T) {
 	b := browser(t, 4*time.Minute)
-	s := startSite(t, testPlaybooks)
+	// deploy's last line of output waits for the gate file, which the
+	// test makes once it has seen the first line live: however slowly
+	// the page opens, the run is still running when it does.
+	gate := filepath.Join(t.TempDir(), "gate")
+	playbooks := maps.Clone(testPlaybooks)
+	playbooks["deploy"] = strings.Replace(playbooks["deploy"], `with: {script: "for i in 1 2 3 4 5; do echo rolled batch $i; sleep 0.3; done"}`,
+		`with: {command: [sh, -c, 'for i in 1 2 3 4; do echo rolled batch $i; done; while [ ! -e "$1" ]; do sleep 0.05; done; echo rolled batch 5', sh, `+jsString(gate)+`]}`, 1)
+	if playbooks["deploy"] == testPlaybooks["deploy"] {
+		t.Fatal("deploy's roll step is not the one the test gates")
+	}
+	s := startSite(t, playbooks)
 	oncall := tab(t, b)
 
 	t.Run("sign in with a key", func(t *testing.T) {
@@ -158,6 +171,9 @@ func TestConsoleInBrowser(t *testing.T) {
 			return !!log && log.textContent.includes('rolled batch 1') && !log.textContent.includes('rolled batch 5') &&
 				!!document.querySelector('.run-status .b-running') && !!document.querySelector('li.step[data-step=roll][data-status=running]');
 		})()`)
+		if err := os.WriteFile(gate, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
 		waitFor(t, ctx, "the run to succeed", `!!document.querySelector('.run-status .b-succeeded')`)
 		got := eval[string](t, ctx, `[...document.querySelectorAll('li.step')].map(li => li.dataset.step + ':' + li.dataset.status).join(' ') + ' | ' +
 			document.querySelector('li.step[data-step=roll] pre.log').textContent.split('\n').length`)
