@@ -21,7 +21,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -35,6 +34,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/testport"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -210,14 +210,10 @@ func unprivileged() (*syscall.Credential, error) {
 	return nil, errors.New("running as root, and there is neither a postgres nor a nobody user to run PostgreSQL as")
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
+// freePort is a port below the ephemeral range, which Down and Restart
+// can start the server on again: another program cannot have been given
+// it meanwhile.
+func freePort() (int, error) { return testport.Free() }
 
 func (c *Cluster) data() string { return filepath.Join(c.dir, "data") }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/testport"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -63,5 +64,16 @@ func TestServerRunsUnprivileged(t *testing.T) {
 	}
 	if uid := fi.Sys().(*syscall.Stat_t).Uid; uid == 0 {
 		t.Fatalf("the data directory belongs to root; PostgreSQL refuses to run so")
+	}
+}
+
+// TestPortIsBelowTheEphemeralRange: Down and Restart start the server
+// again on its port, so that port must be one the kernel hands to no
+// other program's listener or connection in between; a port in the
+// ephemeral range could be, and the start then failed with "address
+// already in use" in whatever test took the database down.
+func TestPortIsBelowTheEphemeralRange(t *testing.T) {
+	if low := testport.EphemeralLow(); Shared(t).Port() >= low {
+		t.Errorf("port %d, inside the ephemeral range that begins at %d", Shared(t).Port(), low)
 	}
 }

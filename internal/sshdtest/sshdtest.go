@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/testport"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -70,15 +71,16 @@ func CurrentUser(t testing.TB) string {
 	return ""
 }
 
-// FreePort returns a loopback port that was free a moment ago.
+// FreePort returns a loopback port that was free a moment ago, below the
+// ephemeral range: a server stopped and launched again keeps its port,
+// which no other program can have been given meanwhile.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := testport.Free()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return p
 }
 
 // SyncBuffer is a bytes.Buffer safe for a writer and readers.
