@@ -258,6 +258,8 @@ func (s *Scheduler) start(rs *runState) {
 func (s *Scheduler) supervise(rs *runState, job Job, logged func()) {
 	defer s.runs.Done()
 	defer logged()
+	// Before the lock: the check may hash the file.
+	drift, driftErr := s.disk.check(job.Playbook)
 	h, err := safeLaunch(s.cfg.Launcher, job)
 	s.mu.Lock()
 	now := s.cfg.Clock.Now()
@@ -334,6 +336,7 @@ func (s *Scheduler) supervise(rs *runState, job Job, logged func()) {
 		ev = ev.Int64("waited_ms", wholeMS(waited))
 	}
 	ev.Msg("run started")
+	logDrift(&s.log, job.Playbook, rs.id, slot, drift, driftErr)
 	logged()
 	s.mu.Unlock()
 
