@@ -32,7 +32,8 @@ type Finished struct {
 // are recorded only when they end (no RecordStart, no RecordStep), such as
 // the operations a server executes: one commit covers every run that ended
 // meanwhile. Either all are recorded or none.
-func (s *Store) RecordFinished(ctx context.Context, runs []Finished) error {
+func (s *Store) RecordFinished(ctx context.Context, runs []Finished) (err error) {
+	defer func() { err = s.fullError(err) }()
 	if len(runs) == 0 {
 		return nil
 	}

@@ -25,7 +25,8 @@ import (
 // playbook goes in the k-th round of statements: no statement holds two
 // slots of one playbook, and each slot is checked against those of its
 // playbook claimed before it, as when they were recorded one at a time.
-func (s *Store) ClaimSlots(ctx context.Context, slots []Slot) ([]bool, error) {
+func (s *Store) ClaimSlots(ctx context.Context, slots []Slot) (_ []bool, err error) {
+	defer func() { err = s.fullError(err) }()
 	claimed := make([]bool, len(slots))
 	if len(slots) == 0 {
 		return claimed, nil

@@ -1,6 +1,12 @@
 package history
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
 
 // fullBelow is the free space under which a failure to open the database
 // is put down to a full disk: SQLite needs a few pages for the WAL and 32
@@ -19,4 +25,20 @@ func fullDiskError(dir string, err error) error {
 		return err
 	}
 	return fmt.Errorf("%w; the disk of %s is full (%d KiB free): free space on it and try again (--keep-runs or --keep-days keep the history and the reports from filling it again)", err, dir, free>>10)
+}
+
+// fullError adds to err, a write SQLite refused as the database or its
+// disk is full (SQLITE_FULL), which state dir's disk to free and how to
+// keep it from filling again: SQLite's "database or disk is full" names
+// no directory, and a scheduler's log line of it did not say where.
+func (s *Store) fullError(err error) error {
+	var se *sqlite.Error
+	if !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_FULL {
+		return err
+	}
+	free := ""
+	if n, ok := freeSpace(s.dir); ok {
+		free = fmt.Sprintf(" (%d KiB free)", n>>10)
+	}
+	return fmt.Errorf("%w; the disk of the state dir %s is full%s: free space on it (--keep-runs or --keep-days keep the history and the reports from filling it again)", err, s.dir, free)
 }

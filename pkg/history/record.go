@@ -81,7 +81,8 @@ const (
 // masked as the report masks them.)
 // Recording the same id again replaces the row. A relative ReportPath is
 // stored absolute.
-func (s *Store) RecordStart(ctx context.Context, run Run) error {
+func (s *Store) RecordStart(ctx context.Context, run Run) (err error) {
+	defer func() { err = s.fullError(err) }()
 	started := run.StartedAt
 	if started.IsZero() {
 		started = s.now()
@@ -134,7 +135,7 @@ func (s *Store) QueueStart(run Run) (written func() error) {
 	go func() {
 		defer close(done)
 		if err := s.groupWait(context.Background(), w, lead); err != nil {
-			w.err = fmt.Errorf("history: record start of %s: %w", run.ID, err)
+			w.err = s.fullError(fmt.Errorf("history: record start of %s: %w", run.ID, err))
 		}
 	}()
 	return func() error {
@@ -203,7 +204,8 @@ func stepArgs(runID string, res StepResult) []any {
 // fan-out item and, for retried steps and items, per attempt. A relative
 // reportPath is stored absolute; playbookPath is the playbook's absolute
 // path (Finished.PlaybookPath), or "" for the report's made absolute.
-func (s *Store) RecordFinish(ctx context.Context, r *report.Report, reportPath, playbookPath string) error {
+func (s *Store) RecordFinish(ctx context.Context, r *report.Report, reportPath, playbookPath string) (err error) {
+	defer func() { err = s.fullError(err) }()
 	rows := stepRows(r)
 	f := Finished{Report: r, ReportPath: reportPath, PlaybookPath: playbookPath}
 	start := s.takeStart(r.RunID)
@@ -215,7 +217,7 @@ func (s *Store) RecordFinish(ctx context.Context, r *report.Report, reportPath, 
 			f.Slot = *start.Slot
 		}
 	}
-	err := s.grouped(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err = s.grouped(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		fs, err := s.finishStmts(ctx, tx)
 		if err != nil {
 			return err

@@ -85,7 +85,8 @@ type Cursor struct {
 // missed, they belong to another schedule, so editing a schedule never
 // fires retroactively. Last is kept across edits, so a slot already decided
 // never fires again.
-func (s *Store) TrackSchedules(ctx context.Context, now time.Time, refs []ScheduleRef) (map[string]Cursor, error) {
+func (s *Store) TrackSchedules(ctx context.Context, now time.Time, refs []ScheduleRef) (_ map[string]Cursor, err error) {
+	defer func() { err = s.fullError(err) }()
 	tx, err := s.beginWrite(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("history: track schedules: %w", err)
@@ -149,7 +150,8 @@ func forgetUnloaded(ctx context.Context, tx *sql.Tx, refs []ScheduleRef) error {
 // BlockerStarting slot it only names the run that blocked it (see
 // Slot.BlockerStarting); that may be tried again, as it fills in only what
 // is still empty.
-func (s *Store) SettleSlot(ctx context.Context, sl Slot) error {
+func (s *Store) SettleSlot(ctx context.Context, sl Slot) (err error) {
+	defer func() { err = s.fullError(err) }()
 	if sl.BlockerStarting {
 		return s.nameBlocker(ctx, sl)
 	}
