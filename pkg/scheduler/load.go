@@ -173,10 +173,20 @@ func (s *Scheduler) Load(pbs []*steps.Playbook) error {
 			slotEvent(s.log.Warn(), old, p.slot).Str("blocked_by", p.blockedBy).Msg(removedQueuedMessage)
 			old.pending = nil
 		}
-		if len(old.running) > 0 {
+		if len(old.running) == 0 {
+			s.log.Info().Str("playbook", name).Msg("no longer scheduled")
+		} else {
 			s.retired[old] = struct{}{}
+			ids := make([]string, 0, len(old.running))
+			for _, rs := range old.running {
+				if rs.id == "" {
+					ids = append(ids, "(starting)") // launched, no id yet
+				} else {
+					ids = append(ids, rs.id)
+				}
+			}
+			s.log.Info().Str("playbook", name).Strs("running", ids).Msg("no longer scheduled; its runs still going finish, and no slot of it fires after them")
 		}
-		s.log.Info().Str("playbook", name).Msg("no longer scheduled")
 		removed = append(removed, name)
 	}
 	if first {
