@@ -46,11 +46,33 @@ func stepCase(r *Report, s *Step) junitCase {
 	if fanOut(s) {
 		fmt.Fprintf(&out, "items: %s\n", itemSummary(s.Items))
 	}
+	out.WriteString(passedAttempts(r, &c, s.Attempts, s.AttemptLog, s.AttemptsOmittedFailed))
 	if s.Output != nil {
 		out.WriteString("output:\n" + indent(outputText(s.Output)))
 	}
 	c.SystemOut = excerpt(out.String(), junitOutLimit)
 	return c
+}
+
+// passedAttempts lists the attempt log of a testcase that passed after
+// attempts that failed, as the one that failed lists it in its failure:
+// a CI page shows a flaky step as passed, and its reader must be able to
+// see what made it retry. It is "" for any other testcase.
+func passedAttempts(r *Report, c *junitCase, attempts int, log []Attempt, omittedFailed int) string {
+	if c.Failure != nil || c.Error != nil || c.Skipped != nil {
+		return ""
+	}
+	failed := omittedFailed
+	for i := range log {
+		if log[i].Error != nil {
+			failed++
+		}
+	}
+	if failed == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d of %d attempts failed before it succeeded (time from the run's start):\n%s",
+		failed, attempts, attemptLines(r, attemptRows(log, omittedFailed, 0)))
 }
 
 func itemCases(r *Report, s *Step) []junitCase {
@@ -70,6 +92,7 @@ func itemCases(r *Report, s *Step) []junitCase {
 		if s.Reused {
 			fmt.Fprintf(&out, "reused: output taken from the resumed run, where it ran for %s\n", FormatMS(it.DurationMS))
 		}
+		out.WriteString(passedAttempts(r, &c, it.Attempts, it.AttemptLog, it.AttemptsOmittedFailed))
 		if it.Output != nil {
 			out.WriteString("output:\n" + indent(outputText(it.Output)))
 		}
