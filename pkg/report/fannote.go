@@ -54,7 +54,12 @@ func fanOutErr(s *Step, n int) string {
 	if runes(class+head+tail) > n {
 		class = ""
 	}
-	if runes(head+tail) > n {
+	if room := n - runes(tail) - runes(name); runes(head+tail) > n && room >= minNotePrefix {
+		// Cut what comes before the item's name, never the name: cut in
+		// the middle of the whole, the note lost the first item that
+		// failed.
+		head = clipPrefix(flat(msg[:at]), room) + name
+	} else if runes(head+tail) > n {
 		head = midClip(head, max(n-runes(tail), minNoteBody))
 	}
 	return midClip(class+head+tail, n)
@@ -63,6 +68,11 @@ func fanOutErr(s *Step, n int) string {
 // minNoteBody is the fewest characters of an item's message fanOutErr
 // shows: fewer say nothing.
 const minNoteBody = 40
+
+// minNotePrefix is the fewest characters fanOutErr keeps of what comes
+// before the leading item's name ("3 of 300 … "): fewer say nothing of
+// what happened to the fan-out.
+const minNotePrefix = 12
 
 // cancelledRE is the end of a fan-out's error that counts its items
 // cancelled besides.
@@ -87,4 +97,19 @@ func errMessage(e *Error) string {
 // flat is s cleaned for one line, its line breaks and tabs as spaces.
 func flat(s string) string {
 	return strings.NewReplacer("\n", " ", "\t", " ").Replace(plainText(s))
+}
+
+// clipPrefix keeps the start of s, what happened to the fan-out, in at
+// most n characters, cut between words and ended by " … " when it is
+// cut.
+func clipPrefix(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	h := string(r[:max(n-3, 0)])
+	if i := strings.LastIndexByte(h, ' '); i > 0 {
+		h = h[:i]
+	}
+	return strings.TrimRight(h, " :;,") + " … "
 }

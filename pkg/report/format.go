@@ -206,7 +206,10 @@ func noteOf(s *Step, n int, withReused bool, head0 string) string {
 		room := max(n-rest, n/2)
 		mid = ""
 		if fanOut(s) {
-			mid = fanOutErr(s, room)
+			// A fan-out's note is cut where it can spare it, so it
+			// takes the room there is: one longer than that would be
+			// cut in its middle again, where the items are named.
+			mid = fanOutErr(s, max(n-rest, minNoteBody))
 		}
 		if mid == "" {
 			mid = oneLine(errText(RanError(s.Error, s.Authorization)), room)
