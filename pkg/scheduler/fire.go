@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
-	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -250,14 +249,20 @@ func (s *Scheduler) start(rs *runState) {
 	s.runs.Add(1)
 	logged := make(chan struct{})
 	job := Job{Playbook: e.pb, Slot: rs.slot.In(e.tt.Location()), Trigger: history.TriggerSchedule, Logged: logged}
-	go s.supervise(rs, job, sync.OnceFunc(func() { close(logged) }))
+	go s.supervise(rs, job, logged)
 }
 
-// supervise launches one run and waits for it to end; logged closes
-// job.Logged.
-func (s *Scheduler) supervise(rs *runState, job Job, logged func()) {
+// supervise launches one run and waits for it to end; it closes logged,
+// which is job.Logged, once it logged the run's start, or when it
+// returns without having logged it.
+func (s *Scheduler) supervise(rs *runState, job Job, logged chan struct{}) {
 	defer s.runs.Done()
-	defer logged()
+	isLogged := false
+	defer func() {
+		if !isLogged {
+			close(logged)
+		}
+	}()
 	// Before the lock: the check may hash the file.
 	drift, driftErr := s.disk.check(job.Playbook)
 	h, err := safeLaunch(s.cfg.Launcher, job)
@@ -337,7 +342,8 @@ func (s *Scheduler) supervise(rs *runState, job Job, logged func()) {
 	}
 	ev.Msg("run started")
 	logDrift(&s.log, job.Playbook, rs.id, slot, drift, driftErr)
-	logged()
+	close(logged)
+	isLogged = true
 	s.mu.Unlock()
 
 	<-done
