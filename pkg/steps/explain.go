@@ -64,6 +64,7 @@ func (c *exprCompiler) explain(e *exprError, src string, s scope) *exprError {
 		} else {
 			msg += exprsafe.MismatchAdvice(m[1], m[2], m[3])
 		}
+		msg = strings.Replace(msg, m[0], mismatchHead(m[1], m[2], m[3]), 1)
 	case cannotUseRE.MatchString(msg):
 		m := cannotUseRE.FindStringSubmatch(msg)
 		msg = strings.TrimSpace(msg)

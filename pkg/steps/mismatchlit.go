@@ -82,3 +82,20 @@ func writtenLiteral(src string, s *ast.StringNode) string {
 	}
 	return `"` + s.Value + `"`
 }
+
+// runTimeType is what a mismatch calls the checker's type "unknown": a
+// value, such as a step's output field, whose type only the run knows.
+const runTimeType = "a value known only at run time"
+
+// mismatchHead is the checker's "invalid operation: op (mismatched types
+// a and b)" in the words of a playbook's author, who never wrote the
+// type "unknown".
+func mismatchHead(op, a, b string) string {
+	switch {
+	case a == "unknown":
+		return "invalid operation: " + op + " (mismatched types: " + runTimeType + ", and " + b + ")"
+	case b == "unknown":
+		return "invalid operation: " + op + " (mismatched types: " + a + ", and " + runTimeType + ")"
+	}
+	return "invalid operation: " + op + " (mismatched types " + a + " and " + b + ")"
+}

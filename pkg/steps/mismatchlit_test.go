@@ -34,7 +34,7 @@ steps:
 		`with: {message: "${{ inputs.n - 'abc' }}"}`:               `'abc' is text, and - takes numbers`,
 		// No literal: the text side is the one to convert, never the
 		// value of unknown type with string(x).
-		`with: {message: "${{ steps.a.output.exit_code * inputs.s }}"}`: `(mismatched types unknown and string); convert the text with float(trim(x))`,
+		`with: {message: "${{ steps.a.output.exit_code * inputs.s }}"}`: `(mismatched types: a value known only at run time, and string); convert the text with float(trim(x))`,
 	} {
 		_, err := Parse("p.yaml", []byte(head+"    "+step+"\n"), reg)
 		if err == nil || !strings.Contains(err.Error(), want) {
