@@ -143,7 +143,7 @@ func logLine(ev engine.Event) (zerolog.Level, string, []field) {
 		if what := report.NotificationText(ev.Notification); what != "" {
 			return zerolog.WarnLevel, "notification " + what, fs
 		}
-		return zerolog.WarnLevel, "step finished", fs
+		return stepEndLevel(ev), "step finished", fs
 	case engine.EventItemStarted:
 		// One allocation at most: callers that check the level only
 		// afterwards (the scheduler's) pay little for every item.
@@ -231,15 +231,23 @@ func logLine(ev engine.Event) (zerolog.Level, string, []field) {
 		if ev.Err != "" {
 			add(str("error", ev.Err))
 		}
-		if ev.Status == "succeeded" {
-			return zerolog.InfoLevel, "run finished", fs
-		}
-		return zerolog.WarnLevel, "run finished", fs
+		return engine.RunEndLevel(report.Status(ev.Status)), "run finished", fs
 	case runs.KindDropped:
 		add(num("dropped", int64(ev.Dropped)))
 		return zerolog.WarnLevel, "log lines dropped: the log could not keep up", fs
 	}
 	return zerolog.Disabled, "", nil
+}
+
+// stepEndLevel is the level of the line of a step that ended neither
+// succeeded nor skipped: a failure or denial as engine.FailureLevel has
+// it, a step cancelled with its run at warn.
+func stepEndLevel(ev engine.Event) zerolog.Level {
+	switch st := report.Status(ev.Status); st {
+	case report.StatusFailed, report.StatusDenied:
+		return engine.FailureLevel(st, ev.Ignored, ev.Rescuing)
+	}
+	return zerolog.WarnLevel
 }
 
 // batchLine is the line of a rolling batch's start or end, at info (warn

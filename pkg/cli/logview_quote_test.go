@@ -30,9 +30,9 @@ func TestConsoleLogFieldsQuoted(t *testing.T) {
 	v.w.Flush()
 	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
 	want := []string{
-		` WRN step finished status=failed attempts=1 duration=15ms error_class=execution error="exit code 1; stderr ends with:\nx status=succeeded step=deploy" step=deploy op=shell.exec run_id=r1`,
+		` ERR step finished status=failed attempts=1 duration=15ms error_class=execution error="exit code 1; stderr ends with:\nx status=succeeded step=deploy" step=deploy op=shell.exec run_id=r1`,
 		` INF retrying attempt=2 delay=0ms condition="out.code==\"ok\"" step=deploy run_id=r1`,
-		` WRN run finished status=failed duration=0ms error="a\u202e\u009b2J\x1b[31m\\b" run_id=r1`,
+		` ERR run finished status=failed duration=0ms error="a\u202e\u009b2J\x1b[31m\\b" run_id=r1`,
 	}
 	if len(lines) != len(want) {
 		t.Fatalf("%d lines, want %d:\n%s", len(lines), len(want), out.String())

@@ -158,7 +158,7 @@ func TestLogViewItemFinishedFields(t *testing.T) {
 			"duration_ms": float64(4200), "error_class": "execution", "error": "exit code 1", "message": "item finished"},
 		{"level": "debug", "run_id": "r1", "step": "roll", "op": "shell.exec", "index": float64(0), "status": "succeeded",
 			"duration_ms": float64(1), "cached": "true", "cache_age": "1m30s", "message": "item finished"},
-		{"level": "warn", "run_id": "r1", "step": "roll", "op": "shell.exec", "status": "failed", "attempts": float64(3),
+		{"level": "error", "run_id": "r1", "step": "roll", "op": "shell.exec", "status": "failed", "attempts": float64(3),
 			"duration_ms": float64(4300), "error_class": "execution", "error": "item 2: exit code 1", "message": "step finished"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

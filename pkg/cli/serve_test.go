@@ -208,7 +208,7 @@ func TestServeLogsEveryLineInOneFormat(t *testing.T) {
 				got = append(got, tag+" "+l.Message)
 			}
 			lines := strings.Join(got, "\n")
-			for _, want := range []string{"INF listening on", "INF run finished", "WRN run finished", "ERR " + f.keys + ":3:23: sha256 must be",
+			for _, want := range []string{"INF listening on", "INF run finished", "ERR run finished", "ERR " + f.keys + ":3:23: sha256 must be",
 				"ERR SIGHUP: kept the previous keys", "INF SIGTERM: no new requests", "INF stopped"} {
 				if !strings.Contains(lines, want) {
 					t.Errorf("no line %q in\n%s", want, lines)

@@ -268,6 +268,10 @@ type Event struct {
 	// not told here: whether its failure is rescued or ignored is known
 	// once they ran, and the report says which.
 	Ignored bool `json:"ignored,omitempty"`
+	// Rescuing is set on the step_finished of a step that failed and
+	// whose rescue steps run next: whether its failure fails the run is
+	// known once they ran.
+	Rescuing bool `json:"rescuing,omitempty"`
 	// Notification is, on the step_finished of a notify entry that was
 	// to be sent, who got its message (report.Step.Notification).
 	Notification *report.Notification `json:"notification,omitempty"`

@@ -75,10 +75,7 @@ func (r *run) finish(status report.Status, runErr *report.Error) *report.Report 
 		rep.Steps[i] = r.stepReport(n)
 	}
 	r.subMu.Unlock()
-	ev := r.log.Info()
-	if status != report.StatusSucceeded {
-		ev = r.log.Warn()
-	}
+	ev := r.log.WithLevel(RunEndLevel(status))
 	// The playbook and the error too: at serve's default level this is
 	// the one line of a failed run.
 	ev = ev.Str("playbook", r.p.pb.Name).Str("status", string(status)).Dur("duration_ms", end.Sub(r.start))

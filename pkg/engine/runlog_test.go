@@ -36,8 +36,8 @@ steps:
 			t.Fatalf("not a JSON line: %q", line)
 		}
 	}
-	if last["message"] != "run finished" || last["level"] != "warn" || last["playbook"] != "nightly" || last["status"] != "failed" ||
+	if last["message"] != "run finished" || last["level"] != "error" || last["playbook"] != "nightly" || last["status"] != "failed" ||
 		last["error_class"] != "execution" || !strings.Contains(last["error"].(string), "login with *** refused") {
-		t.Errorf("the last line: %v\nwant a warn line of nightly failing, with its masked error", last)
+		t.Errorf("the last line: %v\nwant an error line of nightly failing, with its masked error", last)
 	}
 }

@@ -213,6 +213,7 @@ func (r *run) stepFinished(n *node) {
 	}
 	ev.Reused, ev.NotStarted = rec.reused, !rec.ran
 	ev.Ignored = ignoredNow(n, rec)
+	ev.Rescuing = rec.status == report.StatusFailed && len(n.rescue) > 0
 	if n.step.Section == steps.SectionNotify && rec.status != report.StatusSkipped {
 		ev.Notification = cmp.Or(rec.notification, &report.Notification{Sent: report.SentNone})
 	}
@@ -238,7 +239,7 @@ func excused(n *node) bool {
 func (r *run) logFinished(log zerolog.Logger, n *node, rec *record) {
 	ev := log.Info()
 	if rec.status == report.StatusFailed || rec.status == report.StatusDenied {
-		ev = log.Warn()
+		ev = log.WithLevel(FailureLevel(rec.status, ignoredNow(n, rec), len(n.rescue) > 0))
 	}
 	ev = ev.Str("status", string(rec.status)).Dur("duration_ms", rec.dur).Int("attempts", rec.tries)
 	if ignoredNow(n, rec) {

@@ -253,7 +253,7 @@ func TestRunThatNeverStartedLogsItsEnd(t *testing.T) {
 		if json.Unmarshal([]byte(line), &m) != nil || m["run_id"] != id {
 			continue
 		}
-		if m["message"] != "run finished" || m["level"] != "warn" || m["status"] != "failed" || m["error_class"] != "system" ||
+		if m["message"] != "run finished" || m["level"] != "error" || m["status"] != "failed" || m["error_class"] != "system" ||
 			!strings.Contains(fmt.Sprint(m["error"]), `has no playbook "nosuch"`) {
 			t.Errorf("the run's line: %s", line)
 		}

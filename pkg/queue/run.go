@@ -283,7 +283,7 @@ func (q *Queue) recordNeverRan(ctx context.Context, a RunArgs, queued time.Time,
 	}
 	q.publishFinal(ctx, rep)
 	// The line a run the run service never started ends with.
-	q.log.Warn().Str("run_id", a.RunID).Str("playbook", a.Playbook).Str("status", string(status)).Int64("duration_ms", rep.DurationMS).
+	q.log.WithLevel(engine.RunEndLevel(status)).Str("run_id", a.RunID).Str("playbook", a.Playbook).Str("status", string(status)).Int64("duration_ms", rep.DurationMS).
 		Str("error_class", string(class)).Str("error", why).Msg("run finished")
 	return river.JobCancel(errors.New(why))
 }

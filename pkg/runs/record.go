@@ -92,18 +92,19 @@ func (s *Service) AuditRefusedStart(runID, playbookFile, sha256 string, by Calle
 // logEnd writes the "run finished" line of a run that the engine did not
 // run (a preflight denial, a run that never started) to the run log, as
 // the engine writes it for the runs it ran: such a run did not succeed,
-// so the line is at warn, with the playbook, the error class and the
-// error. A denied call is what an operator looks for in the journal.
+// so the line is at error (warn for one cancelled before it started),
+// with the playbook, the error class and the error. A denied call is what an operator looks for in the journal.
 func (s *Service) logEnd(rep *report.Report, req *Request) {
 	out, level := req.Log, req.LogLevel
 	if out == nil {
 		out, level = s.cfg.Log, s.cfg.LogLevel
 	}
-	if out == nil || level > zerolog.WarnLevel {
+	at := engine.RunEndLevel(rep.Status)
+	if out == nil || level > at {
 		return
 	}
 	log := zerolog.New(out).Level(level).With().Timestamp().Str("run_id", rep.RunID).Logger()
-	ev := log.Warn().Str("playbook", rep.Playbook.Name).Str("status", string(rep.Status)).Dur("duration_ms", rep.FinishedAt.Sub(rep.StartedAt))
+	ev := log.WithLevel(at).Str("playbook", rep.Playbook.Name).Str("status", string(rep.Status)).Dur("duration_ms", rep.FinishedAt.Sub(rep.StartedAt))
 	if rep.Error != nil {
 		ev = ev.Str("error_class", rep.Error.Class).Str("error", rep.Error.Message)
 	}

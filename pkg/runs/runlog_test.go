@@ -84,7 +84,7 @@ func TestDeniedRunsLogTheirEnd(t *testing.T) {
 			t.Errorf("no run finished line for denied run %s in:\n%v", run.id, lines)
 			continue
 		}
-		if l["level"] != "warn" || l["playbook"] != run.playbook || l["status"] != "failed" ||
+		if l["level"] != "error" || l["playbook"] != run.playbook || l["status"] != "failed" ||
 			l["error_class"] != "authorization" || !strings.Contains(l["error"].(string), "authorization denied") {
 			t.Errorf("run finished line of %s: %v", run.id, l)
 		}

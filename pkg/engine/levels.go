@@ -1,0 +1,33 @@
+package engine
+
+import (
+	"github.com/rs/zerolog"
+
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+// FailureLevel is the log level of the "step finished" line of a step
+// that failed or was denied: error when that fails the run, so that a
+// log kept at error level says which step failed it; warn when
+// continue_on_error ignores the failure (ignored) or rescue steps may
+// still rescue it (rescuing), as the run goes on past it.
+func FailureLevel(status report.Status, ignored, rescuing bool) zerolog.Level {
+	if status == report.StatusFailed && (ignored || rescuing) {
+		return zerolog.WarnLevel
+	}
+	return zerolog.ErrorLevel
+}
+
+// RunEndLevel is the log level of a "run finished" line: info for a run
+// that succeeded, warn for one that was cancelled (someone chose to stop
+// it), error for one that failed or that authorization denied, so that a
+// log kept at error level never hides a failed run.
+func RunEndLevel(status report.Status) zerolog.Level {
+	switch status {
+	case report.StatusSucceeded:
+		return zerolog.InfoLevel
+	case report.StatusCancelled:
+		return zerolog.WarnLevel
+	}
+	return zerolog.ErrorLevel
+}
