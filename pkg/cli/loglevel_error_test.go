@@ -45,11 +45,10 @@ func TestFailedRunIsAnErrorOnStderr(t *testing.T) {
 	}
 
 	res = runMain(t, "run", pb, "--log-format", "json", "--report", filepath.Join(dir, "r2.json"))
-	levels := map[string]string{}
+	// Every line of stderr is JSON, the resume hint's too, so that
+	// the log can be piped into jq or a collector.
+	levels, command := map[string]string{}, ""
 	for _, line := range strings.Split(strings.TrimSpace(res.stderr), "\n") {
-		if !strings.HasPrefix(line, "{") {
-			continue // the resume hint
-		}
 		var m map[string]any
 		if err := json.Unmarshal([]byte(line), &m); err != nil {
 			t.Fatalf("%q: %v", line, err)
@@ -59,6 +58,12 @@ func TestFailedRunIsAnErrorOnStderr(t *testing.T) {
 			key += " " + step
 		}
 		levels[key], _ = m["level"].(string)
+		if c, ok := m["command"].(string); ok {
+			command = c
+		}
+	}
+	if !strings.Contains(command, "run "+pb+" --resume ") {
+		t.Errorf("no JSON line gives the command that resumes the run:\n%s", res.stderr)
 	}
 	for key, want := range map[string]string{
 		"step finished ign": "warn", "step finished saved": "warn", "step finished fix": "info",

@@ -443,7 +443,7 @@ func (r *runner) run() int {
 		}), o.policy))
 	}
 	report.WriteTextFit(e.stdout, rep, termWidth(e.stdout))
-	fmt.Fprint(e.stderr, r.resumeHint(rep))
+	r.writeResumeHint(logs, rep)
 	code = exitCode(rep, context.Cause(ctx))
 	if errs := h.SinkErrors(); len(errs) > 0 {
 		e.errorf("the run ended %s, but %s of it could not be written (see above)", rep.Status, plural(len(errs), "record", "records"))

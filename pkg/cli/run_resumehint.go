@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/arsenal-run/arsenal-run/internal/shellword"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/store"
@@ -19,6 +21,37 @@ import (
 // nowhere, nor one that never started (skipped or replaced by its
 // concurrency group, cancelled while it waited): nothing ran to reuse.
 func (r *runner) resumeHint(rep *report.Report) string {
+	cmd := r.resumeCommand(rep)
+	if cmd == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s: %s:\n  %s\n", program, resumeMessage, cmd)
+}
+
+// resumeMessage introduces the command that resumes a run.
+const resumeMessage = "to rerun what did not succeed, reusing the steps that did"
+
+// writeResumeHint writes resumeHint on stderr or, with --log-format json,
+// as a JSON line with the command in "command", at the level of the run's
+// end, so that every line a JSON log writes parses (piped into jq or a
+// log collector).
+func (r *runner) writeResumeHint(logs *logView, rep *report.Report) {
+	if logs == nil || !logs.json {
+		fmt.Fprint(r.e.stderr, r.resumeHint(rep))
+		return
+	}
+	cmd := r.resumeCommand(rep)
+	level := engine.RunEndLevel(rep.Status)
+	if cmd == "" || level < logs.level {
+		return
+	}
+	logs.jsonLine(engine.Event{RunID: rep.RunID, Time: time.Now()}, level, resumeMessage, []field{str("command", cmd)})
+	logs.w.Flush()
+}
+
+// resumeCommand is the command line that resumes rep's run, "" when
+// there is nothing to resume (see resumeHint).
+func (r *runner) resumeCommand(rep *report.Report) string {
 	if r.o.dryRun || (rep.Status != report.StatusFailed && rep.Status != report.StatusCancelled) || !ranAny(rep) {
 		return ""
 	}
@@ -34,8 +67,7 @@ func (r *runner) resumeHint(rep *report.Report) string {
 	default:
 		return ""
 	}
-	return fmt.Sprintf("%s: to rerun what did not succeed, reusing the steps that did:\n  %s run %s --resume %s%s\n",
-		program, program, shellword.Word(r.path), shellword.Word(from), r.resumeFlags())
+	return fmt.Sprintf("%s run %s --resume %s%s", program, shellword.Word(r.path), shellword.Word(from), r.resumeFlags())
 }
 
 // resumeFlags are the flags of this run, given on its command line, that
