@@ -90,3 +90,35 @@ func TestSucceededRunIsSilentAtErrorLevel(t *testing.T) {
 		t.Errorf("stderr of a run that succeeded, at --log-level error:\n%s", res.stderr)
 	}
 }
+
+// TestRunFinishedLineGivesTheErrorClass: the JSON "run finished" line of
+// `run` gave the run's error without its class, which serve's has and
+// step lines have, so a log reader could not tell a run that
+// authorization denied from one that failed but by the exit code.
+func TestRunFinishedLineGivesTheErrorClass(t *testing.T) {
+	dir := t.TempDir()
+	for name, tc := range map[string]struct {
+		src   string
+		code  int
+		class string
+	}{
+		"failed": {levelFailPlaybook, ExitFailed, "execution"},
+		"denied": {"version: 1\nname: rm\nsteps:\n  - {id: rm, op: file.delete, with: {path: x}}\n", ExitDenied, "authorization"},
+	} {
+		pb := writePlaybook(t, dir, name+".yaml", tc.src)
+		res := runMain(t, "run", pb, "--log-format", "json", "--log-level", "error")
+		if res.code != tc.code {
+			t.Errorf("%s: exit %d, want %d", name, res.code, tc.code)
+		}
+		var end map[string]any
+		for _, line := range strings.Split(res.stderr, "\n") {
+			var m map[string]any
+			if json.Unmarshal([]byte(line), &m) == nil && m["message"] == "run finished" {
+				end = m
+			}
+		}
+		if end == nil || end["error_class"] != tc.class || end["level"] != "error" {
+			t.Errorf("%s: run finished line %v, want error_class %s at error\n%s", name, end, tc.class, res.stderr)
+		}
+	}
+}

@@ -228,9 +228,9 @@ func logLine(ev engine.Event) (zerolog.Level, string, []field) {
 		return zerolog.InfoLevel, "confirm answered", fs
 	case engine.EventRunFinished:
 		add(str("status", ev.Status), str("duration", report.FormatMS(ev.DurationMS)))
-		if ev.Err != "" {
-			add(str("error", ev.Err))
-		}
+		// The class too, as on step lines and serve's line: it tells a
+		// denial (exit 3) from a failure.
+		fs = addErr(fs, ev)
 		return engine.RunEndLevel(report.Status(ev.Status)), "run finished", fs
 	case runs.KindDropped:
 		add(num("dropped", int64(ev.Dropped)))
