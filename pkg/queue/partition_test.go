@@ -131,7 +131,14 @@ func (l *link) setCut(cut bool) {
 func TestGroupWaitOfAReplicaCutOffLeavesTheRunToTheOther(t *testing.T) {
 	dsn := pgtest.DSN(t)
 	cut, viaLink := newLink(t, dsn)
-	a := newReplicaLease(t, viaLink, 2, true, 2*time.Second)
+	// The replicas' runs of the group must go on while the test looks at
+	// them: their leases are long enough that their heartbeats, slowed
+	// by a loaded machine, go through within half of them (else each
+	// stops its runs of the group, as a replica cut off must). a is cut
+	// off for longer than its lease: b takes it for dead, and takes its
+	// job once it was taken more than b's lease ago.
+	const lease = 10 * time.Second
+	a := newReplicaLease(t, viaLink, 2, true, lease)
 	ctx := context.Background()
 	hold, _, err := a.q.Submit(ctx, args("hold", nil))
 	if err != nil {
@@ -145,7 +152,7 @@ func TestGroupWaitOfAReplicaCutOffLeavesTheRunToTheOther(t *testing.T) {
 	waiting := waitLocal(t, a, run, runs.StateQueued)
 
 	cut.setCut(true)
-	b := newReplicaLease(t, dsn, 2, true, 2*time.Second)
+	b := newReplicaLease(t, dsn, 2, true, lease)
 	onB := waitLocal(t, b, run, runs.StateRunning)
 	cut.setCut(false)
 
