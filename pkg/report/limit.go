@@ -146,19 +146,29 @@ func CapString(s string, limit int) string {
 
 // truncatedNote is the note an operation leaves where it kept the head
 // and tail of a longer stream (a shell step's stdout past max_output,
-// an HTTP body past max_bytes).
-var truncatedNote = regexp.MustCompile(`\n?\[\.\.\. (\d+) bytes truncated \.\.\.\]\n?`)
+// an HTTP body past max_bytes), less the newline before it (see
+// cutBefore). It begins with a literal, which the search skips to: a
+// pattern that could begin anywhere would be tried at every byte of each
+// long output.
+var truncatedNote = regexp.MustCompile(`\[\.\.\. (\d+) bytes truncated \.\.\.\]\n?`)
 
 // cutBefore is how many bytes the notes of earlier cuts in middle say
 // were dropped, less the notes themselves: a marker that replaces them
 // counts those bytes too, so that it says how much of what the process
 // printed is missing, not only how much of what was kept of it.
 func cutBefore(middle string) int {
-	n := 0
-	for _, m := range truncatedNote.FindAllStringSubmatch(middle, -1) {
-		if k, err := strconv.Atoi(m[1]); err == nil {
-			n += k - len(m[0])
+	n, end := 0, 0
+	for _, m := range truncatedNote.FindAllStringSubmatchIndex(middle, -1) {
+		start := m[0]
+		// The newline before a note is the note's, unless the note
+		// before it ended with it.
+		if start > end && middle[start-1] == '\n' {
+			start--
 		}
+		if k, err := strconv.Atoi(middle[m[2]:m[3]]); err == nil {
+			n += k - (m[1] - start)
+		}
+		end = m[1]
 	}
 	return n
 }

@@ -94,3 +94,26 @@ func TestCapStringCountsEarlierCut(t *testing.T) {
 		t.Errorf("the marker says %s bytes cut, want %d (the step's own cut counted)", n, want)
 	}
 }
+
+// TestCutBeforeCountsEachNoteOnce checks how the notes of earlier cuts
+// are counted: each with the newlines around it, a newline between two
+// notes counted once, text that only looks like a note not at all.
+func TestCutBeforeCountsEachNoteOnce(t *testing.T) {
+	note := func(n int) string { return "[... " + strconv.Itoa(n) + " bytes truncated ...]" }
+	for _, c := range []struct {
+		middle string
+		want   int
+	}{
+		{"no note here", 0},
+		{"a\n" + note(100) + "\nb", 100 - len(note(100)) - 2},
+		{note(5), 5 - len(note(5))},
+		{"\n" + note(10) + "\n\n" + note(20) + "\n", 30 - len(note(10)) - len(note(20)) - 4},
+		{note(10) + "\n" + note(20), 30 - len(note(10)) - len(note(20)) - 1},
+		{"[... [... x\n" + note(7) + "]", 7 - len(note(7)) - 1},
+		{"\n[... 99999999999999999999 bytes truncated ...]\n", 0},
+	} {
+		if got := cutBefore(c.middle); got != c.want {
+			t.Errorf("cutBefore(%q) = %d, want %d", c.middle, got, c.want)
+		}
+	}
+}
