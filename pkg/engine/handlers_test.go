@@ -123,7 +123,7 @@ steps:
 finally:
   - id: slow_cleanup
     op: shell.exec
-    with: {command: [sh, -c, 'echo $$ > `+pids+`; sleep 30 & echo $! >> `+pids+`; wait']}
+    with: {command: [sh, -c, 'echo $$ > `+pids+`; sleep 300 & echo $! >> `+pids+`; wait']}
 `), 0o644)
 	parent := filepath.Join(dir, "parent.yaml")
 	os.WriteFile(parent, []byte(`version: 1
@@ -139,8 +139,10 @@ steps:
 	rep := mustRun(t, p, nil)
 	took := time.Since(start)
 	sub := stepOf(t, rep, "sub")
-	if took > 4*time.Second || sub.Abandoned {
-		t.Errorf("the step took %s (abandoned %v) with a 500ms timeout", took, sub.Abandoned)
+	// Had the timeout not bounded the finally, the step would have waited
+	// for its sleep: far longer than a busy machine adds to 500ms.
+	if took > 60*time.Second || sub.Abandoned {
+		t.Errorf("the step took %s (abandoned %v) with a 500ms timeout and a finally that sleeps 5 minutes", took, sub.Abandoned)
 	}
 	if sub.Status != report.StatusFailed || sub.Error == nil || sub.Error.Class != "timeout" {
 		t.Errorf("step: %s %+v", sub.Status, sub.Error)
