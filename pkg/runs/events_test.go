@@ -353,8 +353,20 @@ func TestSlowAndPanickingSubscribers(t *testing.T) {
 	if dropped == 0 {
 		t.Errorf("a subscriber that did not read during a run of %d events saw no dropped marker", n)
 	}
-	if withSlow > 3*alone+2*time.Second {
-		t.Errorf("the run took %s with a slow subscriber, %s without", withSlow, alone)
+	// A run the subscriber slowed is slower every time; a machine busy
+	// with other work slows a run now and then: measure again before
+	// blaming the subscriber.
+	for try := 1; withSlow > 3*alone+2*time.Second; try++ {
+		if try == 3 {
+			t.Errorf("the run took %s with a slow subscriber, %s without (the last of %d tries)", withSlow, alone, try)
+			break
+		}
+		t.Logf("try %d: the run took %s with a slow subscriber, %s without; measuring again", try, withSlow, alone)
+		alone, _ = run(func(*Handle) {})
+		withSlow, _ = run(func(h *Handle) {
+			sub := h.Events().Subscribe(0)
+			t.Cleanup(sub.Cancel)
+		})
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for panicked.Load() == nil && time.Now().Before(deadline) {
