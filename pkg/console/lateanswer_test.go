@@ -29,16 +29,16 @@ func TestALateRefusalLeavesTheNextSession(t *testing.T) {
 	// page; every other answer goes through at once.
 	held := holdFirstRefusal(t, ctx, "*/preflight")
 	s.later(13 * time.Hour)
-	do(t, ctx, "type on", chromedp.SendKeys(chromedp.CSS("#start [name=version]"), "1"))
+	do(t, ctx, "type on", sendKeys(chromedp.CSS("#start [name=version]"), "1"))
 	var late fetch.RequestID
 	select {
 	case late = <-held:
 	case <-time.After(45 * time.Second):
 		t.Fatal("no preflight was refused after the session ended")
 	}
-	do(t, ctx, "type again", chromedp.SendKeys(chromedp.CSS("#start [name=version]"), "2"))
+	do(t, ctx, "type again", sendKeys(chromedp.CSS("#start [name=version]"), "2"))
 	waitFor(t, ctx, "the sign-in form", `!!document.getElementById('key') && !!document.getElementById('signin-ended')`)
-	do(t, ctx, "sign in as alice", chromedp.SendKeys(chromedp.ID("key"), s.keys["alice"]), chromedp.Click(chromedp.CSS("#signin button[type=submit]")))
+	do(t, ctx, "sign in as alice", sendKeys(chromedp.ID("key"), s.keys["alice"]), chromedp.Click(chromedp.CSS("#signin button[type=submit]")))
 	waitFor(t, ctx, "alice's form", `location.pathname === '/playbooks/deploy' && document.querySelector('#preflight .verdict')`)
 
 	// The late refusal reaches the page now, unless the page abandoned

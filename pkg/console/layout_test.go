@@ -127,7 +127,7 @@ func TestConsoleLayout(t *testing.T) {
 					// on-call engineer opens; show them.
 					do(t, ctx, "open the fan-out", chromedp.Evaluate[chromedp.Void](`document.querySelector('li.step[data-step=renew] details').open = true`))
 				case "playbook-form":
-					do(t, ctx, "fill the version", chromedp.SendKeys(chromedp.CSS("#start [name=version]"), "v1.5.0"))
+					do(t, ctx, "fill the version", sendKeys(chromedp.CSS("#start [name=version]"), "v1.5.0"))
 					waitFor(t, ctx, "Run to be enabled", `!document.getElementById('run').disabled`)
 				}
 				audit(t, ctx, p.name, vp, dark)

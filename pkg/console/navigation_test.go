@@ -97,7 +97,7 @@ func TestTrailingSlashIsThePage(t *testing.T) {
 	ctx := tab(t, b)
 	do(t, ctx, "use a phone", chromedp.EmulateViewport(360, 760, chromedp.EmulateScale(2), chromedp.EmulateMobile))
 	do(t, ctx, "open /playbooks/deploy/ signed out", chromedp.Navigate(s.url+"/playbooks/deploy/"), chromedp.WaitVisible(chromedp.ID("key")))
-	do(t, ctx, "sign in", chromedp.SendKeys(chromedp.ID("key"), s.keys["oncall"]), chromedp.Click(chromedp.CSS("#signin button[type=submit]")))
+	do(t, ctx, "sign in", sendKeys(chromedp.ID("key"), s.keys["oncall"]), chromedp.Click(chromedp.CSS("#signin button[type=submit]")))
 	waitFor(t, ctx, "the playbook's form", `!!document.querySelector('#start [name=version]')`)
 	if got := eval[string](t, ctx, `location.pathname`); got != "/playbooks/deploy" {
 		t.Errorf("after the sign-in, the address is %s", got)

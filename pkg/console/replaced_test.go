@@ -21,7 +21,7 @@ func (s *site) signInAnotherTab(t *testing.T, ctx context.Context, name string) 
 		t.Fatal(err)
 	}
 	do(t, other, "open the sign-in form in another tab", chromedp.Navigate(s.url+"/signin"), chromedp.WaitVisible(chromedp.ID("key")))
-	do(t, other, "sign in as "+name, chromedp.SendKeys(chromedp.ID("key"), s.keys[name]), chromedp.Click(chromedp.CSS("#signin button[type=submit]")))
+	do(t, other, "sign in as "+name, sendKeys(chromedp.ID("key"), s.keys[name]), chromedp.Click(chromedp.CSS("#signin button[type=submit]")))
 	waitFor(t, other, "the other tab signed in", `(document.getElementById('who-name') || {}).textContent === `+jsString(name+" (operator)")+` && !document.getElementById('signin')`)
 	return other
 }
@@ -68,7 +68,7 @@ func TestSessionReplacedInAnotherTab(t *testing.T) {
 			t.Errorf("the run is %s", h.Status())
 		}
 		// Signed in again, the tab goes back to the run.
-		do(t, ctx, "sign in again", chromedp.SendKeys(chromedp.ID("key"), s.keys["alice"]), chromedp.Click(chromedp.CSS("#signin button[type=submit]")))
+		do(t, ctx, "sign in again", sendKeys(chromedp.ID("key"), s.keys["alice"]), chromedp.Click(chromedp.CSS("#signin button[type=submit]")))
 		waitFor(t, ctx, "the run's page", `location.pathname === `+jsString("/runs/"+id)+` && !!document.getElementById('cancel')`)
 		s.api("alice", "POST", "/api/v1/runs/"+id+"/cancel", nil)
 		s.wait(id)

@@ -63,7 +63,7 @@ func TestRerunLeavesMaskedInputsEmpty(t *testing.T) {
 	if !eval[bool](t, ctx, `document.getElementById('run').disabled`) {
 		t.Error("Run is enabled with the masked input empty")
 	}
-	do(t, ctx, "give it again", chromedp.SendKeys(chromedp.CSS("#start [name=who]"), "bonobo"), chromedp.SendKeys(chromedp.CSS("#start [name=token]"), "on"))
+	do(t, ctx, "give it again", sendKeys(chromedp.CSS("#start [name=who]"), "bonobo"), sendKeys(chromedp.CSS("#start [name=token]"), "on"))
 	waitFor(t, ctx, "Run to be enabled", `!document.getElementById('run').disabled && document.querySelector('#preflight .verdict.allowed')`)
 	do(t, ctx, "press Run", chromedp.Click(chromedp.ID("run")))
 	waitFor(t, ctx, "the run page", `location.pathname.startsWith('/runs/')`)
@@ -82,10 +82,10 @@ func TestFormSummaryNamesEveryField(t *testing.T) {
 	s.signIn(t, ctx, "oncall")
 	do(t, ctx, "open the form", chromedp.Navigate(s.url+"/playbooks/tune"), chromedp.WaitVisible(chromedp.ID("start")))
 	waitFor(t, ctx, "Run to be enabled", `!document.getElementById('run').disabled`)
-	do(t, ctx, "give a batch out of range", chromedp.SetValue(chromedp.CSS("#start [name=batch]"), ""), chromedp.SendKeys(chromedp.CSS("#start [name=batch]"), "20"))
+	do(t, ctx, "give a batch out of range", chromedp.SetValue(chromedp.CSS("#start [name=batch]"), ""), sendKeys(chromedp.CSS("#start [name=batch]"), "20"))
 	waitFor(t, ctx, "the range message by the batch", fieldError("batch", "20 is out of range"))
 	waitFor(t, ctx, "the summary to name the batch", `document.querySelector('#preflight').textContent.includes('To run it, correct: batch.')`)
-	do(t, ctx, "type bad JSON in the hosts", chromedp.Evaluate[chromedp.Void](`document.querySelector('#start [name=hosts]').value = ''`), chromedp.SendKeys(chromedp.CSS("#start [name=hosts]"), `["web-1",`))
+	do(t, ctx, "type bad JSON in the hosts", chromedp.Evaluate[chromedp.Void](`document.querySelector('#start [name=hosts]').value = ''`), sendKeys(chromedp.CSS("#start [name=hosts]"), `["web-1",`))
 	waitFor(t, ctx, "the summary to name both", `document.querySelector('#preflight').textContent.includes('To run it, correct: hosts, batch.')`)
 }
 
@@ -159,7 +159,7 @@ func TestRunPressedBeforeThePreflight(t *testing.T) {
 	ctx := tab(t, b)
 	s.signIn(t, ctx, "oncall")
 	do(t, ctx, "open the form", chromedp.Navigate(s.url+"/playbooks/sizes"), chromedp.WaitVisible(chromedp.ID("start")))
-	do(t, ctx, "give who", chromedp.SendKeys(chromedp.CSS("#start [name=who]"), "ada"))
+	do(t, ctx, "give who", sendKeys(chromedp.CSS("#start [name=who]"), "ada"))
 	waitFor(t, ctx, "Run to be enabled", `!document.getElementById('run').disabled`)
 	// Whatever a field's message says at any moment is kept: the debounced
 	// preflight may correct the page a moment later.

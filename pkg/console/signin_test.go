@@ -73,7 +73,7 @@ func TestSignInSaysWhyTheSessionEnded(t *testing.T) {
 			t.Errorf("after the toast the form says %q", got)
 		}
 		// A new sign-in clears it, and so does a sign-out.
-		do(t, ctx, "sign in again", chromedp.SendKeys(chromedp.ID("key"), s.keys["oncall"]), chromedp.Click(chromedp.CSS("#signin button[type=submit]")))
+		do(t, ctx, "sign in again", sendKeys(chromedp.ID("key"), s.keys["oncall"]), chromedp.Click(chromedp.CSS("#signin button[type=submit]")))
 		waitFor(t, ctx, "the runs page", `location.pathname === '/runs' && !document.getElementById('signin')`)
 		if who := eval[string](t, ctx, `document.getElementById('who-name').textContent`); who != "oncall (viewer)" {
 			t.Errorf("signed in as %q", who)
@@ -156,7 +156,7 @@ func TestSignInSaysWhyAtLoad(t *testing.T) {
 		}
 		// Signing in goes on to the page that was opened, and the reason
 		// is gone.
-		do(t, ctx, "sign in again", chromedp.SendKeys(chromedp.ID("key"), s.keys["alice"]), chromedp.Click(chromedp.CSS("#signin button[type=submit]")))
+		do(t, ctx, "sign in again", sendKeys(chromedp.ID("key"), s.keys["alice"]), chromedp.Click(chromedp.CSS("#signin button[type=submit]")))
 		waitFor(t, ctx, "the stats page", `location.pathname === '/stats' && !document.getElementById('signin')`)
 		do(t, ctx, "sign out", chromedp.Click(chromedp.ID("signout")))
 		waitFor(t, ctx, "the sign-in form", `!!document.getElementById('key')`)
@@ -292,7 +292,7 @@ func TestSignInMarksAWrongKey(t *testing.T) {
 	if got, want := eval[string](t, ctx, field), "(valid) | key-hint | "+hint; got != want {
 		t.Errorf("before a sign-in, the key field:\n got %s\nwant %s", got, want)
 	}
-	do(t, ctx, "sign in with a wrong key", chromedp.SendKeys(chromedp.ID("key"), "ak_not-a-key-of-this-server"), chromedp.Click(chromedp.CSS("#signin button[type=submit]")))
+	do(t, ctx, "sign in with a wrong key", sendKeys(chromedp.ID("key"), "ak_not-a-key-of-this-server"), chromedp.Click(chromedp.CSS("#signin button[type=submit]")))
 	waitFor(t, ctx, "the error", `!!document.querySelector('#signin-status .error')`)
 	why := eval[string](t, ctx, `document.querySelector('#signin-status .error').textContent`)
 	if !strings.HasPrefix(why, "authentication: ") {
@@ -301,7 +301,7 @@ func TestSignInMarksAWrongKey(t *testing.T) {
 	if got, want := eval[string](t, ctx, field), "true | signin-error key-hint | "+why+" / "+hint; got != want {
 		t.Errorf("after a wrong key, the key field:\n got %s\nwant %s", got, want)
 	}
-	do(t, ctx, "type in the field again", chromedp.SendKeys(chromedp.ID("key"), "a"))
+	do(t, ctx, "type in the field again", sendKeys(chromedp.ID("key"), "a"))
 	if got, want := eval[string](t, ctx, field), "(valid) | key-hint | "+hint; got != want {
 		t.Errorf("once typed in again, the key field:\n got %s\nwant %s", got, want)
 	}
