@@ -202,7 +202,7 @@ func noteOf(s *Step, n int, withReused bool, head0 string) string {
 	}
 	mid := plainText(skippedReason(s))
 	if s.Error != nil {
-		rest := utf8.RuneCountInString(strings.Join(append(head, tail...), "; ")) + 4
+		rest := noteRoom(head, tail, "")
 		room := max(n-rest, n/2)
 		mid = ""
 		if fanOut(s) {
@@ -214,12 +214,26 @@ func noteOf(s *Step, n int, withReused bool, head0 string) string {
 		if mid == "" {
 			mid = oneLine(errText(RanError(s.Error, s.Authorization)), room)
 		}
+	} else if retried := retriedStepNote(s, max(n-noteRoom(head, tail, mid), n/2)); retried != "" {
+		// A step that passed only after tries that failed says so, and
+		// why the first failed: a flaky step must not read as healthy.
+		mid = strings.TrimPrefix(mid+"; "+retried, "; ")
 	}
 	parts := head
 	if mid != "" {
 		parts = append(parts, mid)
 	}
 	return midClip(strings.Join(append(parts, tail...), "; "), n)
+}
+
+// noteRoom is how many characters of a note its parts head, tail and mid
+// take, with the separators between them and the part still to come.
+func noteRoom(head, tail []string, mid string) int {
+	parts := append(append([]string{}, head...), tail...)
+	if mid != "" {
+		parts = append(parts, mid)
+	}
+	return utf8.RuneCountInString(strings.Join(parts, "; ")) + 4
 }
 
 // showsReason says whether an item's row shows its reason rather than its

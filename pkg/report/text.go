@@ -171,6 +171,9 @@ func textItems(w io.Writer, s *Step) {
 		if note == "" {
 			note = itemCacheNote(it)
 		}
+		if note == "" && it.Status == StatusSucceeded && !s.Reused {
+			note = retriedNote(it.Attempts, it.AttemptLog, it.AttemptsOmittedFailed, textNoteLimit)
+		}
 		name := clip(cell(it.Label), 40)
 		if it.Label == "" {
 			name = fmt.Sprintf("[%d]", it.Index)
