@@ -423,10 +423,14 @@ func nonNil(s []string) []string {
 
 // MarkInterrupted marks as interrupted every run still running whose owner
 // Store is no longer open: its process ended (killed, crashed, or the
-// machine went down) before RecordFinish. Runs of Stores open in this or
-// another process are left alone. The run's finish time is taken as the end
-// of its last recorded step, or its start. It returns how many runs it
-// marked. The CLI calls it on every open.
+// machine went down) before RecordFinish. A run whose report file holds its
+// end, signed with the state dir's key (its end was lost, as when the state
+// dir's disk was full when it ended), is recorded from its report instead,
+// as RecordFinish would have. Runs of Stores open in this or another
+// process are left alone. An interrupted run's finish time is taken as the
+// end of its last recorded step, or its start, and its error says why its
+// report, if any, was not taken. It returns how many runs it marked. The
+// CLI calls it on every open.
 func (s *Store) MarkInterrupted(ctx context.Context) (int, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT owner FROM runs WHERE status = ?`, string(StatusRunning))
 	if err != nil {
@@ -449,18 +453,24 @@ func (s *Store) MarkInterrupted(ctx context.Context) (int, error) {
 	}
 	total := 0
 	for _, owner := range dead {
-		res, err := s.exec(ctx, `UPDATE runs SET status = ?,
-				finished_at = COALESCE((SELECT MAX(started_at + duration_ms) FROM steps WHERE steps.run_id = runs.id), started_at),
-				duration_ms = COALESCE((SELECT MAX(started_at + duration_ms) FROM steps WHERE steps.run_id = runs.id), started_at) - started_at,
-				error_class = 'system',
-				error_message = ?
-			WHERE status = ? AND owner = ?`,
-			string(StatusInterrupted), InterruptedMessage, string(StatusRunning), owner)
+		why, err := s.recordLostEnds(ctx, owner)
 		if err != nil {
 			return total, fmt.Errorf("history: mark interrupted: %w", err)
 		}
-		n, _ := res.RowsAffected()
-		total += int(n)
+		for id, msg := range why {
+			res, err := s.exec(ctx, `UPDATE runs SET status = ?,
+					finished_at = COALESCE((SELECT MAX(started_at + duration_ms) FROM steps WHERE steps.run_id = runs.id), started_at),
+					duration_ms = COALESCE((SELECT MAX(started_at + duration_ms) FROM steps WHERE steps.run_id = runs.id), started_at) - started_at,
+					error_class = 'system',
+					error_message = ?
+				WHERE id = ? AND status = ? AND owner = ?`,
+				string(StatusInterrupted), ErrorText(msg), id, string(StatusRunning), owner)
+			if err != nil {
+				return total, fmt.Errorf("history: mark interrupted: %w", err)
+			}
+			n, _ := res.RowsAffected()
+			total += int(n)
+		}
 		if owner != "" {
 			// Owner names are random and never reused, so no live Store
 			// can be using the dead owner's lock file.

@@ -150,8 +150,10 @@ func ScanRun(sc interface{ Scan(...any) error }) (Run, error) { return scanRunCo
 const RunColumns = `id, playbook, path, sha256, roles, status, started_at, finished_at, duration_ms,
 	inputs, report_path, error_class, error_message, resumed_from, triggered_by, slot, blocked_by, started_by`
 
-// InterruptedMessage is the error message of a run marked interrupted.
-const InterruptedMessage = "interrupted: the arsenal-run process recording this run ended before the run finished"
+// InterruptedMessage begins the error message of a run marked
+// interrupted; why its report, if any, was not taken as its end follows.
+const InterruptedMessage = "interrupted: its end was never recorded: the arsenal-run process recording it ended first " +
+	"(killed, crashed, the machine went down, or the state dir's disk was full)"
 
 // Summarise groups (name, value) pairs as Stats does: one group per
 // name, sorted by name, each with its count, errors and nearest-rank
