@@ -75,7 +75,7 @@ func ParsePolicy(file string, data []byte, reg *ops.Registry) (*Policy, error) {
 	p.sets = nil
 	root := yamlx.Parse(data, policyLimits, d)
 	if root == nil {
-		return nil, d.Err()
+		return nil, misfiled(file, data, d.Err())
 	}
 	l := &policyLoader{d: d, p: p, reg: reg, pos: map[string]yamlx.Pos{}, granted: map[string]grantSite{}, denyAt: map[string]map[string]yamlx.Pos{}, riskAt: map[string]yamlx.Pos{}}
 	versionSeen := false
@@ -103,7 +103,7 @@ func ParsePolicy(file string, data []byte, reg *ops.Registry) (*Policy, error) {
 		l.grantRunbooks()
 	}
 	if err := d.Err(); err != nil {
-		return nil, err
+		return nil, misfiled(file, data, err)
 	}
 	l.warnUnboundLimits()
 	p.Warnings = d.Warnings()
@@ -119,6 +119,16 @@ func ParsePolicy(file string, data []byte, reg *ops.Registry) (*Policy, error) {
 	}
 	p.sets = &roleSets{owner: p}
 	return p, nil
+}
+
+// misfiled is err, the problems of reading data as a policy, unless data
+// is another of arsenal-run's files (a keys file given as --policy): then
+// the one problem that says so, and which flag takes it.
+func misfiled(file string, data []byte, err error) error {
+	if ds, ok := yamlx.Misfiled(file, data, yamlx.KindPolicy); ok {
+		return ds
+	}
+	return err
 }
 
 type policyLoader struct {

@@ -59,7 +59,7 @@ func Parse(file string, data []byte) (*Inventory, error) {
 	d := &yamlx.Diags{File: file}
 	root := yamlx.Parse(data, limits, d)
 	if root == nil {
-		return nil, d.Err()
+		return nil, misfiled(file, data, d.Err())
 	}
 	dir, _ := filepath.Abs(filepath.Dir(file))
 	l := &loader{d: d, dir: dir, inv: &Inventory{File: file, hosts: map[string]*Host{}, groups: map[string][]string{}, groupPos: map[string]yamlx.Pos{}}}
@@ -95,9 +95,19 @@ func Parse(file string, data []byte) (*Inventory, error) {
 	}
 	l.resolve()
 	if err := d.Err(); err != nil {
-		return nil, err
+		return nil, misfiled(file, data, err)
 	}
 	return l.inv, nil
+}
+
+// misfiled is err, the problems of reading data as an inventory, unless
+// data is another of arsenal-run's files (a policy given as --inventory):
+// then the one problem that says so, and which flag takes it.
+func misfiled(file string, data []byte, err error) error {
+	if ds, ok := yamlx.Misfiled(file, data, yamlx.KindInventory); ok {
+		return ds
+	}
+	return err
 }
 
 // rawHost is a host as written, before groups and defaults apply.

@@ -186,7 +186,7 @@ func ParseKeys(file string, data []byte) (*Keys, error) {
 	d := &yamlx.Diags{File: file}
 	root := yamlx.Parse(data, keysLimits, d)
 	if root == nil {
-		return nil, d.Err()
+		return nil, misfiled(file, data, d.Err())
 	}
 	k := &Keys{File: file}
 	// Where each key name and certificate subject is, including those of
@@ -211,9 +211,19 @@ func ParseKeys(file string, data []byte) (*Keys, error) {
 	}
 	callerClashes(names, subjects, d)
 	if err := d.Err(); err != nil {
-		return nil, err
+		return nil, misfiled(file, data, err)
 	}
 	return k, nil
+}
+
+// misfiled is err, the problems of reading data as a keys file, unless
+// data is another of arsenal-run's files (a policy given as --keys): then
+// the one problem that says so, and which flag takes it.
+func misfiled(file string, data []byte, err error) error {
+	if ds, ok := yamlx.Misfiled(file, data, yamlx.KindKeys); ok {
+		return ds
+	}
+	return err
 }
 
 func list(n *yaml.Node, what string, d *yamlx.Diags) []*yaml.Node {

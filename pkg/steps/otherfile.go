@@ -9,44 +9,30 @@ import (
 )
 
 // otherFile tells what a file given as a playbook is instead, by its
-// top-level keys, when it has no steps: an inventory (hosts, groups), a
-// policy (roles), a keys file (keys), or a node list of cluster.* (nodes,
-// or a list of nodes); "" when it may be a playbook. at
-// is the key (or node) that tells.
-// `validate DIR` reads every .yaml file there, and a directory of
+// top-level keys, when it has no steps: a run's report (report_version,
+// whatever else it has), an inventory (hosts, groups), a policy (roles), a
+// keys file (keys), or a node list of cluster.* (nodes, or a list of
+// nodes); "" when it may be a playbook. at is the key (or node) that
+// tells. `validate DIR` reads every .yaml file there, and a directory of
 // runbooks often holds their inventory and policy too.
 func otherFile(root *yaml.Node) (what string, at *yaml.Node) {
 	root = yamlx.Deref(root)
 	if root != nil && isNodeList(root) {
 		return notNodeList, root
 	}
+	if at, msg, ok := yamlx.OtherKind(root, yamlx.KindPlaybook); ok {
+		return msg, at
+	}
 	if root == nil || root.Kind != yaml.MappingNode {
 		return "", nil
 	}
-	has := map[string]*yaml.Node{}
-	for i := 0; i+1 < len(root.Content); i += 2 {
-		has[root.Content[i].Value] = root.Content[i]
-	}
-	switch {
-	case has["steps"] != nil:
-		return "", nil
-	case has["hosts"] != nil:
-		return notInventory, has["hosts"]
-	case has["groups"] != nil:
-		return notInventory, has["groups"]
-	case has["roles"] != nil:
-		return "this is a policy (roles), not a playbook: give it with --policy FILE", has["roles"]
-	case has["keys"] != nil:
-		return "this is a keys file (keys), not a playbook: give it to serve with --keys FILE", has["keys"]
-	case has["nodes"] != nil && len(has) == 1:
-		return notNodeList, has["nodes"]
+	if len(root.Content) == 2 && root.Content[0].Value == "nodes" {
+		return notNodeList, root.Content[0]
 	}
 	return "", nil
 }
 
 const notNodeList = "this is a node list (nodes) of cluster.health and cluster.topology, not a playbook: name it in a step's inventory:"
-
-const notInventory = "this is an inventory (hosts, groups), not a playbook: give it to run, validate, schedule or serve with --inventory FILE"
 
 // otherKinds are arsenal-run's other YAML files, by their top-level keys
 // (pkg/inventory, pkg/auth and pkg/server read them): the key that tells
