@@ -28,6 +28,10 @@ func addSyntaxErr(data []byte, err error, lim Limits, d *Diags) {
 		d.Add(p, "nesting is deeper than %d levels (MaxDepth); flatten the structure", lim.MaxDepth)
 		return
 	}
+	if at, msg, ok := unclosedMsg(data, err, p); ok {
+		d.Add(at, "%s", msg)
+		return
+	}
 	msg := syntaxMsg(data, p, err)
 	if msg == tabMsg {
 		p = tabPos(data, p)

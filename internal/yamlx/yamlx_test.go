@@ -97,7 +97,7 @@ func TestSyntaxErrorLine(t *testing.T) {
 		{"list item indented as a key", "steps:\n  - id: a\n    op: x\n    with:\n      m: hi\n    - id: b\n", Pos{6, 5}},
 		{"key indented one space more", "a:\n  b: 1\n  c: 2\n   d: 3\n", Pos{4, 4}},
 		{"with CRLF line ends", "steps:\r\n  - id: a\r\n    op: x\r\n   retry: 2\r\n", Pos{4, 4}},
-		{"unclosed quote", "a: 1\nb: \"x\nc: 2\n", Pos{2, 1}},
+		{"unclosed quote", "a: 1\nb: \"x\nc: 2\n", Pos{2, 4}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
