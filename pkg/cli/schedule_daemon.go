@@ -294,10 +294,9 @@ func (d *schedDaemon) signals(ch chan os.Signal, stop context.CancelFunc) func()
 				case s == syscall.SIGHUP:
 					d.reload()
 				case stopping && time.Since(stopAt) >= d.o.grace:
-					d.log.Warn().Str("signal", signalName(s)).Str("handler_budget", short.Duration(engine.DefaultHandlerBudget)).
-						Msg("already stopping: the grace period is over and the runs still going were cancelled; schedule exits once their on_cancel and finally steps have ended")
+					d.log.Warn().Str("signal", signalName(s)).Msg(handlersMsg(s, "schedule"))
 				case stopping:
-					d.log.Warn().Str("signal", signalName(s)).Msg("already stopping: the running runs are cancelled when the grace period ends")
+					d.log.Warn().Str("signal", signalName(s)).Msg(graceLeftMsg(s, d.o.grace, time.Since(stopAt)))
 				default:
 					stopping, stopAt = true, time.Now()
 					d.log.Info().Str("signal", signalName(s)).Str("grace", short.Duration(d.o.grace)).Msg("stopping: no more slots fire; waiting for the running runs")

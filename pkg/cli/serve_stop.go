@@ -5,10 +5,10 @@ import (
 	"os"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
-	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
 	"github.com/arsenal-run/arsenal-run/pkg/server"
 )
@@ -43,7 +43,8 @@ loop:
 			break loop
 		}
 	}
-	stop() // the scheduler fires no more, or stops standing by
+	stopAt := time.Now() // the grace starts
+	stop()               // the scheduler fires no more, or stops standing by
 	// Signals while stopping change nothing, and say so: a second
 	// SIGTERM from an impatient operator or systemd is not lost in
 	// silence.
@@ -59,9 +60,9 @@ loop:
 				if sig == syscall.SIGHUP {
 					d.warnf("SIGHUP while stopping: not reloading")
 				} else if cancelled.Load() {
-					d.warnf("%s: already stopping; the runs still going were cancelled, and serve exits once their on_cancel and finally steps have ended (at most %s after the cancel, and the kill_grace of a shell.exec step then stopping)", signalName(sig), short.Duration(engine.DefaultHandlerBudget))
+					d.warnf("%s", handlersMsg(sig, "serve"))
 				} else {
-					d.warnf("%s: already stopping; the runs still going are cancelled when the grace of %s ends", signalName(sig), short.Duration(o.grace))
+					d.warnf("%s", graceLeftMsg(sig, o.grace, time.Since(stopAt)))
 				}
 			case <-stopped:
 				return
