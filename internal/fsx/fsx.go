@@ -251,3 +251,15 @@ func mayWrite(fi fs.FileInfo, path, what, could, advice string) string {
 	}
 	return ""
 }
+
+// TildeHint says, for err, the error of opening path, that a path
+// starting with ~ names a directory called "~" here, not the home
+// directory: the shell expands ~ only unquoted and at a word's start, so
+// `--policy "~/p.yaml"` and `--policy=~/p.yaml` reach arsenal-run as
+// written. "" when path does not start with ~ or the error is another.
+func TildeHint(path string, err error) string {
+	if len(path) == 0 || path[0] != '~' || !errors.Is(err, fs.ErrNotExist) {
+		return ""
+	}
+	return "; the ~ was not expanded to a home directory (the shell does that only unquoted, and not after --flag=): write $HOME or the full path instead"
+}

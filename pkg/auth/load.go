@@ -47,7 +47,7 @@ var (
 func LoadPolicy(path string, reg *ops.Registry) (*Policy, error) {
 	f, err := fsx.Open(path) // never blocks on a FIFO; refuses what is not a regular file
 	if err != nil {
-		return nil, yamlx.Diagnostics{{File: path, Pos: yamlx.Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf("cannot read the policy: %v", err)}}
+		return nil, yamlx.Diagnostics{{File: path, Pos: yamlx.Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf("cannot read the policy: %v%s", err, fsx.TildeHint(path, err))}}
 	}
 	defer f.Close()
 	if msg := fsx.AnyoneMayWrite(f, path, "the policy", "give any role any operation"); msg != "" {

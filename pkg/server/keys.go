@@ -161,7 +161,7 @@ func LoadKeys(path string) (*Keys, error) {
 	// regular file, as the policy's loader does.
 	f, err := fsx.Open(path)
 	if err != nil {
-		msg := fmt.Sprintf("cannot read the keys file: %v", err)
+		msg := fmt.Sprintf("cannot read the keys file: %v%s", err, fsx.TildeHint(path, err))
 		if errors.Is(err, fsx.ErrNotRegular) {
 			msg += "; give the path of the keys file itself"
 		}

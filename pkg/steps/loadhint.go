@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsx"
 	"github.com/arsenal-run/arsenal-run/internal/shellword"
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 )
@@ -32,6 +33,9 @@ func unreadable(path string, err error) string {
 		return msg + dirHint(path)
 	}
 	if hint := nearbyPlaybooks(path); hint != "" {
+		return msg + hint
+	}
+	if hint := fsx.TildeHint(path, err); hint != "" {
 		return msg + hint
 	}
 	if errors.Is(err, fs.ErrNotExist) {
