@@ -31,7 +31,7 @@ var kinds = []struct {
 	shown string
 	takes string
 }{
-	{KindReport, "a run's report", []string{"report_version"}, "report_version", "show it with 'arsenal-run report FILE', or rerun its failed steps with 'arsenal-run run PLAYBOOK --resume FILE'"},
+	{KindReport, "a run's report", []string{"report_version"}, "report_version", "show it with 'arsenal-run report show FILE', or rerun its failed steps with 'arsenal-run run PLAYBOOK --resume FILE'"},
 	{KindPlaybook, "a playbook", []string{"steps"}, "steps", "give it as the PLAYBOOK of run, validate or schedule, or put it in serve's --playbooks DIR"},
 	{KindPolicy, "a policy", []string{"roles"}, "roles", "give it with --policy FILE"},
 	{KindKeys, "a keys file", []string{"keys", "certs"}, "keys", "give it to serve with --keys FILE"},

@@ -20,7 +20,7 @@ func TestPolicyMisfiled(t *testing.T) {
 		{"playbook", "version: 1\nname: x\nsteps:\n  - {id: a, op: control.log, with: {message: hi}}\n",
 			"p.yaml:3:1: this is a playbook (steps), not a policy: give it as the PLAYBOOK of run, validate or schedule, or put it in serve's --playbooks DIR"},
 		{"report", "{\"report_version\": \"1\", \"roles\": [\"operator\"], \"steps\": []}\n",
-			"p.yaml:1:2: this is a run's report (report_version), not a policy: show it with 'arsenal-run report FILE', or rerun its failed steps with 'arsenal-run run PLAYBOOK --resume FILE'"},
+			"p.yaml:1:2: this is a run's report (report_version), not a policy: show it with 'arsenal-run report show FILE', or rerun its failed steps with 'arsenal-run run PLAYBOOK --resume FILE'"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

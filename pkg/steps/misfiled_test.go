@@ -16,7 +16,7 @@ func TestReportAsPlaybook(t *testing.T) {
 	if err == nil {
 		t.Fatal("loaded")
 	}
-	want := "rep.json:2:3: this is a run's report (report_version), not a playbook: show it with 'arsenal-run report FILE', or rerun its failed steps with 'arsenal-run run PLAYBOOK --resume FILE'"
+	want := "rep.json:2:3: this is a run's report (report_version), not a playbook: show it with 'arsenal-run report show FILE', or rerun its failed steps with 'arsenal-run run PLAYBOOK --resume FILE'"
 	if diff := cmp.Diff(want, err.Error()); diff != "" {
 		t.Errorf("error (-want +got):\n%s", diff)
 	}
