@@ -47,8 +47,15 @@ func TestNewRunIDSortsByTime(t *testing.T) {
 // TestNewRunIDAllocatesOnlyItsString: every API execute takes an id, so
 // making one costs a single allocation.
 func TestNewRunIDAllocatesOnlyItsString(t *testing.T) {
-	if n := testing.AllocsPerRun(200, func() { _ = NewRunID() }); n > 1 {
-		t.Errorf("NewRunID makes %v allocations; want 1", n)
+	want := 1.0
+	if raceBuild {
+		// The race detector's instrumentation puts the random bytes
+		// read by crypto/rand on the heap: one more, and still two
+		// fewer than the three of formatting and encoding apart.
+		want = 2
+	}
+	if n := testing.AllocsPerRun(200, func() { _ = NewRunID() }); n > want {
+		t.Errorf("NewRunID makes %v allocations; want %v", n, want)
 	}
 }
 
