@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"sync"
-	"time"
 )
 
 // Group commit. The runs of a busy process (a scheduler starting a
@@ -25,8 +24,7 @@ type commitGroup struct {
 	queue   []*groupWrite
 	leading bool // a caller is writing a batch and will take the next
 	// starts are the queued starts (QueueStart) not yet in a batch, by
-	// run id, held or in the queue: the run's end, when it comes first,
-	// takes their place.
+	// run id: the run's end, when it comes first, takes their place.
 	starts map[string]*groupWrite
 	// unwritten are the starts whose run's end took their place and could
 	// not be written: the end's next try carries them still.
@@ -40,12 +38,6 @@ type groupWrite struct {
 	wake  chan bool // true: write the batch; false: err is the outcome
 	woken bool      // sent true; guarded by commitGroup.mu
 	start *Run      // a queued start's run, or nil
-	// held, for a start, is set until it goes in the queue (release);
-	// guarded by commitGroup.mu. hold is its timer, done closed once it
-	// is written or taken over.
-	held bool
-	hold *time.Timer
-	done chan struct{}
 }
 
 // maxGroup bounds a batch, so that one commit's WAL frames stay few and a
@@ -71,6 +63,12 @@ func (s *Store) enqueue(w *groupWrite) (lead bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.queue = append(g.queue, w)
+	if w.start != nil {
+		if g.starts == nil {
+			g.starts = map[string]*groupWrite{}
+		}
+		g.starts[w.start.ID] = w
+	}
 	lead = !g.leading
 	g.leading = true
 	if lead {
@@ -132,13 +130,6 @@ func (s *Store) takeStart(runID string) *Run {
 		return nil
 	}
 	delete(g.starts, runID)
-	if w.held {
-		// Not queued yet: nothing waits for it in the queue.
-		w.held = false
-		w.hold.Stop()
-		close(w.done)
-		return w.start
-	}
 	for i, q := range g.queue {
 		if q == w {
 			g.queue = append(g.queue[:i], g.queue[i+1:]...)

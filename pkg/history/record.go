@@ -106,14 +106,12 @@ func (s *Store) RecordStart(ctx context.Context, run Run) (err error) {
 }
 
 // QueueStart records that a run started, as RecordStart does, without
-// waiting: the start is held for up to StartHold, then goes in the next
-// shared commit, and written waits for it and returns its error. When the
-// run's end (RecordFinish) comes while the start is still held or waits in
-// the queue, the end takes its place, and the run's row is written once,
-// finished: a short run costs one write instead of two. A caller that must
-// have the start on disk before it goes on (before a step changes
-// anything) calls written, which writes it at once. Close writes the
-// starts still held.
+// waiting: the start goes in the next shared commit, and written waits
+// for it and returns its error. When the run's end (RecordFinish) comes
+// while the start still waits in the queue, the end takes its place, and
+// the run's row is written once, finished: a short run costs one write
+// instead of two. A caller that must have the start on disk before it
+// goes on (before a step changes anything) calls written.
 func (s *Store) QueueStart(run Run) (written func() error) {
 	if run.StartedAt.IsZero() {
 		run.StartedAt = s.now()
@@ -122,7 +120,7 @@ func (s *Store) QueueStart(run Run) (written func() error) {
 	if err != nil {
 		return func() error { return err }
 	}
-	w := &groupWrite{wake: make(chan bool, 1), start: &run, held: true, done: make(chan struct{}), do: func(ctx context.Context, tx *sql.Tx) error {
+	w := &groupWrite{wake: make(chan bool, 1), start: &run, do: func(ctx context.Context, tx *sql.Tx) error {
 		st, err := s.inTx(ctx, tx, upsertStarted)
 		if err != nil {
 			return err
@@ -130,70 +128,19 @@ func (s *Store) QueueStart(run Run) (written func() error) {
 		_, err = st.ExecContext(ctx, args...)
 		return err
 	}}
-	// Held here, so that the run's end, whenever it comes, finds it.
-	g := &s.group
-	g.mu.Lock()
-	if g.starts == nil {
-		g.starts = map[string]*groupWrite{}
-	}
-	g.starts[run.ID] = w
-	w.hold = time.AfterFunc(StartHold, func() { s.release(w) })
-	g.mu.Unlock()
-	return func() error {
-		s.release(w)
-		<-w.done
-		return w.err
-	}
-}
-
-// StartHold is how long QueueStart holds a run's start before it writes
-// it: the end of a run shorter than that, as most scheduled runs are,
-// takes its place. It is the wait of a run's live step rows.
-const StartHold = 100 * time.Millisecond
-
-// release puts the start w, when still held, in the queue of the next
-// shared commit, and writes it there.
-func (s *Store) release(w *groupWrite) {
-	g := &s.group
-	g.mu.Lock()
-	if !w.held {
-		g.mu.Unlock()
-		return
-	}
-	w.held = false
-	w.hold.Stop()
-	// Queued in the same hold of the lock: the run's end, coming after,
-	// queues behind it or takes its place, never both.
-	g.queue = append(g.queue, w)
-	lead := !g.leading
-	g.leading = true
-	w.woken = lead
-	g.mu.Unlock()
+	// Queued here, so that the run's end, whenever it comes, is queued
+	// after it.
+	lead := s.enqueue(w)
+	done := make(chan struct{})
 	go func() {
-		defer close(w.done)
+		defer close(done)
 		if err := s.groupWait(context.Background(), w, lead); err != nil {
-			w.err = s.fullError(fmt.Errorf("history: record start of %s: %w", w.start.ID, err))
+			w.err = s.fullError(fmt.Errorf("history: record start of %s: %w", run.ID, err))
 		}
 	}()
-}
-
-// writeHeld writes the starts still held, as the store closes: their
-// runs go on, or ended without their end being recorded here.
-func (s *Store) writeHeld() {
-	g := &s.group
-	g.mu.Lock()
-	var held []*groupWrite
-	for _, w := range g.starts {
-		if w.held {
-			held = append(held, w)
-		}
-	}
-	g.mu.Unlock()
-	for _, w := range held {
-		s.release(w)
-	}
-	for _, w := range held {
-		<-w.done
+	return func() error {
+		<-done
+		return w.err
 	}
 }
 

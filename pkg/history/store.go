@@ -289,7 +289,6 @@ func (s *Store) Reports() string { return filepath.Join(s.dir, ReportsDir) }
 // Close closes the database and releases the owner lock; runs this Store
 // left running are interrupted for the next MarkInterrupted.
 func (s *Store) Close() error {
-	s.writeHeld()
 	s.stmts.close()
 	err := s.db.Close()
 	if s.lock != nil {
