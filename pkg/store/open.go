@@ -65,6 +65,13 @@ func Open(ctx context.Context, spec Spec) (Store, error) {
 			// writes (or reads) them, whatever its roles' file_roots.
 			fsroot.Protect(spec.ReportDir, "report dir")
 		}
+		// The files the driver reads the database's password or client
+		// key from: the database holds the key that signs sessions.
+		var ps []fsroot.Protection
+		for _, f := range postgres.DefaultCredentialFiles(spec.URL) {
+			ps = append(ps, fsroot.Protection{Path: f.Path, What: f.What})
+		}
+		fsroot.ProtectAll(ps)
 		pg, err := postgres.Open(ctx, postgres.Config{URL: spec.URL, ReportDir: spec.ReportDir, Lease: spec.Lease})
 		if err != nil {
 			return nil, err
