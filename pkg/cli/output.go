@@ -42,6 +42,9 @@ func (o *output) failed() error {
 // fileOf returns the file a stream writes to, seeing through output, for
 // the checks of a terminal (colour, the live view, the width).
 func fileOf(w any) (*os.File, bool) {
+	if t, ok := w.(interface{ unwrapWriter() io.Writer }); ok {
+		w = t.unwrapWriter()
+	}
 	if o, ok := w.(*output); ok {
 		w = o.w
 	}

@@ -58,7 +58,9 @@ runs. A playbook with concurrency: waits for (or skips, or replaces) the
 runs of its group, in this process and in others sharing the state dir.
 --inventory names the hosts ssh.* steps reach and inventory.hosts() reads;
 host keys are checked against ~/.ssh/known_hosts, or --known-hosts (see
-docs/remote.md).`,
+docs/remote.md). Inside GitHub Actions (GITHUB_ACTIONS=true), each step that
+failed or was denied is also written on stdout as an ::error annotation at its
+line of the playbook.`,
 		exits: "0 succeeded; 1 the run failed (also a declined confirm:), or a report could not be written; 2 usage or validation error, bad inputs, a report path that fails its checks, or a --from/--only selection that cannot run; 3 a step was denied (or would be, with --dry-run); 129 SIGHUP; 130 SIGINT; 143 SIGTERM.",
 		run:   runRun,
 	}
@@ -97,7 +99,7 @@ type runOptions struct {
 	remote     *remoteFlags
 }
 
-func runRun(e *env, args []string) int {
+func runArgs(e *env, args []string, gh *ghNotes) int {
 	outlivePipes()
 	c := runCommand()
 	fs := newFlags(e, c)
@@ -203,7 +205,8 @@ func runRun(e *env, args []string) int {
 	if len(o.roles) == 0 {
 		o.roles = listFlag{auth.DefaultRole}
 	}
-	r := &runner{e: e, o: o, c: c, path: pos[0]}
+	gh.setPlaybook(pos[0])
+	r := &runner{e: e, o: o, c: c, path: pos[0], gh: gh}
 	return r.run()
 }
 
@@ -217,6 +220,7 @@ type runner struct {
 	o    runOptions
 	c    *command
 	path string
+	gh   *ghNotes // nil outside GitHub Actions
 
 	// handle is the run once started, for a repeated signal to write its
 	// report before the process exits.
@@ -260,6 +264,7 @@ func (r *runner) run() int {
 	}
 	pb, err := steps.Load(r.path, reg, steps.WithInventory(remoteSettings.Inventory))
 	if err != nil {
+		r.gh.diagnostics(err)
 		fmt.Fprintln(e.stderr, err)
 		fmt.Fprintf(e.stderr, "%s has problems; nothing ran\n", r.path)
 		return ExitUsage
@@ -267,6 +272,7 @@ func (r *runner) run() int {
 	for _, w := range pb.Warnings {
 		fmt.Fprintln(e.stderr, w)
 	}
+	r.gh.diagnostics(pb.Warnings)
 	if o.list {
 		writeStepList(e.stdout, pb, e.paletteFor(e.stdout))
 		return ExitOK
@@ -274,6 +280,7 @@ func (r *runner) run() int {
 	var policy *auth.Policy
 	if o.policy != "" {
 		if policy, err = auth.LoadPolicy(o.policy, reg); err != nil {
+			r.gh.diagnostics(err)
 			fmt.Fprintln(e.stderr, err)
 			fmt.Fprintf(e.stderr, "the policy %s has problems; nothing ran\n", o.policy)
 			return ExitUsage
@@ -398,6 +405,7 @@ func (r *runner) run() int {
 	if err != nil {
 		return r.prepareError(err)
 	}
+	r.gh.started()
 	r.handleMu.Lock()
 	r.handle = h
 	r.handleMu.Unlock()
@@ -443,6 +451,7 @@ func (r *runner) run() int {
 		}), o.policy))
 	}
 	report.WriteTextFit(e.stdout, rep, termWidth(e.stdout))
+	r.gh.report(rep, pb, h.SinkErrors())
 	r.writeResumeHint(logs, rep)
 	code = exitCode(rep, context.Cause(ctx))
 	if errs := h.SinkErrors(); len(errs) > 0 {

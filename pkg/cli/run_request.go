@@ -62,6 +62,7 @@ func (r *runner) prepareError(err error) int {
 	}
 	switch pe.Field {
 	case "playbook":
+		r.gh.diagnostics(pe.Err)
 		fmt.Fprintln(e.stderr, pe.Err)
 		fmt.Fprintf(e.stderr, "%s has problems; nothing ran\n", r.path)
 		return ExitUsage
@@ -73,6 +74,7 @@ func (r *runner) prepareError(err error) int {
 	}
 	if ds := (steps.Diagnostics)(nil); errors.As(pe.Err, &ds) {
 		// Problems in an inputs file name their own file:line:column.
+		r.gh.diagnostics(ds)
 		fmt.Fprintf(e.stderr, "%v\nnothing ran\n", ds)
 		return ExitUsage
 	}

@@ -233,22 +233,7 @@ func formatAsked(args []string) string {
 // ::error file=a.yaml,line=3,col=5::message, escaped as the runner reads it;
 // ::error::message for a problem of no file.
 func githubCommand(p validateProblem) string {
-	var b strings.Builder
-	b.WriteString("::")
-	b.WriteString(p.Severity)
-	if p.File != "" { // a usage error is no file's
-		b.WriteString(" file=")
-		b.WriteString(githubProperty(p.File))
-		if p.Line > 0 {
-			fmt.Fprintf(&b, ",line=%d", p.Line)
-		}
-		if p.Line > 0 && p.Column > 0 {
-			fmt.Fprintf(&b, ",col=%d", p.Column)
-		}
-	}
-	b.WriteString("::")
-	b.WriteString(githubData(p.Message))
-	return b.String()
+	return githubAnnotation(p.Severity, p.File, steps.Pos{Line: p.Line, Col: p.Column}, "", p.Message)
 }
 
 // githubData escapes the message of a workflow command.
