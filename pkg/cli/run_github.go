@@ -77,12 +77,19 @@ func (g *ghNotes) started() {
 // inside it, else absolute, so that GitHub finds the file whatever the
 // working directory of the job's step.
 func (g *ghNotes) file(path string) string {
+	return githubFile(g.workspace, path)
+}
+
+// githubFile is path as an annotation names it, for a job whose
+// workspace ($GITHUB_WORKSPACE) is workspace: relative to it when inside
+// it, else absolute.
+func githubFile(workspace, path string) string {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return filepath.ToSlash(path)
 	}
-	if g.workspace != "" {
-		if rel, err := filepath.Rel(g.workspace, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+	if workspace != "" {
+		if rel, err := filepath.Rel(workspace, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 			return filepath.ToSlash(rel)
 		}
 	}

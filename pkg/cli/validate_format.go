@@ -109,7 +109,19 @@ func (v *validation) problem(p validateProblem) {
 		v.doc.Problems = append(v.doc.Problems, p)
 		return
 	}
+	p.File = v.githubFile(p.File)
 	fmt.Fprintln(v.e.stdout, githubCommand(p))
+}
+
+// githubFile is file as an annotation names it: inside a GitHub Actions
+// job, relative to its workspace, which GitHub reads annotation paths
+// against whatever the step's working directory; elsewhere as given.
+func (v *validation) githubFile(file string) string {
+	ws := v.e.getenv("GITHUB_WORKSPACE")
+	if ws == "" || file == "" {
+		return file
+	}
+	return githubFile(ws, file)
 }
 
 // note prints a line for people, on stderr, that the json document leaves
@@ -145,7 +157,7 @@ func (v *validation) decided(file string, pb *steps.Playbook, ds []auth.StepDeci
 		if v.format == "github" && !d.Decision.Allowed {
 			id, _, _ := strings.Cut(d.Step, "/")
 			pos := at[id]
-			fmt.Fprintln(v.e.stdout, githubCommand(validateProblem{File: file, Line: pos.Line, Column: pos.Col, Severity: "error",
+			fmt.Fprintln(v.e.stdout, githubCommand(validateProblem{File: v.githubFile(file), Line: pos.Line, Column: pos.Col, Severity: "error",
 				Message: fmt.Sprintf("step %s (%s, risk %s) is DENIED for %s: %s", d.Step, d.Op, d.Risk, strings.Join(v.roles, ", "), rule)}))
 		}
 	}

@@ -138,6 +138,21 @@ func TestValidateFormatGitHub(t *testing.T) {
 	r.want(t, ExitDenied, []string{"::warning file=w.yaml,line=6,col=", "::error file=w.yaml,line=7,col=5::step build (shell.exec, risk write) is DENIED for viewer: "}, nil)
 }
 
+// TestValidateFormatGitHubWorkspacePaths: inside a job, annotations name
+// files relative to $GITHUB_WORKSPACE, which GitHub reads them against,
+// whatever the step's working-directory; a file outside it, absolute.
+func TestValidateFormatGitHubWorkspacePaths(t *testing.T) {
+	dir := playbookDir(t, map[string]string{"ops/odd.yaml": oddPlaybook})
+	t.Chdir(filepath.Join(dir, "ops"))
+	r := runEnv(t, map[string]string{"GITHUB_WORKSPACE": dir}, "validate", "--format", "github", "odd.yaml")
+	r.want(t, ExitUsage, []string{"::error file=ops/odd.yaml,line=6,col=25::"}, nil)
+
+	other := t.TempDir()
+	r = runEnv(t, map[string]string{"GITHUB_WORKSPACE": other}, "validate", "--format", "github", "odd.yaml")
+	abs := filepath.ToSlash(filepath.Join(dir, "ops", "odd.yaml"))
+	r.want(t, ExitUsage, []string{"::error file=" + githubProperty(abs) + ",line=6,col=25::"}, nil)
+}
+
 func TestValidateFormatRefused(t *testing.T) {
 	playbookDir(t, map[string]string{"good.yaml": goodPlaybook})
 	runEnv(t, nil, "validate", "--format", "jsn", "good.yaml").want(t, ExitUsage, nil,
