@@ -8,10 +8,11 @@ package redact
 
 import (
 	"bytes"
-	"encoding/base64"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"html"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,10 +26,10 @@ const Mask = "***"
 
 // Redactor masks a growing set of secrets. It is safe for concurrent use.
 type Redactor struct {
-	mu       sync.RWMutex
-	secrets  map[string]bool
-	replacer *strings.Replacer
-	longest  int
+	mu      sync.RWMutex
+	secrets map[string]bool
+	matcher *matcher
+	longest int
 }
 
 // New returns a Redactor masking the given secrets; empty ones are ignored.
@@ -66,13 +67,8 @@ func (r *Redactor) Add(secrets ...string) {
 		vs = append(vs, v)
 	}
 	sortByLenDesc(vs)
-	pairs := make([]string, 0, 2*len(vs))
-	r.longest = 0
-	for _, v := range vs {
-		pairs = append(pairs, v, Mask)
-		r.longest = max(r.longest, len(v))
-	}
-	r.replacer = strings.NewReplacer(pairs...)
+	r.longest = len(vs[0])
+	r.matcher = newMatcher(vs)
 }
 
 // AddValue masks a secret value from now on: each of its scalar leaves
@@ -142,12 +138,7 @@ func variants(s string) []string {
 		out = append(out, variants(t)...)
 	}
 	if len(s) >= 3 {
-		out = append(out,
-			base64.StdEncoding.EncodeToString([]byte(s)),
-			base64.RawStdEncoding.EncodeToString([]byte(s)),
-			base64.URLEncoding.EncodeToString([]byte(s)),
-			base64.RawURLEncoding.EncodeToString([]byte(s)),
-		)
+		out = append(out, base64Forms(s)...)
 		out = append(out, urlForms(s)...)
 		if j, err := json.Marshal(s); err == nil {
 			out = append(out, string(j[1:len(j)-1]))
@@ -195,50 +186,13 @@ func asciiJSON(s string) string {
 	return b.String()
 }
 
-// MinToken is the shortest run of a multi-line secret masked on its own.
-const MinToken = 16
-
-// Tokens returns what of a multi-line secret (a private key, a kubeconfig,
-// a service account's JSON) is masked on its own, as a program that prints
-// it writes it line by line and the live logs mask line by line: each run
-// of at least MinToken characters of base64, hex or token text
-// (A-Z, a-z, 0-9, +, /, =, _, -) that holds both a letter and a digit,
-// such as a PEM body line or a token's value. The other text of its lines
-// ("apiVersion: v1", "-----BEGIN PRIVATE KEY-----") is ordinary text that
-// other output holds too: masking it would change that output.
-func Tokens(s string) []string {
-	if !strings.Contains(s, "\n") {
-		return nil
-	}
-	var out []string
-	isToken := func(c byte) bool {
-		return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '+' || c == '/' || c == '=' || c == '_' || c == '-'
-	}
-	for i := 0; i < len(s); {
-		if !isToken(s[i]) {
-			i++
-			continue
-		}
-		j, letter, digit := i, false, false
-		for ; j < len(s) && isToken(s[j]); j++ {
-			c := s[j]
-			letter = letter || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
-			digit = digit || '0' <= c && c <= '9'
-		}
-		if j-i >= MinToken && letter && digit {
-			out = append(out, s[i:j])
-		}
-		i = j
-	}
-	return out
-}
-
 func sortByLenDesc(vs []string) {
-	for i := 1; i < len(vs); i++ {
-		for j := i; j > 0 && (len(vs[j]) > len(vs[j-1]) || (len(vs[j]) == len(vs[j-1]) && vs[j] < vs[j-1])); j-- {
-			vs[j], vs[j-1] = vs[j-1], vs[j]
+	slices.SortFunc(vs, func(a, b string) int {
+		if c := cmp.Compare(len(b), len(a)); c != 0 {
+			return c
 		}
-	}
+		return strings.Compare(a, b)
+	})
 }
 
 // Longest is the length of the longest text masked, so that a reader of a
@@ -259,7 +213,7 @@ func (r *Redactor) Empty() bool {
 	}
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	return r.replacer == nil
+	return r.matcher == nil
 }
 
 // String masks every secret in s.
@@ -268,12 +222,12 @@ func (r *Redactor) String(s string) string {
 		return s
 	}
 	r.mu.RLock()
-	rep := r.replacer
+	m := r.matcher
 	r.mu.RUnlock()
-	if rep == nil {
+	if m == nil {
 		return s
 	}
-	return rep.Replace(s)
+	return m.replace(s)
 }
 
 // Value returns a copy of plain data (maps, lists, strings, numbers) with

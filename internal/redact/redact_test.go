@@ -165,3 +165,24 @@ func TestNewWithoutSecretsIsCheap(t *testing.T) {
 		t.Errorf("zero Redactor after Add = %q", got)
 	}
 }
+
+// TestMultiLineSecretLinesPrintedAlone checks that a line of a
+// multi-line secret printed alone, or a value on such a line, is masked
+// when it is not plain words: a passphrase file's lines, an env file's
+// values as a script that sourced it prints them, a JSON key's fields.
+func TestMultiLineSecretLinesPrintedAlone(t *testing.T) {
+	secret := "line one of my secret key!\n  Pa$$w0rd line two\r\n" +
+		"export DB_PASSWORD='s3cr3t!x'\nAPI_KEY=abc123def456\n" +
+		`{"private_key_id": "1a2b3c4d5e", "type": "service_account"}` + "\n" +
+		"  \"client_id\": \"10987654321\",\nDEBUG=true\nname: kubernetes-admin\n-----BEGIN PRIVATE KEY-----\n"
+	r := New(secret)
+	for _, printed := range []string{"line one of my secret key!", "Pa$$w0rd line two", "s3cr3t!x", "abc123def456", "10987654321"} {
+		if got := r.String("> " + printed + "\n"); got != "> ***\n" {
+			t.Errorf("%q printed alone: %q", printed, got)
+		}
+	}
+	ordinary := "DEBUG=true\nname: kubernetes-admin\ntype: service_account\n-----BEGIN PRIVATE KEY-----\n"
+	if got := r.String(ordinary); got != ordinary {
+		t.Errorf("ordinary lines the secret holds were masked:\n%s", got)
+	}
+}

@@ -1,0 +1,65 @@
+package redact
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+)
+
+// benchOutput is a MiB of what steps print: log lines, JSON, base64,
+// with a secret in one line of a hundred.
+func benchOutput(secret string) string {
+	var b strings.Builder
+	for i := 0; b.Len() < 1<<20; i++ {
+		switch i % 4 {
+		case 0:
+			fmt.Fprintf(&b, "2024-05-01T10:00:%02d INFO worker-%d processed job %d in %dms\n", i%60, i%16, i, i%997)
+		case 1:
+			fmt.Fprintf(&b, `{"level":"info","msg":"request done","path":"/api/v1/items/%d","status":200}`+"\n", i)
+		case 2:
+			fmt.Fprintf(&b, "data: dGhlIHF1aWNrIGJyb3duIGZveCBqdW1wcyBvdmVyIHRoZSBsYXp5IGRvZyAjJWQ=%d\n", i)
+		default:
+			if i%100 == 3 {
+				fmt.Fprintf(&b, "token used: %s\n", secret)
+			} else {
+				fmt.Fprintf(&b, "  at com.example.Service.handle(Service.java:%d)\n", i%500)
+			}
+		}
+	}
+	return b.String()
+}
+
+const benchKey = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\nMzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dVMvDuictGeurT8jNbvJZHtCSuYEvu\n-----END PRIVATE KEY-----\n"
+
+// BenchmarkString measures masking a MiB of step output (b.SetBytes:
+// MB/s) with a token, a password and a private key as secrets.
+func BenchmarkString(b *testing.B) {
+	const token = "ghp_R4nd0mT0k3nV4lu3xYz0123456789ab"
+	r := New(token, "Pa$$w0rd-zz9", benchKey)
+	out := benchOutput(token)
+	b.SetBytes(int64(len(out)))
+	b.ResetTimer()
+	for range b.N {
+		_ = r.String(out)
+	}
+}
+
+// BenchmarkWriter is BenchmarkString through the line writer that masks
+// live process output, written 4 KiB at a time as a pipe delivers it.
+func BenchmarkWriter(b *testing.B) {
+	const token = "ghp_R4nd0mT0k3nV4lu3xYz0123456789ab"
+	r := New(token, "Pa$$w0rd-zz9", benchKey)
+	out := []byte(benchOutput(token))
+	b.SetBytes(int64(len(out)))
+	b.ResetTimer()
+	for range b.N {
+		w := r.Writer(io.Discard)
+		for p := out; len(p) > 0; {
+			n := min(len(p), 4096)
+			w.Write(p[:n])
+			p = p[n:]
+		}
+		w.Close()
+	}
+}
