@@ -30,10 +30,20 @@ func OfURL(u *url.URL) error {
 }
 
 // ParseError is url.Parse's error err said as a port problem when it is
-// one (a port that is not a number), else nil. It never repeats the URL.
+// one (a port that is not a number), else nil. It never repeats the URL,
+// nor, when the URL holds an @, the port url.Parse quotes: a password
+// holding a / ends the host before its @, and the "port" is then the
+// password's head, which a secret's masking does not find, as it is not
+// the whole secret.
 func ParseError(err error) error {
-	if ue, ok := errors.AsType[*url.Error](err); ok && strings.HasPrefix(ue.Err.Error(), "invalid port ") {
-		return fmt.Errorf("%v; a port is a number from 1 to 65535", ue.Err)
+	ue, ok := errors.AsType[*url.Error](err)
+	if !ok || !strings.HasPrefix(ue.Err.Error(), "invalid port ") {
+		return nil
 	}
-	return nil
+	if strings.Contains(ue.URL, "@") {
+		return errors.New("the text after the host's last : is not a port, a number from 1 to 65535; " +
+			"if the URL holds USER:PASSWORD@, escape the password with urlPathEscape(x), " +
+			"as a / ? or # in it ends the host early")
+	}
+	return fmt.Errorf("%v; a port is a number from 1 to 65535", ue.Err)
 }
