@@ -89,3 +89,20 @@ func TestMaskedAsOftenWritten(t *testing.T) {
 		}
 	}
 }
+
+// TestShellQuotedSecret checks that a secret is masked as shells and
+// their tools quote it: bash's set -x trace, Python's shlex.quote and
+// bash's printf %q.
+func TestShellQuotedSecret(t *testing.T) {
+	const secret = "it's-S3cr3t pass$(x)"
+	r := New(secret)
+	for _, text := range []string{
+		`+ curl -u 'it'\''s-S3cr3t pass$(x)'`,
+		`'it'"'"'s-S3cr3t pass$(x)'`,
+		`it\'s-S3cr3t\ pass\$\(x\)`,
+	} {
+		if got := r.String(text); strings.Contains(got, "S3cr3t") {
+			t.Errorf("String(%q) = %q", text, got)
+		}
+	}
+}

@@ -140,6 +140,7 @@ func variants(s string) []string {
 	if len(s) >= 3 {
 		out = append(out, base64Forms(s)...)
 		out = append(out, urlForms(s)...)
+		out = append(out, shellForms(s)...)
 		if j, err := json.Marshal(s); err == nil {
 			out = append(out, string(j[1:len(j)-1]))
 		}
