@@ -71,6 +71,9 @@ type pendingExpr struct {
 	// url is set for an expression in the path or query of a URL
 	// parameter (urlcheck.go).
 	url *urlWant
+	// argv is the step whose program's command line the expression is
+	// part of (argvsecret.go).
+	argv *Step
 }
 
 // valueSource is a value other expressions read by name: env.NAME of a

@@ -406,6 +406,7 @@ func (l *loader) decodeWith(n *yaml.Node, s *Step) {
 		if prm != nil {
 			l.expectParam(v, prm, s, from)
 			l.markURLs(v, prm, s, from)
+			l.markArgv(prm, s, from)
 			if prm.Secret {
 				for _, pe := range l.pending[from:] {
 					pe.secret = &paramWant{step: s, param: prm, item: -1}

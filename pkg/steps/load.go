@@ -190,6 +190,7 @@ func (l *loader) checkPending(g *graph, sec *secretFlow, pe *pendingExpr) {
 			l.inventoryRef(r, pos)
 		case "inputs":
 			l.checkSecretInput(pe, r.name, pos)
+			l.checkSecretArgv(pe, r.name, pos)
 			sec.readInput(pe, r.name)
 		case "env", "item":
 			sec.readSource(pe, r.kind, r.name, pos)

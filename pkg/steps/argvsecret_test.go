@@ -1,0 +1,45 @@
+package steps
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+)
+
+// TestSecretOnCommandLineWarned checks that validate warns of a secret
+// input put on a program's command line, which ps shows to every user of
+// the host, and not of one given in the step's env or of a plain input.
+func TestSecretOnCommandLineWarned(t *testing.T) {
+	r := testRegistry(t)
+	nop := ops.Func(func(context.Context, ops.Params) (map[string]any, error) { return map[string]any{}, nil })
+	r.MustRegister(ops.Spec{Name: "shell.exec", Description: "runs a program", Risk: ops.RiskWrite, Params: []ops.Param{
+		{Name: "command", Type: ops.TypeList, Items: ops.TypeString},
+		{Name: "env", Type: ops.TypeMap},
+	}}, nop)
+	src := `version: 1
+name: p
+inputs:
+  token: {type: string, secret: true}
+  user: {type: string, default: bob}
+steps:
+  - id: a
+    op: shell.exec
+    with: {command: [curl, -H, "Authorization: Bearer ${{ inputs.token }}", "${{ inputs.user }}"]}
+  - id: b
+    op: shell.exec
+    with: {command: [sh, -c, 'curl -H "Authorization: Bearer $TOKEN"'], env: {TOKEN: "${{ inputs.token }}"}}
+`
+	pb, err := Parse("p.yaml", []byte(src), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var warns []string
+	for _, w := range pb.Warnings {
+		warns = append(warns, w.Error())
+	}
+	if len(warns) != 1 || !strings.HasPrefix(warns[0], "p.yaml:9:59: warning: inputs.token, a secret, goes on the command line of step a's program") {
+		t.Errorf("warnings = %q, want one for inputs.token in step a's command", warns)
+	}
+}
