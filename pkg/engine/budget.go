@@ -46,11 +46,13 @@ type outputBudget struct {
 	cutSize atomic.Int64 // bytes dropped
 }
 
-func newOutputBudget(limit int64) *outputBudget {
+// budgetLimit is the limit of a budget set to limit: the default when
+// none is set.
+func budgetLimit(limit int64) int64 {
 	if limit <= 0 {
-		limit = DefaultOutputBudget
+		return DefaultOutputBudget
 	}
-	return &outputBudget{limit: limit}
+	return limit
 }
 
 // keep accounts an operation's output and returns what the run keeps of

@@ -68,8 +68,12 @@ type run struct {
 	subDry  map[string]bool // sub-runs whose dry outputs are partial, like subs
 	budget  *outputBudget   // shared with sub-runs
 	lost    *unaudited      // calls whose audit line was lost; shared with sub-runs
-	logMu   sync.Mutex
-	logs    map[string]*stepLog // live process output written, by step
+	// ownBudget and ownLost are what budget and lost point to, unless
+	// a parent's are shared: a part of the run, not an allocation more.
+	ownBudget outputBudget
+	ownLost   unaudited
+	logMu     sync.Mutex
+	logs      map[string]*stepLog // live process output written, by step
 	// endMu guards ended, set once the run has finished: an operation's
 	// message that comes later is dropped (lateMessage).
 	endMu sync.RWMutex
@@ -193,14 +197,18 @@ func (p *Plan) newRun(inputs map[string]any, o runOptions) *run {
 		r.log = zerolog.New(r.logw).Level(level).With().Timestamp().Str("run_id", r.id).Logger()
 	}
 	r.env = environ(o.environ)
+	// The steps' states and records, one allocation each for them all:
+	// a short run of a few steps pays for its set-up as much as for its
+	// steps.
 	r.states = make(map[string]*steps.StepState, len(p.nodes))
 	r.recs = make([]*record, len(p.nodes))
+	states, recs := make([]steps.StepState, len(p.nodes)), make([]record, len(p.nodes))
 	for i, n := range p.nodes {
-		r.states[n.step.ID] = &steps.StepState{}
-		r.recs[i] = &record{}
+		r.states[n.step.ID] = &states[i]
+		r.recs[i] = &recs[i]
 	}
-	r.budget = newOutputBudget(p.e.outputBudget)
-	r.lost = &unaudited{}
+	r.ownBudget.limit = budgetLimit(p.e.outputBudget)
+	r.budget, r.lost = &r.ownBudget, &r.ownLost
 	r.waiting = make([]int, len(p.nodes))
 	parallel := p.e.maxParallel
 	if m := p.pb.MaxParallel; m > 0 {

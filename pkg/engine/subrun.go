@@ -128,7 +128,7 @@ func (s *subPlaybook) Execute(ctx context.Context, p ops.Params) (map[string]any
 		r.red.Add(ps...)
 		r.keepSecrets(ps)
 		r.budget = parent.budget
-		r.lost = &unaudited{up: parent.lost}
+		r.ownLost.up = parent.lost
 	}
 	if parent != nil {
 		var done func()
