@@ -279,7 +279,7 @@ func (s *Scheduler) supervise(rs *runState, job Job, logged chan struct{}) {
 		msg := "the run could not be started: " + err.Error()
 		s.settle(e, rs.slot, history.SlotFailed, "", msg, now)
 		e.last = &RunInfo{Slot: rs.slot, Status: report.StatusFailed, FinishedAt: &now, Error: msg}
-		s.metrics.runs.WithLabelValues(s.metrics.label(e.pb.Name), string(report.StatusFailed)).Inc()
+		s.ended(e, string(report.StatusFailed))
 		s.log.Error().Str("playbook", e.pb.Name).Str("slot", slot).Err(err).Msg("the run could not be started")
 		s.afterEnd(e, now)
 		s.signalIfStopping()
@@ -359,9 +359,8 @@ func (s *Scheduler) supervise(rs *runState, job Job, logged chan struct{}) {
 		// the series of ended runs do not count it, nor its time so far.
 		s.log.Info().Str("playbook", e.pb.Name).Str("run_id", rs.id).Str("slot", slot).Msg("run let go: it goes on where it executes")
 	} else {
-		label := s.metrics.label(e.pb.Name)
-		s.metrics.runs.WithLabelValues(label, string(status)).Inc()
-		s.metrics.duration.WithLabelValues(label).Observe(now.Sub(rs.start).Seconds())
+		s.ended(e, string(status))
+		s.seriesOf(e).duration.Observe(now.Sub(rs.start).Seconds())
 		s.log.Info().Str("playbook", e.pb.Name).Str("run_id", rs.id).Str("slot", slot).Str("status", string(status)).Msg("run ended")
 	}
 	s.afterEnd(e, now)

@@ -127,3 +127,34 @@ func (m *Metrics) label(name string) string {
 	m.labels[name] = struct{}{}
 	return name
 }
+
+// playbookSeries are the series of one playbook that its runs' ends add
+// to, looked up once: a thousand playbooks @every 1s would otherwise take
+// the label lock and hash the labels of two series a thousand times a
+// second. An entry keeps its own (entry.series); the children of a vector
+// are never deleted, so they stay those /metrics shows.
+type playbookSeries struct {
+	label    string
+	duration prometheus.Observer
+	runs     map[string]prometheus.Counter // by status
+}
+
+// seriesOf returns e's series, looked up on first use; s.mu is held.
+func (s *Scheduler) seriesOf(e *entry) *playbookSeries {
+	if e.series == nil {
+		label := s.metrics.label(e.pb.Name)
+		e.series = &playbookSeries{label: label, duration: s.metrics.duration.WithLabelValues(label), runs: map[string]prometheus.Counter{}}
+	}
+	return e.series
+}
+
+// ended counts a run of e that ended with status; s.mu is held.
+func (s *Scheduler) ended(e *entry, status string) {
+	ps := s.seriesOf(e)
+	c, ok := ps.runs[status]
+	if !ok {
+		c = s.metrics.runs.WithLabelValues(ps.label, status)
+		ps.runs[status] = c
+	}
+	c.Inc()
+}

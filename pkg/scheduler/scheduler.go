@@ -261,6 +261,7 @@ type entry struct {
 	// playbook loaded (see pausedBy), not on every slot.
 	pausePath string
 	pathOf    *steps.Playbook
+	series    *playbookSeries // made at its first run's end (seriesOf)
 }
 
 // idle tells whether e has no run going, starting or claimed ahead, and no

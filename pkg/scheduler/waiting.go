@@ -79,7 +79,7 @@ func (s *Scheduler) endedUnstarted(rs *runState, h Handle) {
 	removeRun(e, rs)
 	if !rs.withdrawn {
 		status := safeStatus(h)
-		s.metrics.runs.WithLabelValues(s.metrics.label(e.pb.Name), string(status)).Inc()
+		s.ended(e, string(status))
 		e.last = &RunInfo{ID: rs.id, Slot: rs.slot, Status: status, FinishedAt: &now}
 		s.log.Info().Str("playbook", e.pb.Name).Str("run_id", rs.id).Str("slot", rs.slot.Format(time.RFC3339)).Str("status", string(status)).Msg("run ended before it started")
 	}
