@@ -42,11 +42,76 @@ func SignEncoded(r *Report, key []byte) ([]byte, error) {
 // SignEncoded returns it, to path as WriteUnsynced writes a report: the
 // same bytes, the same way.
 func WriteUnsyncedEncoded(path string, encoded []byte) error {
-	var buf bytes.Buffer
-	buf.Grow(2*len(encoded) + 1) // as json.MarshalIndent grows it
-	if err := json.Indent(&buf, encoded, "", "  "); err != nil {
-		return fmt.Errorf("encode report: %w", err)
+	out, ok := appendIndented(make([]byte, 0, 2*len(encoded)+1), encoded) // as json.MarshalIndent grows it
+	if !ok {
+		var buf bytes.Buffer
+		if err := json.Indent(&buf, encoded, "", "  "); err != nil {
+			return fmt.Errorf("encode report: %w", err)
+		}
+		out = buf.Bytes()
 	}
-	buf.WriteByte('\n')
-	return writeFile(path, buf.Bytes(), 0o600, false)
+	return writeFile(path, append(out, '\n'), 0o600, false)
+}
+
+// appendIndented appends src, compact JSON as json.Marshal writes it, to
+// dst indented as json.Indent(dst, src, "", "  ") indents it: the same
+// bytes, without the validating scanner json.Indent steps through for
+// each byte, which cost a short run's report about as much as encoding
+// it. It answers false when src is not compact JSON it can follow (a
+// bracket left open or closed twice, a string left open): the caller
+// then indents with json.Indent, which says what is wrong.
+func appendIndented(dst, src []byte) ([]byte, bool) {
+	depth := 0
+	for i := 0; i < len(src); i++ {
+		switch c := src[i]; c {
+		case '"':
+			// A string goes as it is, up to its closing quote; an
+			// escaped byte cannot close it.
+			j := i + 1
+			for j < len(src) && src[j] != '"' {
+				if src[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			if j >= len(src) {
+				return dst, false
+			}
+			dst = append(dst, src[i:j+1]...)
+			i = j
+		case '{', '[':
+			dst = append(dst, c)
+			if i+1 < len(src) && (src[i+1] == '}' || src[i+1] == ']') {
+				// json.Indent leaves an empty object or array as it is.
+				dst = append(dst, src[i+1])
+				i++
+				continue
+			}
+			depth++
+			dst = indentLine(dst, depth)
+		case '}', ']':
+			if depth--; depth < 0 {
+				return dst, false
+			}
+			dst = append(indentLine(dst, depth), c)
+		case ',':
+			dst = indentLine(append(dst, c), depth)
+		case ':':
+			dst = append(dst, c, ' ')
+		case ' ', '\t', '\n', '\r':
+			return dst, false // not compact
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst, depth == 0
+}
+
+// indentLine starts a new line at depth, two spaces a level.
+func indentLine(dst []byte, depth int) []byte {
+	dst = append(dst, '\n')
+	for range depth {
+		dst = append(dst, ' ', ' ')
+	}
+	return dst
 }
