@@ -14,7 +14,6 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/arsenal-run/arsenal-run/internal/exprsafe"
 	"github.com/arsenal-run/arsenal-run/internal/redact"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -230,31 +229,6 @@ func (r *run) authorizer() Authorizer {
 		return r.o.auth
 	}
 	return r.p.e.authorizer
-}
-
-// baseEnv is the expression environment of a phase of the run. Once the
-// steps are done (status is not running), run.failed_steps lists those
-// that failed. The phase's evaluations stop when ctx is done (nil: they
-// are only bounded in work).
-func (r *run) baseEnv(ctx context.Context, status string) map[string]any {
-	failed := []any{}
-	if status != "running" {
-		failed = r.failedSteps()
-	}
-	return map[string]any{
-		exprsafe.ContextVar: ctx,
-		steps.EnvInputs:     r.inputs,
-		steps.EnvVars:       r.vars,
-		steps.EnvEnv:        r.env,
-		steps.EnvSteps:      r.states,
-		// nil without an inventory: inventory.hosts says so.
-		steps.EnvInventory: r.o.inventory,
-		steps.EnvRun: map[string]any{
-			"id": r.id, "playbook": r.p.pb.Name, "status": status,
-			"started_at":   r.start.UTC().Format(time.RFC3339),
-			"failed_steps": failed, "url": r.o.url,
-		},
-	}
 }
 
 // execute runs the phases: vars, steps, on_failure when the run failed,
