@@ -321,8 +321,12 @@ func (r *run) call(ctx context.Context, n *node, env map[string]any, index int, 
 	c := &Call{RunID: r.id, Roles: r.o.roles, Step: s, Entry: s.Entry, Index: index, Log: log, run: r, env: env, label: label, Confirmation: confirmed}
 	// The step's timeout bounds the evaluation of its params too: an
 	// expression stops when it is up, as when the run is cancelled.
-	pctx := ctx
-	if s.Timeout > 0 {
+	// Params checked at load, with no env to merge, evaluate nothing:
+	// they need neither the timer nor an environment of their own, which
+	// every execute of the API would otherwise make and throw away.
+	pctx, penv := ctx, env
+	evaluates := s.Params == nil || n.envParam
+	if evaluates && s.Timeout > 0 {
 		var cancel context.CancelFunc
 		tries := s.Retry.Attempts
 		if set := r.recs[n.idx].settings; set != nil {
@@ -331,7 +335,9 @@ func (r *run) call(ctx context.Context, n *node, env map[string]any, index int, 
 		pctx, cancel = context.WithTimeoutCause(ctx, s.Timeout, ops.WithClass(ops.ClassTimeout, &timeoutError{what: stepTimeout, d: s.Timeout, tries: tries, params: true}))
 		defer cancel()
 	}
-	penv := withVars(env, exprsafe.ContextVar, pctx)
+	if evaluates {
+		penv = withVars(env, exprsafe.ContextVar, pctx)
+	}
 	params, err := r.params(n, penv)
 	var stoodIn []string // a notify entry's params the run summary stood in for
 	if err != nil {
