@@ -83,9 +83,8 @@ func (m *Manager) ExecuteOp(ctx context.Context, req OpRequest) (*OpResult, erro
 	h.state.Store(StateRunning)
 	rep := m.svc.preflight(p, h)
 	if rep == nil {
-		mctx, cancel := mergeCancel(ctx, m.ctx)
-		defer cancel()
-		rctx := h.bind(mctx)
+		rctx, release := h.bindBoth(ctx, m.ctx)
+		defer release()
 		rep, err = m.svc.execute(rctx, p, h)
 	}
 	h.end(rep, err)
@@ -104,15 +103,4 @@ func (m *Manager) ExecuteOp(ctx context.Context, req OpRequest) (*OpResult, erro
 		}
 	}
 	return res, nil
-}
-
-// mergeCancel returns a context that has a's values and ends when a or b
-// ends, or when the returned func is called.
-func mergeCancel(a, b context.Context) (context.Context, func()) {
-	ctx, cancel := context.WithCancelCause(a)
-	stop := context.AfterFunc(b, func() { cancel(context.Cause(b)) })
-	return ctx, func() {
-		stop()
-		cancel(context.Canceled)
-	}
 }
