@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	jsonv2 "github.com/go-json-experiment/json"
@@ -100,20 +100,54 @@ func writeError(w http.ResponseWriter, e *apiError) {
 
 // writeJSON writes v as the JSON body with status.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		buf.Reset()
+	b := jsonBufs.Get().(*jsonBuf)
+	defer b.put()
+	if err := b.enc.Encode(v); err != nil {
+		b.buf.Reset()
 		status = http.StatusInternalServerError
-		fmt.Fprintf(&buf, `{"error":{"class":"internal","message":%q}}`+"\n", "cannot encode the answer: "+err.Error())
+		fmt.Fprintf(&b.buf, `{"error":{"class":"internal","message":%q}}`+"\n", "cannot encode the answer: "+err.Error())
 	}
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
-	h.Set("X-Content-Type-Options", "nosniff")
+	h["Content-Type"] = jsonContentType
+	h.Set("Content-Length", strconv.Itoa(b.buf.Len()))
+	h["X-Content-Type-Options"] = noSniff
 	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	w.Write(b.buf.Bytes())
+}
+
+// The values of the headers every JSON answer has, made once: the
+// server copies a handler's headers when it writes them, and nothing
+// changes a value in place.
+var (
+	jsonContentType = []string{"application/json"}
+	noSniff         = []string{"nosniff"}
+)
+
+// jsonBuf is a buffer and its encoder, kept between answers: a new
+// encoder and the growing of a new buffer were a share of every
+// request's allocations.
+type jsonBuf struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+var jsonBufs = sync.Pool{New: func() any {
+	b := &jsonBuf{}
+	b.enc = json.NewEncoder(&b.buf)
+	b.enc.SetEscapeHTML(false)
+	return b
+}}
+
+// maxKeptBuf is the largest buffer kept for the next answer or body: a
+// long list of runs is not held for the small answers that follow.
+const maxKeptBuf = 64 << 10
+
+func (b *jsonBuf) put() {
+	if b.buf.Cap() > maxKeptBuf {
+		return
+	}
+	b.buf.Reset()
+	jsonBufs.Put(b)
 }
 
 // decodeStrict reads a JSON request body into v: the content type must be
@@ -122,7 +156,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // it) and nothing after it.
 func decodeStrict(r *http.Request, max int64, v any) *apiError {
 	ct := r.Header.Get("Content-Type")
-	mt, params, err := mime.ParseMediaType(ct)
+	mt, params, err := ct, map[string]string(nil), error(nil)
+	if ct != "application/json" { // what clients send, with nothing to parse
+		mt, params, err = mime.ParseMediaType(ct)
+	}
 	if ct == "" {
 		return badField("Content-Type", "the request has no Content-Type; send the JSON body with Content-Type: application/json")
 	}
@@ -135,7 +172,11 @@ func decodeStrict(r *http.Request, max int64, v any) *apiError {
 	if r.ContentLength > max {
 		return errorf(http.StatusRequestEntityTooLarge, ClassValidation, "the body is %d bytes, over the limit of %d", r.ContentLength, max)
 	}
-	data, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, max))
+	b := jsonBufs.Get().(*jsonBuf)
+	defer b.put()
+	_, err = b.buf.ReadFrom(http.MaxBytesReader(nil, r.Body, max))
+	// Decoding copies what it keeps: data is not used past the return.
+	data := b.buf.Bytes()
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
