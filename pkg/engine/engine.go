@@ -280,6 +280,9 @@ type Event struct {
 	// it: a denial when it ran (denied_when_run) names the rule that
 	// allowed the operation and what refused the item.
 	Authorization *report.Decision `json:"authorization,omitempty"`
+	// Warnings are, on run_started, what the front end found wrong with
+	// the run as a whole before it started (report.Report.Warnings).
+	Warnings []string `json:"warnings,omitempty"`
 	// Report is the final report, on run_finished.
 	Report *report.Report `json:"report,omitempty"`
 	// Dropped, on a stream's dropped marker, counts the events a slow

@@ -59,6 +59,7 @@ func (r *run) finish(status report.Status, runErr *report.Error) *report.Report 
 		Outputs:       outputs,
 		OutputErrors:  outErrs,
 		Error:         r.maskErr(runErr),
+		Warnings:      r.o.warnings,
 	}
 	if r.o.parent == "" {
 		rep.OutputBudget = r.budget.report()

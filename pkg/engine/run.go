@@ -236,7 +236,12 @@ func (r *run) authorizer() Authorizer {
 func (r *run) execute(parent context.Context) *report.Report {
 	pb := r.p.pb
 	r.log.Info().Str("playbook", pb.Name).Str("file", pb.File).Bool("dry_run", r.o.dryRun).Msg("run started")
-	r.emit(Event{Kind: EventRunStarted, Playbook: pb.Name})
+	for _, w := range r.o.warnings {
+		if !r.o.quiet {
+			r.log.Warn().Str("playbook", pb.Name).Str("file", pb.File).Msg(w)
+		}
+	}
+	r.emit(Event{Kind: EventRunStarted, Playbook: pb.Name, Warnings: r.o.warnings})
 	ctx := parent
 	if pb.Timeout > 0 {
 		var cancel context.CancelFunc

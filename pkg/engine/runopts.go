@@ -55,6 +55,20 @@ type runOptions struct {
 	// confirmHint says why a confirm: step could not be asked and what
 	// to do instead; "" means DefaultConfirmHint.
 	confirmHint string
+	// warnings are said about the whole run (WithWarnings); quiet: the
+	// front end logged them already.
+	warnings []string
+	quiet    bool
+}
+
+// WithWarnings gives the run warnings about it as a whole, which the
+// front end found before it started (its playbook's file changed since
+// it was loaded, say): the run's log has each after its "run started"
+// line, unless quiet (the front end logged them itself, with what only
+// it knows), and its run_started event and report carry them. Sub-runs
+// do not inherit them.
+func WithWarnings(quiet bool, warnings ...string) RunOption {
+	return func(o *runOptions) { o.warnings, o.quiet = warnings, quiet }
 }
 
 // WithCaller records who started the run and from where (a user and host,

@@ -114,6 +114,7 @@ func (s *subPlaybook) Execute(ctx context.Context, p ops.Params) (map[string]any
 	}
 	if parent != nil {
 		o.id, o.parent, o.resume, o.sel = "", parent.id, nil, nil
+		o.warnings = nil // about the parent's playbook
 		o.parentStep = step
 		id, _, _ := strings.Cut(call.Step, "[")
 		o.prefix = parent.o.prefix + id + "/"

@@ -63,6 +63,10 @@ type Report struct {
 	// OutputBudget says what the run cut from its operations' outputs to
 	// stay within its budget; absent when nothing was cut.
 	OutputBudget *OutputBudget `json:"output_budget,omitempty"`
+	// Warnings are what was found wrong with the run as a whole before
+	// it started, such as a playbook's file changed since the server
+	// loaded it: the run ran the text loaded then.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // OutputBudget is the account of a run's output budget: outputs recorded

@@ -58,6 +58,9 @@ type Handle struct {
 	refusal      string
 	done         chan struct{}
 	doneOnce     sync.Once
+	// warnings are about the run as a whole; set before the handle is
+	// shared, never changed after.
+	warnings []string
 }
 
 func newHandle(id string, req *Request) *Handle {
@@ -235,6 +238,11 @@ func (h *Handle) Denied() []auth.StepDecision {
 	defer h.mu.Unlock()
 	return h.denied
 }
+
+// Warnings are what was found wrong with the run as a whole before it
+// started (its playbook's file changed since it was loaded, say), as
+// its run_started event and report carry them.
+func (h *Handle) Warnings() []string { return h.warnings }
 
 // Refusal explains, when a grant was refused for this run (inputs the
 // grant does not allow, a resumed report that cannot be verified), why and

@@ -164,6 +164,7 @@ func (m *Manager) start(ctx context.Context, req Request, claim Claim) (*Handle,
 	h.setName(p.plan.Playbook().Name)
 	h.live = newLiveRun(p)
 	h.asker = p.asker
+	h.warnings = p.warnings
 
 	// Authorize before admitting, so that the caller learns of a denial
 	// at once: a denied run ends here, recorded, and never takes a slot.

@@ -74,6 +74,8 @@ type prepared struct {
 	cached            bool
 	// start is the run's start on its way to the history.
 	start *startRecord
+	// warnings are about the run as a whole (Handle.Warnings).
+	warnings []string
 }
 
 func (p *prepared) release() {}
@@ -246,6 +248,11 @@ func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) 
 		}
 		if err := checkStateDir(s.store); err != nil {
 			return nil, err
+		}
+	}
+	if req.Playbook != nil {
+		if w := s.FileWarning(pb); w != "" {
+			p.warnings = []string{w}
 		}
 	}
 	p.checkTrust()

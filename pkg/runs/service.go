@@ -27,6 +27,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/remote"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
 	"github.com/arsenal-run/arsenal-run/pkg/store"
 	"github.com/arsenal-run/arsenal-run/pkg/telemetry"
 )
@@ -117,6 +118,8 @@ type Service struct {
 	view  store.Store
 	late  lateEnds // ends of runs the store refused, recorded again
 	sweep interruptSweep
+	// disk tells whether a loaded playbook's file changed (FileWarning).
+	disk steps.DiskCheck
 	// Interrupted is how many runs of dead processes Open marked
 	// interrupted.
 	Interrupted int
@@ -297,6 +300,10 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (rep *rep
 		engine.WithPreflight(preflightDecisions(decisions)),
 		engine.WithCaller(req.Caller.Name, req.Caller.From),
 		engine.WithInventory(s.cfg.Remote.Inventory),
+	}
+	if p.warnings != nil {
+		// The scheduler logs its own, with the slot.
+		runOpts = append(runOpts, engine.WithWarnings(req.Caller.Trigger == TriggerSchedule, p.warnings...))
 	}
 	if logOut != nil {
 		runOpts = append(runOpts, engine.WithRunLog(logOut, level))

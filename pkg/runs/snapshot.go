@@ -39,6 +39,7 @@ func newLiveRun(p *prepared) *liveRun {
 			Playbook: report.Playbook{Name: pb.Name, Path: pb.File, SHA256: pb.SHA256},
 			Roles:    p.req.Caller.Roles, Inputs: inputs, DryRun: p.req.DryRun,
 			Steps: []report.Step{}, Outputs: map[string]any{},
+			Warnings: p.warnings,
 		},
 		index:  map[string]int{},
 		starts: map[string]time.Time{},

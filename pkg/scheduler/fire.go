@@ -264,7 +264,7 @@ func (s *Scheduler) supervise(rs *runState, job Job, logged chan struct{}) {
 		}
 	}()
 	// Before the lock: the check may hash the file.
-	drift, driftErr := s.disk.check(job.Playbook)
+	drift, driftErr := s.disk.Check(job.Playbook)
 	h, err := safeLaunch(s.cfg.Launcher, job)
 	s.mu.Lock()
 	now := s.cfg.Clock.Now()

@@ -236,7 +236,7 @@ type Scheduler struct {
 	lead  time.Duration // how far ahead idle playbooks' slots are decided
 
 	// disk tells whether a playbook's file changed since it was loaded.
-	disk diskCheck
+	disk steps.DiskCheck
 
 	runs   sync.WaitGroup // one goroutine per run, from Launch to its end
 	writes sync.WaitGroup // nameBlocker's goroutines and the prune

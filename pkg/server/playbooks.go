@@ -175,6 +175,10 @@ type playbookInfo struct {
 	Inputs      []inputInfo   `json:"inputs"`
 	Schedule    *scheduleInfo `json:"schedule"`
 	NextRun     *time.Time    `json:"next_run"`
+	// FileChanged says that the playbook's file changed, or is gone,
+	// since the server loaded it: its runs run the text loaded then
+	// until SIGHUP (runs.Service.FileWarning).
+	FileChanged string `json:"file_changed,omitempty"`
 }
 
 type inputInfo struct {
@@ -197,8 +201,11 @@ type scheduleInfo struct {
 	Jitter   string `json:"jitter,omitempty"`
 }
 
-func describePlaybook(pb *steps.Playbook, now time.Time) playbookInfo {
+func (s *Server) describePlaybook(pb *steps.Playbook, now time.Time) playbookInfo {
 	info := playbookInfo{Name: pb.Name, Description: pb.Description, Inputs: []inputInfo{}}
+	if s.mgr != nil {
+		info.FileChanged = s.mgr.Service().FileNotice(pb)
+	}
 	for _, in := range pb.Inputs {
 		ii := inputInfo{Name: in.Name, Type: string(in.Type), Required: in.Required && in.Default == nil,
 			Secret: in.Secret, Enum: in.Enum, Min: in.Min, Max: in.Max, Pattern: in.Pattern, Description: in.Description}

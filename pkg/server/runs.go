@@ -24,7 +24,7 @@ func (s *Server) listPlaybooks(w http.ResponseWriter, r *http.Request, _ *Princi
 	now := s.cfg.Now()
 	out := []playbookInfo{}
 	for _, pb := range s.current().Playbooks.All() {
-		out = append(out, describePlaybook(pb, now))
+		out = append(out, s.describePlaybook(pb, now))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"playbooks": out})
 	return nil
@@ -40,7 +40,7 @@ func (s *Server) getPlaybook(w http.ResponseWriter, r *http.Request, _ *Principa
 	if !ok {
 		return pbs.notFound(r.PathValue("name"), false)
 	}
-	writeJSON(w, http.StatusOK, describePlaybook(pb, s.cfg.Now()))
+	writeJSON(w, http.StatusOK, s.describePlaybook(pb, s.cfg.Now()))
 	return nil
 }
 
@@ -90,6 +90,9 @@ type runStarted struct {
 	Status  string      `json:"status"`
 	Links   runLinks    `json:"links"`
 	Waiting *runs.Place `json:"waiting,omitempty"` // queued: what for
+	// Warnings are the run's (runs.Handle.Warnings): its playbook's file
+	// changed since it was loaded, say.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // started is the answer to a request that started h: running once the
@@ -103,7 +106,7 @@ func (s *Server) started(h *runs.Handle) runStarted {
 		took = true
 	default:
 	}
-	a := runStarted{RunID: h.ID(), Status: h.Status(), Links: links(h.ID())}
+	a := runStarted{RunID: h.ID(), Status: h.Status(), Links: links(h.ID()), Warnings: h.Warnings()}
 	if a.Status == string(runs.StateQueued) {
 		if took {
 			a.Status = string(runs.StateRunning)

@@ -147,7 +147,7 @@ func (s *Server) mayRun(pb *steps.Playbook, c *Principal, what string) *apiError
 }
 
 func (s *Server) describeSchedule(ctx context.Context, pb *steps.Playbook, pauses map[string]history.Pause) (scheduleEntry, error) {
-	info := describePlaybook(pb, s.cfg.Now())
+	info := s.describePlaybook(pb, s.cfg.Now())
 	e := scheduleEntry{Playbook: pb.Name, Description: pb.Description, Schedule: *info.Schedule, Next: []time.Time{}, Slots: []slotInfo{}}
 	if p, ok := pauses[pb.Name]; ok && p.Applies(pb.File) {
 		e.Paused = &p
