@@ -19,6 +19,7 @@ export async function playbooksPage(ctx) {
     playbooks.length ? h('ul', { class: 'cards' }, playbooks.map((p) => h('li', { class: 'card playbook', 'data-playbook': p.name },
       h('h2', null, h('a', { href: '/playbooks/' + encodeURIComponent(p.name) }, p.name)),
       p.description ? h('p', null, p.description) : null,
+      fileChanged(p),
       h('dl', { class: 'facts' },
         h('dt', null, 'Inputs'), h('dd', null, p.inputs.length ? p.inputs.map((i, n) => [n ? ', ' : '', h('code', null, i.name), i.required ? '*' : '']) : 'none'),
         p.schedule ? [h('dt', null, 'Schedule'), h('dd', null, h('code', null, p.schedule.cron), ' ', p.schedule.timezone)] : null,
@@ -26,6 +27,12 @@ export async function playbooksPage(ctx) {
         h('dt', null, 'Last run'), lastEls.get(p.name)))))
       : h('p', { class: 'empty' }, 'This server has no playbooks: start it with --playbooks DIR.'));
   await Promise.all([showPauses(ctx, nextEls), showLastRuns(ctx, lastEls)]);
+}
+
+// fileChanged says that the playbook's file changed, or is gone, since
+// the server loaded it: its runs run the text loaded then until SIGHUP.
+function fileChanged(p) {
+  return p.file_changed ? h('p', { class: 'file-changed' }, p.file_changed) : null;
 }
 
 // nextRunEl shows a scheduled playbook's next fire time, in the
@@ -199,6 +206,7 @@ export async function playbookPage(ctx, name) {
   const nextEl = pb.schedule ? nextRunEl(pb) : null;
   clear(ctx.main, title(pb.name),
     pb.description ? h('p', { class: 'lead' }, pb.description) : null,
+    fileChanged(pb),
     pb.schedule ? h('dl', { class: 'facts' },
       h('dt', null, 'Schedule'), h('dd', null, h('code', null, pb.schedule.cron), ' in ', pb.schedule.timezone,
         pb.schedule.overlap ? ' · overlap ' + pb.schedule.overlap : null),

@@ -152,9 +152,12 @@ class RunView {
     const now = shownStatus(rep);
     clear(this.statusEl, badge(now));
     if (was && was !== now) clear(this.announce, SAID[now] || 'The run is ' + now + ' now.');
+    // A warning about the whole run (its playbook's file changed since
+    // the server loaded it) comes first.
+    const warnings = rep.warnings || [];
     const notes = notifyNotes(rep.steps);
-    clear(this.notes, notes.map((n) => h('li', null, n)));
-    this.notes.hidden = !notes.length;
+    clear(this.notes, warnings.map((w) => h('li', { class: 'file-changed' }, w)), notes.map((n) => h('li', null, n)));
+    this.notes.hidden = !notes.length && !warnings.length;
     this.renderFacts();
     this.renderActions();
     clear(this.errorEl, rep.error ? h('div', { class: 'error', role: rep.status === 'failed' ? 'alert' : null },
