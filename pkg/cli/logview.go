@@ -231,7 +231,7 @@ func logLine(ev engine.Event) (zerolog.Level, string, []field) {
 		// The class too, as on step lines and serve's line: it tells a
 		// denial (exit 3) from a failure.
 		fs = addErr(fs, ev)
-		return engine.RunEndLevel(report.Status(ev.Status)), "run finished", fs
+		return engine.SubRunEndLevel(report.Status(ev.Status), ev.Tolerated), "run finished", fs
 	case runs.KindDropped:
 		add(num("dropped", int64(ev.Dropped)))
 		return zerolog.WarnLevel, "log lines dropped: the log could not keep up", fs
@@ -241,11 +241,12 @@ func logLine(ev engine.Event) (zerolog.Level, string, []field) {
 
 // stepEndLevel is the level of the line of a step that ended neither
 // succeeded nor skipped: a failure or denial as engine.FailureLevel has
-// it, a step cancelled with its run at warn.
+// it (a failure a sub-playbook's caller tolerates as one it ignores), a
+// step cancelled with its run at warn.
 func stepEndLevel(ev engine.Event) zerolog.Level {
 	switch st := report.Status(ev.Status); st {
 	case report.StatusFailed, report.StatusDenied:
-		return engine.FailureLevel(st, ev.Ignored, ev.Rescuing)
+		return engine.FailureLevel(st, ev.Ignored || ev.Tolerated, ev.Rescuing)
 	}
 	return zerolog.WarnLevel
 }

@@ -268,6 +268,12 @@ type Event struct {
 	// not told here: whether its failure is rescued or ignored is known
 	// once they ran, and the report says which.
 	Ignored bool `json:"ignored,omitempty"`
+	// Tolerated is set on the step_finished of a failed step and on the
+	// run_finished of a failed run, in a sub-playbook whose failure the
+	// step that started it tolerates (continue_on_error, rescue steps),
+	// or one that started that step's run does: its lines are at warn,
+	// as that step's own line is, not at error, since the run goes on.
+	Tolerated bool `json:"tolerated,omitempty"`
 	// Rescuing is set on the step_finished of a step that failed and
 	// whose rescue steps run next: whether its failure fails the run is
 	// known once they ran.

@@ -76,7 +76,7 @@ func (r *run) finish(status report.Status, runErr *report.Error) *report.Report 
 		rep.Steps[i] = r.stepReport(n)
 	}
 	r.subMu.Unlock()
-	ev := r.log.WithLevel(RunEndLevel(status))
+	ev := r.log.WithLevel(SubRunEndLevel(status, r.o.tolerated))
 	// The playbook and the error too: at serve's default level this is
 	// the one line of a failed run.
 	ev = ev.Str("playbook", r.p.pb.Name).Str("status", string(status)).Dur("duration_ms", end.Sub(r.start))
@@ -84,7 +84,8 @@ func (r *run) finish(status report.Status, runErr *report.Error) *report.Report 
 		ev = ev.Str("error_class", rep.Error.Class).Str("error", rep.Error.Message)
 	}
 	ev.Msg("run finished")
-	fin := Event{Kind: EventRunFinished, Status: string(status), DurationMS: rep.DurationMS, Report: rep}
+	fin := Event{Kind: EventRunFinished, Status: string(status), DurationMS: rep.DurationMS, Report: rep,
+		Tolerated: status == report.StatusFailed && r.o.tolerated}
 	if rep.Error != nil {
 		fin.Err, fin.ErrClass = rep.Error.Message, rep.Error.Class
 	}

@@ -18,6 +18,16 @@ func FailureLevel(status report.Status, ignored, rescuing bool) zerolog.Level {
 	return zerolog.ErrorLevel
 }
 
+// SubRunEndLevel is RunEndLevel for a run that playbook.run started:
+// warn for a failed one whose failure the step that started it tolerates
+// (tolerated, see Event.Tolerated), as that step's own line is.
+func SubRunEndLevel(status report.Status, tolerated bool) zerolog.Level {
+	if tolerated && status == report.StatusFailed {
+		return zerolog.WarnLevel
+	}
+	return RunEndLevel(status)
+}
+
 // RunEndLevel is the log level of a "run finished" line: info for a run
 // that succeeded, warn for one that was cancelled (someone chose to stop
 // it), error for one that failed or that authorization denied, so that a

@@ -33,7 +33,10 @@ type runOptions struct {
 	// parentStep is the step of the parent run that started this one,
 	// a fan-out's item named as Call.ItemPath names it.
 	parentStep string
-	environ    []string // the host environment; nil = the process's
+	// tolerated says that the step that started this run, or one
+	// above it, goes on past its failure (see Event.Tolerated).
+	tolerated bool
+	environ   []string // the host environment; nil = the process's
 	// hostEnv is the environment the outermost run was given, before
 	// any env file; fileVars are the variables of the env files of this
 	// run and of those that started it. A sub-run's own env files

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strings"
 
 	"github.com/rs/zerolog"
 
@@ -214,6 +215,7 @@ func (r *run) stepFinished(n *node) {
 	ev.Reused, ev.NotStarted = rec.reused, !rec.ran
 	ev.Ignored = ignoredNow(n, rec)
 	ev.Rescuing = rec.status == report.StatusFailed && len(n.rescue) > 0
+	ev.Tolerated = rec.status == report.StatusFailed && r.o.tolerated
 	if n.step.Section == steps.SectionNotify && rec.status != report.StatusSkipped {
 		ev.Notification = cmp.Or(rec.notification, &report.Notification{Sent: report.SentNone})
 	}
@@ -228,6 +230,15 @@ func ignoredNow(n *node, rec *record) bool {
 	return rec.status == report.StatusFailed && ((s.ContinueOnError && len(s.Rescue) == 0) || (s.RescueOf != nil && s.RescueOf.ContinueOnError))
 }
 
+// tolerates reports whether the run goes on past a failure of its step
+// (or "step[i]"): its continue_on_error ignores it, or its rescue steps
+// may rescue it.
+func (r *run) tolerates(step string) bool {
+	id, _, _ := strings.Cut(step, "[")
+	n := r.p.byID[id]
+	return n != nil && (excused(n) || len(n.step.Rescue) > 0)
+}
+
 // excused reports whether continue_on_error excuses n's failure: its own,
 // or, for a rescue step, that of the step it rescues, past whose failure
 // the run goes on, its rescue's failure included.
@@ -239,7 +250,7 @@ func excused(n *node) bool {
 func (r *run) logFinished(log zerolog.Logger, n *node, rec *record) {
 	ev := log.Info()
 	if rec.status == report.StatusFailed || rec.status == report.StatusDenied {
-		ev = log.WithLevel(FailureLevel(rec.status, ignoredNow(n, rec), len(n.rescue) > 0))
+		ev = log.WithLevel(FailureLevel(rec.status, ignoredNow(n, rec) || r.o.tolerated, len(n.rescue) > 0))
 	}
 	ev = ev.Str("status", string(rec.status)).Dur("duration_ms", rec.dur).Int("attempts", rec.tries)
 	if ignoredNow(n, rec) {

@@ -116,6 +116,7 @@ func (s *subPlaybook) Execute(ctx context.Context, p ops.Params) (map[string]any
 		o.id, o.parent, o.resume, o.sel = "", parent.id, nil, nil
 		o.warnings = nil // about the parent's playbook
 		o.parentStep = step
+		o.tolerated = parent.o.tolerated || parent.tolerates(call.Step)
 		id, _, _ := strings.Cut(call.Step, "[")
 		o.prefix = parent.o.prefix + id + "/"
 	}
