@@ -193,7 +193,14 @@ func (p *Plan) newRun(inputs map[string]any, o runOptions) *run {
 		r.log = zerolog.Nop()
 	} else {
 		r.logw = r.red.JSONWriter(out)
-		r.log = zerolog.New(r.logw).Level(level).With().Timestamp().Str("run_id", r.id).Logger()
+		c := zerolog.New(r.logw).Level(level).With().Timestamp().Str("run_id", r.id)
+		if o.parent != "" {
+			// A sub-playbook's lines name the run and step that started
+			// it, as its events do: a search for the caller's run id
+			// finds them, and the sub-runs of a fan-out are told apart.
+			c = c.Str("parent_run_id", o.parent).Str("parent_step", o.parentStep)
+		}
+		r.log = c.Logger()
 	}
 	r.env = environ(o.environ)
 	// The steps' states and records, one allocation each for them all:
