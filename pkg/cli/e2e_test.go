@@ -274,7 +274,7 @@ func TestSecondSignalExitsAtOnce(t *testing.T) {
 	}
 	// What was running when the process exited is named, on the terminal
 	// and in the report: what it started may still be running.
-	if !strings.Contains(p.stderr.String(), "exited while these steps ran") || !strings.Contains(p.stderr.String(), "  slow_cleanup (control.sleep)") {
+	if !strings.Contains(p.stderr.String(), "exited while these steps ran") || !strings.Contains(p.stderr.String(), "slow_cleanup (control.sleep)") {
 		t.Errorf("stderr does not name the step still running:\n%s", p.stderr.String())
 	}
 	for _, st := range r.Steps {

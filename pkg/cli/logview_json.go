@@ -15,13 +15,23 @@ import (
 // jsonLine writes the line of ev as --log-format json writes it, by hand
 // for speed: one object a line, controls and bidi overrides escaped.
 func (v *logView) jsonLine(ev engine.Event, level zerolog.Level, msg string, fields []field) {
-	b := v.buf[:0]
+	v.buf = appendJSONLine(v.buf[:0], ev, level, msg, fields)
+	v.w.Write(v.buf)
+}
+
+// appendJSONLine appends the JSON line of ev, with level, msg and fields,
+// to b. The run_id is left out only when ev has none: a line of `run`
+// written before its run was started (see runner.notice).
+func appendJSONLine(b []byte, ev engine.Event, level zerolog.Level, msg string, fields []field) []byte {
 	b = append(b, `{"level":`...)
 	b = strconv.AppendQuote(b, level.String())
 	b = append(b, `,"time":"`...)
 	b = ev.Time.UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
-	b = append(b, `","run_id":`...)
-	b = appendJSONString(b, ev.RunID)
+	b = append(b, '"')
+	if ev.RunID != "" {
+		b = append(b, `,"run_id":`...)
+		b = appendJSONString(b, ev.RunID)
+	}
 	if ev.Step != "" {
 		b = append(b, `,"step":`...)
 		b = appendJSONString(b, ev.Step)
@@ -63,9 +73,7 @@ func (v *logView) jsonLine(ev engine.Event, level zerolog.Level, msg string, fie
 	}
 	b = append(b, `,"message":`...)
 	b = appendJSONString(b, msg)
-	b = append(b, "}\n"...)
-	v.buf = b
-	v.w.Write(b)
+	return append(b, "}\n"...)
 }
 
 // jsonKey gives durations their unit in JSON, where values are numbers.

@@ -30,7 +30,9 @@ import (
 func (r *remote) signals(runID string) (ctx context.Context, stop func(), hangUp func(why string) error) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	var asked sync.WaitGroup
-	w := watchSignals(r.e.stderr, func(c *signalCause) {
+	w := watchSignals(r.e.stderr, func(s os.Signal) {
+		fmt.Fprintf(r.e.stderr, "%s: %s right after the first: %s\n", program, signalName(s), sameRequestMsg)
+	}, func(c *signalCause) {
 		fmt.Fprintf(r.e.stderr, "\n%s: %s: cancelling run %s (again to exit at once)\n", program, c.Error(), runID)
 		// Asked apart, so that a signal after it is heard while the
 		// server is slow to answer.

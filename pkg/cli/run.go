@@ -47,7 +47,7 @@ regular file or a new one, not a file the run reads, in a directory that can be
 created and written. SIGINT, SIGTERM or SIGHUP cancels the run: running steps
 are cancelled, finally runs, the report is written. A second signal within a
 second is the same request; one after that exits at once, writing a cancelled
-report if it can within 500ms.
+report if it can within 500ms, then its summary and how to run it again.
 
 --list prints the steps with their needs and conditions and runs nothing.
 --from STEP runs STEP and every step that depends on it; --only STEP runs
@@ -310,7 +310,7 @@ func (r *runner) run() int {
 		return ExitUsage
 	}
 	defer closeAudit()
-	warn := func(format string, args ...any) { e.errorf(format, args...) }
+	warn := func(format string, args ...any) { r.noticef(zerolog.WarnLevel, format, args...) }
 	tp, problem, ok := o.trace.provider(e, warn)
 	if !ok {
 		return usageError(e, r.c, "%s", problem)
@@ -332,7 +332,7 @@ func (r *runner) run() int {
 			KeepRuns: o.keepRuns, KeepDays: o.keepDays, Warn: warn, Telemetry: tp, Remote: remoteSettings})
 	}
 	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-		e.errorf("%v before the run started, while it waited to open the state; nothing ran", context.Cause(ctx))
+		r.noticef(zerolog.WarnLevel, "%v before the run started, while it waited to open the state; nothing ran", context.Cause(ctx))
 		return exitCode(&report.Report{Status: report.StatusCancelled}, context.Cause(ctx))
 	}
 	if err != nil {
@@ -346,7 +346,7 @@ func (r *runner) run() int {
 		case o.stateDir != "":
 			msg = fmt.Sprintf("--state-dir %s: %v", o.stateDir, err)
 		}
-		e.errorf("%s; nothing ran", msg)
+		r.noticef(zerolog.ErrorLevel, "%s; nothing ran", msg)
 		if ctx.Err() != nil {
 			return exitCode(&report.Report{Status: report.StatusCancelled}, context.Cause(ctx))
 		}
@@ -356,11 +356,11 @@ func (r *runner) run() int {
 	if ctx.Err() != nil {
 		// Interrupted while the state was opened: it is closed again,
 		// whole, and no run is started.
-		e.errorf("%v before the run started; nothing ran", context.Cause(ctx))
+		r.noticef(zerolog.WarnLevel, "%v before the run started; nothing ran", context.Cause(ctx))
 		return exitCode(&report.Report{Status: report.StatusCancelled}, context.Cause(ctx))
 	}
 	if svc.Interrupted > 0 {
-		fmt.Fprintf(e.stderr, "%s: marked %s of earlier processes interrupted\n", program, plural(svc.Interrupted, "run", "runs"))
+		r.noticef(zerolog.WarnLevel, "marked %s of earlier processes interrupted", plural(svc.Interrupted, "run", "runs"))
 	}
 	req, code, ok := r.request(pb, policy)
 	if !ok {
@@ -412,7 +412,7 @@ func (r *runner) run() int {
 	// Cut off from a shared database for half its lease, a run of a group
 	// stops before the others take this process for dead and free it.
 	fence := newRunFence(shared, func(_ *steps.Playbook, _ *runs.Handle, cause error) {
-		e.errorf("%v", cause)
+		r.noticef(zerolog.ErrorLevel, "%v", cause)
 	})
 	fence.watch(pb, h)
 	var watched sync.WaitGroup
@@ -439,23 +439,23 @@ func (r *runner) run() int {
 		live.close()
 	}
 	if err != nil {
-		fmt.Fprintf(e.stderr, "%s: %v\nnothing ran\n", r.path, err)
+		r.notice(zerolog.ErrorLevel, fmt.Sprintf("%s: %v\nnothing ran\n", r.path, err), fmt.Sprintf("%s: %v; nothing ran", r.path, err))
 		return ExitUsage
 	}
-	fmt.Fprint(e.stderr, h.Refusal())
+	if refusal := h.Refusal(); refusal != "" {
+		r.notice(zerolog.ErrorLevel, refusal, strings.TrimRight(refusal, "\n"))
+	}
 	if denied := h.Denied(); len(denied) > 0 {
-		fmt.Fprintf(e.stderr, "authorization denied %s for role %s; nothing ran:\n", plural(len(denied), "step", "steps"), strings.Join(o.roles, ", "))
-		writeDecisions(e.stderr, pal, width, denied)
-		fmt.Fprint(e.stderr, whoCan(rolesAllowing(policy, reg, o.roles, func(p *auth.Policy, roles []string) ([]auth.StepDecision, error) {
+		r.writeDenial(denied, pal, width, whoCan(rolesAllowing(policy, reg, o.roles, func(p *auth.Policy, roles []string) ([]auth.StepDecision, error) {
 			return svc.Preflight(p, roles, pb)
 		}), o.policy))
 	}
 	report.WriteTextFit(e.stdout, rep, termWidth(e.stdout))
 	r.gh.report(rep, pb, h.SinkErrors())
-	r.writeResumeHint(logs, rep)
+	r.writeResumeHint(rep)
 	code = exitCode(rep, context.Cause(ctx))
 	if errs := h.SinkErrors(); len(errs) > 0 {
-		e.errorf("the run ended %s, but %s of it could not be written (see above)", rep.Status, plural(len(errs), "record", "records"))
+		r.noticef(zerolog.ErrorLevel, "the run ended %s, but %s of it could not be written (see above)", rep.Status, plural(len(errs), "record", "records"))
 		if code == ExitOK {
 			code = ExitFailed
 		}

@@ -4,13 +4,13 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/arsenal-run/arsenal-run/internal/shellword"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/runs"
 	"github.com/arsenal-run/arsenal-run/pkg/store"
 )
 
@@ -31,22 +31,26 @@ func (r *runner) resumeHint(rep *report.Report) string {
 // resumeMessage introduces the command that resumes a run.
 const resumeMessage = "to rerun what did not succeed, reusing the steps that did"
 
+// rerunMessage introduces that command for a run whose report was
+// written from its progress as the process exited: it keeps no outputs,
+// so the resume runs every step again.
+const rerunMessage = "to run it again (the process exited mid-run, so no step's output was kept: every step runs again)"
+
 // writeResumeHint writes resumeHint on stderr or, with --log-format json,
 // as a JSON line with the command in "command", at the level of the run's
 // end, so that every line a JSON log writes parses (piped into jq or a
 // log collector).
-func (r *runner) writeResumeHint(logs *logView, rep *report.Report) {
-	if logs == nil || !logs.json {
-		fmt.Fprint(r.e.stderr, r.resumeHint(rep))
-		return
-	}
+func (r *runner) writeResumeHint(rep *report.Report) {
 	cmd := r.resumeCommand(rep)
-	level := engine.RunEndLevel(rep.Status)
-	if cmd == "" || level < logs.level {
+	if cmd == "" {
 		return
 	}
-	logs.jsonLine(engine.Event{RunID: rep.RunID, Time: time.Now()}, level, resumeMessage, []field{str("command", cmd)})
-	logs.w.Flush()
+	msg := resumeMessage
+	if rep.Error != nil && strings.HasSuffix(rep.Error.Message, runs.FromProgress) {
+		// Written as the process exited: no output is kept to reuse.
+		msg = rerunMessage
+	}
+	r.notice(engine.RunEndLevel(rep.Status), fmt.Sprintf("%s: %s:\n  %s\n", program, msg, cmd), msg, str("command", cmd))
 }
 
 // resumeCommand is the command line that resumes rep's run, "" when

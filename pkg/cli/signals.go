@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mattn/go-isatty"
+	"github.com/rs/zerolog"
 
 	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/internal/termtext"
@@ -107,11 +108,16 @@ const (
 // without one; it returns the error a question given up for it ends with.
 func (r *runner) signals() (ctx context.Context, stop func(), hangUp func(why string) error) {
 	ctx, cancel := context.WithCancelCause(context.Background())
-	w := watchSignals(r.e.stderr, func(c *signalCause) {
-		fmt.Fprintf(r.e.stderr, "\n%s: %s: cancelling the run (again to exit at once)\n", program, c.Error())
+	w := watchSignals(r.e.stderr, func(s os.Signal) {
+		r.notice(zerolog.WarnLevel, fmt.Sprintf("%s: %s right after the first: %s\n", program, signalName(s), sameRequestMsg),
+			sameRequestMsg, str("signal", signalName(s)))
+	}, func(c *signalCause) {
+		r.notice(zerolog.WarnLevel, fmt.Sprintf("\n%s: %s: %s\n", program, c.Error(), cancellingMsg),
+			cancellingMsg, str("signal", signalName(c.sig)), str("cause", c.Error()))
 		cancel(ops.WithClass(ops.ClassCancelled, c))
 	}, func(first, c *signalCause) {
-		fmt.Fprintf(r.e.stderr, "%s: %s again: exiting now\n", program, signalName(c.sig))
+		r.notice(zerolog.WarnLevel, fmt.Sprintf("%s: %s again: exiting now\n", program, signalName(c.sig)),
+			"exiting now", str("signal", signalName(c.sig)), str("cause", first.Error()+", then by "+signalName(c.sig)))
 		r.exitNow(first.Error()+", then by "+signalName(c.sig), c.code)
 	})
 	hangUp = func(why string) error {
@@ -166,12 +172,18 @@ func (w *signalWatch) hangUp(why string) *signalCause {
 	return l.c
 }
 
+// The words of run's notices of signals.
+const (
+	cancellingMsg  = "cancelling the run (again to exit at once)"
+	sameRequestMsg = "the run is already being cancelled"
+)
+
 // watchSignals calls first with the first of runSignals. Another signal
-// within sameRequest of it is the same request: stderr is told that it
-// changes nothing. On one after that, what stderr shows is finished (a
+// within sameRequest of it is the same request: same is called with it,
+// to tell that it changes nothing. On one after that, what stderr shows is finished (a
 // question nobody will answer now, the live view's block) and again is
 // called with both causes; again exits the process.
-func watchSignals(stderr io.Writer, first func(c *signalCause), again func(first, c *signalCause)) *signalWatch {
+func watchSignals(stderr io.Writer, same func(s os.Signal), first func(c *signalCause), again func(first, c *signalCause)) *signalWatch {
 	w := &signalWatch{ch: make(chan os.Signal, 4), lost: make(chan lostTerminal), done: make(chan struct{})}
 	signal.Notify(w.ch, runSignals()...)
 	w.wg.Add(1)
@@ -188,7 +200,7 @@ func watchSignals(stderr io.Writer, first func(c *signalCause), again func(first
 					firstAt, firstCause = time.Now(), c
 					first(c)
 				case time.Since(firstAt) < sameRequest:
-					fmt.Fprintf(stderr, "%s: %s right after the first: the run is already being cancelled\n", program, signalName(s))
+					same(s)
 				default:
 					if v, ok := stderr.(interface{ finish() }); ok {
 						v.finish()
@@ -241,8 +253,11 @@ func signalCode(s os.Signal) int {
 
 // exitNow ends the process with code for a repeated signal, after giving
 // the report at most lastReport to be written; cause says what happened.
+// Once it is written, the summary of the run so far (what ran, what the
+// exit cut) and the command that resumes it are shown, as at a run's end.
 func (r *runner) exitNow(cause string, code int) {
 	written := make(chan struct{})
+	var rep *report.Report
 	go func() {
 		defer close(written)
 		r.handleMu.Lock()
@@ -251,18 +266,26 @@ func (r *runner) exitNow(cause string, code int) {
 		if h == nil {
 			return
 		}
-		running, errs := h.WriteNow(cause)
+		var running []string
+		var errs []error
+		rep, running, errs = h.WriteNow(cause)
 		for _, err := range errs {
-			r.e.errorf("%v", err)
+			r.noticef(zerolog.ErrorLevel, "%v", err)
 		}
 		if len(running) > 0 {
-			r.e.errorf("exited while these steps ran; what they started (a remote program, a child process) may still be running, so check before running again:\n  %s", strings.Join(running, "\n  "))
+			msg := "exited while these steps ran; what they started (a remote program, a child process) may still be running, so check before running again"
+			r.notice(zerolog.ErrorLevel, fmt.Sprintf("%s: %s:\n  %s\n", program, msg, strings.Join(running, "\n  ")),
+				msg, str("running", strings.Join(running, "; ")))
 		}
 	}()
 	select {
 	case <-written:
+		if rep != nil {
+			report.WriteTextFit(r.e.stdout, rep, termWidth(r.e.stdout))
+			r.writeResumeHint(rep)
+		}
 	case <-time.After(lastReport):
-		r.e.errorf("the report could not be written within %s; exiting without it", short.Duration(lastReport))
+		r.noticef(zerolog.ErrorLevel, "the report could not be written within %s; exiting without it", short.Duration(lastReport))
 	}
 	os.Exit(code)
 }

@@ -54,10 +54,12 @@ type Handle struct {
 	finishing    sync.Mutex
 	finishedOnce sync.Once
 	finished     chan struct{}
-	emergency    func(cause string) (running []string, errs []error)
-	refusal      string
-	done         chan struct{}
-	doneOnce     sync.Once
+	emergency    func(cause string) (rep *report.Report, running []string, errs []error)
+	// final is the report finish writes, for a WriteNow that waited.
+	final    *report.Report
+	refusal  string
+	done     chan struct{}
+	doneOnce sync.Once
 	// warnings are about the run as a whole; set before the handle is
 	// shared, never changed after.
 	warnings []string
@@ -343,7 +345,7 @@ func (h *Handle) setSinkErrors(errs []error) {
 	h.mu.Unlock()
 }
 
-func (h *Handle) setEmergency(f func(cause string) ([]string, []error)) {
+func (h *Handle) setEmergency(f func(cause string) (*report.Report, []string, []error)) {
 	h.mu.Lock()
 	h.emergency = f
 	h.mu.Unlock()
@@ -358,20 +360,29 @@ func (h *Handle) finishedCh() chan struct{} {
 // repeated signal): when the run is already writing its reports it waits
 // for that; otherwise it writes, to every sink, a report built from the
 // run's events so far, with status cancelled and cause as its error. It
-// returns the steps still running then, each with its operation and the
-// items of it still running (what the exit may leave running: a remote
-// program, a child process), and the problems writing. The caller bounds
-// how long it waits.
-func (h *Handle) WriteNow(cause string) (running []string, errs []error) {
+// returns the report written (the run's own when it was being written
+// already; nil when the run had not started), the steps still running
+// then, each with its operation and the items of it still running (what
+// the exit may leave running: a remote program, a child process), and the
+// problems writing. The caller bounds how long it waits.
+func (h *Handle) WriteNow(cause string) (rep *report.Report, running []string, errs []error) {
 	if !h.finishing.TryLock() {
 		<-h.finishedCh()
-		return nil, nil
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		return h.final, nil, nil
 	}
 	h.mu.Lock()
 	f := h.emergency
 	h.mu.Unlock()
 	if f == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	return f(cause)
+}
+
+func (h *Handle) setFinal(rep *report.Report) {
+	h.mu.Lock()
+	h.final = rep
+	h.mu.Unlock()
 }

@@ -130,6 +130,10 @@ func (p *progress) Event(ev engine.Event) {
 // attempts they made, the one under way included. Outputs are not known, nor what
 // a resume needs to reuse a step (its definition, parameters and
 // output): a resume from this report runs every step again.
+// FromProgress ends the error of a report written from a run's progress
+// when the process exited before the run finished (Handle.WriteNow).
+const FromProgress = "; the process exited before the run finished, so this report was written from its progress: outputs are missing, and a resume from it runs every step again"
+
 func (p *progress) report(cause string) *report.Report {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -146,8 +150,7 @@ func (p *progress) report(cause string) *report.Report {
 		FinishedAt:    now,
 		DurationMS:    now.Sub(p.started).Milliseconds(),
 		Outputs:       map[string]any{},
-		Error: &report.Error{Class: string(ops.ClassCancelled), Message: cause +
-			"; the process exited before the run finished, so this report was written from its progress: outputs are missing, and a resume from it runs every step again"},
+		Error:         &report.Error{Class: string(ops.ClassCancelled), Message: cause + FromProgress},
 	}
 	if rep.Roles == nil {
 		rep.Roles = []string{}

@@ -252,6 +252,7 @@ func (s *Service) recordStart(ctx context.Context, p *prepared, h *Handle) {
 // for it instead of writing a report of its own.
 func (s *Service) finish(rep *report.Report, p *prepared, h *Handle) {
 	h.finishing.Lock() // held for good; see Handle.WriteNow
+	h.setFinal(rep)
 	defer close(h.finishedCh())
 	errs := s.writeSinks(rep, p, s.sign(rep))
 	for _, err := range errs {

@@ -282,9 +282,9 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (rep *rep
 	// progress follows the run, so that a report can still be written if
 	// the process must exit before the engine has built one.
 	prog := newProgress(pb, p.runID, roles, p.inputs, req.DryRun)
-	h.setEmergency(func(cause string) ([]string, []error) {
+	h.setEmergency(func(cause string) (*report.Report, []string, []error) {
 		rep := prog.report(cause)
-		return prog.stillRunning(), s.writeSinks(rep, p, s.sign(rep))
+		return rep, prog.stillRunning(), s.writeSinks(rep, p, s.sign(rep))
 	})
 
 	logOut, level := req.Log, req.LogLevel
