@@ -87,8 +87,13 @@ type runFollower struct {
 // returns is closed once the run is done and its lines are written, so
 // that the scheduler's "run ended" line comes after them.
 func (f *runFollower) watch(job scheduler.Job, h *runs.Handle) <-chan struct{} {
-	log := f.log.With().Str("playbook", job.Playbook.Name).Str("run_id", h.ID()).
-		Str("slot", job.Slot.Format(time.RFC3339)).Logger()
+	slot := job.Slot.Format(time.RFC3339)
+	log := f.log.With().Str("playbook", job.Playbook.Name).Str("run_id", h.ID()).Str("slot", slot).Logger()
+	// A sub-playbook's lines carry its own run id, beside the
+	// parent_run_id of the run above it, as run's lines do.
+	subLog := func(id string) zerolog.Logger {
+		return f.log.With().Str("playbook", job.Playbook.Name).Str("run_id", id).Str("slot", slot).Logger()
+	}
 	sub := h.Events().Subscribe(0)
 	followed := make(chan struct{})
 	f.wg.Add(1)
@@ -99,14 +104,15 @@ func (f *runFollower) watch(job scheduler.Job, h *runs.Handle) <-chan struct{} {
 			// The scheduler's "run started" comes first.
 			<-job.Logged
 		}
-		f.follow(log, sub)
+		f.follow(log, subLog, sub)
 		<-h.Done()
 	}()
 	return followed
 }
 
-// follow writes a run's events as log lines until its stream ends.
-func (f *runFollower) follow(log zerolog.Logger, sub *runs.Subscription) {
+// follow writes a run's events as log lines until its stream ends: those
+// of the run to log, those of its sub-playbooks' runs to subLog(their id).
+func (f *runFollower) follow(log zerolog.Logger, subLog func(id string) zerolog.Logger, sub *runs.Subscription) {
 	defer sub.Cancel()
 	defer func() {
 		// A bug in rendering must not take the scheduler down; the run
@@ -121,6 +127,10 @@ func (f *runFollower) follow(log zerolog.Logger, sub *runs.Subscription) {
 			return
 		}
 		f.steps.Event(ev)
+		if ev.ParentRunID != "" && ev.RunID != "" {
+			logEvent(subLog(ev.RunID), ev)
+			continue
+		}
 		logEvent(log, ev)
 	}
 }
