@@ -61,9 +61,27 @@ func unclosedMsg(data []byte, err error, p Pos) (at Pos, msg string, ok bool) {
 		for i := len(open) - 1; i >= 0; i-- {
 			all = append(all, closer(open[i].c))
 		}
-		msg += fmt.Sprintf(" (the file ends inside %d: add %s to close them all)", len(open), all)
+		first := open[0].pos
+		msg += fmt.Sprintf(" (the file ends inside %s, the first opened at %d:%d: add %s to close them all)", countOpen(open), first.Line, first.Col, all)
 	}
 	return in.pos, msg, true
+}
+
+// countOpen names what open holds in words: "2 unclosed brackets", or
+// "an unclosed quote and 1 unclosed bracket" when the innermost is a
+// quote (only the innermost can be one).
+func countOpen(open []opener) string {
+	brackets := len(open)
+	quote := ""
+	if c := open[len(open)-1].c; c == '"' || c == '\'' {
+		brackets--
+		quote = "an unclosed quote and "
+	}
+	noun := "brackets"
+	if brackets == 1 {
+		noun = "bracket"
+	}
+	return fmt.Sprintf("%s%d unclosed %s", quote, brackets, noun)
 }
 
 func closer(c byte) byte {
