@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"fmt"
 	"io"
 	"path/filepath"
 	"regexp"
@@ -46,16 +45,18 @@ var (
 // that loads carries its warnings in Policy.Warnings.
 func LoadPolicy(path string, reg *ops.Registry) (*Policy, error) {
 	f, err := fsx.Open(path) // never blocks on a FIFO; refuses what is not a regular file
+	// A file that does not open, or is not to be trusted, has no line:
+	// the diagnostic names the file alone (Pos zero).
 	if err != nil {
-		return nil, yamlx.Diagnostics{{File: path, Pos: yamlx.Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf("cannot read the policy: %v%s", err, fsx.TildeHint(path, err))}}
+		return nil, yamlx.Diagnostics{{File: path, Msg: fsx.Unreadable("the policy", path, err)}}
 	}
 	defer f.Close()
 	if msg := fsx.AnyoneMayWrite(f, path, "the policy", "give any role any operation"); msg != "" {
-		return nil, yamlx.Diagnostics{{File: path, Pos: yamlx.Pos{Line: 1, Col: 1}, Msg: msg}}
+		return nil, yamlx.Diagnostics{{File: path, Msg: msg}}
 	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxPolicySize+1))
 	if err != nil {
-		return nil, yamlx.Diagnostics{{File: path, Pos: yamlx.Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf("cannot read the policy: %v", err)}}
+		return nil, yamlx.Diagnostics{{File: path, Msg: fsx.Unreadable("the policy", path, err)}}
 	}
 	// A step may not rewrite the rules it is judged by.
 	fsroot.Protect(path, "policy file")

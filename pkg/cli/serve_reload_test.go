@@ -21,7 +21,7 @@ func TestServeKeysFIFOIsRefusedAtStart(t *testing.T) {
 		}
 	})
 	runWithin(t, "serve", "--keys", fifo, "--state-dir", f.state, "--listen", "127.0.0.1:0").
-		want(t, ExitUsage, nil, []string{fifo + ":1:1: cannot read the keys file: " + fifo + " is a named pipe (FIFO), not a regular file"})
+		want(t, ExitUsage, nil, []string{fifo + ": cannot read the keys file: it is a named pipe (FIFO), not a regular file"})
 }
 
 // TestServeSIGHUPWithAKeysFIFOKeepsServing: a SIGHUP after the keys file
@@ -41,7 +41,7 @@ func TestServeSIGHUPWithAKeysFIFOKeepsServing(t *testing.T) {
 	})
 	p.cmd.Process.Signal(syscall.SIGHUP)
 	p.waitFor(t, "SIGHUP: kept the previous")
-	if want := f.keys + " is a named pipe (FIFO), not a regular file"; !strings.Contains(p.stderr.String(), want) {
+	if want := f.keys + ": cannot read the keys file: it is a named pipe (FIFO), not a regular file"; !strings.Contains(p.stderr.String(), want) {
 		t.Errorf("no %q in\n%s", want, p.stderr.String())
 	}
 	if code, _ := apiCall(t, "GET", base+"/api/v1/playbooks", f.viewer, nil); code != 200 {

@@ -213,6 +213,9 @@ func TestReadsAreBounded(t *testing.T) {
 		{[]string{"run", pb, "--inputs", fifo}, "--inputs: " + fifo + " is a named pipe (FIFO), not a regular file"},
 		{[]string{"run", pb, "--inputs", "/dev/zero"}, "is a character device, not a regular file"},
 		{[]string{"run", pb, "--inputs", big}, "--inputs: " + big + " is 1048577 bytes, over the limit of 1 MiB (MaxFileSize)"},
+		// It blocked for ever, waiting for a writer.
+		{[]string{"run", pb, "--inventory", fifo}, fifo + ": cannot read the inventory: it is a named pipe (FIFO), not a regular file"},
+		{[]string{"validate", pb, "--inventory", fifo}, fifo + ": cannot read the inventory: it is a named pipe (FIFO), not a regular file"},
 		{[]string{"run", pb, "--policy", fifo}, "is a named pipe (FIFO), not a regular file"},
 		{[]string{"run", pb, "--policy", "/dev/zero"}, "is a character device, not a regular file"},
 		{[]string{"run", pb, "--resume", fifo}, "is a named pipe (FIFO), not a regular file"},

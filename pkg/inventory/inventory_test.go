@@ -186,7 +186,7 @@ func TestResolve(t *testing.T) {
 
 // TestLoadErrors covers a missing file and a file over the size limit.
 func TestLoadErrors(t *testing.T) {
-	if _, err := Load(filepath.Join(t.TempDir(), "nope.yaml")); err == nil || !strings.Contains(err.Error(), "nope.yaml:1:1: cannot read the inventory") {
+	if _, err := Load(filepath.Join(t.TempDir(), "nope.yaml")); err == nil || !strings.Contains(err.Error(), "nope.yaml: cannot read the inventory: no such file or directory; check the path") {
 		t.Errorf("missing file: %v", err)
 	}
 	big := filepath.Join(t.TempDir(), "big.yaml")

@@ -42,14 +42,17 @@ var (
 // Load reads an inventory file. Every problem is reported at once, as
 // yamlx.Diagnostics sorted by position.
 func Load(path string) (*Inventory, error) {
-	f, err := os.Open(path)
+	// Never blocks on a FIFO (os.Open would wait for a writer for ever)
+	// and refuses a directory or a device. A file that does not open has
+	// no line: the diagnostic names the file alone (Pos zero).
+	f, err := fsx.Open(path)
 	if err != nil {
-		return nil, yamlx.Diagnostics{{File: path, Pos: yamlx.Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf("cannot read the inventory: %v%s", err, fsx.TildeHint(path, err))}}
+		return nil, yamlx.Diagnostics{{File: path, Msg: fsx.Unreadable("the inventory", path, err)}}
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
-		return nil, yamlx.Diagnostics{{File: path, Pos: yamlx.Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf("cannot read the inventory: %v", err)}}
+		return nil, yamlx.Diagnostics{{File: path, Msg: fsx.Unreadable("the inventory", path, err)}}
 	}
 	return Parse(path, data)
 }

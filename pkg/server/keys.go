@@ -6,7 +6,6 @@ import (
 	"crypto/subtle"
 	"encoding/base32"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -160,20 +159,18 @@ func LoadKeys(path string) (*Keys, error) {
 	// takes SIGTERM: fsx.Open never blocks and refuses what is not a
 	// regular file, as the policy's loader does.
 	f, err := fsx.Open(path)
+	// A file that does not open, or is not to be trusted, has no line:
+	// the diagnostic names the file alone (Pos zero).
 	if err != nil {
-		msg := fmt.Sprintf("cannot read the keys file: %v%s", err, fsx.TildeHint(path, err))
-		if errors.Is(err, fsx.ErrNotRegular) {
-			msg += "; give the path of the keys file itself"
-		}
-		return nil, yamlx.Diagnostics{{File: path, Pos: yamlx.Pos{Line: 1, Col: 1}, Msg: msg}}
+		return nil, yamlx.Diagnostics{{File: path, Msg: fsx.Unreadable("the keys file", path, err)}}
 	}
 	defer f.Close()
 	if msg := fsx.AnyoneMayWrite(f, path, "the keys file", "add a key with any role"); msg != "" {
-		return nil, yamlx.Diagnostics{{File: path, Pos: yamlx.Pos{Line: 1, Col: 1}, Msg: msg}}
+		return nil, yamlx.Diagnostics{{File: path, Msg: msg}}
 	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxKeysFileSize+1))
 	if err != nil {
-		return nil, yamlx.Diagnostics{{File: path, Pos: yamlx.Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf("cannot read the keys file: %v", err)}}
+		return nil, yamlx.Diagnostics{{File: path, Msg: fsx.Unreadable("the keys file", path, err)}}
 	}
 	// A step may not read the key digests nor add a key of its own.
 	fsroot.Protect(path, "keys file")

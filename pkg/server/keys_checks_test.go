@@ -76,8 +76,8 @@ func TestLoadKeysRefusesWhatIsNotAFile(t *testing.T) {
 		}
 	})
 	for _, tc := range []struct{ path, want string }{
-		{fifo, fifo + ":1:1: cannot read the keys file: " + fifo + " is a named pipe (FIFO), not a regular file; give the path of the keys file itself"},
-		{os.DevNull, os.DevNull + ":1:1: cannot read the keys file: " + os.DevNull + " is a character device, not a regular file"},
+		{fifo, fifo + ": cannot read the keys file: it is a named pipe (FIFO), not a regular file; arsenal-run reads only regular files"},
+		{os.DevNull, os.DevNull + ": cannot read the keys file: it is a character device, not a regular file; give the path of the keys file itself"},
 	} {
 		done := make(chan error, 1)
 		go func() {
@@ -108,7 +108,7 @@ func TestLoadKeysRefusesAFileAnyoneMayWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := LoadKeys(path)
-	if err == nil || !strings.Contains(err.Error(), path+":1:1: the keys file's mode 0666 lets every user of this host write it") ||
+	if err == nil || !strings.Contains(err.Error(), path+": the keys file's mode 0666 lets every user of this host write it") ||
 		!strings.Contains(err.Error(), "chmod go-w "+path) {
 		t.Fatalf("LoadKeys of a file of mode 0666 = %v", err)
 	}
@@ -145,7 +145,7 @@ func TestLoadKeysRefusesAFileInADirectoryAnyoneMayWrite(t *testing.T) {
 	}
 	for _, p := range []string{path, link} {
 		_, err := LoadKeys(p)
-		if err == nil || !strings.Contains(err.Error(), p+":1:1: the keys file is in "+dir+", a directory every user of this host may write (mode 0777)") ||
+		if err == nil || !strings.Contains(err.Error(), p+": the keys file is in "+dir+", a directory every user of this host may write (mode 0777)") ||
 			!strings.Contains(err.Error(), "chmod o-w "+dir) {
 			t.Fatalf("LoadKeys(%s) in a directory of mode 0777 = %v", p, err)
 		}

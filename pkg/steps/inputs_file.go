@@ -36,14 +36,17 @@ func LoadInputs(path string, pb *Playbook, overridden ...string) (map[string]any
 	at := func(format string, args ...any) error {
 		return Diagnostics{{File: path, Pos: Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf(format, args...)}}
 	}
+	// A file that does not open has no line: the diagnostic names the
+	// file alone (Pos zero).
+	unread := func(err error) error {
+		return Diagnostics{{File: path, Msg: fsx.Unreadable("the inputs file", path, err)}}
+	}
 	f, err := fsroot.Open(path) // a FIFO is refused, not waited on; so is a protected file
 	switch {
 	case errors.As(err, new(*fsroot.ProtectedError)):
-		return nil, at("%v", err)
-	case errors.Is(err, fsx.ErrNotRegular):
-		return nil, at("not a regular file; give a YAML or JSON file of input values")
+		return nil, Diagnostics{{File: path, Msg: err.Error()}}
 	case err != nil:
-		return nil, at("cannot read the inputs file: %v", err)
+		return nil, unread(err)
 	}
 	defer f.Close()
 	tooLarge := func(size string) error {
@@ -54,7 +57,7 @@ func LoadInputs(path string, pb *Playbook, overridden ...string) (map[string]any
 	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
-		return nil, at("cannot read the inputs file: %v", err)
+		return nil, unread(err)
 	}
 	if len(data) > MaxFileSize {
 		// It grew while read: its size is not known, only that it is too large.

@@ -45,7 +45,7 @@ func TestLoadRefusesWhatAnotherUserCouldSwap(t *testing.T) {
 		t.Fatalf("a plugin directory of mode 0777: %s", msg)
 	}
 	// A manifest there, named alone, is judged by its directory too.
-	if _, err := plugin.ReadManifest(m); err == nil || !strings.Contains(err.Error(), m+":1:1: the manifest is in "+open+", a directory every user of this host may write (mode 0777)") ||
+	if _, err := plugin.ReadManifest(m); err == nil || !strings.Contains(err.Error(), m+": the manifest is in "+open+", a directory every user of this host may write (mode 0777)") ||
 		!strings.Contains(err.Error(), "chmod o-w "+open) {
 		t.Fatalf("a manifest in a directory of mode 0777: %v", err)
 	}

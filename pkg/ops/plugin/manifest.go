@@ -230,18 +230,20 @@ func diags(err error, file string) yamlx.Diagnostics {
 func ReadManifest(file string) (*Manifest, error) {
 	// Never blocks on a FIFO named like a manifest.
 	f, err := fsx.Open(file)
+	// A file that does not open, or is not to be trusted, has no line:
+	// the diagnostic names the file alone (Pos zero).
 	if err != nil {
-		return nil, yamlx.Diagnostics{{File: file, Pos: yamlx.Pos{Line: 1, Col: 1}, Msg: unreadable(file, err)}}
+		return nil, yamlx.Diagnostics{{File: file, Msg: unreadable(file, err)}}
 	}
 	defer f.Close()
 	// Whoever may rewrite a manifest chooses what its operation runs, as
 	// the daemon's user: it is judged as the keys file and the policy are.
 	if msg := fsx.AnyoneMayWrite(f, file, "the manifest", "choose the program the operation runs"); msg != "" {
-		return nil, yamlx.Diagnostics{{File: file, Pos: yamlx.Pos{Line: 1, Col: 1}, Msg: msg}}
+		return nil, yamlx.Diagnostics{{File: file, Msg: msg}}
 	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxManifestSize+1))
 	if err != nil {
-		return nil, yamlx.Diagnostics{{File: file, Pos: yamlx.Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf("cannot read the manifest: %v", err)}}
+		return nil, yamlx.Diagnostics{{File: file, Msg: fmt.Sprintf("cannot read the manifest: %v", err)}}
 	}
 	return ParseManifest(file, data)
 }
