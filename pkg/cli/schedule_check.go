@@ -109,7 +109,7 @@ func loadScheduledSet(set *scheduleSet, reg *ops.Registry, paths []string) (pbs,
 		// Its runs get --roles: one another user could swap would
 		// run what they like with them.
 		if msg := steps.Swappable(file); msg != "" {
-			set.problems = append(set.problems, fmt.Sprintf("%s:1:1: %s", file, msg))
+			set.problems = append(set.problems, fmt.Sprintf("%s: %s", file, msg))
 			return nil
 		}
 		pb, err := steps.Load(file, reg, steps.WithSwapCheck())

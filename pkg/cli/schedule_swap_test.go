@@ -35,7 +35,7 @@ func TestScheduleRefusesAPlaybookAnotherUserCouldSwap(t *testing.T) {
 	}
 	chmod(pb, 0o666)
 	for _, path := range []string{dir, pb} {
-		if got := scheduleProblems(t, path); !strings.Contains(got, pb+":1:1: the playbook's mode 0666 lets every user of this host write it") ||
+		if got := scheduleProblems(t, path); !strings.Contains(got, pb+": the playbook's mode 0666 lets every user of this host write it") ||
 			!strings.Contains(got, "chmod go-w "+pb) {
 			t.Errorf("schedule %s with a playbook of mode 0666: %s", path, got)
 		}
@@ -47,7 +47,7 @@ func TestScheduleRefusesAPlaybookAnotherUserCouldSwap(t *testing.T) {
 		t.Errorf("schedule of a directory of mode 1777: %s", got)
 	}
 	chmod(dir, 0o777)
-	if got := scheduleProblems(t, pb); !strings.Contains(got, pb+":1:1: the playbook is in "+dir+", a directory every user of this host may write (mode 0777)") ||
+	if got := scheduleProblems(t, pb); !strings.Contains(got, pb+": the playbook is in "+dir+", a directory every user of this host may write (mode 0777)") ||
 		!strings.Contains(got, "chmod o-w "+dir) {
 		t.Errorf("schedule of a playbook in a directory of mode 0777: %s", got)
 	}
@@ -60,7 +60,7 @@ func TestScheduleRefusesAPlaybookAnotherUserCouldSwap(t *testing.T) {
 	if err := os.Chown(pb, 4343, -1); err != nil {
 		t.Fatal(err)
 	}
-	if got := scheduleProblems(t, pb); !strings.Contains(got, pb+":1:1: the playbook is in "+dir+", a directory every user of this host may write, and "+pb+" there is owned by user 4343") {
+	if got := scheduleProblems(t, pb); !strings.Contains(got, pb+": the playbook is in "+dir+", a directory every user of this host may write, and "+pb+" there is owned by user 4343") {
 		t.Errorf("schedule of another user's playbook in a sticky directory: %s", got)
 	}
 }

@@ -22,7 +22,7 @@ func TestServeRefusesAPlaybookAnotherUserCouldSwap(t *testing.T) {
 		t.Fatal(err)
 	}
 	runWithin(t, "serve", "--keys", f.keys, "--playbooks", f.playbooks, "--state-dir", f.state, "--listen", "127.0.0.1:0").
-		want(t, ExitUsage, nil, []string{hello + ":1:1: the playbook's mode 0666 lets every user of this host write it", "chmod go-w " + hello})
+		want(t, ExitUsage, nil, []string{hello + ": the playbook's mode 0666 lets every user of this host write it", "chmod go-w " + hello})
 	if err := os.Chmod(hello, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func TestServeRefusesAPlaybookAnotherUserCouldSwap(t *testing.T) {
 	}
 	p.cmd.Process.Signal(syscall.SIGHUP)
 	p.waitFor(t, "SIGHUP: kept the previous")
-	if want := hello + ":1:1: the playbook's mode 0666"; !strings.Contains(p.stderr.String(), want) {
+	if want := hello + ": the playbook's mode 0666"; !strings.Contains(p.stderr.String(), want) {
 		t.Errorf("no %q in\n%s", want, p.stderr.String())
 	}
 	if code, out := apiCall(t, "GET", base+"/api/v1/playbooks/hello", f.viewer, nil); code != 200 {

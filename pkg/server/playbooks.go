@@ -54,7 +54,8 @@ func LoadPlaybooks(dir string, reg *ops.Registry) (*Playbooks, error) {
 	first := map[string]*steps.Playbook{}
 	for _, f := range files {
 		if msg := steps.Swappable(f); msg != "" {
-			errs = append(errs, yamlx.Diagnostics{{File: f, Pos: yamlx.Pos{Line: 1, Col: 1}, Msg: msg}})
+			// The file's mode, not a line of it: no position.
+			errs = append(errs, yamlx.Diagnostics{{File: f, Msg: msg}})
 			continue
 		}
 		pb, err := steps.Load(f, reg, steps.WithSwapCheck())
