@@ -47,3 +47,27 @@ func TestServeSaysTheInventoryNeedsARestart(t *testing.T) {
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	p.wait(t)
 }
+
+// TestInventoryDigestDoesNotWaitOnAFIFO: the SIGHUP reload reads the
+// inventory again to tell whether it changed; an inventory replaced by a
+// FIFO held that reload, and the SIGTERM handled after it, until a writer
+// came. It now counts as changed at once.
+func TestInventoryDigestDoesNotWaitOnAFIFO(t *testing.T) {
+	fifo := mkfifo(t, filepath.Join(t.TempDir(), "inventory.yaml"))
+	t.Cleanup(func() {
+		if w, err := os.OpenFile(fifo, os.O_RDWR, 0); err == nil {
+			w.Close()
+		}
+	})
+	rf := &remoteFlags{inventory: fifo, invRead: "0123"}
+	done := make(chan string, 1)
+	go func() { done <- rf.inventoryChanged() }()
+	select {
+	case msg := <-done:
+		if !strings.Contains(msg, "the inventory "+fifo+" changed since the start") {
+			t.Errorf("inventoryChanged of a FIFO = %q", msg)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("inventoryChanged still waits on a FIFO after 10s")
+	}
+}

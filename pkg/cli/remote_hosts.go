@@ -164,9 +164,10 @@ func (rf *remoteFlags) inventoryChanged() string {
 
 // fileDigest is the SHA-256 of the file at path in hex, or the error
 // that kept it from being read, so that a file that went away differs
-// from the one read.
+// from the one read. It never blocks: a FIFO put in the file's place
+// would hold the SIGHUP reload that asks, and SIGTERM behind it.
 func fileDigest(path string) string {
-	f, err := os.Open(path)
+	f, err := fsx.Open(path)
 	if err != nil {
 		return "error: " + err.Error()
 	}
