@@ -7,6 +7,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
@@ -34,6 +35,9 @@ func (l *loader) stepKeyHint(n *yaml.Node) func(key string) string {
 		if h := stepRetryHint(n, key); h != "" {
 			return h
 		}
+		if h := stepHandlerHint(key); h != "" {
+			return h
+		}
 		switch stepFanOutKeys[key] {
 		case "concurrency":
 			return " (how many items of a step's foreach run at once is concurrency: N; how many steps of the playbook run at once is max_parallel: N at its top)"
@@ -44,6 +48,43 @@ func (l *loader) stepKeyHint(n *yaml.Node) func(key string) string {
 		}
 		return ""
 	}
+}
+
+// handlerKeys are the playbook's sections of steps run at the end of a
+// run, which a step written in the manner of other tools may be given as
+// a key of its own.
+var handlerKeys = []string{"on_success", "on_failure", "on_cancel", "finally"}
+
+// handlerWords are other tools' words for them: Argo's onExit, Ruby's
+// ensure, GitLab's after_script, an on_error of many.
+var handlerWords = map[string]string{
+	"on_error": "on_failure", "onError": "on_failure", "onFailure": "on_failure", "on_fail": "on_failure", "onfail": "on_failure",
+	"onSuccess": "on_success", "onCancel": "on_cancel", "on_cancelled": "on_cancel", "on_canceled": "on_cancel",
+	"onExit": "finally", "on_exit": "finally", "always": "finally", "ensure": "finally", "after_script": "finally",
+}
+
+// handlerWhen says when each section runs.
+var handlerWhen = map[string]string{
+	"on_success": "once the steps have succeeded",
+	"on_failure": "once the run has failed",
+	"on_cancel":  "once the run was cancelled",
+	"finally":    "at the end of every run",
+}
+
+// stepHandlerHint returns the hint for a key of a step that is, or is
+// like, one of the playbook's sections run at the end (handlerKeys), or
+// "": those are written at the top of the playbook beside steps:, and a
+// step reacts to its own failure with rescue: or continue_on_error.
+func stepHandlerHint(key string) string {
+	x, ok := suggest.Through(key, handlerKeys, handlerWords)
+	if !ok {
+		return ""
+	}
+	h := fmt.Sprintf(" (%s is a section of the playbook, not of a step: write it at the top level beside steps:, as a list of steps run %s", x, handlerWhen[x])
+	if x == "on_failure" {
+		h += "; to react to this step's own failure, give the step rescue: [steps to run when it fails] or continue_on_error: true"
+	}
+	return h + ")"
 }
 
 // stepRetryHint returns the hint for a key that Ansible gives a task (and

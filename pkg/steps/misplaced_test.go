@@ -98,3 +98,28 @@ func TestStepKeyUnderWith(t *testing.T) {
 		}
 	}
 }
+
+// TestHandlerInAStep checks that on_failure and the playbook's other
+// end-of-run sections, written inside a step (as a misspelling, or in
+// another tool's words), are named as sections of the playbook with
+// where they go; they were refused as bare unknown keys of a step,
+// leaving the author to guess that on_failure exists one level up.
+func TestHandlerInAStep(t *testing.T) {
+	src := "version: 1\nname: t\nsteps:\n- id: a\n  op: control.noop\n  on_failure:\n    - id: b\n      op: control.noop\n" +
+		"- id: c\n  op: control.noop\n  on_falure: []\n- id: d\n  op: control.noop\n  always: []\n- id: e\n  op: control.noop\n  wiht: {}\n"
+	_, err := Parse("p.yaml", []byte(src), testRegistry(t))
+	if err == nil {
+		t.Fatal("loaded; want it refused")
+	}
+	const failure = " (on_failure is a section of the playbook, not of a step: write it at the top level beside steps:, as a list of steps run once the run has failed; to react to this step's own failure, give the step rescue: [steps to run when it fails] or continue_on_error: true); allowed keys: "
+	for _, want := range []string{
+		`p.yaml:6:3: unknown key "on_failure" in a step` + failure,
+		`p.yaml:11:3: unknown key "on_falure" in a step` + failure,
+		`p.yaml:14:3: unknown key "always" in a step (finally is a section of the playbook, not of a step: write it at the top level beside steps:, as a list of steps run at the end of every run); allowed keys: `,
+		`p.yaml:17:3: unknown key "wiht" in a step (did you mean "with"?)`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("want %q in:\n%s", want, err)
+		}
+	}
+}
