@@ -107,12 +107,18 @@ func scanBytes(data []byte, d *Diags) bool {
 	}
 	for i < len(data) {
 		r, size := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && size <= 1 || r == 0 {
+			if msg := notTextMsg(data); msg != "" {
+				d.Add(Pos{line, col}, "%s", msg)
+				return false
+			}
+		}
 		switch {
 		case r == utf8.RuneError && size <= 1:
 			d.Add(Pos{line, col}, "invalid UTF-8 byte 0x%02x; save the file as UTF-8", data[i])
 			return false
 		case r == 0:
-			d.Add(Pos{line, col}, "NUL byte in the file; a playbook is text, remove it")
+			d.Add(Pos{line, col}, "NUL byte in the file; YAML is text: remove it")
 			return false
 		case isBidi(r):
 			d.Add(Pos{line, col}, "bidirectional control character U+%04X can make the file read differently from how it runs; remove it", r)

@@ -23,6 +23,15 @@ func TestParseRefuses(t *testing.T) {
 		{"invalid UTF-8 after a byte order mark", "\ufeffa: \xff\n", "1:4: invalid UTF-8 byte 0xff"},
 		{"NUL after a byte order mark", "\ufeffa: x\x00\n", "1:5: NUL byte"},
 		{"bidi", "a: x\u202ey\n", "1:5: bidirectional control character U+202E"},
+		// A file that is not text was told to lose a byte, or be saved
+		// as UTF-8, and a policy given a program was told "a playbook is
+		// text".
+		{"a program", "\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x03\x00>\x00\x01\x00\x00\x00", "1:8: the file is not text but binary (a program, an archive or an image?); give the path of the YAML file"},
+		{"gzip", "\x1f\x8b\x08\x08\x9b\x1a\x00\x00\x00\x03pb.yaml\x00", "1:2: the file is not text but binary"},
+		{"UTF-16 with a byte order mark", "\xff\xfea\x00:\x00 \x00" + "1\x00\n\x00", "1:1: the file is saved as UTF-16 (as Windows PowerShell's > and Out-File write text); save it as UTF-8"},
+		{"UTF-16 without one", "a\x00:\x00 \x001\x00\n\x00b\x00:\x00 \x002\x00", "1:2: the file is saved as UTF-16"},
+		{"a stray NUL in text", "a: 1\nb: 2\x00\n", "2:5: NUL byte in the file; YAML is text: remove it"},
+		{"a stray byte of Latin-1", "a: caf\xe9\n", "1:7: invalid UTF-8 byte 0xe9; save the file as UTF-8"},
 		{"empty", "", "1:1: the file is empty; write something"},
 		{"only null", "~\n", "1:1: the file holds only null; write something"},
 		{"YAML 1.2 directive", "%YAML 1.2\n---\na: 1\n", "1:1: YAML syntax: found incompatible YAML document; the %YAML directive must say 1.1, or be left out"},
