@@ -1,5 +1,12 @@
 package inventory
 
+import (
+	"bytes"
+	"regexp"
+
+	"github.com/arsenal-run/arsenal-run/internal/yamlx"
+)
+
 // Ansible's inventory says the same things with other keys. A file
 // written for Ansible, or a host copied from one, gets its keys named in
 // this format rather than the closest spelling among the allowed keys,
@@ -47,4 +54,37 @@ func topKeyHint(key string) string {
 		return "; vars for every host are written under defaults: vars: here"
 	}
 	return ""
+}
+
+// iniSection is the first line of a group of Ansible's INI inventory:
+// [web], [web:children], [all:vars].
+var iniSection = regexp.MustCompile(`^\[[A-Za-z0-9_.-]+(:[a-z]+)?\][ \t]*\r?$`)
+
+// iniHost is a host line of one: a name, perhaps followed by variables
+// set with =; or a variable of a [group:vars] section.
+var iniHost = regexp.MustCompile(`^[^\s#;=:]+([ \t]+[A-Za-z_][A-Za-z0-9_]*=\S*)*[ \t]*\r?$|^[A-Za-z_][A-Za-z0-9_]*=\S*\r?$`)
+
+// iniInventory is the one problem of data written as Ansible's INI
+// inventory, which YAML reads as a list followed by text (or not at all),
+// at its first section line; ok is false for any other data.
+func iniInventory(file string, data []byte) (ds yamlx.Diagnostics, ok bool) {
+	at, sections, hosts := 0, 0, 0
+	for i, line := range bytes.Split(bytes.TrimPrefix(data, []byte("\ufeff")), []byte("\n")) {
+		t := bytes.TrimSpace(line)
+		switch {
+		case len(t) == 0 || t[0] == '#' || t[0] == ';':
+		case iniSection.Match(line):
+			if sections == 0 {
+				at = i + 1
+			}
+			sections++
+		case sections > 0 && iniHost.Match(line):
+			hosts++
+		}
+	}
+	if sections == 0 || sections+hosts < 2 {
+		return nil, false
+	}
+	return yamlx.Diagnostics{{File: file, Pos: yamlx.Pos{Line: at, Col: 1},
+		Msg: "this looks like an Ansible inventory in INI format; arsenal-run reads a YAML inventory: version: 1, then each host under hosts: (web-1: {address: 10.0.0.1, user: deploy}) and each [group] under groups: (web: {members: [web-1]}); ansible-inventory -i FILE --list --yaml prints the hosts and vars to copy"}}, true
 }

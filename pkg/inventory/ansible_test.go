@@ -38,3 +38,22 @@ func TestAnsibleKeysAreNamedInThisFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestAnsibleINIInventory: an inventory in Ansible's INI format was
+// refused as YAML it is not ("text follows the file's value; the file
+// must hold exactly one value"), which says nothing of the real mistake.
+// It is named as what it is, at its first [group], with the YAML to
+// write; a YAML inventory with a mistake is not taken for one.
+func TestAnsibleINIInventory(t *testing.T) {
+	const want = "this looks like an Ansible inventory in INI format; arsenal-run reads a YAML inventory: version: 1, then each host under hosts: (web-1: {address: 10.0.0.1, user: deploy}) and each [group] under groups: (web: {members: [web-1]}); ansible-inventory -i FILE --list --yaml prints the hosts and vars to copy"
+	for _, tc := range []struct{ name, src, want string }{
+		{"hosts with vars", "[web]\nweb-1 ansible_host=10.0.0.1 ansible_user=deploy\nweb-2 ansible_host=10.0.0.2\n", "hosts.ini:1:1: " + want},
+		{"bare names after a comment", "# production\n[web]\nweb-1\nweb-2\n\n[db:children]\nweb\n\n[all:vars]\nansible_user=deploy\n", "hosts.ini:2:1: " + want},
+		{"a YAML inventory", "version: 1\nhosts:\n  - web-1\n", "hosts.ini:3:3: hosts must be a mapping (key: value), not a list"},
+	} {
+		_, err := Parse("hosts.ini", []byte(tc.src))
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%s: got %v\nwant %s", tc.name, err, tc.want)
+		}
+	}
+}

@@ -105,9 +105,13 @@ func Parse(file string, data []byte) (*Inventory, error) {
 }
 
 // misfiled is err, the problems of reading data as an inventory, unless
-// data is another of arsenal-run's files (a policy given as --inventory):
-// then the one problem that says so, and which flag takes it.
+// data is another of arsenal-run's files (a policy given as --inventory)
+// or Ansible's INI inventory: then the one problem that says so, and
+// which flag takes it or what to write.
 func misfiled(file string, data []byte, err error) error {
+	if ds, ok := iniInventory(file, data); ok {
+		return ds
+	}
 	if ds, ok := yamlx.Misfiled(file, data, yamlx.KindInventory); ok {
 		return ds
 	}
