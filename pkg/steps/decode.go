@@ -158,13 +158,15 @@ func (l *loader) decodeTop(root *yaml.Node) {
 	if !ok {
 		return
 	}
-	if !versionSeen {
+	// A key misspelt (step:, nmae:) is told once, as unknown with the
+	// key it likely means, not again as that key missing.
+	if !versionSeen && !misspelt(root, "version") {
 		l.d.Add(yamlx.PosOf(root), "missing version; add `version: %d` at the top", Version)
 	}
-	if !nameSeen {
+	if !nameSeen && !misspelt(root, "name") {
 		l.d.Add(yamlx.PosOf(root), "missing name; add `name: my-playbook`")
 	}
-	if !stepsSeen {
+	if !stepsSeen && !misspelt(root, "steps") {
 		l.d.Add(yamlx.PosOf(root), "missing steps; a playbook needs at least one step")
 	}
 	// Vars come after inputs so that their expressions know the inputs.
@@ -354,4 +356,20 @@ func typeHint(s string) string {
 		return suggest.Hint(t)
 	}
 	return suggest.DidYouMean(s, inputTypes)
+}
+
+// misspelt tells whether the playbook root has a key that is not one of
+// topKeys and that the unknown-key error names as likely meaning want.
+func misspelt(root *yaml.Node, want string) bool {
+	n := yamlx.Deref(root)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		key := n.Content[i].Value
+		if yamlx.Contains(topKeys, key) {
+			continue
+		}
+		if x, ok := suggest.Meant(key, topKeys); ok && x == want {
+			return true
+		}
+	}
+	return false
 }

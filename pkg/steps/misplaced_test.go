@@ -3,6 +3,8 @@ package steps
 import (
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // TestParamBesideWith checks that an operation's parameter written at a
@@ -121,5 +123,34 @@ func TestHandlerInAStep(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("want %q in:\n%s", want, err)
 		}
+	}
+}
+
+// TestMisspeltTopKeyIsToldOnce checks that a misspelt steps:, name: or
+// version: is reported once, as an unknown key naming the one it likely
+// means; it was reported a second time as that key missing, at 1:1.
+func TestMisspeltTopKeyIsToldOnce(t *testing.T) {
+	src := "verison: 1\nnmae: t\nstep:\n  - id: a\n    op: control.noop\n"
+	_, err := Parse("p.yaml", []byte(src), testRegistry(t))
+	if err == nil {
+		t.Fatal("loaded; want it refused")
+	}
+	var got []string
+	for _, line := range strings.Split(err.Error(), "\n") {
+		msg, _, _ := strings.Cut(line, ";")
+		got = append(got, msg)
+	}
+	want := []string{
+		`p.yaml:1:1: unknown key "verison" in the playbook (did you mean "version"?)`,
+		`p.yaml:2:1: unknown key "nmae" in the playbook (did you mean "name"?)`,
+		`p.yaml:3:1: unknown key "step" in the playbook (did you mean "steps"?)`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+	// Without the key at all, it is still missing.
+	_, err = Parse("p.yaml", []byte("version: 1\nsteps:\n  - id: a\n    op: control.noop\n"), testRegistry(t))
+	if err == nil || err.Error() != "p.yaml:1:1: missing name; add `name: my-playbook`" {
+		t.Errorf("no name: %v", err)
 	}
 }
