@@ -91,6 +91,11 @@ func syntaxMsg(data []byte, p Pos, err error) string {
 		// the character that cannot start a token is another one.
 		return tabMsg
 	}
+	if strings.Contains(msg, "did not find expected key") || strings.Contains(msg, "mapping values are not allowed in this context") {
+		if m := keylessListMsg(data, p.Line); m != "" {
+			return m
+		}
+	}
 	if c := flowComment(lineAt(data, p.Line)); c != "" && strings.Contains(msg, "did not find expected") {
 		if i := strings.Index(msg, "; inside { } and [ ]"); i >= 0 {
 			msg = msg[:i]
