@@ -1,6 +1,11 @@
 package engine
 
-import "github.com/arsenal-run/arsenal-run/pkg/report"
+import (
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
 
 // A step or item tried more than AttemptLogFirst+AttemptLogLast times
 // keeps in its attempt log the first AttemptLogFirst attempts and the
@@ -53,6 +58,21 @@ func (l *attemptLog) add(a report.Attempt) {
 	l.tail = append(l.tail, a)
 }
 
+// untilFalse records on the last attempt that it succeeded but left
+// the retry.until or repeat.until it was tried for false (reason says
+// which), so that its log says why a try that succeeded was not the
+// last. It changes an entry in place: the last entry was added after
+// every copy of the log the guard made, none of which reaches it.
+func (l *attemptLog) untilFalse(reason string) {
+	last := &l.tail
+	if len(l.tail) == 0 {
+		last = &l.head
+	}
+	if n := len(*last); n > 0 && (*last)[n-1].Error == nil {
+		(*last)[n-1].Reason = reason
+	}
+}
+
 // kept returns the attempts the log keeps, in order, and how many of
 // those made it leaves out between the first AttemptLogFirst and the
 // last AttemptLogLast, and how many of those left out failed.
@@ -91,4 +111,30 @@ func (c *Call) Tries() int { return c.attempts.n }
 func (c *Call) AttemptLog() (log []report.Attempt, omitted int) {
 	log, omitted, _ = c.attempts.kept()
 	return log, omitted
+}
+
+// newAttempt is the record of attempt n, begun at start and d long, that
+// gave out and err: how it ended, and the exit code of the process it
+// ran when its operation gives one (an output's exit_code; a negative one
+// is unknown, as ssh.exec's of a lost connection).
+func newAttempt(n int, start time.Time, d time.Duration, out map[string]any, err error) report.Attempt {
+	a := report.Attempt{Attempt: n, StartedAt: start, DurationMS: d.Milliseconds(), Status: report.StatusSucceeded}
+	if err != nil {
+		a.Error = &report.Error{Class: string(ops.ClassOf(err)), Message: err.Error()}
+		a.Status = report.StatusOf(a.Error.Class)
+	}
+	if code, ok := out["exit_code"].(int); ok && code >= 0 {
+		a.ExitCode = &code
+	}
+	return a
+}
+
+// maskAttempts masks the run's secrets in the errors of an attempt log
+// for the report, and cuts each message to report.MaxAttemptMessage.
+func (r *run) maskAttempts(log []report.Attempt) {
+	for i := range log {
+		if e := log[i].Error; e != nil {
+			log[i].Error = &report.Error{Class: e.Class, Message: report.CapString(r.red.String(e.Message), report.MaxAttemptMessage)}
+		}
+	}
 }

@@ -265,11 +265,7 @@ func attempt(clock Clock) Middleware {
 			if err != nil && actx.Err() != nil {
 				err = causeOf(actx, err)
 			}
-			a := report.Attempt{Attempt: c.Tries() + 1, StartedAt: start, DurationMS: clock.Now().Sub(start).Milliseconds()}
-			if err != nil {
-				a.Error = &report.Error{Class: string(ops.ClassOf(err)), Message: err.Error()}
-			}
-			c.attempts.add(a)
+			c.attempts.add(newAttempt(c.Tries()+1, start, clock.Now().Sub(start), out, err))
 			return out, err
 		}
 	}

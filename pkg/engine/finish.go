@@ -144,9 +144,7 @@ func (r *run) stepReport(n *node) report.Step {
 	}
 	if rec.attempts.n > 1 {
 		log, omitted, failed := rec.attempts.kept() // a new slice: masked in place
-		for i := range log {
-			log[i].Error = r.maskErr(log[i].Error)
-		}
+		r.maskAttempts(log)
 		s.AttemptLog, s.AttemptsOmitted, s.AttemptsOmittedFailed = log, omitted, failed
 	}
 	s.Sub = r.subs[n.step.ID]
@@ -184,9 +182,7 @@ func (r *run) stepReport(n *node) report.Step {
 			}
 			it.Reason = r.red.String(it.Reason)
 			it.Error = r.maskErr(it.Error)
-			for j := range it.AttemptLog {
-				it.AttemptLog[j].Error = r.maskErr(it.AttemptLog[j].Error)
-			}
+			r.maskAttempts(it.AttemptLog)
 			s.Items[i] = it
 		}
 		s.ItemCounts = rec.counts

@@ -177,7 +177,7 @@ func (r *run) repeat(ctx context.Context, c *Call, set *settings) (map[string]an
 		}
 		last = out
 		c.Log.Info().Int("attempt", n).Dur("every", set.every).Msg("repeating")
-		r.emitCall(c, Event{Kind: EventRepeat, Attempt: n, DelayMS: set.every.Milliseconds(), Message: fmt.Sprintf("repeat.until (%s) is false", rp.Until.Source)})
+		r.emitCall(c, Event{Kind: EventRepeat, Attempt: n, DelayMS: set.every.Milliseconds(), Message: untilFalse(c, "repeat", rp.Until.Source)})
 		select {
 		case <-clock.After(set.every):
 		case <-rctx.Done():

@@ -49,7 +49,7 @@ func retry(clock Clock) Middleware {
 				line = line.Int("attempt", n).Dur("delay", d)
 				if err == nil && r.Until != nil {
 					// The attempt succeeded; what failed is the condition.
-					ev.Message = fmt.Sprintf("retry.until (%s) is false", r.Until.Source)
+					ev.Message = untilFalse(c, "retry", r.Until.Source)
 					line.Str("condition", ev.Message).Msg("retrying")
 				} else {
 					ev.Err, ev.ErrClass = c.run.maskText(errText(err)), string(ops.ClassOf(err))
@@ -69,6 +69,15 @@ func retry(clock Clock) Middleware {
 			}
 		}
 	}
+}
+
+// untilFalse records on the call's last attempt that it succeeded but
+// left its retry.until or repeat.until (what: "retry" or "repeat") false,
+// and returns what it records: "retry.until (output.ready) is false".
+func untilFalse(c *Call, what, source string) string {
+	reason := fmt.Sprintf("%s.until (%s) is false", what, source)
+	c.attempts.untilFalse(reason)
+	return reason
 }
 
 func errText(err error) string {
@@ -130,6 +139,7 @@ func untilFailed(c *Call, r *steps.Retry, n int, out map[string]any, err error) 
 		return notEvaluated("retry.until", nil, evalErr)
 	}
 	if !ok {
+		untilFalse(c, "retry", r.Until.Source)
 		return ops.Errorf(ops.ClassExecution, "retry.until (%s) still false after %s", r.Until.Source, plural(n, "attempt", "attempts"))
 	}
 	return nil
@@ -151,6 +161,7 @@ func stopped(ctx context.Context, c *Call, r *steps.Retry, n int, out map[string
 	if ok {
 		return nil
 	}
+	untilFalse(c, "retry", r.Until.Source)
 	return causeOf(ctx, fmt.Errorf("retry.until (%s) was false after attempt %d, and the step could not try again", r.Until.Source, n))
 }
 

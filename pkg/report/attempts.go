@@ -84,3 +84,18 @@ func attemptRows(log []Attempt, omittedFailed, limit int) []attemptRow {
 	}
 	return rows
 }
+
+// attemptResult is what an attempt did, in a line of at most n
+// characters: its error, or its status and, for one that succeeded but
+// was not the last, why: "succeeded, but retry.until (output.ready) is
+// false".
+func attemptResult(a *Attempt, n int) string {
+	if a.Error != nil {
+		return oneLine(errText(a.Error), n)
+	}
+	s := string(attemptStatus(a))
+	if a.Reason != "" {
+		s += ", but " + a.Reason
+	}
+	return oneLine(s, n)
+}

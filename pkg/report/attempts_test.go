@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -112,5 +113,37 @@ func TestCountsOfOneAreSingular(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), "<title>once (control.log): succeeded, 5ms, 1 attempt</title>") {
 		t.Errorf("the bar's note of a step tried once:\n%s", b.String())
+	}
+}
+
+// TestFormatsSayWhyASucceededAttemptWasNotTheLast: a step whose first
+// tries succeeded but left its retry.until false says so beside each of
+// them in HTML, JUnit and Markdown, rather than list "succeeded" tries
+// that were tried again for no reason given.
+func TestFormatsSayWhyASucceededAttemptWasNotTheLast(t *testing.T) {
+	start := goldenStart
+	why := "retry.until (output.status == 200) is false"
+	s := Step{ID: "health", Op: "http.request", Section: "steps", Status: StatusFailed, StartedAt: &start, Attempts: 2,
+		Error: &Error{Class: "execution", Message: "retry.until (output.status == 200) still false after 2 attempts"},
+		AttemptLog: []Attempt{
+			{Attempt: 1, StartedAt: start, Status: StatusSucceeded, Reason: why},
+			{Attempt: 2, StartedAt: start.Add(time.Second), Status: StatusSucceeded, Reason: why},
+		}}
+	r := &Report{ReportVersion: FormatVersion, RunID: "r", Playbook: Playbook{Name: "p"}, Status: StatusFailed, StartedAt: start,
+		FinishedAt: start.Add(2 * time.Second), DurationMS: 2000, Steps: []Step{s}}
+	for name, write := range map[string]func(*bytes.Buffer) error{
+		"html":     func(b *bytes.Buffer) error { return WriteHTML(b, r) },
+		"junit":    func(b *bytes.Buffer) error { return WriteJUnit(b, r) },
+		"markdown": func(b *bytes.Buffer) error { return WriteMarkdown(b, r) },
+	} {
+		var b bytes.Buffer
+		if err := write(&b); err != nil {
+			t.Fatal(err)
+		}
+		out := strings.ReplaceAll(strings.ReplaceAll(b.String(), "&#34;", `"`), "&gt;", ">")
+		out = regexp.MustCompile(`<[^>]*>`).ReplaceAllString(strings.ReplaceAll(out, "&quot;", `"`), "")
+		if n := strings.Count(out, "succeeded, but "+why); n != 2 {
+			t.Errorf("%s: says %d times %q; want once per attempt:\n%s", name, n, "succeeded, but "+why, out)
+		}
 	}
 }

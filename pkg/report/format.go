@@ -434,9 +434,13 @@ func rescuedCount(steps []Step) int {
 // failedLike reports whether a status is one a reader must look at.
 func failedLike(s Status) bool { return s == StatusFailed || s == StatusDenied }
 
-// attemptStatus is the outcome of one attempt: succeeded without an error,
-// otherwise what its error class means.
+// attemptStatus is the outcome of one attempt: its status, or in a
+// report written before attempts recorded one, succeeded without an
+// error, otherwise what its error class means.
 func attemptStatus(a *Attempt) Status {
+	if a.Status != "" {
+		return a.Status
+	}
 	if a.Error == nil {
 		return StatusSucceeded
 	}

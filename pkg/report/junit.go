@@ -334,11 +334,11 @@ func attemptLines(r *Report, log []attemptRow) string {
 			fmt.Fprintf(&b, "  … %s\n", row.Text())
 			continue
 		}
-		fmt.Fprintf(&b, "  %d. at %s for %s: %s", a.Attempt, offset(r, a.StartedAt), FormatMS(a.DurationMS), attemptStatus(a))
+		fmt.Fprintf(&b, "  %d. at %s for %s: ", a.Attempt, offset(r, a.StartedAt), FormatMS(a.DurationMS))
 		if a.Error != nil {
-			b.WriteString(": " + oneLine(errText(a.Error), junitMessageLimit))
+			b.WriteString(string(attemptStatus(a)) + ": ")
 		}
-		b.WriteByte('\n')
+		b.WriteString(attemptResult(a, junitMessageLimit) + "\n")
 	}
 	return b.String()
 }

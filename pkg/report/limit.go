@@ -19,6 +19,14 @@ const (
 	MaxDepth = 32
 	// MaxItems is how many list items or map keys of one output are kept.
 	MaxItems = 10_000
+	// MaxAttemptMessage is the longest error message an attempt log
+	// entry keeps whole: a step tried 100 times keeps 50 entries, and a
+	// fan-out's items one log each, so 64 KiB messages made a report of
+	// over 100 MB out of 40 such items. A shell step's message (its exit
+	// code and the last lines of its stderr) fits; a longer one keeps its
+	// head and tail. The step's (or item's) own error keeps the last
+	// try's message up to MaxString.
+	MaxAttemptMessage = 1 << 10
 )
 
 // Cap returns a copy of v that fits the report's limits, plain data only,

@@ -185,11 +185,7 @@ func mdDetails(b *strings.Builder, r *Report, s *Step) {
 				fmt.Fprintf(b, "| … | | | %s |\n", row.Text())
 				continue
 			}
-			res := string(attemptStatus(a))
-			if a.Error != nil {
-				res = oneLine(errText(a.Error), mdCellLimit)
-			}
-			fmt.Fprintf(b, "| %d | %s | %s | %s %s |\n", a.Attempt, offset(r, a.StartedAt), FormatMS(a.DurationMS), mdIcon(attemptStatus(a)), mdCell(res, mdCellLimit))
+			fmt.Fprintf(b, "| %d | %s | %s | %s %s |\n", a.Attempt, offset(r, a.StartedAt), FormatMS(a.DurationMS), mdIcon(attemptStatus(a)), mdCell(attemptResult(a, mdCellLimit), mdCellLimit))
 		}
 		b.WriteString("\n")
 	}

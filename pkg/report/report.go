@@ -191,11 +191,21 @@ type SubRun struct {
 	Error        *Error            `json:"error,omitempty"`
 }
 
-// Attempt is one try of a step or item.
+// Attempt is one try of a step or item. Status is how the try ended
+// (succeeded, failed, denied or cancelled; a report written before it was
+// recorded has none, and its Error's class says it). ExitCode is the
+// exit code of the process the try ran, when its operation reports one
+// (shell.exec, ssh.exec). Reason says why a try that succeeded was not
+// the last: the retry.until or repeat.until it left false. Error's
+// message is cut to MaxAttemptMessage (the step's or item's own error
+// keeps its last try's in full).
 type Attempt struct {
 	Attempt    int       `json:"attempt"`
 	StartedAt  time.Time `json:"started_at"`
 	DurationMS int64     `json:"duration_ms"`
+	Status     Status    `json:"status,omitempty"`
+	ExitCode   *int      `json:"exit_code,omitempty"`
+	Reason     string    `json:"reason,omitempty"`
 	Error      *Error    `json:"error,omitempty"`
 }
 
