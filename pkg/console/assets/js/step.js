@@ -5,6 +5,7 @@ import { h, clear, add, badge, fmtMS, text } from './lib.js';
 import { timeEl } from './time.js';
 import { subRuns } from './subrun.js';
 import { waitMethods } from './retrywait.js';
+import { attemptsView, triesCell } from './attempts.js';
 
 const MAX_LOG_LINES = 500;
 const MAX_ITEM_ROWS = 200;
@@ -248,8 +249,7 @@ export class StepView {
     if (facts.length) parts.push(h('dl', { class: 'facts' }, facts));
     if (d.error) parts.push(h('div', { class: 'error' }, errorHead(d.error), h('pre', { class: 'error-text' }, d.error.message)));
     if (d.attempt_log && d.attempt_log.length > 1) {
-      parts.push(h('ol', { class: 'attempts', 'aria-label': 'Attempts' }, d.attempt_log.map((a) => h('li', null,
-        'attempt ', a.attempt, ': ', fmtMS(a.duration_ms), a.error ? [' · ', h('span', { class: 't-failed' }, a.error.class), ' ', a.error.message] : ' · succeeded'))));
+      parts.push(h('h3', { class: 'out-head' }, 'attempts', h('span', { class: 'sr-only' }, ' of step ' + this.id)), attemptsView(d, 'step ' + this.id));
     }
     if (d.output !== undefined && d.output !== null) parts.push(outputView(d.output, this.id));
     parts.push(subRuns(d));
@@ -283,7 +283,7 @@ export class StepView {
           h('td', { 'data-label': 'Time' }, started(it) ? fmtMS(it.duration_ms) : '—'),
           h('td', { 'data-label': 'Tries' }, it.cached
             ? h('span', { class: 'cached', title: 'output from the result cache, ' + fmtMS(it.cache_age_ms) + ' old; the operation did not run' }, 'cached')
-            : it.attempts ? String(it.attempts) : '—'),
+            : triesCell(it, 'item ' + (it.label || '#' + it.index) + ' of step ' + this.id)),
           h('td', { 'data-label': 'Error or output' }, it.error && !notStarted(it) ? h('span', { class: 'error-text' }, itemError(it))
             : it.reason ? it.reason : it.output !== undefined ? h('code', null, brief(it.output))
               : it.line ? h('code', { class: 'muted' }, clip(it.line, 120)) : '')))))),

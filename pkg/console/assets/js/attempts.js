@@ -1,0 +1,77 @@
+// A step's or item's attempt log on the run page: each try, how it ended
+// and why it did not count (its error and exit code, or the retry.until
+// it left false), when it began and how long it took, with a line in the
+// place of the tries the report left out. Read from the report: a report
+// written before tries recorded their status gives it by the error's
+// class.
+
+import { h, badge, fmtMS, plural } from './lib.js';
+import { timeEl } from './time.js';
+
+// MAX_MESSAGE is how much of a try's error a row shows before "show
+// all": the report keeps 1 KiB of each.
+const MAX_MESSAGE = 300;
+
+// attemptStatus is how a try ended.
+export function attemptStatus(a) {
+  if (a.status) return a.status;
+  if (!a.error) return 'succeeded';
+  if (a.error.class === 'authorization') return 'denied';
+  if (a.error.class === 'cancelled' || a.error.class === 'declined') return 'cancelled';
+  return 'failed';
+}
+
+// attemptsView is the table of an attempt log x (a step or an item): its
+// attempt_log, attempts_omitted and attempts_omitted_failed. whose names
+// the step (or item) for a screen reader's table caption.
+export function attemptsView(x, whose) {
+  const log = x.attempt_log || [];
+  const rows = [];
+  log.forEach((a, i) => {
+    const prev = log[i - 1];
+    if (prev && a.attempt > prev.attempt + 1) {
+      const n = a.attempt - prev.attempt - 1;
+      const failed = x.attempts_omitted_failed || 0;
+      rows.push(h('tr', { class: 'omitted' }, h('td', { colspan: 4, class: 'muted' },
+        '… ' + plural(n, 'attempt') + ' left out of the report' + (failed ? ' (' + failed + ' failed)' : ''))));
+    }
+    rows.push(h('tr', { 'data-attempt': a.attempt },
+      h('td', { 'data-label': 'Attempt', class: 'num' }, String(a.attempt)),
+      h('td', { 'data-label': 'Result' }, badge(attemptStatus(a)), ' ', result(a)),
+      h('td', { 'data-label': 'Took' }, fmtMS(a.duration_ms)),
+      h('td', { 'data-label': 'Started' }, a.started_at ? timeEl(a.started_at) : '—')));
+  });
+  return h('div', { class: 'table-wrap' }, h('table', { class: 'stack attempts' },
+    h('caption', { class: 'sr-only' }, 'Attempts of ' + whose),
+    h('thead', null, h('tr', null, ['Attempt', 'Result', 'Took', 'Started'].map((c) => h('th', { scope: 'col' }, c)))),
+    h('tbody', null, rows)));
+}
+
+// result is why a try did not count, or that it did: its exit code and
+// error (the first lines, the rest behind "show all"), or, for one that
+// succeeded but was tried again, the condition it left false.
+function result(a) {
+  const code = a.exit_code !== undefined && a.exit_code !== null ? h('span', { class: 'exit-code' }, 'exit ' + a.exit_code) : null;
+  if (!a.error) return [code, code && a.reason ? ' · ' : null, a.reason ? h('span', null, 'but ' + a.reason) : null];
+  const msg = String(a.error.message || '');
+  const head = [code, code ? ' · ' : null, h('strong', null, a.error.class || 'error'), ': '];
+  if (msg.length <= MAX_MESSAGE && msg.split('\n').length <= 4) return [head, h('span', { class: 'error-text' }, msg)];
+  return [head, h('details', { class: 'attempt-error' },
+    h('summary', null, h('span', { class: 'error-text' }, firstLine(msg)), h('span', { class: 'muted' }, ' (show all)')),
+    h('pre', { class: 'error-text' }, msg))];
+}
+
+function firstLine(s) {
+  const l = s.split('\n')[0];
+  return l.length > 160 ? l.slice(0, 159) + '…' : l;
+}
+
+// triesCell is the Tries cell of an item tried more than once: the
+// count, and its attempt log behind it when the report has one.
+export function triesCell(it, label) {
+  if (!(it.attempt_log && it.attempt_log.length > 1)) return it.attempts ? String(it.attempts) : '—';
+  const failed = it.attempt_log.filter((a) => attemptStatus(a) !== 'succeeded').length + (it.attempts_omitted_failed || 0);
+  return h('details', { class: 'item-attempts' },
+    h('summary', null, String(it.attempts), failed ? h('span', { class: 'muted' }, ' (' + failed + ' failed)') : null),
+    attemptsView(it, label));
+}
