@@ -71,6 +71,21 @@ steps:
 	if got := eval[string](t, ctx, `document.querySelector('li.step[data-step=many] table.attempts tr.omitted').textContent.trim()`); got != "… 10 attempts left out of the report (10 failed)" {
 		t.Errorf("step many: the line in the place of the tries left out reads %q", got)
 	}
+	// Of 50 tries kept, the first 5 and the last 5 show, and a button
+	// shows the others, with the line in the place of those left out.
+	many := `[...document.querySelectorAll('li.step[data-step=many] table.attempts tr')].filter((r) => r.offsetParent && r.closest('tbody')).length`
+	eval[bool](t, ctx, `document.querySelector('li.step[data-step=many] details').open = true`)
+	if got := eval[int](t, ctx, many); got != 11 {
+		t.Errorf("step many: %d rows show before its button; want 10 tries and the button's", got)
+	}
+	if got := eval[string](t, ctx, `document.querySelector('li.step[data-step=many] [data-action=more-attempts]').textContent`); got != "Show 40 more attempts (the report left out 10 others)" {
+		t.Errorf("step many: the button reads %q", got)
+	}
+	do(t, ctx, "show the other tries", chromedp.Click(chromedp.CSS(`li.step[data-step=many] [data-action=more-attempts]`)))
+	if got := eval[int](t, ctx, many); got != 51 {
+		t.Errorf("step many: %d rows show after its button; want 50 tries and the line for those left out; button left: %v", got,
+			eval[bool](t, ctx, `!!document.querySelector('li.step[data-step=many] [data-action=more-attempts]')`))
+	}
 	do(t, ctx, "open the item's tries", chromedp.Click(chromedp.CSS(`li.step[data-step=fan] tr[data-item="0"] details.item-attempts > summary`)))
 	item := eval[string](t, ctx, `document.querySelector('li.step[data-step=fan] tr[data-item="0"] table.attempts').textContent`)
 	if !strings.Contains(item, "execution: disk full on web-1") || strings.Count(item, "failed") != 2 {

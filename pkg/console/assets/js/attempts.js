@@ -36,16 +36,36 @@ export function attemptsView(x, whose) {
         '… ' + plural(n, 'attempt') + ' left out of the report' + (failed ? ' (' + failed + ' failed)' : ''))));
     }
     rows.push(h('tr', { 'data-attempt': a.attempt },
-      h('td', { 'data-label': 'Attempt', class: 'num' }, String(a.attempt)),
+      h('td', { 'data-label': 'Attempt', class: 'num', tabindex: -1 }, String(a.attempt)),
       h('td', { 'data-label': 'Result' }, badge(attemptStatus(a)), ' ', result(a)),
       h('td', { 'data-label': 'Took' }, fmtMS(a.duration_ms)),
       h('td', { 'data-label': 'Started' }, a.started_at ? timeEl(a.started_at) : '—')));
   });
+  // Of a long log, the first tries and the last show first: how the
+  // trouble began and how it ended; those between open on a button.
+  let bodies = [h('tbody', null, rows)];
+  if (rows.length > FOLD_OVER) {
+    const middle = h('tbody', { hidden: true }, rows.slice(FOLD_KEEP, rows.length - FOLD_KEEP));
+    const n = log.filter((a) => middle.contains(rowOf(a))).length;
+    const fold = h('tbody', null, h('tr', { class: 'fold' }, h('td', { colspan: 4 }, h('button', { type: 'button', 'data-action': 'more-attempts', onclick: () => {
+      middle.hidden = false;
+      fold.remove();
+      const first = middle.querySelector('tr');
+      if (first) first.firstChild.focus({ preventScroll: true });
+    } }, 'Show ' + plural(n, 'more attempt') + (x.attempts_omitted ? ' (the report left out ' + x.attempts_omitted + ' others)' : '')))));
+    bodies = [h('tbody', null, rows.slice(0, FOLD_KEEP)), fold, middle, h('tbody', null, rows.slice(rows.length - FOLD_KEEP))];
+  }
+  function rowOf(a) { return rows.find((r) => r.dataset.attempt === String(a.attempt)); }
   return h('div', { class: 'table-wrap' }, h('table', { class: 'stack attempts' },
     h('caption', { class: 'sr-only' }, 'Attempts of ' + whose),
     h('thead', null, h('tr', null, ['Attempt', 'Result', 'Took', 'Started'].map((c) => h('th', { scope: 'col' }, c)))),
-    h('tbody', null, rows)));
+    bodies));
 }
+
+// A log of more than FOLD_OVER rows shows its first and last FOLD_KEEP
+// until asked for the rest.
+const FOLD_OVER = 12;
+const FOLD_KEEP = 5;
 
 // result is why a try did not count, or that it did: its exit code and
 // error (the first lines, the rest behind "show all"), or, for one that
