@@ -4,7 +4,7 @@
 // as they come, statuses, confirm: questions to answer, and Cancel.
 
 import { h, clear, blobURL, badge, shownStatus, fmtMS, text, title, errorBox, toast, debounce,
-  notNow, notNowPage, retryDelay, serverNow, sinceMS, isSlotRun, update } from './lib.js';
+  notNow, notNowPage, retryDelay, serverNow, sinceMS, isSlotRun, update, on } from './lib.js';
 import { timeEl } from './time.js';
 import { StepView, errorHead, notifyNotes } from './step.js';
 import { revealIn } from './subrun.js';
@@ -115,6 +115,11 @@ class RunView {
     // shows is as it last knew it.
     this.connEl = h('div', { id: 'connection', role: 'status', 'aria-live': 'polite' });
     this.timelineImg = h('img', { alt: "Timeline of the run's steps: one bar per step on a time axis from the run's start", class: 'timeline' });
+    // The timeline's box is at most about half a screen high: a run of
+    // 500 steps draws 500 rows, 12,000 pixels between its error and its
+    // steps. Past that the box scrolls, from the keyboard too.
+    this.timelineBox = h('div', { class: 'chart-scroll' }, this.timelineImg);
+    on(this.timelineImg, 'load', () => this.fitTimeline());
     this.stepsEl = h('ol', { class: 'steps' });
     // lazyNote says, on a page of many steps, what Find in page finds
     // while the steps' details are drawn (lazy.js).
@@ -130,7 +135,7 @@ class RunView {
       this.heading, this.notes,
       this.announce, this.connEl, this.facts, this.actions, this.questionsEl, this.errorEl,
       h('h2', null, 'Timeline'),
-      h('figure', { class: 'chart' }, this.timelineImg,
+      h('figure', { class: 'chart' }, this.timelineBox,
         h('figcaption', { class: 'muted small' }, 'Time from the run\'s start; a bar is a step, segments are its attempts, thin bars its fan-out items. ',
           h('span', { class: 'phone-only' }, 'Scroll sideways for the whole timeline.'))),
       h('h2', null, 'Steps'), this.lazyNote, this.stepsEl,
@@ -231,6 +236,22 @@ class RunView {
 
   // reveal shows what the address names after its "#" (revealIn).
   reveal(hash) { revealIn(this.steps, this.rep.steps, hash); }
+
+  // fitTimeline makes the timeline's box a stop of the keyboard's Tab,
+  // so that its arrows scroll it, when it scrolls, and no stop when not.
+  fitTimeline() {
+    const box = this.timelineBox;
+    const scrolls = box.scrollHeight > box.clientHeight + 1 || box.scrollWidth > box.clientWidth + 1;
+    if (scrolls) {
+      box.setAttribute('tabindex', '0');
+      box.setAttribute('role', 'region');
+      box.setAttribute('aria-label', 'Timeline, scrolls');
+    } else {
+      box.removeAttribute('tabindex');
+      box.removeAttribute('role');
+      box.removeAttribute('aria-label');
+    }
+  }
 
   async loadTimeline() {
     try {
