@@ -160,7 +160,7 @@ class RunView {
     // A warning about the whole run (its playbook's file changed since
     // the server loaded it) comes first.
     const warnings = rep.warnings || [];
-    const notes = notifyNotes(rep.steps);
+    const notes = [...ignoredNote(rep.steps), ...notifyNotes(rep.steps)];
     clear(this.notes, warnings.map((w) => h('li', { class: 'file-changed' }, w)), notes.map((n) => h('li', null, n)));
     this.notes.hidden = !notes.length && !warnings.length;
     this.renderFacts();
@@ -514,4 +514,17 @@ function hasStarted(rep) {
   if (rep.status === 'queued') return false;
   const t = rep.started_at ? Date.parse(rep.started_at) : NaN;
   return !isNaN(t) && t > 0;
+}
+
+// ignoredNote is the note of the run's summary on its steps that failed
+// but continue_on_error let the run go on, with a link to each card (the
+// first 10), as the text summary says it: a run that succeeded with a
+// step of 500 failed gave no sign of it above its steps.
+function ignoredNote(steps) {
+  const ids = (steps || []).filter((st) => st.status === 'failed' && st.ignored && !st.rescued).map((st) => st.id);
+  if (!ids.length) return [];
+  const shown = ids.slice(0, 10);
+  return [[ids.length === 1 ? '1 step failed but was ignored (continue_on_error): ' : ids.length + ' steps failed but were ignored (continue_on_error): ',
+    shown.map((id, i) => [i ? ', ' : '', h('a', { href: '#step-' + id }, id)]),
+    ids.length > shown.length ? ' and ' + (ids.length - shown.length) + ' more' : '']];
 }
