@@ -9,3 +9,6 @@ func Exposed(_, _ string) string { return "" }
 
 // OwnedByOther cannot be told without Unix file owners.
 func OwnedByOther(fs.FileInfo) (int, bool) { return 0, false }
+
+// ForeignOwner cannot be told without Unix file owners.
+func ForeignOwner(fs.FileInfo, string, string, string) string { return "" }

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 )
@@ -24,12 +26,15 @@ const maxLinks = 40
 // write (mode o+w) lets any of them rename another file over the name,
 // unless it has the sticky bit (like /tmp); then only the owner of the
 // entry and of the directory may, so both must be this process's user or
-// root. It is how sshd's StrictModes and sudo judge the directories above
-// a file they trust, less their refusal of group write (a group the owner
-// shares on purpose). A file or directory on the path that does not exist
-// yet is judged by the directory it would be made in: one every user may
-// write, sticky bit or not, lets any of them make it first. The file's own
-// mode is AnyoneMayWrite's.
+// root. Any other directory must be owned by this process's user or root
+// too: its owner may rename a file of their own over any name in it,
+// whatever its mode. It is how sshd's StrictModes and sudo judge the
+// directories above a file they trust, less their refusal of group write
+// (a group the owner shares on purpose). A file or directory on the path
+// that does not exist yet is judged by the directory it would be made in:
+// one every user may write, sticky bit or not, or one another user owns,
+// lets them make it first. The file's own mode and owner are
+// AnyoneMayWrite's.
 func Exposed(path, could string) string {
 	return exposed(path, could, os.Geteuid())
 }
@@ -57,10 +62,17 @@ func exposed(path, could string, me int) string {
 		}
 		next := filepath.Join(cur, name)
 		fi, err := os.Lstat(next)
-		if errors.Is(err, fs.ErrNotExist) && dir.mode&0o002 != 0 {
+		absent := errors.Is(err, fs.ErrNotExist)
+		if absent && dir.mode&0o002 != 0 {
 			return missing(cur, next, could, dir.mode)
 		}
-		if err != nil {
+		if err != nil && !absent {
+			return ""
+		}
+		if dir.mode&0o002 == 0 && !trusted(dir.uid) {
+			return foreignDir(cur, next, could, dir.uid, me, fi)
+		}
+		if absent {
 			return ""
 		}
 		if dir.mode&0o002 != 0 {
@@ -107,6 +119,56 @@ func missing(cur, next, could string, mode fs.FileMode) string {
 	}
 	return fmt.Sprintf("would be in %s, a directory every user of this host may write (mode %04o), and %s does not exist: any of them can create it and %s; %s",
 		cur, bits, next, could, fix)
+}
+
+// foreignDir is Exposed's advice for next, looked up in the directory cur
+// that user uid, neither root nor me, owns: they may rename a file or
+// directory of their own over next (fi, from Lstat), or, when it is not
+// there (fi nil), make it, whatever the directory's mode.
+func foreignDir(cur, next, could string, uid uint32, me int, fi fs.FileInfo) string {
+	fix := fmt.Sprintf("keep it where %s owns every directory above it, or make root own %s: chown root %s",
+		trustedOwners(me), cur, cur)
+	if fi == nil {
+		return fmt.Sprintf("would be in %s, a directory owned by %s, and %s does not exist: they can create it and %s; %s",
+			cur, userName(int(uid)), next, could, fix)
+	}
+	kind := "a file"
+	if fi.IsDir() {
+		kind = "a directory"
+	}
+	return fmt.Sprintf("is in %s, a directory owned by %s, who can rename %s of their own over %s at any time and %s; %s",
+		cur, userName(int(uid)), kind, next, could, fix)
+}
+
+// ForeignOwner is the advice for a file or directory, what (like "the
+// keys file") at path, whose fi, from a Stat, says that a user other than
+// this process's and root owns it: they may rewrite it, or change its
+// mode, at any time, and so do could. Empty when root or this process's
+// user owns it. It is sshd's StrictModes and sudo's rule for the files
+// they trust.
+func ForeignOwner(fi fs.FileInfo, path, what, could string) string {
+	uid, other := OwnedByOther(fi)
+	if !other {
+		return ""
+	}
+	return fmt.Sprintf("%s is owned by %s, who can change it at any time and %s; make root own it (chown root %s), or keep a copy where %s owns it and every directory above it",
+		what, userName(uid), could, path, trustedOwners(os.Geteuid()))
+}
+
+// userName is "user UID (NAME)", or "user UID" when no account has uid.
+func userName(uid int) string {
+	if u, err := user.LookupId(strconv.Itoa(uid)); err == nil && u.Username != "" {
+		return fmt.Sprintf("user %d (%s)", uid, u.Username)
+	}
+	return fmt.Sprintf("user %d", uid)
+}
+
+// trustedOwners names who may own what a process of user me trusts.
+func trustedOwners(me int) string {
+	if me == 0 {
+		return "root"
+	}
+	return "root or " + userName(me)
 }
 
 type dirInfo struct {

@@ -182,9 +182,10 @@ func regular(f *os.File, path string) error {
 }
 
 // AnyoneMayWrite is the advice for an open file, what (like "the keys
-// file") at path, that a user of the host other than its owner and root
-// could change: one every user may write (mode o+w), or one in a
-// directory that lets another user put a file in its place (Exposed). It
+// file") at path, that a user of the host other than this process's and
+// root could change: one every user may write (mode o+w), one another
+// user owns (ForeignOwner), or one in a directory that lets another user
+// put a file in its place (Exposed). It
 // names what such a user could do, like "add a key with any role"; empty
 // when none could. A file that grants authority (the keys file, the
 // policy) is refused so.
@@ -249,7 +250,7 @@ func mayWrite(fi fs.FileInfo, path, what, could, advice string) string {
 	if msg := Exposed(path, could); msg != "" {
 		return what + " " + msg
 	}
-	return ""
+	return ForeignOwner(fi, path, what, could)
 }
 
 // TildeHint says, for err, the error of opening path, that a path

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -36,5 +37,42 @@ func TestLoadPolicyNotAFileHasNoLine(t *testing.T) {
 	want := dir + ": cannot read the policy: it is a directory, not a regular file; give the path of the policy itself, a file in that directory or elsewhere"
 	if err == nil || err.Error() != want {
 		t.Fatalf("LoadPolicy of a directory = %v\nwant %s", err, want)
+	}
+}
+
+// TestLoadPolicyRefusesAFileAnotherUserOwns: a policy of mode 0644 that
+// another user of the host (uid 1001) owns, or one of root's in a
+// directory of theirs (mode 0755), lets that user give any role any
+// operation whenever they like: each is refused at its first line,
+// naming the owner and the chown that fixes it.
+func TestLoadPolicyRefusesAFileAnotherUserOwns(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to make files owned by another user")
+	}
+	dir := filepath.Join(t.TempDir(), "alice")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := writeFile(t, dir, "policy.yaml", "version: 1\nroles:\n  ops:\n    allow: [control.*]\n")
+	if _, err := LoadPolicy(path, testRegistry(t)); err != nil {
+		t.Fatalf("LoadPolicy of root's file: %v", err)
+	}
+	if err := os.Chown(path, 1001, 1001); err != nil {
+		t.Fatal(err)
+	}
+	_, err := LoadPolicy(path, testRegistry(t))
+	if err == nil || !strings.Contains(err.Error(), path+": the policy is owned by user 1001") ||
+		!strings.Contains(err.Error(), "give any role any operation") || !strings.Contains(err.Error(), "chown root "+path) {
+		t.Errorf("LoadPolicy of user 1001's file = %v", err)
+	}
+	if err := os.Chown(path, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(dir, 1001, 1001); err != nil {
+		t.Fatal(err)
+	}
+	_, err = LoadPolicy(path, testRegistry(t))
+	if err == nil || !strings.Contains(err.Error(), path+": the policy is in "+dir+", a directory owned by user 1001") {
+		t.Errorf("LoadPolicy of root's file in user 1001's directory = %v", err)
 	}
 }

@@ -154,3 +154,72 @@ func TestDaemonsRefuseAnInventoryAnotherUserCouldSwap(t *testing.T) {
 	}
 	runWithin(t, "run", pb, "--inventory", inv, "--known-hosts", known).want(t, ExitOK, nil, nil)
 }
+
+// TestScheduleRefusesFilesAnotherUserOwns: a scheduled playbook, its
+// directory, and the env file, input file and sub-playbook it reads, of
+// mode 0644 in directories of mode 0755, are still another user's to
+// rewrite when that user (uid 1001) owns them, or owns a directory above
+// them: root's runs would do what they write. Each is a problem at the
+// line that names it, with the owner and the chown that fixes it; run, a
+// user's own choice of files, still reads them.
+func TestScheduleRefusesFilesAnotherUserOwns(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("root alone can make a file of another user")
+	}
+	const other = 1001
+	dir := filepath.Join(t.TempDir(), "jobs")
+	shared := filepath.Join(dir, "shared")
+	if err := os.MkdirAll(shared, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write := func(p, src string) {
+		t.Helper()
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	chown := func(p string, uid int) {
+		t.Helper()
+		if err := os.Chown(p, uid, uid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	envFile, token, pb := filepath.Join(dir, ".env"), filepath.Join(dir, "token"), filepath.Join(dir, "a.yaml")
+	write(envFile, "WHO=author\n")
+	write(token, "t0k3n\n")
+	write(filepath.Join(shared, "sub.yaml"), "version: 1\nname: sub\nsteps:\n  - {id: a, op: control.noop}\n")
+	write(pb, `version: 1
+name: a
+schedule: {cron: "@hourly"}
+env_file: .env
+inputs:
+  who: {type: string, env: WHO}
+  token: {type: string, from_file: token}
+steps:
+  - {id: sub, op: playbook.run, with: {path: shared/sub.yaml}}
+`)
+	if got := scheduleProblems(t, dir); got != "" {
+		t.Fatalf("every file root's: %s", got)
+	}
+	for _, c := range []struct {
+		path string
+		want []string
+	}{
+		{pb, []string{pb + ":1:1: the playbook is owned by user 1001", "make it run any operation with the roles its callers or its schedule give it", "chown root " + pb}},
+		{dir, []string{dir + ": the playbooks directory is owned by user 1001", "add a playbook", "chown root " + dir}},
+		{envFile, []string{pb + ":4:11: env_file .env: the env file is owned by user 1001", "chown root " + envFile}},
+		{token, []string{pb + ":7:36: from_file token: the input file is owned by user 1001", "chown root " + token}},
+		{shared, []string{pb + ":9:46: playbook.run: shared/sub.yaml: the sub-playbook is in " + shared + ", a directory owned by user 1001", "who can rename a file of their own over " + filepath.Join(shared, "sub.yaml"), "chown root " + shared}},
+	} {
+		chown(c.path, other)
+		got := scheduleProblems(t, dir)
+		for _, want := range c.want {
+			if !strings.Contains(got, want) {
+				t.Errorf("%s of user 1001's: %s\nlacks %q", c.path, got, want)
+			}
+		}
+		chown(c.path, 0)
+	}
+	chown(filepath.Join(shared, "sub.yaml"), other)
+	runWithin(t, "run", pb).want(t, ExitOK, nil, nil)
+}

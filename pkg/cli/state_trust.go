@@ -28,20 +28,23 @@ func makeTrustedStateDir(dir string) error {
 // stateDirProblem is the advice for a state dir that another user of the
 // host could change, empty when none could: one every user may write
 // (sticky bit or not: any of them could put a file there before this
-// process makes it), one another user could replace (fsx.Exposed), one
-// another user owns, or one holding a file or link another user owns,
-// like a history database squatted while the directory was open to them.
+// process makes it), one another user could replace (fsx.Exposed: in a
+// directory of theirs, say), one another user owns, or one holding a file
+// or link another user owns, like a history database squatted while the
+// directory was open to them.
 // Group write is left to the owner's choice, as for the keys file. It is
 // judged after the directory is made, so that a directory another user
 // made first is seen.
 func stateDirProblem(dir string) string {
+	p, uid, found := history.Foreign(dir)
+	if found && p == dir {
+		return fmt.Sprintf("the state dir %s belongs to user %d, who can %s; use a state dir of your own (or root's), or make this one yours: chown -R %d %s",
+			dir, uid, stateDirCould, os.Geteuid(), dir)
+	}
 	if msg := fsx.PathOthersMayWrite(dir, "the state dir", stateDirCould); msg != "" {
 		return msg
 	}
-	if p, uid, found := history.Foreign(dir); found && p == dir {
-		return fmt.Sprintf("the state dir %s belongs to user %d, who can %s; use a state dir of your own (or root's), or make this one yours: chown -R %d %s",
-			dir, uid, stateDirCould, os.Geteuid(), dir)
-	} else if found {
+	if found {
 		return fmt.Sprintf("%s in the state dir belongs to user %d, who can change it and so %s; remove it, or make it yours if it is the state dir's own: chown %d %s",
 			p, uid, stateDirCould, os.Geteuid(), p)
 	}

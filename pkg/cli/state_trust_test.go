@@ -138,3 +138,28 @@ func TestRunWarnsOfAStateDirOthersMayWriteAndRefusesAnotherUsers(t *testing.T) {
 		}
 	}
 }
+
+// TestDaemonsRefuseAStateDirInAnotherUsersDirectory: a state dir of
+// root's in a directory another user owns (mode 0755) is refused for
+// serve and schedule: that user may rename a directory of their own over
+// it, and fill it, whenever they like.
+func TestDaemonsRefuseAStateDirInAnotherUsersDirectory(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("root alone can make a directory of another user")
+	}
+	home := filepath.Join(t.TempDir(), "alice")
+	state := filepath.Join(home, "state")
+	if err := os.MkdirAll(state, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(home, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(home, 4343, -1); err != nil {
+		t.Fatal(err)
+	}
+	want := "the state dir is in " + home + ", a directory owned by user 4343, who can rename a directory of their own over " + state + " at any time and forge what serve and schedule read there"
+	if msg := stateDirProblem(state); !strings.Contains(msg, want) || !strings.Contains(msg, "chown root "+home) {
+		t.Errorf("a state dir in user 4343's directory: %q, want %q", msg, want)
+	}
+}

@@ -159,3 +159,45 @@ func TestLoadKeysRefusesAFileInADirectoryAnyoneMayWrite(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadKeysRefusesAFileAnotherUserOwns: a keys file of mode 0644 that
+// another user of the host (uid 1001) owns, or one of root's in a
+// directory of theirs (mode 0755), can be rewritten or renamed over by
+// that user at any time, to add a key with any role: each is refused at
+// its first line, naming the owner and the chown that fixes it.
+func TestLoadKeysRefusesAFileAnotherUserOwns(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to make files owned by another user")
+	}
+	_, digest, _ := NewKey()
+	dir := filepath.Join(t.TempDir(), "alice")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "keys.yaml")
+	if err := os.WriteFile(path, []byte("version: 1\nkeys:\n  - {name: alice, sha256: "+digest+", roles: [admin]}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadKeys(path); err != nil {
+		t.Fatalf("LoadKeys of root's file in root's directory: %v", err)
+	}
+	if err := os.Chown(path, 1001, 1001); err != nil {
+		t.Fatal(err)
+	}
+	_, err := LoadKeys(path)
+	if err == nil || !strings.Contains(err.Error(), path+":1:1: the keys file is owned by user 1001") ||
+		!strings.Contains(err.Error(), "add a key with any role") || !strings.Contains(err.Error(), "chown root "+path) {
+		t.Errorf("LoadKeys of user 1001's file = %v", err)
+	}
+	if err := os.Chown(path, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(dir, 1001, 1001); err != nil {
+		t.Fatal(err)
+	}
+	_, err = LoadKeys(path)
+	if err == nil || !strings.Contains(err.Error(), path+":1:1: the keys file is in "+dir+", a directory owned by user 1001") ||
+		!strings.Contains(err.Error(), "chown root "+dir) {
+		t.Errorf("LoadKeys of root's file in user 1001's directory = %v", err)
+	}
+}

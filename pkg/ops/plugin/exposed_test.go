@@ -73,3 +73,77 @@ func TestLoadRefusesWhatAnotherUserCouldSwap(t *testing.T) {
 		t.Fatalf("a program of mode 0777: %s", msg)
 	}
 }
+
+// TestLoadRefusesWhatAnotherUserOwns: a plugin directory, manifest or
+// program owned by another user of the host (uid 1001), or a program in
+// a directory of theirs, even of mode 0755, lets that user choose what
+// runs as the user of each run (root's, for a daemon of root's): each is
+// refused at load, naming the owner and the chown that fixes it, as sudo
+// and sshd refuse a file they trust that another user owns.
+func TestLoadRefusesWhatAnotherUserOwns(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to make files owned by another user")
+	}
+	const other = 1001
+	chown := func(p string) {
+		t.Helper()
+		if err := os.Chown(p, other, other); err != nil {
+			t.Fatal(err)
+		}
+	}
+	load := func(dir string) string {
+		t.Helper()
+		err := plugin.Load(dir, ops.NewRegistry(), plugin.Options{})
+		if err == nil {
+			return ""
+		}
+		return err.Error()
+	}
+	manifest := "version: 1\nname: acme.hi\ncategory: acme\ndescription: Say hi.\nrisk: read\ncommand: [%s]\n"
+	dir := filepath.Join(t.TempDir(), "plugins")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	prog := write(t, dir, "hi.prog", "#!/bin/sh\necho '{}'\n", 0o755)
+	m := write(t, dir, "hi.yaml", strings.Replace(manifest, "%s", "./hi.prog", 1), 0o644)
+	if msg := load(dir); msg != "" {
+		t.Fatalf("root's plugin: %s", msg)
+	}
+
+	chown(prog)
+	if msg := load(dir); !strings.Contains(msg, m+":6:11: program "+prog+": the program is owned by user 1001") ||
+		!strings.Contains(msg, "run what they like as the user of each run") || !strings.Contains(msg, "chown root "+prog) {
+		t.Errorf("a program of user 1001's: %s", msg)
+	}
+	if err := os.Chown(prog, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	chown(m)
+	if msg := load(dir); !strings.Contains(msg, m+":1:1: the manifest is owned by user 1001") || !strings.Contains(msg, "chown root "+m) {
+		t.Errorf("a manifest of user 1001's: %s", msg)
+	}
+	if err := os.Chown(m, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	chown(dir)
+	if msg := load(dir); !strings.Contains(msg, "the plugin directory is owned by user 1001") {
+		t.Errorf("a plugin directory of user 1001's: %s", msg)
+	}
+	if err := os.Chown(dir, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+
+	// A program of root's in a directory of user 1001's (mode 0755): they
+	// may rename a program of their own over it.
+	theirs := filepath.Join(t.TempDir(), "alice")
+	if err := os.Mkdir(theirs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	chown(theirs)
+	prog = write(t, theirs, "hi.prog", "#!/bin/sh\necho '{}'\n", 0o755)
+	write(t, dir, "hi.yaml", strings.Replace(manifest, "%s", prog, 1), 0o644)
+	if msg := load(dir); !strings.Contains(msg, "program "+prog+" is in "+theirs+", a directory owned by user 1001") ||
+		!strings.Contains(msg, "who can rename a file of their own over "+prog) {
+		t.Errorf("a program in a directory of user 1001's: %s", msg)
+	}
+}

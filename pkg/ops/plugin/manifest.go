@@ -372,6 +372,10 @@ func playbookKey(root *yaml.Node) *yaml.Node {
 	return steps
 }
 
+// progCould is what another user who could change a plugin's program
+// could do.
+const progCould = "run what they like as the user of each run"
+
 func command(v *yaml.Node, dir string, d *yamlx.Diags) []string {
 	n := yamlx.Deref(v)
 	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
@@ -418,11 +422,15 @@ func command(v *yaml.Node, dir string, d *yamlx.Diags) []string {
 		d.Add(yamlx.PosOf(n.Content[0]), "program %s is not an executable file; chmod +x it", prog)
 		return nil
 	case fi.Mode().Perm()&0o002 != 0:
-		d.Add(yamlx.PosOf(n.Content[0]), "program %s: its mode %04o lets every user of this host rewrite it and run what they like as the user of each run; make it writable by its owner alone: chmod go-w %s", prog, fi.Mode().Perm(), prog)
+		d.Add(yamlx.PosOf(n.Content[0]), "program %s: its mode %04o lets every user of this host rewrite it and %s; make it writable by its owner alone: chmod go-w %s", prog, fi.Mode().Perm(), progCould, prog)
 		return nil
 	}
-	if msg := fsx.Exposed(prog, "run what they like as the user of each run"); msg != "" {
+	if msg := fsx.Exposed(prog, progCould); msg != "" {
 		d.Add(yamlx.PosOf(n.Content[0]), "program %s %s", prog, msg)
+		return nil
+	}
+	if msg := fsx.ForeignOwner(fi, prog, "the program", progCould); msg != "" {
+		d.Add(yamlx.PosOf(n.Content[0]), "program %s: %s", prog, msg)
 		return nil
 	}
 	argv[0] = prog
