@@ -205,7 +205,7 @@ steps:
 		path string
 		want []string
 	}{
-		{pb, []string{pb + ":1:1: the playbook is owned by user 1001", "make it run any operation with the roles its callers or its schedule give it", "chown root " + pb}},
+		{pb, []string{pb + ": the playbook is owned by user 1001", "make it run any operation with the roles its callers or its schedule give it", "chown root " + pb}},
 		{dir, []string{dir + ": the playbooks directory is owned by user 1001", "add a playbook", "chown root " + dir}},
 		{envFile, []string{pb + ":4:11: env_file .env: the env file is owned by user 1001", "chown root " + envFile}},
 		{token, []string{pb + ":7:36: from_file token: the input file is owned by user 1001", "chown root " + token}},

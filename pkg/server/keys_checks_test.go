@@ -185,7 +185,7 @@ func TestLoadKeysRefusesAFileAnotherUserOwns(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := LoadKeys(path)
-	if err == nil || !strings.Contains(err.Error(), path+":1:1: the keys file is owned by user 1001") ||
+	if err == nil || !strings.Contains(err.Error(), path+": the keys file is owned by user 1001") ||
 		!strings.Contains(err.Error(), "add a key with any role") || !strings.Contains(err.Error(), "chown root "+path) {
 		t.Errorf("LoadKeys of user 1001's file = %v", err)
 	}
@@ -196,7 +196,7 @@ func TestLoadKeysRefusesAFileAnotherUserOwns(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = LoadKeys(path)
-	if err == nil || !strings.Contains(err.Error(), path+":1:1: the keys file is in "+dir+", a directory owned by user 1001") ||
+	if err == nil || !strings.Contains(err.Error(), path+": the keys file is in "+dir+", a directory owned by user 1001") ||
 		!strings.Contains(err.Error(), "chown root "+dir) {
 		t.Errorf("LoadKeys of root's file in user 1001's directory = %v", err)
 	}

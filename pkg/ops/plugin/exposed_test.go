@@ -119,7 +119,7 @@ func TestLoadRefusesWhatAnotherUserOwns(t *testing.T) {
 		t.Fatal(err)
 	}
 	chown(m)
-	if msg := load(dir); !strings.Contains(msg, m+":1:1: the manifest is owned by user 1001") || !strings.Contains(msg, "chown root "+m) {
+	if msg := load(dir); !strings.Contains(msg, m+": the manifest is owned by user 1001") || !strings.Contains(msg, "chown root "+m) {
 		t.Errorf("a manifest of user 1001's: %s", msg)
 	}
 	if err := os.Chown(m, 0, 0); err != nil {
