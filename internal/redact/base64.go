@@ -52,12 +52,15 @@ func base64Forms(s string) []string {
 
 // wrapped returns the lines of s cut every n characters, when s is
 // longer than n, leaving out a last line shorter than MinEmbedded.
-func wrapped(s string, n int) []string {
+func wrapped(s string, n int) []string { return wrappedAt(s, n, MinEmbedded) }
+
+// wrappedAt is wrapped leaving out a last line shorter than least.
+func wrappedAt(s string, n, least int) []string {
 	if len(s) <= n {
 		return nil
 	}
 	var out []string
-	for ; len(s) >= MinEmbedded; s = s[min(n, len(s)):] {
+	for ; len(s) >= least; s = s[min(n, len(s)):] {
 		out = append(out, s[:min(n, len(s))])
 	}
 	return out

@@ -1,7 +1,7 @@
 // Package redact masks secret values in text the run writes: logs, reports,
 // errors and process output. Matching is literal (never a pattern built from
 // the secret) and covers the encodings a program is likely to print a secret
-// in: base64, URL encoding and JSON string escaping. It also masks the
+// in: base64, hex, URL encoding and JSON string escaping. It also masks the
 // credentials that URLs carry (url.go), the one way reports, spans and the
 // audit log show a URL.
 package redact
@@ -139,6 +139,7 @@ func variants(s string) []string {
 	}
 	if len(s) >= 3 {
 		out = append(out, base64Forms(s)...)
+		out = append(out, hexForms(s)...)
 		out = append(out, urlForms(s)...)
 		out = append(out, shellForms(s)...)
 		if j, err := json.Marshal(s); err == nil {

@@ -224,9 +224,13 @@ func Values(m map[string]any) map[string]any {
 // Go's own escapings as url.URL.String and url.Values.Encode write them,
 // and the strict RFC 3986 escaping other tools write (Python's quote and
 // quote_plus, curl's --data-urlencode, JavaScript's encodeURIComponent).
+//
+// Each form is masked with its escapes' hex digits in lower case too
+// (%2f), as JavaScript's escape of a Buffer, PHP's and many shell
+// urlencode functions write them.
 func urlForms(s string) []string {
 	q := url.QueryEscape(s)
-	return []string{
+	out := []string{
 		url.PathEscape(s),
 		(&url.URL{Path: s}).EscapedPath(),
 		q,
@@ -239,6 +243,39 @@ func urlForms(s string) []string {
 		strings.ReplaceAll(percentEncode(s, ""), "%20", "+"),
 		percentEncode(s, "!*'()"),
 	}
+	for i := range len(out) {
+		if l := lowerEscapes(out[i]); l != out[i] {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// lowerEscapes returns s with the hex digits of each %XX escape in lower
+// case, and the rest as it is.
+func lowerEscapes(s string) string {
+	if !strings.Contains(s, "%") {
+		return s
+	}
+	b := []byte(s)
+	for i := 0; i+2 < len(b); i++ {
+		if b[i] == '%' && isHex(b[i+1]) && isHex(b[i+2]) {
+			b[i+1], b[i+2] = lowerHex(b[i+1]), lowerHex(b[i+2])
+			i += 2
+		}
+	}
+	return string(b)
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'A' <= c && c <= 'F' || 'a' <= c && c <= 'f'
+}
+
+func lowerHex(c byte) byte {
+	if 'A' <= c && c <= 'F' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // percentEncode escapes every byte of s as %XX but RFC 3986's unreserved
