@@ -332,6 +332,28 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
+// TestLiveOutputMasksEveryForm checks that a live line shows none of the
+// forms of a secret the report masks, here its base64 and hex: masked only
+// in the report, it showed while the step ran (terminal, JSON log, event
+// stream).
+func TestLiveOutputMasksEveryForm(t *testing.T) {
+	const secret = "hunter2-Very-Secret"
+	var live lockedBuffer
+	ctx := ops.WithCall(context.Background(), &ops.Call{Output: &live, Secrets: []string{secret}})
+	script := `printf %s "$TOK" | base64; printf 'user:%s' "$TOK" | base64; printf %s "$TOK" | od -An -tx1 | tr -d ' \n'; echo`
+	if _, err := execute(t, ctx, nil, map[string]any{"script": script, "env": map[string]any{"TOK": secret}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, form := range []string{"aHVudGVyMi1W", "odW50ZXIyLVZlcnkt", "68756e7465"} {
+		if strings.Contains(live.String(), form) {
+			t.Errorf("live output shows %q of the secret's forms: %q", form, live.String())
+		}
+	}
+	if strings.Count(live.String(), "***") != 3 {
+		t.Errorf("live output = %q, want each of its 3 lines masked", live.String())
+	}
+}
+
 func TestLiveOutputIsMasked(t *testing.T) {
 	var live lockedBuffer
 	ctx := ops.WithCall(context.Background(), &ops.Call{Output: &live, Secrets: []string{"hunter2"}})

@@ -5,7 +5,6 @@ package redact
 
 import (
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 
@@ -15,26 +14,18 @@ import (
 // Mask is what a hidden value is replaced with.
 const Mask = "***"
 
-// Masker returns a function that replaces every non-empty secret in a string
-// with Mask, longest secrets first so that one secret containing another is
-// hidden whole. With no secrets it returns nil, so callers can skip the work.
+// Masker returns a function that masks every non-empty secret in a line
+// of live output in every form the run's writers mask (see
+// internal/redact: its base64, hex, URL-encoded and shell-quoted forms,
+// each line of a multi-line secret), so that a line shows no more while
+// the step runs than the report shows after it. With no secrets it
+// returns nil, so callers can skip the work.
 func Masker(secrets []string) func(string) string {
-	var s []string
-	for _, v := range secrets {
-		if v != "" {
-			s = append(s, v)
-			s = append(s, redact.Tokens(v)...)
-		}
-	}
-	if len(s) == 0 {
+	r := redact.New(secrets...)
+	if r.Empty() {
 		return nil
 	}
-	sort.Slice(s, func(i, j int) bool { return len(s[i]) > len(s[j]) })
-	pairs := make([]string, 0, 2*len(s))
-	for _, v := range s {
-		pairs = append(pairs, v, Mask)
-	}
-	return strings.NewReplacer(pairs...).Replace
+	return r.String
 }
 
 // Text returns s with every secret masked in every form the run's writers

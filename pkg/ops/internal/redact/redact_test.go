@@ -1,6 +1,9 @@
 package redact
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestMasker(t *testing.T) {
 	if Masker(nil) != nil || Masker([]string{""}) != nil {
@@ -30,6 +33,26 @@ func TestMaskerMasksEachLineOfAMultiLineSecret(t *testing.T) {
 	} {
 		if got := mask(in); got != want {
 			t.Errorf("mask(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestMaskerMasksEveryForm checks that a live line shows none of the
+// forms of a secret the report masks: its base64 (inside a Basic auth
+// header too), hex, URL encoding and shell quoting.
+func TestMaskerMasksEveryForm(t *testing.T) {
+	const secret = "s3cr3t/Pa ss'x9"
+	mask := Masker([]string{secret})
+	for line, shown := range map[string]string{
+		"czNjcjN0L1BhIHNzJ3g5":                              "czNjcjN0L1Bh", // base64
+		"Authorization: Basic dXNlcjpzM2NyM3QvUGEgc3MneDk=": "zM2NyM3Qv",    // of user:secret
+		"7333637233742f5061207373277839":                    "7333637233",   // xxd -p
+		"q=s3cr3t%2FPa%20ss%27x9":                           "s3cr3t",       // URL encoding
+		`+ curl -u 's3cr3t/Pa ss'\''x9'`:                    "s3cr3t",       // set -x
+		`s3cr3t/Pa\ ss\'x9`:                                 "s3cr3t",       // printf %q
+	} {
+		if got := mask(line); strings.Contains(got, shown) {
+			t.Errorf("live line %q = %q, shows the secret", line, got)
 		}
 	}
 }
