@@ -1,6 +1,11 @@
 package steps
 
-import "github.com/arsenal-run/arsenal-run/pkg/ops"
+import (
+	"fmt"
+	"slices"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+)
 
 // argvOps are the operations whose command parameter is the argv of a
 // program they start, on this host or over SSH on another.
@@ -25,10 +30,44 @@ func (l *loader) checkSecretArgv(pe *pendingExpr, name string, pos Pos) {
 	if pe.argv == nil {
 		return
 	}
-	for _, in := range l.pb.Inputs {
-		if in.Name == name && in.Secret {
-			l.d.Warn(pos, "inputs.%s, a secret, goes on the command line of step %s's program, which any user of the host can read with ps while it runs; give it in the step's env: (env: {TOKEN: \"${{ inputs.%s }}\"}) and read $TOKEN in the program", name, pe.argv.ID, name)
-			return
+	if l.secretInput(name) {
+		l.warnArgv(pe, pos, "inputs."+name+", a secret,", "inputs."+name)
+	}
+}
+
+// checkSecretArgvOutput warns of steps.<id>.output.<field> on a
+// program's command line when the operation of step t marks field secret.
+func (l *loader) checkSecretArgvOutput(pe *pendingExpr, t *Step, field string, pos Pos) {
+	if pe.argv == nil || t == nil || t.Entry == nil || !slices.Contains(t.Entry.Spec.SecretOutputs, field) {
+		return
+	}
+	ref := fmt.Sprintf("steps.%s.output.%s", t.ID, field)
+	l.warnArgv(pe, pos, fmt.Sprintf("%s, a secret output of %s,", ref, t.Op), ref)
+}
+
+// checkArgvVars warns, once all vars are read, of each var on a
+// program's command line that reads a secret input, directly or through
+// other vars.
+func (f *secretFlow) checkArgvVars(l *loader) {
+	for _, u := range f.argvVars {
+		if in := f.throughVars(l, []string{u.v}, l.secretInput); in != "" {
+			l.warnArgv(u.pe, u.pos, fmt.Sprintf("vars.%s, which reads inputs.%s, a secret,", u.v, in), "vars."+u.v)
 		}
 	}
+}
+
+// warnArgv warns that what, the value of expression ref, goes on the
+// command line of the program of pe's step.
+func (l *loader) warnArgv(pe *pendingExpr, pos Pos, what, ref string) {
+	l.d.Warn(pos, "%s goes on the command line of step %s's program, which any user of the host can read with ps while it runs; give it in the step's env: (env: {TOKEN: \"${{ %s }}\"}) and read $TOKEN in the program", what, pe.argv.ID, ref)
+}
+
+// secretInput reports whether the playbook declares input name secret.
+func (l *loader) secretInput(name string) bool {
+	for _, in := range l.pb.Inputs {
+		if in.Name == name {
+			return in.Secret
+		}
+	}
+	return false
 }

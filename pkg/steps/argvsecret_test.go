@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -41,5 +42,58 @@ steps:
 	}
 	if len(warns) != 1 || !strings.HasPrefix(warns[0], "p.yaml:9:59: warning: inputs.token, a secret, goes on the command line of step a's program") {
 		t.Errorf("warnings = %q, want one for inputs.token in step a's command", warns)
+	}
+}
+
+// TestSecretThroughVarsOrOutputOnCommandLineWarned checks that validate
+// warns of a secret put on a program's command line through a var (or a
+// var reading that var) and of an output its operation marks secret, and
+// not of a var reading only plain inputs or a plain output.
+func TestSecretThroughVarsOrOutputOnCommandLineWarned(t *testing.T) {
+	r := testRegistry(t)
+	nop := ops.Func(func(context.Context, ops.Params) (map[string]any, error) { return map[string]any{}, nil })
+	r.MustRegister(ops.Spec{Name: "shell.exec", Description: "runs a program", Risk: ops.RiskWrite, Params: []ops.Param{
+		{Name: "command", Type: ops.TypeList, Items: ops.TypeString},
+	}}, nop)
+	r.MustRegister(ops.Spec{Name: "vault.read", Description: "reads a secret", Risk: ops.RiskRead,
+		Output: []ops.Field{{Name: "value", Type: "string"}, {Name: "version", Type: "integer"}}, SecretOutputs: []string{"value"}}, nop)
+	src := `version: 1
+name: p
+inputs:
+  token: {type: string, secret: true}
+  user: {type: string, default: bob}
+vars:
+  auth: "Bearer ${{ inputs.token }}"
+  header: "Authorization: ${{ vars.auth }}"
+  who: "${{ inputs.user }}"
+steps:
+  - id: v
+    op: vault.read
+  - id: a
+    op: shell.exec
+    with: {command: [curl, -H, "${{ vars.header }}", "${{ vars.who }}"]}
+  - id: b
+    op: shell.exec
+    with: {command: [mysql, "-p${{ steps.v.output.value }}", "${{ steps.v.output.version }}"]}
+`
+	pb, err := Parse("p.yaml", []byte(src), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var warns []string
+	for _, w := range pb.Warnings {
+		warns = append(warns, w.Error())
+	}
+	want := []string{
+		"p.yaml:15:42: warning: vars.header, which reads inputs.token, a secret, goes on the command line of step a's program",
+		"p.yaml:18:51: warning: steps.v.output.value, a secret output of vault.read, goes on the command line of step b's program",
+	}
+	if len(warns) != len(want) {
+		t.Fatalf("warnings = %q, want %d", warns, len(want))
+	}
+	for _, w := range want {
+		if !slices.ContainsFunc(warns, func(s string) bool { return strings.HasPrefix(s, w) }) {
+			t.Errorf("warnings = %q, want one starting %q", warns, w)
+		}
 	}
 }

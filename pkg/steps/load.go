@@ -173,6 +173,7 @@ func (l *loader) checkPending(g *graph, sec *secretFlow, pe *pendingExpr) {
 			}
 			if r.kind == "output" {
 				l.checkOutputField(t, self, r.item, r.field, pos)
+				l.checkSecretArgvOutput(pe, t, r.field, pos)
 				if r.bare && (pe.cond != "" || r.pred != "") {
 					l.checkBareOutput(pe, t, self, r, pos)
 				}

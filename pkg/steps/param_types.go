@@ -331,6 +331,9 @@ type secretFlow struct {
 	inputs map[int][]string // by var index: the inputs its expressions read
 	vars   map[int][]string // by var index: the vars its expressions read
 	uses   []secretVarUse   // secret parameters that read a var
+	// argvVars are the vars read on a program's command line
+	// (argvsecret.go).
+	argvVars []secretVarUse
 	// The same for env variables and foreach lists (valueSource).
 	srcInputs map[valueSource][]string
 	srcVars   map[valueSource][]string
@@ -375,6 +378,9 @@ func (f *secretFlow) readVar(pe *pendingExpr, v string, pos Pos) {
 	if pe.secret != nil {
 		f.uses = append(f.uses, secretVarUse{pe, v, pos})
 	}
+	if pe.argv != nil {
+		f.argvVars = append(f.argvVars, secretVarUse{pe, v, pos})
+	}
 }
 
 // readSource notes an expression reading env.NAME or item: of interest
@@ -388,6 +394,7 @@ func (f *secretFlow) readSource(pe *pendingExpr, kind, name string, pos Pos) {
 // check refuses each secret parameter that reads, through vars, env or a
 // foreach's item, an input not declared secret.
 func (f *secretFlow) check(l *loader) {
+	f.checkArgvVars(l)
 	for _, u := range f.uses {
 		if in := f.plainThroughVars(l, []string{u.v}); in != "" {
 			l.d.Add(u.pos, "vars.%s reads inputs.%s and gives %s of step %s, a secret parameter, but %s", u.v, in, u.pe.secret.param.Name, u.pe.secret.step.ID, l.plainInput(in))
@@ -421,6 +428,12 @@ func (f *secretFlow) check(l *loader) {
 // plainThroughVars returns an input not declared secret that one of vars
 // reads, directly or through other vars; "" when none does.
 func (f *secretFlow) plainThroughVars(l *loader, vars []string) string {
+	return f.throughVars(l, vars, func(in string) bool { return l.plainInput(in) != "" })
+}
+
+// throughVars returns an input for which want holds that one of vars
+// reads, directly or through other vars; "" when none does.
+func (f *secretFlow) throughVars(l *loader, vars []string, want func(string) bool) string {
 	seen := map[string]bool{}
 	var walk func(v string) string
 	walk = func(v string) string {
@@ -430,7 +443,7 @@ func (f *secretFlow) plainThroughVars(l *loader, vars []string) string {
 		}
 		seen[v] = true
 		for _, in := range f.inputs[i] {
-			if l.plainInput(in) != "" {
+			if want(in) {
 				return in
 			}
 		}
