@@ -54,10 +54,10 @@ func (s *Store) RecordFinished(ctx context.Context, runs []Finished) (err error)
 		runRows = append(runRows, "") // no owner
 		rows = append(rows, stepRows(f.Report)...)
 	}
-	if _, err := s.execRows(ctx, tx.Tx, upsertFinishedRows, finishedRowValues+1, runRows); err != nil {
+	if _, err := s.execRows(ctx, tx, upsertFinishedRows, finishedRowValues+1, runRows); err != nil {
 		return fmt.Errorf("history: record %d runs: %w", len(runs), err)
 	}
-	if err := s.insertSteps(ctx, tx.Tx, rows); err != nil {
+	if err := s.insertSteps(ctx, tx, rows); err != nil {
 		return fmt.Errorf("history: record %d runs: %w", len(runs), err)
 	}
 	if err := tx.Commit(); err != nil {

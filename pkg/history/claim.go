@@ -42,7 +42,7 @@ func (s *Store) ClaimSlots(ctx context.Context, slots []Slot) (_ []bool, err err
 	defer tx.Rollback()
 	for _, round := range slotRounds(slots) {
 		for part := range slices.Chunk(round, maxRows) {
-			got, err := s.claimPart(ctx, tx.Tx, slots, part)
+			got, err := s.claimPart(ctx, tx, slots, part)
 			if err != nil {
 				return nil, err
 			}
@@ -57,7 +57,7 @@ func (s *Store) ClaimSlots(ctx context.Context, slots []Slot) (_ []bool, err err
 			runs = append(runs, args...)
 		}
 	}
-	if _, err := s.execRows(ctx, tx.Tx, insertSlotRunsQuery, slotRunValues, runs); err != nil {
+	if _, err := s.execRows(ctx, tx, insertSlotRunsQuery, slotRunValues, runs); err != nil {
 		return nil, fmt.Errorf("history: record %d slots that did not run: %w", len(runs)/slotRunValues, err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -115,7 +115,7 @@ const (
 // every slot passed both, all are claimed. Otherwise it undoes that and
 // claims them again learning which, as reading a row back per slot
 // (RETURNING) costs about as much as recording it.
-func (s *Store) claimPart(ctx context.Context, tx *sql.Tx, slots []Slot, part []int) ([]int, error) {
+func (s *Store) claimPart(ctx context.Context, tx *writeTx, slots []Slot, part []int) ([]int, error) {
 	fail := func(err error) ([]int, error) {
 		return nil, fmt.Errorf("history: claim %d slots: %w", len(part), err)
 	}
@@ -161,7 +161,7 @@ func (s *Store) claimPart(ctx context.Context, tx *sql.Tx, slots []Slot, part []
 	}
 	var got []int
 	newest = newest[:0]
-	err = s.eachRows(ctx, tx, claimQuery, 7, records, func(st *sql.Stmt, args []any) error {
+	err = s.eachRows(ctx, tx.Tx, claimQuery, 7, records, func(st *sql.Stmt, args []any) error {
 		rows, err := st.QueryContext(ctx, args...)
 		if err != nil {
 			return err
@@ -210,16 +210,13 @@ const maxRows = 256
 
 // eachRows calls do, in order, with each statement of query for the rows
 // of args (cols values each) and its share of them. The statements hold a
-// power of two rows up to maxRows, each size prepared once per Store (a
-// statement of a thousand values takes SQLite longer to parse than to
-// run), so n rows take at most log2(n)+1 statements beyond every maxRows,
-// and none is padded.
+// power of two rows up to maxRows (rowsIn), each size prepared once per
+// Store (a statement of a thousand values takes SQLite longer to parse
+// than to run), so n rows take at most log2(n)+1 statements beyond every
+// maxRows, and none is padded.
 func (s *Store) eachRows(ctx context.Context, tx *sql.Tx, query string, cols int, args []any, do func(st *sql.Stmt, args []any) error) error {
 	for len(args) > 0 {
-		n := maxRows
-		for n*cols > len(args) {
-			n /= 2
-		}
+		n := rowsIn(len(args), cols)
 		st, err := s.inTx(ctx, tx, rowsQuery(query, n, cols))
 		if err != nil {
 			return err
@@ -232,21 +229,33 @@ func (s *Store) eachRows(ctx context.Context, tx *sql.Tx, query string, cols int
 	return nil
 }
 
-// execRows runs query for the rows of args, cols values each, and returns
-// how many rows it changed.
-func (s *Store) execRows(ctx context.Context, tx *sql.Tx, query string, cols int, args []any) (int64, error) {
+// rowsIn is how many rows of cols values the next statement of a write
+// of many rows holds, for values values left: the largest power of two
+// up to maxRows that they fill.
+func rowsIn(values, cols int) int {
+	n := maxRows
+	for n*cols > values {
+		n /= 2
+	}
+	return n
+}
+
+// execRows runs query for the rows of args, cols values each, in
+// statements as eachRows makes them, each bound through the connection's
+// own statement (execIn), and returns how many rows it changed.
+func (s *Store) execRows(ctx context.Context, tx *writeTx, query string, cols int, args []any) (int64, error) {
 	emptyAsNull(args, cols, textColumns[query])
 	var changed int64
-	err := s.eachRows(ctx, tx, query, cols, args, func(st *sql.Stmt, args []any) error {
-		res, err := st.ExecContext(ctx, args...)
+	for len(args) > 0 {
+		n := rowsIn(len(args), cols)
+		c, err := execIn(ctx, tx, rowsQuery(query, n, cols), args[:n*cols])
 		if err != nil {
-			return err
+			return changed, err
 		}
-		n, err := res.RowsAffected()
-		changed += n
-		return err
-	})
-	return changed, err
+		changed += c
+		args = args[n*cols:]
+	}
+	return changed, nil
 }
 
 // rowsQueries holds query with its %s filled for n rows of cols values,

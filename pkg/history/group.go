@@ -33,7 +33,7 @@ type commitGroup struct {
 
 // groupWrite is one caller's write in a batch.
 type groupWrite struct {
-	do    func(ctx context.Context, tx *sql.Tx) error
+	do    func(ctx context.Context, tx *writeTx) error
 	err   error
 	wake  chan bool // true: write the batch; false: err is the outcome
 	woken bool      // sent true; guarded by commitGroup.mu
@@ -49,6 +49,12 @@ const maxGroup = 128
 // commit's. do must only write through tx and may run in another
 // goroutine; ctx cancels it only while it waits to start.
 func (s *Store) grouped(ctx context.Context, do func(ctx context.Context, tx *sql.Tx) error) error {
+	return s.groupedTx(ctx, func(ctx context.Context, tx *writeTx) error { return do(ctx, tx.Tx) })
+}
+
+// groupedTx is grouped for a write that binds its values through the
+// connection's own statements (execIn).
+func (s *Store) groupedTx(ctx context.Context, do func(ctx context.Context, tx *writeTx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -184,31 +190,24 @@ func (s *Store) writeGroup(ctx context.Context, batch []*groupWrite) {
 	}
 	defer tx.Rollback()
 	if len(batch) == 1 {
-		batch[0].err = batch[0].do(ctx, tx.Tx)
+		batch[0].err = batch[0].do(ctx, tx)
 		if batch[0].err == nil {
 			fail(tx.Commit())
 		}
 		return
 	}
-	var sp [3]*sql.Stmt
-	for i, q := range []string{"SAVEPOINT w", "ROLLBACK TO w", "RELEASE w"} {
-		if sp[i], err = s.inTx(ctx, tx.Tx, q); err != nil {
-			fail(err)
-			return
-		}
-	}
 	for _, w := range batch {
-		if _, err := sp[0].ExecContext(ctx); err != nil {
+		if _, err := execIn(ctx, tx, "SAVEPOINT w", nil); err != nil {
 			fail(err)
 			return
 		}
-		if w.err = w.do(ctx, tx.Tx); w.err != nil {
-			if _, err := sp[1].ExecContext(ctx); err != nil {
+		if w.err = w.do(ctx, tx); w.err != nil {
+			if _, err := execIn(ctx, tx, "ROLLBACK TO w", nil); err != nil {
 				fail(err)
 				return
 			}
 		}
-		if _, err := sp[2].ExecContext(ctx); err != nil {
+		if _, err := execIn(ctx, tx, "RELEASE w", nil); err != nil {
 			fail(err)
 			return
 		}

@@ -22,7 +22,7 @@ func (s *Store) RecordSteps(ctx context.Context, runID string, rows []StepResult
 	for i, res := range rows {
 		args[i] = stepArgs(runID, res)
 	}
-	if err := s.insertSteps(ctx, tx.Tx, args); err != nil {
+	if err := s.insertSteps(ctx, tx, args); err != nil {
 		return fmt.Errorf("history: record steps of %s: %w", runID, err)
 	}
 	if err := tx.Commit(); err != nil {

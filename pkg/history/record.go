@@ -2,7 +2,6 @@ package history
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -91,12 +90,8 @@ func (s *Store) RecordStart(ctx context.Context, run Run) (err error) {
 	if err != nil {
 		return err
 	}
-	err = s.grouped(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		st, err := s.inTx(ctx, tx, upsertStarted)
-		if err != nil {
-			return err
-		}
-		_, err = st.ExecContext(ctx, args...)
+	err = s.groupedTx(ctx, func(ctx context.Context, tx *writeTx) error {
+		_, err := execIn(ctx, tx, upsertStarted, args)
 		return err
 	})
 	if err != nil {
@@ -120,12 +115,8 @@ func (s *Store) QueueStart(run Run) (written func() error) {
 	if err != nil {
 		return func() error { return err }
 	}
-	w := &groupWrite{wake: make(chan bool, 1), start: &run, do: func(ctx context.Context, tx *sql.Tx) error {
-		st, err := s.inTx(ctx, tx, upsertStarted)
-		if err != nil {
-			return err
-		}
-		_, err = st.ExecContext(ctx, args...)
+	w := &groupWrite{wake: make(chan bool, 1), start: &run, do: func(ctx context.Context, tx *writeTx) error {
+		_, err := execIn(ctx, tx, upsertStarted, args)
 		return err
 	}}
 	// Queued here, so that the run's end, whenever it comes, is queued
@@ -217,12 +208,8 @@ func (s *Store) RecordFinish(ctx context.Context, r *report.Report, reportPath, 
 			f.Slot = *start.Slot
 		}
 	}
-	err = s.grouped(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		fs, err := s.finishStmts(ctx, tx)
-		if err != nil {
-			return err
-		}
-		if err := fs.recordRun(ctx, f); err != nil {
+	err = s.groupedTx(ctx, func(ctx context.Context, tx *writeTx) error {
+		if err := recordRun(ctx, tx, f); err != nil {
 			return err
 		}
 		return s.insertSteps(ctx, tx, rows)
@@ -234,12 +221,6 @@ func (s *Store) RecordFinish(ctx context.Context, r *report.Report, reportPath, 
 		return fmt.Errorf("history: record finish of %s: %w", r.RunID, err)
 	}
 	return nil
-}
-
-// finishStmts are the statements that record a finished run in one
-// transaction: its row, and the deletion of its live step rows.
-type finishStmts struct {
-	run, del *sql.Stmt
 }
 
 // upsertFinished writes the row of a finished run, the values of
@@ -279,33 +260,20 @@ func appendFinishedRow(dst []any, f Finished) ([]any, error) {
 	return append(args, f.Report.DryRun), nil
 }
 
-// finishStmts returns the statements that record a finished run in tx.
-func (s *Store) finishStmts(ctx context.Context, tx *sql.Tx) (*finishStmts, error) {
-	var fs finishStmts
-	var err error
-	if fs.run, err = s.inTx(ctx, tx, upsertFinished); err != nil {
-		return nil, err
-	}
-	if fs.del, err = s.inTx(ctx, tx, deleteSteps); err != nil {
-		return nil, err
-	}
-	return &fs, nil
-}
-
 const deleteSteps = `DELETE FROM steps WHERE run_id = ?`
 
 // recordRun writes a finished run's row, keeping the trigger and who
 // started it as recorded at its start, and deletes its live step rows; its
 // rows from the report (stepRows) are the caller's to write.
-func (fs *finishStmts) recordRun(ctx context.Context, f Finished) error {
+func recordRun(ctx context.Context, tx *writeTx, f Finished) error {
 	args, err := finishedRow(f)
 	if err != nil {
 		return err
 	}
-	if _, err = fs.run.ExecContext(ctx, args...); err != nil {
+	if _, err = execIn(ctx, tx, upsertFinished, args); err != nil {
 		return err
 	}
-	_, err = fs.del.ExecContext(ctx, f.Report.RunID)
+	_, err = execIn(ctx, tx, deleteSteps, []any{f.Report.RunID})
 	return err
 }
 
@@ -317,7 +285,7 @@ const insertStepsQuery = `INSERT INTO steps (` + StepColumns + `) VALUES %s`
 const stepValues = 16
 
 // insertSteps writes step rows in order, many a statement (eachRows).
-func (s *Store) insertSteps(ctx context.Context, tx *sql.Tx, rows [][]any) error {
+func (s *Store) insertSteps(ctx context.Context, tx *writeTx, rows [][]any) error {
 	args := make([]any, 0, min(len(rows), maxRows)*stepValues)
 	for part := range slices.Chunk(rows, maxRows) {
 		args = args[:0]

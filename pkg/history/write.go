@@ -20,6 +20,7 @@ import (
 // it commits or rolls back.
 type writeTx struct {
 	*sql.Tx
+	conn   *sql.Conn // the connection of Tx, for execIn
 	once   sync.Once
 	unlock func()
 }
@@ -40,13 +41,22 @@ func (t *writeTx) Rollback() error {
 // this Store's other writes are done.
 func (s *Store) beginWrite(ctx context.Context) (*writeTx, error) {
 	s.wmu.Lock()
-	w := s.watchBusy()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err = w.end(err); err != nil {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
 		s.wmu.Unlock()
 		return nil, err
 	}
-	return &writeTx{Tx: tx, unlock: s.wmu.Unlock}, nil
+	w := s.watchBusy()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err = w.end(err); err != nil {
+		conn.Close()
+		s.wmu.Unlock()
+		return nil, err
+	}
+	return &writeTx{Tx: tx, conn: conn, unlock: func() {
+		conn.Close()
+		s.wmu.Unlock()
+	}}, nil
 }
 
 // beginBatch is beginWrite for a transaction of statements of many rows
@@ -87,7 +97,7 @@ func (s *Store) beginBatch(ctx context.Context) (*writeTx, error) {
 		done()
 		return nil, err
 	}
-	return &writeTx{Tx: tx, unlock: done}, nil
+	return &writeTx{Tx: tx, conn: conn, unlock: done}, nil
 }
 
 // exec runs one write statement once this Store's other writes are done.
