@@ -44,3 +44,22 @@ func TestFinishedRowAllocs(t *testing.T) {
 		t.Errorf("a run row made %.0f allocations, want at most 6", got)
 	}
 }
+
+// The row of a run that starts boxes only the values that are its own:
+// not its status, trigger, the roles of the run before, or its Store's
+// owner; and the row is made once, with room for dry_run.
+func TestStartRowAllocs(t *testing.T) {
+	run := Run{ID: "20250101T000000-ab", Playbook: "nightly", Path: "operation shell.exec", SHA256: "abc", Roles: []string{"admin"},
+		Trigger: TriggerSchedule, StartedBy: "scheduler"}
+	const owner = "0123456789abcdef01234567" // boxed once, as Store.ownerArg
+	got := testing.AllocsPerRun(100, func() {
+		if _, err := startRow(run, owner, 1); err != nil {
+			t.Fatal(err)
+		}
+	})
+	// The row, its ID, Playbook, Path, SHA256, StartedBy and start time.
+	t.Logf("%.0f allocations", got)
+	if got > 7 {
+		t.Errorf("a start row made %.0f allocations, want at most 7", got)
+	}
+}

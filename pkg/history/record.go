@@ -86,7 +86,7 @@ func (s *Store) RecordStart(ctx context.Context, run Run) (err error) {
 	if started.IsZero() {
 		started = s.now()
 	}
-	args, err := startRow(run, s.owner, ms(started))
+	args, err := startRow(run, s.ownerArg, ms(started))
 	if err != nil {
 		return err
 	}
@@ -111,7 +111,7 @@ func (s *Store) QueueStart(run Run) (written func() error) {
 	if run.StartedAt.IsZero() {
 		run.StartedAt = s.now()
 	}
-	args, err := startRow(run, s.owner, ms(run.StartedAt))
+	args, err := startRow(run, s.ownerArg, ms(run.StartedAt))
 	if err != nil {
 		return func() error { return err }
 	}
@@ -148,8 +148,8 @@ const upsertStarted = `INSERT INTO runs (` + StartColumns + `, dry_run)
 
 // startRow are the values of upsertStarted: StartArgs, then dry_run
 // (see ScanRun).
-func startRow(run Run, owner string, started int64) ([]any, error) {
-	args, err := StartArgs(run, owner, started)
+func startRow(run Run, owner any, started int64) ([]any, error) {
+	args, err := appendStart(make([]any, 0, startValues+1), run, owner, started)
 	if err != nil {
 		return nil, err
 	}

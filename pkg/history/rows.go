@@ -107,12 +107,22 @@ const StartColumns = `id, playbook, path, sha256, roles, status, started_at, rep
 // StartArgs are the StartColumns of a run that starts (RecordStart) for
 // owner, with started the start time in Unix milliseconds.
 func StartArgs(run Run, owner string, started int64) ([]any, error) {
-	roles, err := json.Marshal(nonNil(run.Roles))
+	return appendStart(make([]any, 0, startValues), run, owner, started)
+}
+
+// startValues is the number of StartColumns.
+const startValues = 13
+
+// appendStart appends StartArgs to dst; owner is a string, boxed by the
+// caller once for all its runs. The status, trigger and roles are boxed
+// once (textArg, rolesArg), as a run row's.
+func appendStart(dst []any, run Run, owner any, started int64) ([]any, error) {
+	roles, err := rolesArg(run.Roles)
 	if err != nil {
 		return nil, fmt.Errorf("history: roles: %w", err)
 	}
-	return []any{run.ID, run.Playbook, playbookPath(run.Path), run.SHA256, string(roles), string(StatusRunning), started, absPath(run.ReportPath), run.ResumedFrom, owner,
-		string(triggerOrCLI(run.Trigger)), msOrNil(run.Slot), run.StartedBy}, nil
+	return append(dst, run.ID, run.Playbook, playbookPath(run.Path), run.SHA256, roles, textArg(string(StatusRunning)), started, absPath(run.ReportPath), run.ResumedFrom, owner,
+		textArg(string(triggerOrCLI(run.Trigger))), msOrNil(run.Slot), run.StartedBy), nil
 }
 
 // SlotRunColumns are the columns of SlotRunArgs, in order.

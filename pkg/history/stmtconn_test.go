@@ -36,7 +36,7 @@ func TestRecordRunAllocs(t *testing.T) {
 	}
 }
 
-// recordRunAllocs is the budget of a run's start and end: about 210
+// recordRunAllocs is the budget of a run's start and end: about 200
 // (the report's rows, two write transactions); 243 through database/sql.
 const recordRunAllocs = 225
 

@@ -89,8 +89,10 @@ type Store struct {
 	db    *sql.DB
 	dir   string
 	owner string
-	lock  *os.File
-	now   func() time.Time
+	// ownerArg is owner boxed once, for the rows of the runs it starts.
+	ownerArg any
+	lock     *os.File
+	now      func() time.Time
 	// notice tells the user that a write waits for another process's
 	// (see watchBusy), as Open's notice of its own wait.
 	notice func(string)
@@ -225,6 +227,7 @@ func OpenContext(ctx context.Context, dir string, notice func(msg string)) (*Sto
 	}
 	s := &Store{db: db, dir: absDir, owner: newOwner(), now: time.Now, notice: notice,
 		busy: &busyWatch{db: abs, notice: notice}}
+	s.ownerArg = s.owner
 	if s.lock, err = lockOwner(s.ownerPath(s.owner)); err != nil {
 		db.Close()
 		return nil, openLockError(err)
