@@ -7,6 +7,7 @@ package engine
 import (
 	"context"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -43,6 +44,12 @@ type Engine struct {
 	auditor       Auditor
 	// refuseSwaps: RefuseSwappable.
 	refuseSwaps bool
+	// subPlans are the plans of the sub-playbooks its runs called, by
+	// absolute path and content hash. They live as long as the engine:
+	// held by the registry's playbook.run, they would keep every engine
+	// a service made for a run, and grow with each such run.
+	subMu    sync.Mutex
+	subPlans map[string]*Plan
 }
 
 // Option configures an Engine.

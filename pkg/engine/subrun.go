@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -40,18 +39,11 @@ func RegisterPlaybookOp(e *Engine) error {
 			{Name: "outputs", Type: "map", Description: "the sub-run's outputs"},
 			{Name: "run_id", Type: "string", Description: "the sub-run's id"},
 		},
-	}, &subPlaybook{e: e, plans: map[planKey]*Plan{}})
+	}, &subPlaybook{e: e})
 }
 
 type subPlaybook struct {
-	e     *Engine
-	mu    sync.Mutex
-	plans map[planKey]*Plan
-}
-
-type planKey struct {
-	e    *Engine
-	path string // absolute path and content hash
+	e *Engine
 }
 
 func (s *subPlaybook) Execute(ctx context.Context, p ops.Params) (map[string]any, error) {
@@ -193,9 +185,9 @@ func (r *run) subDryPartial(step string) bool {
 	return r.subDry[step]
 }
 
-// plan loads a sub-playbook from inside roots, once per engine and
-// content; its env files are read only inside envRoots unless they are
-// nil (see runOptions.inputRoots).
+// plan loads a sub-playbook from inside roots and plans it once per
+// engine and content (see Engine.subPlans); its env files are read only
+// inside envRoots unless they are nil (see runOptions.inputRoots).
 func (s *subPlaybook) plan(e *Engine, path string, roots, envRoots []string) (*Plan, error) {
 	var opts []steps.LoadOption
 	if e.refuseSwaps {
@@ -208,14 +200,17 @@ func (s *subPlaybook) plan(e *Engine, path string, roots, envRoots []string) (*P
 	if err != nil {
 		return nil, fmt.Errorf("playbook.run %s:\n%w", path, err)
 	}
-	key := planKey{e, absPath(path) + "@" + pb.SHA256}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if p, ok := s.plans[key]; ok {
+	key := absPath(path) + "@" + pb.SHA256
+	e.subMu.Lock()
+	defer e.subMu.Unlock()
+	if p, ok := e.subPlans[key]; ok {
 		return p, nil
 	}
 	p := e.Plan(pb)
-	s.plans[key] = p
+	if e.subPlans == nil {
+		e.subPlans = map[string]*Plan{}
+	}
+	e.subPlans[key] = p
 	return p, nil
 }
 
