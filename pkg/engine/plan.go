@@ -24,6 +24,7 @@ import (
 type Plan struct {
 	e     *Engine
 	pb    *steps.Playbook
+	name  any     // pb.Name, boxed once for every run's run.playbook
 	nodes []*node // every step, in the order of steps.Playbook.AllSteps
 	byID  map[string]*node
 	// sections are the nodes of each section but rescue, by sectionIndex;
@@ -80,7 +81,7 @@ func sectionIndex(s steps.Section) int {
 // Plan turns a loaded playbook into a plan.
 func (e *Engine) Plan(pb *steps.Playbook) *Plan {
 	byID := map[string]*node{}
-	p := &Plan{e: e, pb: pb, handler: e.chain(), byID: byID}
+	p := &Plan{e: e, pb: pb, name: pb.Name, handler: e.chain(), byID: byID}
 	for i, s := range pb.AllSteps() {
 		n := &node{step: s, idx: i}
 		n.envParam = s.Entry.Spec.Param("env") != nil

@@ -43,30 +43,34 @@ func NewRunID() string {
 
 // run is the state of one execution of a plan.
 type run struct {
-	p       *Plan
-	o       runOptions
-	id      string
-	file    string
-	log     zerolog.Logger
-	logw    io.WriteCloser
-	red     *redact.Redactor
-	secMu   sync.Mutex
-	secretV []string // what red masks, for operations and sub-runs
-	inputs  map[string]any
-	vars    map[string]any
-	env     map[string]any
-	pbEnv   map[string]string
-	states  map[string]*steps.StepState
-	recs    []*record
-	waiting []int
-	start   time.Time
-	sem     chan struct{}
-	decMu   sync.Mutex
-	subMu   sync.Mutex
-	subs    map[string]*report.SubRun
-	subDry  map[string]bool // sub-runs whose dry outputs are partial, like subs
-	budget  *outputBudget   // shared with sub-runs
-	lost    *unaudited      // calls whose audit line was lost; shared with sub-runs
+	p  *Plan
+	o  runOptions
+	id string
+	// boxed are run.id and run.started_at as run's expressions read
+	// them, made at the first baseEnv (see runBoxed).
+	boxedOnce sync.Once
+	boxed     runBoxed
+	file      string
+	log       zerolog.Logger
+	logw      io.WriteCloser
+	red       *redact.Redactor
+	secMu     sync.Mutex
+	secretV   []string // what red masks, for operations and sub-runs
+	inputs    map[string]any
+	vars      map[string]any
+	env       map[string]any
+	pbEnv     map[string]string
+	states    map[string]*steps.StepState
+	recs      []*record
+	waiting   []int
+	start     time.Time
+	sem       chan struct{}
+	decMu     sync.Mutex
+	subMu     sync.Mutex
+	subs      map[string]*report.SubRun
+	subDry    map[string]bool // sub-runs whose dry outputs are partial, like subs
+	budget    *outputBudget   // shared with sub-runs
+	lost      *unaudited      // calls whose audit line was lost; shared with sub-runs
 	// ownBudget and ownLost are what budget and lost point to, unless
 	// a parent's are shared: a part of the run, not an allocation more.
 	ownBudget outputBudget

@@ -18,6 +18,9 @@ func (r *run) baseEnv(ctx context.Context, status string) map[string]any {
 	if status != "running" {
 		failed = r.failedSteps()
 	}
+	r.boxedOnce.Do(func() {
+		r.boxed = runBoxed{id: r.id, startedAt: r.start.UTC().Format(time.RFC3339)}
+	})
 	return map[string]any{
 		exprsafe.ContextVar: ctx,
 		steps.EnvInputs:     r.inputs,
@@ -27,11 +30,17 @@ func (r *run) baseEnv(ctx context.Context, status string) map[string]any {
 		// nil without an inventory: inventory.hosts says so.
 		steps.EnvInventory: r.o.inventory,
 		steps.EnvRun: map[string]any{
-			"id": r.id, "playbook": r.p.pb.Name, "status": boxedStatus(status),
-			"started_at":   r.start.UTC().Format(time.RFC3339),
+			"id": r.boxed.id, "playbook": r.p.name, "status": boxedStatus(status),
+			"started_at":   r.boxed.startedAt,
 			"failed_steps": failed, "url": r.o.url,
 		},
 	}
+}
+
+// runBoxed are the values of run that do not change during a run, boxed
+// once: baseEnv is called for each phase of the run.
+type runBoxed struct {
+	id, startedAt any
 }
 
 // noFailedSteps is run.failed_steps while the steps run, boxed once for
