@@ -91,11 +91,34 @@ func (p *prepared) checkTrust() {
 }
 
 // planOptions are the engine's options of a run: base, then the cache's
-// middleware (inside authorization), then the record of the run's start
-// before its first change.
-func planOptions(base, cache []engine.Option, start *startRecord) []engine.Option {
+// middleware (inside authorization), then the wait for the record of the
+// run's start before its first change.
+func planOptions(base, cache []engine.Option) []engine.Option {
 	opts := append(slices.Clip(base), cache...)
-	return append(opts, engine.WithMiddleware(start.beforeChange))
+	return append(opts, engine.WithMiddleware(beforeChange))
+}
+
+// planKey is what a plan kept with its playbook depends on besides the
+// playbook (see Service.planFor): the service's engine settings
+// (registry, auditor, RefuseSwappable) and the request's limit.
+type planKey struct {
+	s           *Service
+	maxParallel int
+}
+
+// planFor plans pb under opts. A plan that depends on nothing of the run
+// but its limit (no confirmer, no cache middleware, which is the policy's
+// and the roles') is made once per loaded playbook and kept with it, as
+// it is immutable and safe for concurrent runs: a playbook scheduled
+// every second is not planned every second. A playbook loaded again (a
+// reload) gets a plan of its own.
+func (s *Service) planFor(pb *steps.Playbook, opts []engine.Option, maxParallel int, perRun bool) *engine.Plan {
+	if perRun {
+		return engine.New(s.cfg.Registry, opts...).Plan(pb)
+	}
+	return pb.Derived(planKey{s, maxParallel}, func() any {
+		return engine.New(s.cfg.Registry, opts...).Plan(pb)
+	}).(*engine.Plan)
 }
 
 // Prepare checks a request without running it: the playbook loads, the
@@ -153,8 +176,9 @@ func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) 
 	baseOpts := engOpts
 	start := &startRecord{}
 	cacheOpts := s.cacheOptions(pb, policy, roles)
-	engOpts = planOptions(baseOpts, cacheOpts, start)
-	plan := engine.New(s.cfg.Registry, engOpts...).Plan(pb)
+	engOpts = planOptions(baseOpts, cacheOpts)
+	confirms := req.Confirmer != nil || ask != nil
+	plan := s.planFor(pb, engOpts, req.MaxParallel, confirms || len(cacheOpts) > 0)
 	// The playbook's env files join the environment here, so that inputs
 	// with env: or from_env: read them too. The host's is read once: the
 	// run gets the environment its inputs were resolved in.

@@ -65,7 +65,7 @@ func (s *Service) reauthorize(p *prepared, policy *auth.Policy) error {
 	p.policy, p.subject, p.decisions, p.refusal = policy, subject, decisions, ""
 	p.checkTrust()
 	if p.cached {
-		p.engOpts = planOptions(p.baseOpts, s.cacheOptions(pb, policy, roles), p.start)
+		p.engOpts = planOptions(p.baseOpts, s.cacheOptions(pb, policy, roles))
 		p.plan = engine.New(s.cfg.Registry, p.engOpts...).Plan(pb)
 	}
 	return nil

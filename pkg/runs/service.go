@@ -336,7 +336,7 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (rep *rep
 	if !req.oneShot {
 		s.recordStart(ctx, p, h)
 	}
-	rep, err = plan.Run(ctx, p.inputs, runOpts...)
+	rep, err = plan.Run(withStart(ctx, p.start), p.inputs, runOpts...)
 	if err != nil {
 		pub.close()
 		if req.oneShot {

@@ -41,12 +41,24 @@ func (r *startRecord) wait() {
 	r.written = nil
 }
 
-// beforeChange is the engine middleware that waits for the start before
-// an operation call that is not read-only.
-func (r *startRecord) beforeChange(next engine.Handler) engine.Handler {
+// startKey carries a run's startRecord in its context (withStart).
+type startKey struct{}
+
+// withStart returns ctx carrying r, for beforeChange.
+func withStart(ctx context.Context, r *startRecord) context.Context {
+	return context.WithValue(ctx, startKey{}, r)
+}
+
+// beforeChange is the engine middleware that waits for the run's start
+// (its context's, see withStart) before an operation call that is not
+// read-only. It is the same for every run, so that one plan serves every
+// run of a playbook (see Service.planFor).
+func beforeChange(next engine.Handler) engine.Handler {
 	return func(ctx context.Context, c *engine.Call) (map[string]any, error) {
 		if c.Entry.RiskFor(c.Params) != ops.RiskRead {
-			r.wait()
+			if r, _ := ctx.Value(startKey{}).(*startRecord); r != nil {
+				r.wait()
+			}
 		}
 		return next(ctx, c)
 	}

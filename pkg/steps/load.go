@@ -83,6 +83,7 @@ func parse(file string, data []byte, reg *ops.Registry, sub *subLoads) (*Playboo
 	}
 	defer func() { sub.chain = sub.chain[:len(sub.chain)-1] }()
 	pb := &Playbook{File: file, Dir: dir, AbsFile: abs, SHA256: hex.EncodeToString(sum[:])}
+	pb.derived = &derived{owner: pb}
 	l := &loader{d: &yamlx.Diags{File: file}, source: newSource(data), reg: reg, pb: pb, ids: map[string]*Step{}, varIdx: map[string]int{}, sub: sub}
 	root := yamlx.Parse(data, limits, l.d)
 	if root == nil {

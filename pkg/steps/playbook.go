@@ -59,6 +59,8 @@ type Playbook struct {
 	// Warnings are what validation found suspicious without refusing the
 	// playbook, sorted by position; front ends print them.
 	Warnings Diagnostics
+	// derived is what runners keep of it (see Derived).
+	derived *derived
 }
 
 // NameLocation is where p's name: key is, as file:line:column, or the
