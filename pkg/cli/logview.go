@@ -141,7 +141,7 @@ func logLine(ev engine.Event) (zerolog.Level, string, []field) {
 		// A notify entry that failed may have reached people all the
 		// same: the line says who got it, as the summary does.
 		if what := report.NotificationText(ev.Notification); what != "" {
-			return zerolog.WarnLevel, "notification " + what, fs
+			return engine.NotificationLevel(ev.Notification), "notification " + what, fs
 		}
 		return stepEndLevel(ev), "step finished", fs
 	case engine.EventItemStarted:

@@ -45,8 +45,9 @@ func (r *run) notify(ctx context.Context, status report.Status) {
 		if rec.status == report.StatusSucceeded || rec.status == report.StatusSkipped {
 			continue
 		}
-		what := report.NotificationText(cmp.Or(rec.notification, &report.Notification{Sent: report.SentNone}))
-		r.log.Warn().Str("step", n.step.ID).Str("status", string(rec.status)).Msg("notification " + what)
+		sent := cmp.Or(rec.notification, &report.Notification{Sent: report.SentNone})
+		what := report.NotificationText(sent)
+		r.log.WithLevel(NotificationLevel(sent)).Str("step", n.step.ID).Str("status", string(rec.status)).Msg("notification " + what)
 	}
 }
 

@@ -41,3 +41,15 @@ func RunEndLevel(status report.Status) zerolog.Level {
 	}
 	return zerolog.ErrorLevel
 }
+
+// NotificationLevel is the log level of the line of a notify entry that
+// did not go out as written: error when its message reached nobody (a
+// page that was never sent must show in a log kept at error level), warn
+// when it reached some of its recipients or went out with the run
+// summary in place of its own text.
+func NotificationLevel(n *report.Notification) zerolog.Level {
+	if n == nil || n.Sent == report.SentNone {
+		return zerolog.ErrorLevel
+	}
+	return zerolog.WarnLevel
+}

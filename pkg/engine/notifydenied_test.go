@@ -30,7 +30,7 @@ func deniedHook(r *ops.Registry) {
 // TestNotifyDeniedWhenRunIsSaid: a notify entry denied when it runs
 // leaves the run's status as it is, but is not silent: its step is
 // denied, with nothing sent, the summary's first line lists it as not
-// sent, and the log warns of it.
+// sent, and the log says so at error level.
 func TestNotifyDeniedWhenRunIsSaid(t *testing.T) {
 	var logs bytes.Buffer
 	e := New(registry(t, newTestOps().register, deniedHook), WithLog(&logs, zerolog.InfoLevel))
@@ -56,7 +56,7 @@ notify:
 	if notes := report.NotifyNotes(rep.Steps); !slices.ContainsFunc(notes, func(n string) bool { return strings.HasPrefix(n, "not sent: notify page") }) {
 		t.Errorf("summary notes %q do not list page as not sent", notes)
 	}
-	if l := logs.String(); !strings.Contains(l, `"level":"warn"`) || !strings.Contains(l, "notification not sent") || !strings.Contains(l, `"status":"denied"`) {
-		t.Errorf("the log does not warn of the denied entry:\n%s", l)
+	if l := logs.String(); !strings.Contains(l, `"level":"error","run_id":"r1","step":"page","status":"denied"`) || !strings.Contains(l, `"message":"notification not sent"`) || !strings.Contains(l, `"status":"denied"`) {
+		t.Errorf("the log does not say at error level that nothing was sent:\n%s", l)
 	}
 }
