@@ -361,7 +361,7 @@ func (s *Scheduler) supervise(rs *runState, job Job, logged chan struct{}) {
 	} else {
 		s.ended(e, string(status))
 		s.seriesOf(e).duration.Observe(now.Sub(rs.start).Seconds())
-		s.log.Info().Str("playbook", e.pb.Name).Str("run_id", rs.id).Str("slot", slot).Str("status", string(status)).Msg("run ended")
+		s.log.WithLevel(endLevel(status)).Str("playbook", e.pb.Name).Str("run_id", rs.id).Str("slot", slot).Str("status", string(status)).Msg("run ended")
 	}
 	s.afterEnd(e, now)
 	s.signalIfStopping()
