@@ -79,7 +79,7 @@ func (r *run) finish(status report.Status, runErr *report.Error) *report.Report 
 	ev := r.log.WithLevel(SubRunEndLevel(status, r.o.tolerated))
 	// The playbook and the error too: at serve's default level this is
 	// the one line of a failed run.
-	ev = ev.Str("playbook", r.p.pb.Name).Str("status", string(status)).Dur("duration_ms", end.Sub(r.start))
+	ev = ev.Str("playbook", r.p.pb.Name).Str("status", string(status)).Int64("duration_ms", end.Sub(r.start).Milliseconds())
 	if rep.Error != nil {
 		ev = ev.Str("error_class", rep.Error.Class).Str("error", rep.Error.Message)
 	}

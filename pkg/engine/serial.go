@@ -78,7 +78,7 @@ func (r *run) batchFinished(ctx context.Context, s *steps.Step, n int, bt Batch,
 		line = log.Warn().Str("error_class", ev.ErrClass).Str("error", ev.Err)
 	}
 	line.Int("batch", bt.Number).Int("batches", bt.Of).Int("done", soFar.Done()).
-		Int("failed", soFar.Failed+soFar.Denied).Dur("duration_ms", d).Msg(bt.Title() + " finished: " + bt.Span())
+		Int("failed", soFar.Failed+soFar.Denied).Int64("duration_ms", d.Milliseconds()).Msg(bt.Title() + " finished: " + bt.Span())
 	r.emit(ev)
 }
 

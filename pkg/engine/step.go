@@ -252,7 +252,7 @@ func (r *run) logFinished(log zerolog.Logger, n *node, rec *record) {
 	if rec.status == report.StatusFailed || rec.status == report.StatusDenied {
 		ev = log.WithLevel(FailureLevel(rec.status, ignoredNow(n, rec) || r.o.tolerated, len(n.rescue) > 0))
 	}
-	ev = ev.Str("status", string(rec.status)).Dur("duration_ms", rec.dur).Int("attempts", rec.tries)
+	ev = ev.Str("status", string(rec.status)).Int64("duration_ms", rec.dur.Milliseconds()).Int("attempts", rec.tries)
 	if ignoredNow(n, rec) {
 		ev = ev.Str("ignored", "continue_on_error")
 	}

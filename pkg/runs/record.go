@@ -104,7 +104,7 @@ func (s *Service) logEnd(rep *report.Report, req *Request) {
 		return
 	}
 	log := zerolog.New(out).Level(level).With().Timestamp().Str("run_id", rep.RunID).Logger()
-	ev := log.WithLevel(at).Str("playbook", rep.Playbook.Name).Str("status", string(rep.Status)).Dur("duration_ms", rep.FinishedAt.Sub(rep.StartedAt))
+	ev := log.WithLevel(at).Str("playbook", rep.Playbook.Name).Str("status", string(rep.Status)).Int64("duration_ms", rep.FinishedAt.Sub(rep.StartedAt).Milliseconds())
 	if rep.Error != nil {
 		ev = ev.Str("error_class", rep.Error.Class).Str("error", rep.Error.Message)
 	}
