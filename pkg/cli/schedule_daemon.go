@@ -172,7 +172,7 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 	var svc *runs.Service
 	if err == nil {
 		svc, err = runs.NewServiceContext(openCtx, runs.Config{Registry: reg, Policy: set.policy, StateDir: o.stateDir, Store: shared, Audit: audit,
-			KeepRuns: o.keepRuns, KeepDays: o.keepDays, Warn: warn, Remote: remoteSettings, Telemetry: tp, RefuseSwappable: true, BaseURL: o.baseURL,
+			KeepRuns: o.keepRuns, KeepDays: o.keepDays, Warn: warn, WarnRun: d.warnRun, Remote: remoteSettings, Telemetry: tp, RefuseSwappable: true, BaseURL: o.baseURL,
 			ConfirmHints: map[runs.Trigger]string{runs.TriggerSchedule: scheduledConfirmHint},
 			InputHints:   map[runs.Trigger]engine.InputHint{runs.TriggerSchedule: scheduledInputHint}})
 	}
@@ -405,4 +405,10 @@ func listenAddr(s string) (string, error) {
 		return "", fmt.Errorf("%s is not an IPv4 address (four numbers from 0 to 255): give one of this host's addresses, 0.0.0.0 for every interface, or a bare port for loopback", host)
 	}
 	return net.JoinHostPort(host, p), nil
+}
+
+// warnRun logs a problem of one run (its history rows, its report) with
+// its run_id, as the run's own lines carry it.
+func (d *schedDaemon) warnRun(runID, format string, args ...any) {
+	d.log.Warn().Str("run_id", runID).Msgf(format, args...)
 }

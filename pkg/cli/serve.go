@@ -378,7 +378,7 @@ func (d *daemon) run() int {
 	var svc *runs.Service
 	if err == nil {
 		svc, err = runs.NewServiceContext(openCtx, runs.Config{Registry: reg, Policy: st.Policy, StateDir: o.stateDir, Store: shared, Audit: audit,
-			BaseURL: o.baseURL, Log: d.runLog, LogLevel: d.level, Warn: d.warnf, Remote: remoteSettings, Telemetry: tp, Env: runEnv,
+			BaseURL: o.baseURL, Log: d.runLog, LogLevel: d.level, Warn: d.warnf, WarnRun: d.warnRunf, Remote: remoteSettings, Telemetry: tp, Env: runEnv,
 			// Playbook runs, scheduled or through the API, prune as they
 			// end, as under schedule; startRetention below covers executes.
 			KeepRuns: o.keepRuns, KeepDays: o.keepDays,

@@ -25,8 +25,11 @@ func (d *daemon) setLog(color bool) {
 	}
 }
 
-func (d *daemon) infof(format string, args ...any)  { d.log.Info().Msgf(format, args...) }
-func (d *daemon) warnf(format string, args ...any)  { d.log.Warn().Msgf(format, args...) }
+func (d *daemon) infof(format string, args ...any) { d.log.Info().Msgf(format, args...) }
+func (d *daemon) warnf(format string, args ...any) { d.log.Warn().Msgf(format, args...) }
+func (d *daemon) warnRunf(runID, format string, args ...any) {
+	d.log.Warn().Str("run_id", runID).Msgf(format, args...)
+}
 func (d *daemon) errorf(format string, args ...any) { d.log.Error().Msgf(format, args...) }
 
 // logWriter turns each write, a line of a standard library logger (the

@@ -152,7 +152,7 @@ func (p *publisher) flush() {
 		p.start.wait()
 	}
 	if err := p.s.store.RecordSteps(context.Background(), p.runID, rows); err != nil {
-		p.s.warn("%s", historyErr(err))
+		p.s.warnRun(p.runID, "%s", historyErr(err))
 	}
 }
 

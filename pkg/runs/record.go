@@ -51,7 +51,7 @@ func (s *Service) deny(p *prepared, h *Handle, when string) *report.Report {
 	h.setDenied(denied)
 	if s.cfg.Audit != nil {
 		if err := s.cfg.Audit.Denied(p.runID, pb, roles, req.Caller.Name, req.Caller.From, denied); err != nil {
-			s.warn("%v", err)
+			s.warnRun(p.runID, "%v", err)
 		}
 	}
 	if !req.oneShot {
@@ -236,12 +236,13 @@ func (s *Service) recordStart(ctx context.Context, p *prepared, h *Handle) {
 		return
 	}
 	run := s.startOf(p, h)
+	warn := func(format string, args ...any) { s.warnRun(p.runID, format, args...) }
 	if q, ok := s.store.(store.StartQueuer); ok {
-		p.start.queued(q.QueueStart(run), s.warn)
+		p.start.queued(q.QueueStart(run), warn)
 		return
 	}
 	if err := s.store.RecordStart(ctx, run); err != nil {
-		s.warn("%s", historyErr(err))
+		warn("%s", historyErr(err))
 	}
 }
 
@@ -256,7 +257,7 @@ func (s *Service) finish(rep *report.Report, p *prepared, h *Handle) {
 	defer close(h.finishedCh())
 	errs := s.writeSinks(rep, p, s.sign(rep))
 	for _, err := range errs {
-		s.warn("%v", err)
+		s.warnRun(rep.RunID, "%v", err)
 	}
 	p.start.wait() // written or taken over by now; says if it failed
 	h.setSinkErrors(errs)
@@ -274,7 +275,7 @@ func (s *Service) sign(rep *report.Report) []byte {
 	}
 	encoded, err := report.SignEncoded(rep, s.key)
 	if err != nil {
-		s.warn("%v; the report is written unsigned", err)
+		s.warnRun(rep.RunID, "%v; the report is written unsigned", err)
 		return nil
 	}
 	return encoded

@@ -59,6 +59,10 @@ type Config struct {
 	// Warn receives problems that do not stop a run (history or a sink
 	// that failed); nil discards them.
 	Warn func(format string, args ...any)
+	// WarnRun receives the problems of one run (its history rows, its
+	// report, its audit record) with the run's id, for a log line that
+	// carries run_id; nil: Warn.
+	WarnRun func(runID, format string, args ...any)
 	// LockDir holds the lock files of concurrency groups when there is no
 	// state dir; default a directory in arsenal-run's private runtime
 	// directory (fsroot.PrivateBase), which no file operation touches. Processes that share it (or the state dir) keep runs of
@@ -245,6 +249,15 @@ func (s *Service) warn(format string, args ...any) {
 	if s.cfg.Warn != nil {
 		s.cfg.Warn(format, args...)
 	}
+}
+
+// warnRun is warn for a problem of run runID.
+func (s *Service) warnRun(runID, format string, args ...any) {
+	if s.cfg.WarnRun != nil {
+		s.cfg.WarnRun(runID, format, args...)
+		return
+	}
+	s.warn(format, args...)
 }
 
 // historyErr is a store's error for a warning that starts with
