@@ -265,13 +265,9 @@ func (r *runner) run() int {
 	pb, err := steps.Load(r.path, reg, steps.WithInventory(remoteSettings.Inventory))
 	if err != nil {
 		r.gh.diagnostics(err)
-		fmt.Fprintln(e.stderr, err)
-		fmt.Fprintf(e.stderr, "%s has problems; nothing ran\n", r.path)
-		return ExitUsage
+		return r.loadProblems(err, r.path)
 	}
-	for _, w := range pb.Warnings {
-		fmt.Fprintln(e.stderr, w)
-	}
+	r.loadWarnings(pb.Warnings)
 	r.gh.diagnostics(pb.Warnings)
 	if o.list {
 		writeStepList(e.stdout, pb, e.paletteFor(e.stdout))
@@ -281,13 +277,9 @@ func (r *runner) run() int {
 	if o.policy != "" {
 		if policy, err = auth.LoadPolicy(o.policy, reg); err != nil {
 			r.gh.diagnostics(err)
-			fmt.Fprintln(e.stderr, err)
-			fmt.Fprintf(e.stderr, "the policy %s has problems; nothing ran\n", o.policy)
-			return ExitUsage
+			return r.loadProblems(err, "the policy "+o.policy)
 		}
-		for _, w := range policy.Warnings {
-			fmt.Fprintln(e.stderr, w)
-		}
+		r.loadWarnings(policy.Warnings)
 	}
 	if msg := unknownRole(cmp.Or(policy, auth.Builtin()), o.roles, o.rolesFrom); msg != "" {
 		return usageError(e, r.c, "%s", msg)
