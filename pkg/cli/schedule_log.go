@@ -18,8 +18,11 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
-// logTimeFormat is the time of a console log line.
-const logTimeFormat = "15:04:05.000"
+// logTimeFormat is the time of a console log line of `schedule` and
+// `serve`: the date and the zone too, as a daemon's log is read the next
+// morning, or from another zone (`run`'s lines, read as they come, keep
+// the time of day alone).
+const logTimeFormat = "2006-01-02T15:04:05.000Z07:00"
 
 // newScheduleLogger returns the logger of `schedule` and `serve`: zerolog JSON lines,
 // or console lines for people (coloured on a terminal), written whole to w

@@ -169,7 +169,7 @@ func TestServeDrainsOnSIGTERM(t *testing.T) {
 // Every line serve writes once it runs is a log line of one format: the
 // server's own (start, a reload's problems, stop) as well as the runs'.
 func TestServeLogsEveryLineInOneFormat(t *testing.T) {
-	console := regexp.MustCompile(`^\d\d:\d\d:\d\d\.\d{3} (DBG|INF|WRN|ERR) `)
+	console := regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}(Z|[+-]\d\d:\d\d) (DBG|INF|WRN|ERR) `)
 	for _, format := range []string{"console", "json"} {
 		t.Run(format, func(t *testing.T) {
 			f := newServeFixture(t)
