@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/arsenal-run/arsenal-run/internal/fsx"
@@ -67,7 +68,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	if r.DryRun {
 		b.WriteString("> [!NOTE]\n> Dry run: only read operations were executed.\n\n")
 	}
-	if notes := NotifyNotes(r.Steps); len(notes) > 0 {
+	if notes := append(slices.Clone(r.Warnings), NotifyNotes(r.Steps)...); len(notes) > 0 {
 		b.WriteString("> [!WARNING]\n")
 		for i, note := range notes {
 			if i > 0 {

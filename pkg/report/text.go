@@ -86,6 +86,9 @@ func WriteTextFit(w io.Writer, r *Report, width int) error {
 	if r.DryRun {
 		b.WriteString("  dry run: only read operations were executed\n")
 	}
+	for _, w := range r.Warnings {
+		writeIndented(&b, "  warning: ", w, "    ", width)
+	}
 	// Aligned in terminal columns, not characters: an item labelled in
 	// Japanese keeps the columns after it in line.
 	var steps strings.Builder
