@@ -71,9 +71,12 @@ const FOLD_KEEP = 5;
 // error (the first lines, the rest behind "show all"), or, for one that
 // succeeded but was tried again, the condition it left false.
 function result(a) {
-  const code = a.exit_code !== undefined && a.exit_code !== null ? h('span', { class: 'exit-code' }, 'exit ' + a.exit_code) : null;
+  const msg = a.error ? String(a.error.message || '') : '';
+  // A shell try's error says its code already ("exit code 7 is not in
+  // ok_codes [0]"): the row says it once.
+  const hasCode = a.exit_code !== undefined && a.exit_code !== null && !msg.includes('exit code ' + a.exit_code + ' ');
+  const code = hasCode ? h('span', { class: 'exit-code' }, 'exit ' + a.exit_code) : null;
   if (!a.error) return [code, code && a.reason ? ' · ' : null, a.reason ? h('span', null, 'but ' + a.reason) : null];
-  const msg = String(a.error.message || '');
   const head = [code, code ? ' · ' : null, h('strong', null, a.error.class || 'error'), ': '];
   if (msg.length <= MAX_MESSAGE && msg.split('\n').length <= 4) return [head, h('span', { class: 'error-text' }, msg)];
   return [head, h('details', { class: 'attempt-error' },
@@ -87,11 +90,22 @@ function firstLine(s) {
 }
 
 // triesCell is the Tries cell of an item tried more than once: the
-// count, and its attempt log behind it when the report has one.
-export function triesCell(it, label) {
+// count, and, when the report has its attempt log, a button-like summary
+// that opens it. The log itself is not in the cell, where its table
+// would make the cell, and the item's row, as wide as itself: it is the
+// row under the item's (triesRow), shown while the summary is open.
+// open says whether it is; toggled(open) is told when it changes.
+export function triesCell(it, open, toggled) {
   if (!(it.attempt_log && it.attempt_log.length > 1)) return it.attempts ? String(it.attempts) : '—';
   const failed = it.attempt_log.filter((a) => attemptStatus(a) !== 'succeeded').length + (it.attempts_omitted_failed || 0);
-  return h('details', { class: 'item-attempts' },
-    h('summary', null, String(it.attempts), failed ? h('span', { class: 'muted' }, ' (' + failed + ' failed)') : null),
-    attemptsView(it, label));
+  return h('details', { class: 'item-attempts', open: !!open, ontoggle: (e) => toggled(e.currentTarget.open) },
+    h('summary', null, String(it.attempts), failed ? h('span', { class: 'muted' }, ' (' + failed + ' failed)') : null));
+}
+
+// triesRow is the row under an item's that holds its attempt log, across
+// the whole table, hidden unless open; null for an item without one.
+export function triesRow(it, label, columns, open) {
+  if (!(it.attempt_log && it.attempt_log.length > 1)) return null;
+  return h('tr', { class: 'item-tries', 'data-tries-of': it.index, hidden: !open },
+    h('td', { colspan: columns }, attemptsView(it, label)));
 }

@@ -1,11 +1,11 @@
 // A step of the run page: its card, with its header, notes, live output,
 // error, attempts, output and fan-out items.
 
-import { h, clear, add, badge, fmtMS, text } from './lib.js';
+import { h, clear, add, badge, fmtMS, text, plural } from './lib.js';
 import { timeEl } from './time.js';
 import { subRuns } from './subrun.js';
 import { waitMethods } from './retrywait.js';
-import { attemptsView, triesCell } from './attempts.js';
+import { attemptsView, triesCell, triesRow } from './attempts.js';
 
 const MAX_LOG_LINES = 500;
 const MAX_ITEM_ROWS = 200;
@@ -18,6 +18,7 @@ export class StepView {
     this.id = id;
     this.lazy = !!lazy;
     this.items = new Map();
+    this.triesOpen = new Set(); // items whose attempt log is open
     this.logLines = [];
     this.head = h('span', { class: 'step-head' });
     this.body = h('div', { class: 'step-body' });
@@ -48,7 +49,7 @@ export class StepView {
       h('span', { class: 'step-meta muted' },
         d.op ? h('code', null, d.op) : null,
         d.section && d.section !== 'steps' ? ' · ' + d.section : null,
-        d.attempts > 1 ? ' · ' + d.attempts + ' attempts' : null,
+        d.attempts > 1 ? ' · ' + this.attemptsNote() : null,
         d.rescued && d.status === 'failed' ? ' · rescued' : d.ignored && d.status === 'failed' ? ' · ignored (continue_on_error)' : null,
         notificationText(notificationOf(d)) ? ' · ' + notificationText(notificationOf(d)) : null,
         d.batchNow && d.status === 'running' ? ' · ' + d.batchNow : null,
@@ -57,6 +58,16 @@ export class StepView {
         d.duration_ms !== undefined && !['running', 'waiting'].includes(d.status) && stepRan(d, this.live) ? ' · ' + fmtMS(d.duration_ms) : null));
     this.el.dataset.status = d.status;
     if (d.status !== 'running') this.endWait(); // it waits to try again no more
+  }
+
+  // attemptsNote is the header's count of tries: a fan-out's is its
+  // items' (the step's attempts are the most any item took), "2 items
+  // retried, up to 3 attempts", not the step's own "3 attempts".
+  attemptsNote() {
+    const d = this.data;
+    if (!this.items.size && !d.itemCount) return d.attempts + ' attempts';
+    const retried = [...this.items.values()].filter((it) => it.attempts > 1).length;
+    return (retried ? plural(retried, 'item') + ' retried, ' : '') + 'up to ' + d.attempts + ' attempts an item';
   }
 
   started(ev) {
@@ -276,20 +287,30 @@ export class StepView {
       h('div', { class: 'table-wrap' }, h('table', { class: 'stack items-table' },
         h('caption', { class: 'sr-only' }, 'Items of step ' + this.id),
         h('thead', null, h('tr', null, ['#', 'Item', 'Status', 'Time', 'Tries', 'Error or output'].map((c) => h('th', { scope: 'col' }, c)))),
-        h('tbody', null, shown.map((it) => h('tr', { 'data-item': it.index },
+        h('tbody', null, shown.map((it) => [h('tr', { 'data-item': it.index },
           h('td', { 'data-label': '#' }, String(it.index)),
           h('td', { 'data-label': 'Item' }, itemName(it)),
           h('td', { 'data-label': 'Status' }, badge(it.status)),
           h('td', { 'data-label': 'Time' }, started(it) ? fmtMS(it.duration_ms) : '—'),
           h('td', { 'data-label': 'Tries' }, it.cached
             ? h('span', { class: 'cached', title: 'output from the result cache, ' + fmtMS(it.cache_age_ms) + ' old; the operation did not run' }, 'cached')
-            : triesCell(it, 'item ' + (it.label || '#' + it.index) + ' of step ' + this.id)),
+            : triesCell(it, this.triesOpen.has(it.index), (open) => this.toggleTries(it.index, open))),
           h('td', { 'data-label': 'Error or output' }, it.error && !notStarted(it) ? h('span', { class: 'error-text' }, itemError(it))
             : it.reason ? it.reason : it.output !== undefined ? h('code', null, brief(it.output))
-              : it.line ? h('code', { class: 'muted' }, clip(it.line, 120)) : '')))))),
+              : it.line ? h('code', { class: 'muted' }, clip(it.line, 120)) : '')),
+        it.cached ? null : triesRow(it, 'item ' + (it.label || '#' + it.index) + ' of step ' + this.id, 6, this.triesOpen.has(it.index))])))),
       items.length > MAX_ITEM_ROWS ? h('p', { class: 'muted' }, 'The first ' + MAX_ITEM_ROWS + ' items are shown; the report has them all.') : null);
   }
 }
+
+// toggleTries shows or hides the row of an item's attempt log, and
+// keeps it so when the items are drawn again.
+StepView.prototype.toggleTries = function toggleTries(index, open) {
+  if (open) this.triesOpen.add(index);
+  else this.triesOpen.delete(index);
+  const row = this.itemsEl.querySelector('tr[data-tries-of="' + index + '"]');
+  if (row) row.hidden = !open;
+};
 
 // The countdown of a wait between two attempts (retried, waitNext…) is
 // in retrywait.js.
@@ -455,11 +476,33 @@ function outputView(out, id) {
     delete rest.stdout;
     delete rest.stderr;
     return h('div', { class: 'output' },
-      out.stdout ? [head('stdout'), h('pre', { class: 'out-text' }, out.stdout)] : null,
-      out.stderr ? [head('stderr'), h('pre', { class: 'out-text' }, out.stderr)] : null,
+      out.stdout ? [head('stdout'), tailBox(out.stdout)] : null,
+      out.stderr ? [head('stderr'), tailBox(out.stderr)] : null,
       head('output'), h('pre', { class: 'out-text' }, text(rest)));
   }
   return h('div', { class: 'output' }, head('output'), h('pre', { class: 'out-text' }, text(out)));
+}
+
+// OUT_TAIL_LINES is how many last lines a long stdout or stderr box
+// shows until asked for all: as many as its height holds.
+const OUT_TAIL_LINES = 20;
+
+// tailBox is a process's stdout or stderr. A long one shows its last
+// lines, where a build or a failed command says how it ended, and a
+// button above them shows all, the box then scrolled to its end, where
+// the reader was.
+function tailBox(s) {
+  const lines = s.replace(/\n$/, '').split('\n');
+  if (lines.length <= OUT_TAIL_LINES) return h('pre', { class: 'out-text' }, s);
+  const box = h('pre', { class: 'out-text' }, lines.slice(-OUT_TAIL_LINES).join('\n'));
+  const more = h('button', { type: 'button', class: 'show-all', 'data-action': 'show-all-output', onclick: () => {
+    box.textContent = s;
+    more.remove();
+    box.tabIndex = -1; // the button's focus goes to what it showed
+    box.focus({ preventScroll: true });
+    box.scrollTop = box.scrollHeight;
+  } }, 'Show all ' + lines.length + ' lines (the last ' + OUT_TAIL_LINES + ' are below)');
+  return [more, box];
 }
 
 // itemError is an item's error as its row shows it: one its role's scope
