@@ -130,11 +130,13 @@ func newAttempt(n int, start time.Time, d time.Duration, out map[string]any, err
 }
 
 // maskAttempts masks the run's secrets in the errors of an attempt log
-// for the report, and cuts each message to report.MaxAttemptMessage.
+// for the report, and cuts each message to report.MaxAttemptMessage, and
+// to its head once the run's budget for them is spent (messageBudget).
 func (r *run) maskAttempts(log []report.Attempt) {
 	for i := range log {
 		if e := log[i].Error; e != nil {
-			log[i].Error = &report.Error{Class: e.Class, Message: report.CapString(r.red.String(e.Message), report.MaxAttemptMessage)}
+			msg := r.budget.msgs.keep(report.CapString(r.red.String(e.Message), report.MaxAttemptMessage))
+			log[i].Error = &report.Error{Class: e.Class, Message: msg}
 		}
 	}
 }

@@ -44,6 +44,9 @@ type outputBudget struct {
 	tails   atomic.Int64
 	cut     atomic.Int64 // outputs compacted
 	cutSize atomic.Int64 // bytes dropped
+	// msgs is the budget of the attempt log's messages, shared as this
+	// one is.
+	msgs messageBudget
 }
 
 // budgetLimit is the limit of a budget set to limit: the default when

@@ -76,6 +76,9 @@ func (r *run) finish(status report.Status, runErr *report.Error) *report.Report 
 		rep.Steps[i] = r.stepReport(n)
 	}
 	r.subMu.Unlock()
+	if r.o.parent == "" {
+		rep.AttemptBudget = r.budget.msgs.report() // after the steps: they spend it
+	}
 	ev := r.log.WithLevel(SubRunEndLevel(status, r.o.tolerated))
 	// The playbook and the error too: at serve's default level this is
 	// the one line of a failed run.

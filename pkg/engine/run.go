@@ -218,6 +218,7 @@ func (p *Plan) newRun(inputs map[string]any, o runOptions) *run {
 		r.recs[i] = &recs[i]
 	}
 	r.ownBudget.limit = budgetLimit(p.e.outputBudget)
+	r.ownBudget.msgs.limit = r.ownBudget.limit / attemptMessageShare
 	r.budget, r.lost = &r.ownBudget, &r.ownLost
 	r.waiting = make([]int, len(p.nodes))
 	parallel := p.e.maxParallel

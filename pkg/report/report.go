@@ -63,6 +63,10 @@ type Report struct {
 	// OutputBudget says what the run cut from its operations' outputs to
 	// stay within its budget; absent when nothing was cut.
 	OutputBudget *OutputBudget `json:"output_budget,omitempty"`
+	// AttemptBudget says what the run cut from its tries' error
+	// messages to stay within its budget for them; absent when nothing
+	// was cut.
+	AttemptBudget *AttemptBudget `json:"attempt_budget,omitempty"`
 	// Warnings are what was found wrong with the run as a whole before
 	// it started, such as a playbook's file changed since the server
 	// loaded it: the run ran the text loaded then.
@@ -77,6 +81,16 @@ type OutputBudget struct {
 	KeptBytes  int64 `json:"kept_bytes"`
 	CutOutputs int64 `json:"cut_outputs"`
 	CutBytes   int64 `json:"cut_bytes"`
+}
+
+// AttemptBudget is the account of a run's budget for its tries' error
+// messages: once it was spent, a try's message keeps the head of its
+// first line only.
+type AttemptBudget struct {
+	LimitBytes  int64 `json:"limit_bytes"`
+	KeptBytes   int64 `json:"kept_bytes"`
+	CutMessages int64 `json:"cut_messages"`
+	CutBytes    int64 `json:"cut_bytes"`
 }
 
 // OperationPath begins the Path of an operation executed alone:
