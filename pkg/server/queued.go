@@ -79,6 +79,13 @@ func (s *Server) queueRun(w http.ResponseWriter, r *http.Request, req runs.Reque
 	} else {
 		answer.Waiting = s.inLine(r.Context(), id)
 	}
+	if answer.Warnings == nil && req.Playbook != nil {
+		// Said now, as a run started here says it: the replica that
+		// takes the run from the queue says it in the run's report.
+		if w := s.mgr.Service().FileWarning(req.Playbook); w != "" {
+			answer.Warnings = []string{w}
+		}
+	}
 	writeJSON(w, http.StatusAccepted, answer)
 	return true, nil
 }
