@@ -27,6 +27,8 @@ type progress struct {
 	started time.Time
 	steps   map[string]*stepProgress
 	sub     subProgress
+	// warnings are the run's own, told by its run_started event.
+	warnings []string
 }
 
 type stepProgress struct {
@@ -82,6 +84,8 @@ func (p *progress) Event(ev engine.Event) {
 		p.steps[ev.Step] = s
 	}
 	switch ev.Kind {
+	case engine.EventRunStarted:
+		p.warnings = ev.Warnings
 	case engine.EventStepStarted:
 		s.started, s.op = ev.Time, ev.Op
 		if ev.Items > 0 {
@@ -151,6 +155,7 @@ func (p *progress) report(cause string) *report.Report {
 		DurationMS:    now.Sub(p.started).Milliseconds(),
 		Outputs:       map[string]any{},
 		Error:         &report.Error{Class: string(ops.ClassCancelled), Message: cause + FromProgress},
+		Warnings:      p.warnings,
 	}
 	if rep.Roles == nil {
 		rep.Roles = []string{}

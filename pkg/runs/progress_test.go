@@ -188,3 +188,21 @@ steps:
 		t.Errorf("still running (-want +got):\n%s", diff)
 	}
 }
+
+// TestProgressReportKeepsTheRunsWarnings: the report written from a
+// run's progress, when the process must exit at once, keeps the run's
+// warnings (its playbook's file changed since it was loaded), as the
+// report the engine builds does.
+func TestProgressReportKeepsTheRunsWarnings(t *testing.T) {
+	pb, err := steps.Parse("roll.yaml", []byte("version: 1\nname: roll\nsteps:\n  - {id: drain, op: control.noop}\n"), newRegistry(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newProgress(pb, "r1", nil, nil, false)
+	const w = "the playbook's file roll.yaml changed since it was loaded, and this run runs it as loaded"
+	p.Event(engine.Event{Kind: engine.EventRunStarted, RunID: "r1", Time: time.Now(), Warnings: []string{w}})
+	p.Event(engine.Event{Kind: engine.EventStepStarted, RunID: "r1", Time: time.Now(), Step: "drain", Op: "control.noop"})
+	if rep := p.report("interrupted by SIGTERM"); len(rep.Warnings) != 1 || rep.Warnings[0] != w {
+		t.Errorf("the report from progress has warnings %q, want the run's", rep.Warnings)
+	}
+}
