@@ -3,6 +3,8 @@ package cli
 // A run inside GitHub Actions: its failures as workflow annotations.
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -35,11 +37,26 @@ func runRun(e *env, args []string) int {
 // A nil *ghNotes writes nothing. It never groups output (::group::): the
 // lines of steps running at once interleave, and a group is one
 // contiguous block.
+//
+// The runner reads workflow commands from every line of a step's stdout
+// and stderr, and the run prints what its steps said (log lines, the
+// summary's output tails): a step printing "::error::…" or
+// "::stop-commands::X" would forge annotations or silence these. So the
+// run's output is framed as GitHub documents for untrusted text: from
+// the start, ::stop-commands:: with a random token on both streams (each
+// stream's own lines come after it, whichever the runner reads first),
+// and, when the run is over, the token on stdout resumes commands; the
+// annotations are kept until then and written after it.
 type ghNotes struct {
 	out       io.Writer // stdout, where the runner reads workflow commands
 	workspace string    // $GITHUB_WORKSPACE, which annotation paths are relative to
 	playbook  string    // the playbook as given, once known
 	wrote     bool      // an error annotation was written
+	token     string    // resumes workflow commands; random, never from a step
+
+	mu      sync.Mutex // a second signal's exit resumes from another goroutine
+	notes   []string   // annotations, written once commands resume
+	resumed bool       // the token was written
 
 	// stderr keeps the tail of what was written to stderr before the
 	// run started: the message of a run refused before any step.
@@ -52,10 +69,40 @@ func newGHNotes(e *env) *ghNotes {
 	if e.getenv("GITHUB_ACTIONS") != "true" {
 		return nil
 	}
-	g := &ghNotes{out: e.stdout, workspace: e.getenv("GITHUB_WORKSPACE")}
+	g := &ghNotes{out: e.stdout, workspace: e.getenv("GITHUB_WORKSPACE"), token: stopToken()}
+	stop := "::stop-commands::" + g.token + "\n"
+	io.WriteString(e.stdout, stop)
+	io.WriteString(e.stderr, stop)
 	g.stderr = &tailWriter{w: e.stderr, on: true}
 	e.stderr = g.stderr
 	return g
+}
+
+// stopToken is a random token for ::stop-commands::, which no step can
+// guess.
+func stopToken() string {
+	b := make([]byte, 16)
+	rand.Read(b) // never fails (crypto/rand)
+	return "arsenal-run-" + hex.EncodeToString(b)
+}
+
+// resume lets the runner read workflow commands again and writes the
+// annotations kept so far; later ones are written at once. It is for a
+// run's very end: nothing from a step may be printed after it.
+func (g *ghNotes) resume() {
+	if g == nil {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.resumed {
+		g.resumed = true
+		fmt.Fprintf(g.out, "::%s::\n", g.token)
+	}
+	for _, n := range g.notes {
+		fmt.Fprintln(g.out, n)
+	}
+	g.notes = nil
 }
 
 // setPlaybook names the playbook of the run, for a failure before it
@@ -96,7 +143,7 @@ func githubFile(workspace, path string) string {
 	return filepath.ToSlash(abs)
 }
 
-// note writes one annotation; pos may be zero, file "".
+// note keeps one annotation, for resume to write; pos may be zero, file "".
 func (g *ghNotes) note(level, file string, pos steps.Pos, title, msg string) {
 	if level == "error" {
 		g.wrote = true
@@ -104,7 +151,14 @@ func (g *ghNotes) note(level, file string, pos steps.Pos, title, msg string) {
 	if file != "" {
 		file = g.file(file)
 	}
-	fmt.Fprintln(g.out, githubAnnotation(level, file, pos, title, msg))
+	line := githubAnnotation(level, file, pos, title, msg)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.resumed {
+		fmt.Fprintln(g.out, line)
+		return
+	}
+	g.notes = append(g.notes, line)
 }
 
 // diagnostics writes the problems and warnings of a playbook, a policy or
@@ -240,18 +294,21 @@ func stepMessage(s *report.Step) string {
 	return b.String()
 }
 
-// finish writes, for a run that ended with code before any annotation of
-// an error, one that says why, from what it wrote on stderr. It returns
-// code.
+// finish writes the annotations, adding, for a run that ended with code
+// before any annotation of an error, one that says why, from what it
+// wrote on stderr. It returns code.
 func (g *ghNotes) finish(code int) int {
-	if g == nil || code == ExitOK || g.wrote {
+	if g == nil {
 		return code
 	}
-	msg := strings.TrimSpace(g.stderr.text())
-	if msg == "" {
-		msg = fmt.Sprintf("arsenal-run run ended with exit code %d", code)
+	if code != ExitOK && !g.wrote {
+		msg := strings.TrimSpace(g.stderr.text())
+		if msg == "" {
+			msg = fmt.Sprintf("arsenal-run run ended with exit code %d", code)
+		}
+		g.note("error", g.playbook, steps.Pos{}, "arsenal-run run: nothing ran", msg)
 	}
-	g.note("error", g.playbook, steps.Pos{}, "arsenal-run run: nothing ran", msg)
+	g.resume()
 	return code
 }
 

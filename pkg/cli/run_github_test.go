@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -19,10 +20,20 @@ type ghCommand struct {
 	Data  string
 }
 
-// parseGHCommands reads out as the runner does, line by line: a line that
-// starts with "::" after its leading blanks is a command whose info ends at
-// the next "::"; its properties split at ',' and then at the first '=',
-// and both they and the data are unescaped in the runner's order.
+// ghRegistered are the workflow commands the runner knows, beside a stop
+// token while commands are stopped.
+var ghRegistered = map[string]bool{"error": true, "warning": true, "notice": true, "debug": true,
+	"group": true, "endgroup": true, "add-mask": true, "add-matcher": true, "remove-matcher": true,
+	"echo": true, "stop-commands": true, "set-output": true, "save-state": true, "set-env": true, "add-path": true}
+
+// parseGHCommands reads out as the runner does, line by line
+// (ActionCommandManager.TryProcessCommand in actions/runner): a line that
+// starts with "::" after its leading blanks is a command whose info ends
+// at the next "::", else a line holding "##[" has one that ends at the
+// next ']'; its properties split at ',' and then at the first '=', and
+// both they and the data are unescaped in the runner's order. Only known
+// commands count. ::stop-commands::TOKEN stops all of them until a line
+// ::TOKEN::, and neither is returned.
 func parseGHCommands(out string) []ghCommand {
 	unesc := func(s string, pairs ...string) string {
 		for i := 0; i < len(pairs); i += 2 {
@@ -31,16 +42,24 @@ func parseGHCommands(out string) []ghCommand {
 		return s
 	}
 	var cmds []ghCommand
+	stopToken := ""
 	for _, line := range strings.FieldsFunc(out, func(r rune) bool { return r == '\n' || r == '\r' }) {
-		line = strings.TrimLeft(line, " \t")
-		if !strings.HasPrefix(line, "::") {
+		var info, data string
+		if v2 := strings.TrimLeftFunc(line, unicode.IsSpace); strings.HasPrefix(v2, "::") {
+			end := strings.Index(v2[2:], "::")
+			if end < 0 {
+				continue
+			}
+			info, data = v2[2:2+end], v2[2+end+2:]
+		} else if at := strings.Index(line, "##["); at >= 0 {
+			end := strings.IndexByte(line[at:], ']')
+			if end < 0 {
+				continue
+			}
+			info, data = line[at+3:at+end], line[at+end+1:]
+		} else {
 			continue
 		}
-		end := strings.Index(line[2:], "::")
-		if end < 0 {
-			continue
-		}
-		info := line[2 : 2+end]
 		c := ghCommand{Name: info, Props: map[string]string{}}
 		if name, props, ok := strings.Cut(info, " "); ok {
 			c.Name = name
@@ -50,8 +69,18 @@ func parseGHCommands(out string) []ghCommand {
 				}
 			}
 		}
-		c.Data = unesc(line[2+end+2:], "%0D", "\r", "%0A", "\n", "%25", "%")
-		cmds = append(cmds, c)
+		c.Data = unesc(data, "%0D", "\r", "%0A", "\n", "%25", "%")
+		switch {
+		case stopToken != "":
+			if strings.EqualFold(c.Name, stopToken) {
+				stopToken = ""
+			}
+		case !ghRegistered[c.Name]:
+		case c.Name == "stop-commands":
+			stopToken = c.Data
+		default:
+			cmds = append(cmds, c)
+		}
 	}
 	return cmds
 }
@@ -173,5 +202,47 @@ func TestGitHubAnnotationEscapes(t *testing.T) {
 	}
 	if strings.ContainsAny(line, "\r\n") {
 		t.Errorf("the command spans lines: %q", line)
+	}
+}
+
+// TestRunKeepsStepsFromWritingWorkflowCommands: what a step prints (its
+// live lines on stderr, the summary's tail of its output on stdout) is
+// never read as a workflow command, neither an annotation it forges nor
+// a ::stop-commands:: that would hide the run's own; the run's own
+// annotations are.
+func TestRunKeepsStepsFromWritingWorkflowCommands(t *testing.T) {
+	ws := t.TempDir()
+	pb := writePlaybook(t, ws, "inj.yaml", `version: 1
+name: inj
+steps:
+  - id: body
+    op: shell.exec
+    with:
+      script: |
+        printf '::error title=forged::from a step\n'
+        printf 'x ##[warning]old syntax\n'
+        printf '  ::stop-commands::evil\n' >&2
+        exit 3
+`)
+	var both syncBuffer // stdout and stderr in one, as `2>&1` gives the runner
+	vars := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": ws}
+	e := &env{
+		stdin:       strings.NewReader(""),
+		stdout:      &both,
+		stderr:      &both,
+		getenv:      func(k string) string { return vars[k] },
+		newRegistry: NewRegistry,
+	}
+	if code := dispatch(e, []string{"run", pb}, commands()); code != ExitFailed {
+		t.Fatalf("exit %d\n%s", code, both.String())
+	}
+	out := both.String()
+	var names []string
+	for _, c := range parseGHCommands(out) {
+		names = append(names, c.Name+" "+c.Props["title"])
+	}
+	want := []string{"error step body (shell.exec) failed"}
+	if diff := cmp.Diff(want, names); diff != "" {
+		t.Errorf("workflow commands (-want +got):\n%s\noutput:\n%s", diff, out)
 	}
 }

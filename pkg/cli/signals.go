@@ -287,6 +287,7 @@ func (r *runner) exitNow(cause string, code int) {
 	case <-time.After(lastReport):
 		r.noticef(zerolog.ErrorLevel, "the report could not be written within %s; exiting without it", short.Duration(lastReport))
 	}
+	r.gh.resume() // the job's later commands must not stay stopped
 	os.Exit(code)
 }
 
