@@ -121,6 +121,12 @@ func (r *run) reusable(n *node, env map[string]any) *report.Step {
 		rec.reason = fmt.Sprintf("ran again: it is defined differently from the step of run %s", r.o.resume.RunID)
 		return nil
 	}
+	if what := n.step.Entry.Spec.Perishable; what != "" {
+		// A pid found then may belong to another process now: reused,
+		// it would have a later step signal that one.
+		rec.reason = fmt.Sprintf("ran again: its output names %s, which may have ended or been replaced since run %s", what, r.o.resume.RunID)
+		return nil
+	}
 	// The digest covers the parameters, not the condition: an input or an
 	// upstream status the condition reads may have changed, and a step
 	// this run would skip must not stand for one that ran.

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
 
@@ -297,5 +299,48 @@ func TestResumeOfAnOlderReleasesRunSaysWhy(t *testing.T) {
 	}
 	if s := stepOf(t, rep, "two"); s.Reused || !strings.Contains(s.Reason, "its parameters, or the directory the playbook was read from, differ") {
 		t.Errorf("step two, whose parameters changed: reused %v, %q", s.Reused, s.Reason)
+	}
+}
+
+// TestResumeLooksUpProcessesAgain: a step whose output names running
+// processes is not reused; its pids may belong to other processes by the
+// time the run resumes. The step acting on a pid then acts on the one
+// found now. Before, a run cancelled after process.list and resumed hours
+// later signalled the pid it had found, whoever held it by then.
+func TestResumeLooksUpProcessesAgain(t *testing.T) {
+	pids := 0
+	procs := func(r *ops.Registry) {
+		r.MustRegister(ops.Spec{Name: "test.procs", Risk: ops.RiskRead, Perishable: "running processes"},
+			ops.Func(func(context.Context, ops.Params) (map[string]any, error) {
+				pids++
+				return map[string]any{"pid": 100 * pids}, nil
+			}))
+	}
+	to := newTestOps()
+	e := New(registry(t, to.register, procs))
+	p := plan(t, e, header+`
+steps:
+  - {id: find, op: test.procs}
+  - {id: kill, op: test.record, with: {label: "${{ string(steps.find.output.pid) }}"}}
+  - {id: three, op: test.flaky, with: {key: three, fails: 1}}
+`)
+	first := roundTrip(t, mustRun(t, p, nil))
+	if first.Status != "failed" {
+		t.Fatalf("first run %s\n%s", first.Status, dump(first))
+	}
+	to.order = nil
+	rep := mustRun(t, p, nil, Resume(first))
+	if rep.Status != "succeeded" {
+		t.Fatalf("resumed run %s\n%s", rep.Status, dump(rep))
+	}
+	find, kill := stepOf(t, rep, "find"), stepOf(t, rep, "kill")
+	if find.Reused || !strings.Contains(find.Reason, "its output names running processes") {
+		t.Errorf("find: reused %v, reason %q", find.Reused, find.Reason)
+	}
+	if out, _ := kill.Output.(map[string]any); kill.Reused || out["label"] != "200" {
+		t.Errorf("kill: reused %v, output %v; want it run on the pid found now, 200", kill.Reused, kill.Output)
+	}
+	if diff := cmp.Diff([]string{"kill"}, to.order); diff != "" {
+		t.Errorf("executed (-want +got):\n%s", diff)
 	}
 }

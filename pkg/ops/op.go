@@ -150,6 +150,12 @@ type Spec struct {
 	// no sandbox holds (a plugin's): a role that requires a sandbox
 	// (require_sandbox) may not run it.
 	Unsandboxed bool
+	// Perishable says what the output names that other programs change
+	// while nothing runs, such as "running processes": a resumed run,
+	// which may come hours later, runs such a step again instead of
+	// reusing its output, whose pids may since belong to other processes.
+	// Only for read operations, which running again cannot harm.
+	Perishable string
 }
 
 // Category is the part of the name before the dot.
@@ -178,6 +184,10 @@ func (s *Spec) check() error {
 	case RiskRead, RiskWrite, RiskDestructive:
 	default:
 		return fmt.Errorf("op %s: risk %q: want read, write or destructive", s.Name, s.Risk)
+	}
+	if s.Perishable != "" && s.Risk != RiskRead {
+		// A resumed run would do it again.
+		return fmt.Errorf("op %s: only a read operation may be Perishable, not a %s one", s.Name, s.Risk)
 	}
 	seen := map[string]bool{}
 	for _, p := range s.Params {

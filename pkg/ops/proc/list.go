@@ -39,7 +39,8 @@ var (
 
 func listSpec() ops.Spec {
 	return ops.Spec{
-		Name: "process.list",
+		Name:       "process.list",
+		Perishable: "running processes",
 		Description: "List processes, filtered by name, command line, user and CPU use, sorted by pid. " +
 			"cpu_percent is the average since the process started, or, with cpu_sample, the use measured over that interval (to find what is busy now).",
 		Risk: ops.RiskRead,
@@ -348,6 +349,7 @@ func infoSpec() ops.Spec {
 	)
 	return ops.Spec{
 		Name:        "process.info",
+		Perishable:  "a running process",
 		Description: "Describe one process: the process.list fields plus status, threads, executable, working directory, nice and children. A pid that does not exist fails the step.",
 		Risk:        ops.RiskRead,
 		Params:      []ops.Param{{Name: "pid", Type: ops.TypeInteger, Required: true, Min: ops.Bound(1), Description: "the process id"}},

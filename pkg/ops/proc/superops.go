@@ -67,7 +67,8 @@ var (
 
 func childrenSpec() ops.Spec {
 	return ops.Spec{
-		Name: "supervisor.children",
+		Name:       "supervisor.children",
+		Perishable: "running processes",
 		Description: "List the processes of a supervisor group with their status and restart count, " +
 			"or, for a pid, every process descended from it (its process tree).",
 		Risk: ops.RiskRead,
