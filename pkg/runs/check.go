@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -98,6 +99,33 @@ func (s *Service) MayActOn(policy *auth.Policy, roles []string, pb *steps.Playbo
 	ds, _ = checkGrantInputs(ds, subject, inputs)
 	if denied := auth.Denied(ds); len(denied) > 0 {
 		return fmt.Sprintf("step %s: %s", denied[0].Step, denied[0].Decision.Rule)
+	}
+	return s.mayRunAnySub(subject, ds)
+}
+
+// mayRunAnySub judges the playbook.run steps of ds whose sub-playbook the
+// preflight could not read (a path computed at run time, a recursion):
+// the run may run any playbook there, so roles could have started that
+// same run only when they may run every operation, at its highest risk
+// and directly (a grant of pb does not reach a sub-playbook), as
+// MayApprove judges a sub-run's step. It returns "" when they may.
+func (s *Service) mayRunAnySub(subject *auth.Subject, ds []auth.StepDecision) string {
+	for _, d := range ds {
+		if d.Op != "playbook.run" || slices.ContainsFunc(ds, func(x auth.StepDecision) bool { return strings.HasPrefix(x.Step, d.Step+"/") }) {
+			continue
+		}
+		direct := subject.DirectOnly()
+		for _, e := range s.cfg.Registry.List("") {
+			highest := ops.Params{}
+			for _, p := range e.Spec.Params {
+				highest[p.Name] = ops.Deferred
+			}
+			risk := e.RiskFor(highest)
+			if v := direct.Decide(e.Spec.Name, risk); !v.Allowed {
+				return fmt.Sprintf("step %s runs a sub-playbook known only when it runs, which may use %s (risk %s), and %s", d.Step, e.Spec.Name, risk, v.Rule)
+			}
+		}
+		return ""
 	}
 	return ""
 }

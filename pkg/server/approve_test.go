@@ -82,12 +82,13 @@ roles:
 	}
 
 	// A sub-playbook named by an input: ops may start wrapper (playbook.run
-	// is a read), but not the file.delete it reaches.
+	// is a read), but not the file.delete it reaches, nor anything else
+	// ops may not run that another sub-playbook could.
 	id := post(bossKey, "/api/v1/playbooks/wrapper/runs", map[string]any{"ask": true, "inputs": map[string]any{"sub": "danger.yaml"}}).want(t, 202).json(t)["run_id"].(string)
 	q := question(id)
 	yes := map[string]any{"step": "del", "run_id": q["run_id"], "answer": "yes"}
 	e := post(opsKey, "/api/v1/runs/"+id+"/confirm", yes).wantError(t, 403, ClassAuthorization)
-	if msg, _ := e["message"].(string); !strings.Contains(msg, "may not approve step del") || !strings.Contains(msg, "file.delete") {
+	if msg, _ := e["message"].(string); !strings.Contains(msg, "could not have started it: step call runs a sub-playbook known only when it runs") {
 		t.Errorf("403 for ops's answer: %v", e)
 	}
 	// The refusal's audit line says which step was answered, and how.
@@ -97,6 +98,14 @@ roles:
 	if b, _ := os.ReadFile(victim); string(b) != "keep" {
 		t.Fatal("the victim is gone")
 	}
+	// Nor may ops cancel it, or say no: roles that may not run what a
+	// sub-playbook named at run time may do could not have started that
+	// same run. Before, the playbook as written was judged alone.
+	e = post(opsKey, "/api/v1/runs/"+id+"/cancel", nil).wantError(t, 403, ClassAuthorization)
+	if msg, _ := e["message"].(string); !strings.Contains(msg, "sub-playbook known only when it runs") {
+		t.Errorf("403 for ops's cancel: %v", e)
+	}
+	post(opsKey, "/api/v1/runs/"+id+"/confirm", map[string]any{"step": "del", "run_id": q["run_id"], "answer": "no"}).wantError(t, 403, ClassAuthorization)
 	post(otherBossKey, "/api/v1/runs/"+id+"/confirm", yes).want(t, 200)
 	h, _ := ts.mgr.Get(id)
 	if h != nil {
