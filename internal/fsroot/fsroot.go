@@ -16,6 +16,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsx"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
 
@@ -207,7 +208,7 @@ func readFile(abs string, roots []string, max int64, readable string, judge func
 	case !fi.Mode().IsRegular():
 		return nil, fmt.Errorf("%s is not a regular file", abs)
 	case fi.Size() > max:
-		return nil, fmt.Errorf("%s is %d bytes, more than the %d allowed", abs, fi.Size(), max)
+		return nil, fmt.Errorf("%s is %s, over the limit of %s", abs, fsx.Size(fi.Size()), fsx.Bytes(max))
 	}
 	if judge != nil {
 		if err := judge(f); err != nil {
@@ -219,7 +220,7 @@ func readFile(abs string, roots []string, max int64, readable string, judge func
 		return nil, err
 	}
 	if int64(len(b)) > max {
-		return nil, fmt.Errorf("%s is over %d bytes, more than allowed", abs, max)
+		return nil, fmt.Errorf("%s is over the limit of %s", abs, fsx.Bytes(max))
 	}
 	return b, nil
 }

@@ -48,7 +48,7 @@ func TestReadFile(t *testing.T) {
 		"dot-dot":       {filepath.Join(root, "..", "outside", "secret"), true, "outside the allowed roots"},
 		"symlink out":   {filepath.Join(root, "link.yaml"), true, "outside the allowed roots"},
 		"fifo":          {filepath.Join(root, "fifo.yaml"), false, "not a regular file"},
-		"too big":       {filepath.Join(root, "big.yaml"), false, "more than the 64 allowed"},
+		"too big":       {filepath.Join(root, "big.yaml"), false, "is 100 bytes, over the limit of 64 bytes"},
 		"missing":       {filepath.Join(root, "none.yaml"), false, "no such file"},
 		"the root only": {root, false, "not a regular file"},
 	} {

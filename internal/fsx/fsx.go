@@ -264,3 +264,15 @@ func TildeHint(path string, err error) string {
 	}
 	return "; the ~ was not expanded to a home directory (the shell does that only unquoted, and not after --flag=): write $HOME or the full path instead"
 }
+
+// Size formats the size of a file for people, to a tenth of the unit,
+// with the exact count beside it: 3.2 MiB (3355443 bytes).
+func Size(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB (%d bytes)", float64(n)/(1<<20), n)
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB (%d bytes)", float64(n)/(1<<10), n)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}

@@ -33,8 +33,7 @@ type Limits struct {
 // It returns nil after recording diagnostics when the file is unusable.
 func Parse(data []byte, lim Limits, d *Diags) *yaml.Node {
 	if len(data) > lim.MaxFileSize {
-		// Readers stop one byte past the limit: the size is not known.
-		d.Add(Pos{1, 1}, "file is over the limit of %d bytes (MaxFileSize); %s", lim.MaxFileSize, lim.SplitHint)
+		addTooLarge(data, lim, d)
 		return nil
 	}
 	if !scanBytes(data, d) {

@@ -12,7 +12,11 @@ var testLimits = Limits{MaxFileSize: 1 << 10, MaxDepth: 4, MaxAliasNodes: 20, Ma
 
 func TestParseRefuses(t *testing.T) {
 	cases := []struct{ name, src, want string }{
-		{"too large", strings.Repeat("a: 1\n", 300), "1:1: file is over the limit of 1024 bytes (MaxFileSize); split it"},
+		// A file too large has no line to point at: its size, in KiB
+		// or MiB, and the limit in the same, not the name of a constant.
+		{"too large", strings.Repeat("a: 1\n", 300), "f.yaml: the file is 1.5 KiB (1500 bytes), over the limit of 1 KiB; split it"},
+		// A reader stops one byte past the limit: the size is not known.
+		{"too large by a byte", strings.Repeat("a", 1025), "f.yaml: the file is over the limit of 1 KiB; split it"},
 		{"too deep", "a: {b: {c: {d: {e: 1}}}}\n", "nesting is deeper than 4 levels"},
 		{"alias bomb", "a: &a [x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a]\nc: [*b, *b]\n", "2:20: YAML aliases expand to more than 20 nodes"},
 		{"second document", "a: 1\n---\nb: 2\n", "a second YAML document follows the first"},

@@ -25,7 +25,7 @@ const (
 
 var policyLimits = yamlx.Limits{
 	MaxFileSize: MaxPolicySize, MaxDepth: 16, MaxAliasNodes: 1000, MaxNodes: 50_000,
-	SplitHint: "a policy this large is unlikely to be right", EmptyHint: "a policy needs version and roles",
+	SplitHint: "a policy this large is unlikely to be right: check that the path names the policy file", EmptyHint: "a policy needs version and roles",
 }
 
 var (
@@ -53,6 +53,9 @@ func LoadPolicy(path string, reg *ops.Registry) (*Policy, error) {
 	defer f.Close()
 	if msg := fsx.AnyoneMayWrite(f, path, "the policy", "give any role any operation"); msg != "" {
 		return nil, yamlx.Diagnostics{{File: path, Msg: msg}}
+	}
+	if err := yamlx.Oversize(f, path, policyLimits); err != nil {
+		return nil, err
 	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxPolicySize+1))
 	if err != nil {

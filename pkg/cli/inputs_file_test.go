@@ -58,7 +58,7 @@ steps:
 		t.Fatal(err)
 	}
 	res := runMain(t, "run", pb, "--inputs", big)
-	want := "--inputs: " + big + " is 3145728 bytes, over the limit of 1 MiB (MaxFileSize); give a YAML or JSON file of at most 1 MiB"
+	want := "--inputs: " + big + " is 3.0 MiB (3145728 bytes), over the limit of 1 MiB; give a YAML or JSON file of at most 1 MiB"
 	if !strings.Contains(res.stderr, want) {
 		t.Errorf("stderr lacks %q:\n%s", want, res.stderr)
 	}

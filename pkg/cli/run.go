@@ -240,8 +240,8 @@ func (r *runner) run() int {
 		// forever and a device feed it without end.
 		if err := fsx.CheckRegular(o.inputsFile, maxInputsFile); err != nil {
 			if big := (*fsx.TooLargeError)(nil); errors.As(err, &big) {
-				return usageError(e, r.c, "--inputs: %s is %d bytes, over the limit of %s (MaxFileSize); give a YAML or JSON file of at most %s, and pass large values in a file the playbook reads instead",
-					big.Path, big.Size, fsx.Bytes(maxInputsFile), fsx.Bytes(maxInputsFile))
+				return usageError(e, r.c, "--inputs: %s is %s, over the limit of %s; give a YAML or JSON file of at most %s, and pass large values in a file the playbook reads instead",
+					big.Path, fsx.Size(big.Size), fsx.Bytes(maxInputsFile), fsx.Bytes(maxInputsFile))
 			}
 			return usageError(e, r.c, "--inputs: %v; give a YAML or JSON file of at most %s", err, fsx.Bytes(maxInputsFile))
 		}

@@ -212,7 +212,7 @@ func TestReadsAreBounded(t *testing.T) {
 		{[]string{"run", "/dev/zero"}, "is a character device, not a regular file"},
 		{[]string{"run", pb, "--inputs", fifo}, "--inputs: " + fifo + " is a named pipe (FIFO), not a regular file"},
 		{[]string{"run", pb, "--inputs", "/dev/zero"}, "is a character device, not a regular file"},
-		{[]string{"run", pb, "--inputs", big}, "--inputs: " + big + " is 1048577 bytes, over the limit of 1 MiB (MaxFileSize)"},
+		{[]string{"run", pb, "--inputs", big}, "--inputs: " + big + " is 1.0 MiB (1048577 bytes), over the limit of 1 MiB"},
 		// It blocked for ever, waiting for a writer.
 		{[]string{"run", pb, "--inventory", fifo}, fifo + ": cannot read the inventory: it is a named pipe (FIFO), not a regular file"},
 		{[]string{"validate", pb, "--inventory", fifo}, fifo + ": cannot read the inventory: it is a named pipe (FIFO), not a regular file"},

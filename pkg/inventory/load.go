@@ -50,6 +50,9 @@ func Load(path string) (*Inventory, error) {
 		return nil, yamlx.Diagnostics{{File: path, Msg: fsx.Unreadable("the inventory", path, err)}}
 	}
 	defer f.Close()
+	if err := yamlx.Oversize(f, path, limits); err != nil {
+		return nil, err
+	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		return nil, yamlx.Diagnostics{{File: path, Msg: fsx.Unreadable("the inventory", path, err)}}

@@ -37,7 +37,7 @@ const keyBytes = 24
 
 var keysLimits = yamlx.Limits{
 	MaxFileSize: MaxKeysFileSize, MaxDepth: 8, MaxAliasNodes: 100, MaxNodes: 200_000,
-	SplitHint: "a keys file this large is unlikely to be right", EmptyHint: "a keys file needs version and keys",
+	SplitHint: "a keys file this large is unlikely to be right: check that the path names the keys file", EmptyHint: "a keys file needs version and keys",
 }
 
 var (
@@ -167,6 +167,9 @@ func LoadKeys(path string) (*Keys, error) {
 	defer f.Close()
 	if msg := fsx.AnyoneMayWrite(f, path, "the keys file", "add a key with any role"); msg != "" {
 		return nil, yamlx.Diagnostics{{File: path, Msg: msg}}
+	}
+	if err := yamlx.Oversize(f, path, keysLimits); err != nil {
+		return nil, err
 	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxKeysFileSize+1))
 	if err != nil {

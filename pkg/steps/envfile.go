@@ -265,12 +265,16 @@ func readEnvFileBeside(dir, rel string, f *EnvFile) ([]byte, error) {
 	if err := fsroot.GuardOpenedRead(h); err != nil {
 		return nil, fmt.Errorf("env_file %s: %w", f.Path, err)
 	}
+	size := "over the limit"
+	if st, err := h.Stat(); err == nil && st.Size() > MaxFileSize {
+		size = fsx.Size(st.Size()) + ", over the limit"
+	}
 	data, err := io.ReadAll(io.LimitReader(h, MaxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("env_file %s: cannot read it: %v", f.Path, err)
 	}
 	if len(data) > MaxFileSize {
-		return nil, fmt.Errorf("env_file %s is over %d bytes (MaxFileSize)", f.Path, MaxFileSize)
+		return nil, fmt.Errorf("env_file %s is %s of %s; keep an env file to short settings, and put large values in a file the step reads", f.Path, size, fsx.Bytes(MaxFileSize))
 	}
 	return data, nil
 }

@@ -257,3 +257,18 @@ func TestEnvFileReportsEveryBadLine(t *testing.T) {
 		}
 	}
 }
+
+// TestEnvFileTooLargeSaysItsSize: an env file over the limit is refused
+// with its size and the limit in MiB, and what to do instead; not the
+// limit in bytes and the name of a Go constant.
+func TestEnvFileTooLargeSaysItsSize(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "big.env"), make([]byte, 2<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := readEnvFile(dir, &EnvFile{Path: "big.env"}, nil)
+	want := "env_file big.env is 2.0 MiB (2097152 bytes), over the limit of 1 MiB; keep an env file to short settings, and put large values in a file the step reads"
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v\nwant %s", err, want)
+	}
+}

@@ -33,9 +33,6 @@ var inputsLimits = yamlx.Limits{
 // of a secret input is never quoted. Inputs the file does not give are not
 // its business; the run completes them from the environment and defaults.
 func LoadInputs(path string, pb *Playbook, overridden ...string) (map[string]any, error) {
-	at := func(format string, args ...any) error {
-		return Diagnostics{{File: path, Pos: Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf(format, args...)}}
-	}
 	// A file that does not open has no line: the diagnostic names the
 	// file alone (Pos zero).
 	unread := func(err error) error {
@@ -49,19 +46,12 @@ func LoadInputs(path string, pb *Playbook, overridden ...string) (map[string]any
 		return nil, unread(err)
 	}
 	defer f.Close()
-	tooLarge := func(size string) error {
-		return at("the file is %sover the limit of %s (MaxFileSize); %s", size, fsx.Bytes(MaxFileSize), inputsLimits.SplitHint)
-	}
-	if fi, err := f.Stat(); err == nil && fi.Size() > MaxFileSize {
-		return nil, tooLarge(fmt.Sprintf("%d bytes, ", fi.Size()))
+	if err := yamlx.Oversize(f, path, inputsLimits); err != nil {
+		return nil, err
 	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		return nil, unread(err)
-	}
-	if len(data) > MaxFileSize {
-		// It grew while read: its size is not known, only that it is too large.
-		return nil, tooLarge("")
 	}
 	return ParseInputs(path, data, pb, overridden...)
 }

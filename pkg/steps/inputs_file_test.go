@@ -94,7 +94,8 @@ func TestInputsFileAliasPointsAtItsUse(t *testing.T) {
 }
 
 // TestLoadInputsTooLarge checks that an inputs file over MaxFileSize is
-// refused at 1:1 with its real size, not the count of bytes read.
+// refused with its real size, not the count of bytes read, and no line
+// (it has none to point at).
 func TestLoadInputsTooLarge(t *testing.T) {
 	pb, err := Parse("pb.yaml", []byte(inputsPlaybook), fixtureRegistry(t))
 	if err != nil {
@@ -105,7 +106,7 @@ func TestLoadInputsTooLarge(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = LoadInputs(big, pb)
-	want := big + ":1:1: the file is 3145728 bytes, over the limit of 1 MiB (MaxFileSize); pass large values in a file the playbook reads instead"
+	want := big + ": the file is 3.0 MiB (3145728 bytes), over the limit of 1 MiB; pass large values in a file the playbook reads instead"
 	if err == nil || err.Error() != want {
 		t.Errorf("got %v, want %q", err, want)
 	}

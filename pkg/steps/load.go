@@ -52,6 +52,9 @@ func Load(path string, reg *ops.Registry, opts ...LoadOption) (*Playbook, error)
 	if st, err := f.Stat(); err == nil && !st.Mode().IsRegular() {
 		return nil, Diagnostics{{File: path, Msg: "not a regular file; give the path of a playbook .yaml file" + nearbyPlaybooks(path)}}
 	}
+	if err := yamlx.Oversize(f, path, limits); err != nil {
+		return nil, err
+	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		return nil, Diagnostics{{File: path, Msg: fmt.Sprintf("cannot read the playbook: %v", err)}}

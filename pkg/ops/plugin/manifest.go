@@ -52,7 +52,7 @@ const (
 
 var manifestLimits = yamlx.Limits{
 	MaxFileSize: MaxManifestSize, MaxDepth: 32, MaxAliasNodes: 1000, MaxNodes: 50_000,
-	SplitHint: "a plugin manifest this large is unlikely to be right", EmptyHint: "a manifest needs version, name, category, description, risk and command",
+	SplitHint: "a plugin manifest this large is unlikely to be right: check that the file is the plugin's manifest", EmptyHint: "a manifest needs version, name, category, description, risk and command",
 }
 
 var (
@@ -240,6 +240,9 @@ func ReadManifest(file string) (*Manifest, error) {
 	// the daemon's user: it is judged as the keys file and the policy are.
 	if msg := fsx.AnyoneMayWrite(f, file, "the manifest", "choose the program the operation runs"); msg != "" {
 		return nil, yamlx.Diagnostics{{File: file, Msg: msg}}
+	}
+	if err := yamlx.Oversize(f, file, manifestLimits); err != nil {
+		return nil, err
 	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxManifestSize+1))
 	if err != nil {
