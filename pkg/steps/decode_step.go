@@ -72,7 +72,7 @@ func (l *loader) decodeStep(n *yaml.Node, sec Section, prev *Step) *Step {
 	s.owners = l.d.Owners()
 	var sn stepNodes
 	var opNode *yaml.Node
-	ok := yamlx.FieldsHint(n, "a step", stepKeys, l.stepKeyHint(n), l.d, func(key string, k, v *yaml.Node) {
+	ok := yamlx.FieldsHint(n, "a step", stepKeys, l.stepKeyHint(n, sec), l.d, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "id":
 			id, ok := yamlx.Str(v, "id", l.d)

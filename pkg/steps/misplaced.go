@@ -21,10 +21,10 @@ var stepFanOutKeys = map[string]string{
 	"memoize": "cache",
 }
 
-// stepKeyHint returns the hint for an unknown key of step n: that of
-// paramOutsideWith, or else the step's own word for a fan-out setting of
-// another tool.
-func (l *loader) stepKeyHint(n *yaml.Node) func(key string) string {
+// stepKeyHint returns the hint for an unknown key of step n, in section
+// sec: that of paramOutsideWith, or else the step's own word for a
+// fan-out setting of another tool.
+func (l *loader) stepKeyHint(n *yaml.Node, sec Section) func(key string) string {
 	param := l.paramOutsideWith(n)
 	return func(key string) string {
 		if param != nil {
@@ -35,7 +35,7 @@ func (l *loader) stepKeyHint(n *yaml.Node) func(key string) string {
 		if h := stepRetryHint(n, key); h != "" {
 			return h
 		}
-		if h := stepHandlerHint(key); h != "" {
+		if h := stepHandlerHint(key, sec); h != "" {
 			return h
 		}
 		switch stepFanOutKeys[key] {
@@ -71,18 +71,28 @@ var handlerWhen = map[string]string{
 	"finally":    "at the end of every run",
 }
 
-// stepHandlerHint returns the hint for a key of a step that is, or is
-// like, one of the playbook's sections run at the end (handlerKeys), or
-// "": those are written at the top of the playbook beside steps:, and a
-// step reacts to its own failure with rescue: or continue_on_error.
-func stepHandlerHint(key string) string {
+// stepHandlerHint returns the hint for a key of a step in section sec
+// that is, or is like, one of the playbook's sections run at the end
+// (handlerKeys), or "": those are written at the top of the playbook
+// beside steps:, and a step reacts to its own failure with rescue: (a
+// step of steps: only) or continue_on_error.
+func stepHandlerHint(key string, sec Section) string {
 	x, ok := suggest.Through(key, handlerKeys, handlerWords)
 	if !ok {
 		return ""
 	}
 	h := fmt.Sprintf(" (%s is a section of the playbook, not of a step: write it at the top level beside steps:, as a list of steps run %s", x, handlerWhen[x])
-	if x == "on_failure" {
+	if Section(x) == sec {
+		h = fmt.Sprintf(" (%s is a section of the playbook, not of a step, and this step is in it already", x)
+	}
+	switch {
+	case x != "on_failure":
+	case sec == SectionSteps:
 		h += "; to react to this step's own failure, give the step rescue: [steps to run when it fails] or continue_on_error: true"
+	default:
+		// rescue: is refused here: a rescue step has none of its own,
+		// and the end-of-run sections run once the outcome is decided.
+		h += "; to go on past this step's own failure, give it continue_on_error: true; rescue: is for steps of steps: alone"
 	}
 	return h + ")"
 }

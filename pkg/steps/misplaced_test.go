@@ -154,3 +154,31 @@ func TestMisspeltTopKeyIsToldOnce(t *testing.T) {
 		t.Errorf("no name: %v", err)
 	}
 }
+
+// TestHandlerInAHandlerStep checks that on_failure written inside a step
+// that cannot take rescue: (a rescue step, or one of on_failure or
+// finally) is not answered with "give the step rescue:", which would be
+// refused next; and that a step already in on_failure is not told to
+// move the list there.
+func TestHandlerInAHandlerStep(t *testing.T) {
+	src := "version: 1\nname: t\nsteps:\n- id: a\n  op: control.noop\n  rescue:\n  - id: r\n    op: control.noop\n    on_failure: []\n" +
+		"on_failure:\n- id: b\n  op: control.noop\n  on_failure: []\nfinally:\n- id: c\n  op: control.noop\n  on_error: []\n"
+	_, err := Parse("p.yaml", []byte(src), testRegistry(t))
+	if err == nil {
+		t.Fatal("loaded; want it refused")
+	}
+	const elsewhere = " (on_failure is a section of the playbook, not of a step: write it at the top level beside steps:, as a list of steps run once the run has failed"
+	const goOn = "; to go on past this step's own failure, give it continue_on_error: true; rescue: is for steps of steps: alone); allowed keys: "
+	for _, want := range []string{
+		`p.yaml:9:5: unknown key "on_failure" in a step` + elsewhere + goOn,
+		`p.yaml:13:3: unknown key "on_failure" in a step (on_failure is a section of the playbook, not of a step, and this step is in it already` + goOn,
+		`p.yaml:17:3: unknown key "on_error" in a step` + elsewhere + goOn,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("want %q in:\n%s", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "give the step rescue:") {
+		t.Errorf("a step that cannot take rescue: is told to use it:\n%s", err)
+	}
+}
