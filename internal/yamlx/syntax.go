@@ -32,6 +32,10 @@ func addSyntaxErr(data []byte, err error, lim Limits, d *Diags) {
 		d.Add(at, "%s", msg)
 		return
 	}
+	if at, msg, ok := slipMsg(data, err, p); ok {
+		d.Add(at, "%s", msg)
+		return
+	}
 	msg := syntaxMsg(data, p, err)
 	if msg == tabMsg {
 		p = tabPos(data, p)

@@ -33,6 +33,13 @@ func (l *loader) decodeSteps(n *yaml.Node, sec Section, required bool) []*Step {
 		if yamlx.IsNull(n) && !required {
 			return nil
 		}
+		if n.Kind == yaml.MappingNode && len(n.Content) > 0 {
+			// `-id: a`: a key named "-id", not an item.
+			if h := yamlx.DashKeyHint([]byte(n.Content[0].Value + ":")); h != "" {
+				l.d.Add(yamlx.PosOf(n.Content[0]), "%s must be a list of steps, not a mapping: %s", sec, h)
+				return nil
+			}
+		}
 		l.d.Add(yamlx.PosOf(n), "%s must be a list of steps (each item starts with `- id:`), not %s", sec, yamlx.KindName(n))
 		return nil
 	}

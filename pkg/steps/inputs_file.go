@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -66,6 +67,18 @@ func ParseInputs(file string, data []byte, pb *Playbook, overridden ...string) (
 	if root == nil {
 		return nil, d.Err()
 	}
+	if root.Kind == yaml.ScalarNode && root.ShortTag() == "!!str" {
+		// count=3, as on the command line or in an env file: YAML
+		// reads the lines as one text.
+		if m := eqNameRE.FindStringSubmatch(root.Value); m != nil {
+			as, v := m[1]+": followed by the value", "…"
+			if in := pb.Input(m[1]); in != nil && !in.Secret && m[2] != "" && len(m[2]) <= 40 {
+				as, v = m[1]+": "+m[2], m[2] // a secret's value is never shown
+			}
+			d.Add(yamlx.PosOf(root), "an inputs file must be a mapping of input names to values, not text: %s= is no key; write %s, one input a line, or give it on the command line as --input %s=%s", m[1], as, m[1], v)
+			return nil, d.Err()
+		}
+	}
 	pairs, ok := yamlx.Pairs(root, "an inputs file", d)
 	if !ok {
 		return nil, d.Err()
@@ -123,6 +136,9 @@ func ParseInputs(file string, data []byte, pb *Playbook, overridden ...string) (
 	}
 	return out, nil
 }
+
+// eqNameRE matches text that starts as name=value.
+var eqNameRE = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*)=(\S*)`)
 
 func unknownInput(pb *Playbook, name string) string {
 	if len(pb.Inputs) == 0 {

@@ -111,3 +111,24 @@ func TestLoadInputsTooLarge(t *testing.T) {
 		t.Errorf("got %v, want %q", err, want)
 	}
 }
+
+// TestInputsFileWrittenWithEquals: an inputs file written as count=3, as
+// on the command line, was refused as "must be a mapping … not a string"
+// with no word of the fix; it now names the key and how to write it, and
+// never shows a secret input's value.
+func TestInputsFileWrittenWithEquals(t *testing.T) {
+	pb, err := Parse("pb.yaml", []byte("version: 1\nname: t\ninputs:\n  count: {type: integer}\n  token: {type: string, secret: true}\nsteps:\n  - {id: a, op: control.noop}\n"), fixtureRegistry(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for src, want := range map[string]string{
+		"count=3\n":                "in.yaml:1:1: an inputs file must be a mapping of input names to values, not text: count= is no key; write count: 3, one input a line, or give it on the command line as --input count=3",
+		"token=hunter2\ncount=3\n": "in.yaml:1:1: an inputs file must be a mapping of input names to values, not text: token= is no key; write token: followed by the value, one input a line, or give it on the command line as --input token=…",
+		"count: 3\ntoken=x\n":      "in.yaml:2:1: YAML syntax: token= is not a key: YAML writes a key and its value with a colon and a space: write token: followed by the value",
+	} {
+		_, err := ParseInputs("in.yaml", []byte(src), pb)
+		if err == nil || err.Error() != want {
+			t.Errorf("%q: got %v\nwant %s", src, err, want)
+		}
+	}
+}

@@ -182,3 +182,20 @@ func TestHandlerInAHandlerStep(t *testing.T) {
 		t.Errorf("a step that cannot take rescue: is told to use it:\n%s", err)
 	}
 }
+
+// TestDashWithoutSpace: `-id: a`, a list item missing the space after
+// its dash, was refused as "mapping values are not allowed in this
+// context" on the next line, or as steps being a mapping; both now name
+// the slip where it is.
+func TestDashWithoutSpace(t *testing.T) {
+	const want = `-id: has no space after the dash, so YAML reads a key named "-id", not a list item: write - id:`
+	for src, at := range map[string]string{
+		"version: 1\nname: t\nsteps:\n  -id: a\n    op: control.noop\n": "p.yaml:4:3: YAML syntax: ",
+		"version: 1\nname: t\nsteps:\n  -id: a\n":                       "p.yaml:4:3: steps must be a list of steps, not a mapping: ",
+	} {
+		_, err := Parse("p.yaml", []byte(src), testRegistry(t))
+		if err == nil || !strings.Contains(err.Error(), at+want) {
+			t.Errorf("%q: got %v\nwant %s", src, err, at+want)
+		}
+	}
+}
