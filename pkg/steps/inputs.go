@@ -157,6 +157,11 @@ func coerce(t InputType, v any) (any, error) {
 			}
 			return s, nil
 		}
+		if f, ok := number(v); ok {
+			// The words a playbook's own durations use (see duration).
+			n := strconv.FormatFloat(f, 'f', -1, 64)
+			return nil, fmt.Errorf("%s has no unit; write it with one, like %ss or %sm", n, n, n)
+		}
 	case InputBool:
 		if b, ok := v.(bool); ok {
 			return b, nil

@@ -132,3 +132,18 @@ func TestInputsFileWrittenWithEquals(t *testing.T) {
 		}
 	}
 }
+
+// TestInputsFileDurationWithoutUnit: wait: 30 for a duration input was
+// "want a duration like 30s, got an integer", where a playbook's own
+// timeout: 30 says the number has no unit; both say so now.
+func TestInputsFileDurationWithoutUnit(t *testing.T) {
+	pb, err := Parse("pb.yaml", []byte("version: 1\nname: t\ninputs:\n  wait: {type: duration}\nsteps:\n  - {id: a, op: control.noop}\n"), fixtureRegistry(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ParseInputs("in.yaml", []byte("wait: 30\n"), pb)
+	want := "in.yaml:1:7: input wait: 30 has no unit; write it with one, like 30s or 30m"
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v\nwant %s", err, want)
+	}
+}
