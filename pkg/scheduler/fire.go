@@ -9,6 +9,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/arsenal-run/arsenal-run/internal/short"
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
@@ -361,7 +362,7 @@ func (s *Scheduler) supervise(rs *runState, job Job, logged chan struct{}) {
 	} else {
 		s.ended(e, string(status))
 		s.seriesOf(e).duration.Observe(now.Sub(rs.start).Seconds())
-		s.log.WithLevel(endLevel(status)).Str("playbook", e.pb.Name).Str("run_id", rs.id).Str("slot", slot).Str("status", string(status)).Msg("run ended")
+		s.log.WithLevel(engine.RunEndLevel(status)).Str("playbook", e.pb.Name).Str("run_id", rs.id).Str("slot", slot).Str("status", string(status)).Msg("run ended")
 	}
 	s.afterEnd(e, now)
 	s.signalIfStopping()

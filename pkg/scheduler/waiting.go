@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/internal/short"
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 )
 
@@ -81,7 +82,7 @@ func (s *Scheduler) endedUnstarted(rs *runState, h Handle) {
 		status := safeStatus(h)
 		s.ended(e, string(status))
 		e.last = &RunInfo{ID: rs.id, Slot: rs.slot, Status: status, FinishedAt: &now}
-		s.log.WithLevel(endLevel(status)).Str("playbook", e.pb.Name).Str("run_id", rs.id).Str("slot", rs.slot.Format(time.RFC3339)).Str("status", string(status)).Msg("run ended before it started")
+		s.log.WithLevel(engine.RunEndLevel(status)).Str("playbook", e.pb.Name).Str("run_id", rs.id).Str("slot", rs.slot.Format(time.RFC3339)).Str("status", string(status)).Msg("run ended before it started")
 	}
 	s.afterEnd(e, now)
 	s.signalIfStopping()
