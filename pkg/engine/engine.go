@@ -45,9 +45,9 @@ type Engine struct {
 	// refuseSwaps: RefuseSwappable.
 	refuseSwaps bool
 	// subPlans are the plans of the sub-playbooks its runs called, by
-	// absolute path and content hash. They live as long as the engine:
-	// held by the registry's playbook.run, they would keep every engine
-	// a service made for a run, and grow with each such run.
+	// absolute path, for the content last loaded. They live as long as
+	// the engine: held by the registry's playbook.run, they would keep
+	// every engine a service made for a run, and grow with each such run.
 	subMu    sync.Mutex
 	subPlans map[string]*Plan
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -50,4 +51,46 @@ func TestSubPlansDieWithTheirEngine(t *testing.T) {
 		}
 	}
 	runtime.KeepAlive(reg) // the registry outlives the runs, as a service's does
+}
+
+// TestSubPlansOneAFile: an engine kept for all the runs of a playbook
+// (schedule, serve) keeps one plan a sub-playbook file, of its latest
+// content: each edit of the file replaces it rather than adding one, and
+// the runs after an edit run the file as edited.
+func TestSubPlansOneAFile(t *testing.T) {
+	reg := registry(t)
+	if err := RegisterPlaybookOp(New(reg)); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	write := func(name, src string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("parent.yaml", "version: 1\nname: parent\nsteps:\n  - {id: sub, op: playbook.run, with: {path: child.yaml}}\n")
+	write("child.yaml", "version: 1\nname: child\nsteps:\n  - {id: first, op: control.noop}\n")
+	e := New(reg)
+	p, err := e.Load(filepath.Join(dir, "parent.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		step := fmt.Sprintf("s%d", i)
+		write("child.yaml", "version: 1\nname: child\nsteps:\n  - {id: "+step+", op: control.noop}\n")
+		rep := mustRun(t, p, nil)
+		if rep.Status != "succeeded" {
+			t.Fatalf("run: %s\n%s", rep.Status, dump(rep))
+		}
+		if got := rep.Steps[0].Sub.Steps[0].ID; got != step {
+			t.Errorf("run %d ran step %s of the sub-playbook, want %s as edited", i+1, got, step)
+		}
+	}
+	e.subMu.Lock()
+	n := len(e.subPlans)
+	e.subMu.Unlock()
+	if n != 1 {
+		t.Errorf("the engine keeps %d plans of one sub-playbook edited twice, want 1", n)
+	}
 }

@@ -200,16 +200,19 @@ func (s *subPlaybook) plan(e *Engine, path string, roots, envRoots []string) (*P
 	if err != nil {
 		return nil, fmt.Errorf("playbook.run %s:\n%w", path, err)
 	}
-	key := absPath(path) + "@" + pb.SHA256
+	key := absPath(path)
 	e.subMu.Lock()
 	defer e.subMu.Unlock()
-	if p, ok := e.subPlans[key]; ok {
+	if p, ok := e.subPlans[key]; ok && p.pb.SHA256 == pb.SHA256 {
 		return p, nil
 	}
 	p := e.Plan(pb)
 	if e.subPlans == nil {
 		e.subPlans = map[string]*Plan{}
 	}
+	// One plan a file, its latest content's: an engine kept with its
+	// playbook for all its runs (schedule, serve) would otherwise keep a
+	// plan for each edit of its sub-playbooks.
 	e.subPlans[key] = p
 	return p, nil
 }

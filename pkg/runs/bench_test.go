@@ -72,9 +72,17 @@ func BenchmarkRunFanout100kSubscribed(b *testing.B) {
 // costs beyond its steps: a three-step control.noop playbook through the
 // run service with a state dir, so with its history rows, its signed JSON
 // report and the audit log.
-func BenchmarkRunWithStateDir(b *testing.B) {
+func BenchmarkRunWithStateDir(b *testing.B) { benchStateDir(b, noopChain(3)) }
+
+// BenchmarkRunCachedWithStateDir is the same with a step that sets
+// cache:, whose result the runs after the first read from the cache.
+func BenchmarkRunCachedWithStateDir(b *testing.B) {
+	benchStateDir(b, noopChain(2)+"  - {id: cached, op: control.noop, cache: {ttl: 1h}}\n")
+}
+
+func benchStateDir(b *testing.B, src string) {
 	reg := newRegistry(b)
-	pb, err := steps.Parse("bench.yaml", []byte(noopChain(3)), reg)
+	pb, err := steps.Parse("bench.yaml", []byte(src), reg)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -2,10 +2,14 @@ package runs
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 
+	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
@@ -135,7 +139,108 @@ func TestPrepareAllocs(t *testing.T) {
 	}
 }
 
-// prepareAllocs is the budget of a prepare of a three-step playbook: 32
-// allocations, 33 under the race detector. Lower it when a prepare gets
+// prepareAllocs is the budget of a prepare of a three-step playbook: 29
+// allocations, 30 under the race detector. Lower it when a prepare gets
 // cheaper. It took 57 when each run planned its playbook anew.
-const prepareAllocs = 33
+const prepareAllocs = 30
+
+// A playbook whose steps set cache:, or that calls a sub-playbook, is
+// planned once too for the runs of the same roles under the same policy
+// (schedule runs it every second); other roles or another policy, which
+// decide what may be cached and under which namespace, get their own
+// plan. The kept plan still reads and writes the cache.
+func TestCachedPlanKept(t *testing.T) {
+	dir := t.TempDir()
+	reg := newRegistry(t)
+	m := newManager(t, Config{Registry: reg, StateDir: filepath.Join(dir, "st")}, Limits{})
+	s := m.Service()
+	write := func(name, src string) *steps.Playbook {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		pb, err := steps.Load(path, reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pb
+	}
+	cached := write("cached.yaml", "version: 1\nname: cached\nsteps:\n  - {id: find, op: file.find, with: {path: "+dir+", pattern: '*.txt'}, cache: {ttl: 1h}}\n")
+	caller := write("caller.yaml", "version: 1\nname: caller\nsteps:\n  - {id: sub, op: playbook.run, with: {path: cached.yaml}}\n")
+	other, err := auth.ParsePolicy(filepath.Join(dir, "policy.yaml"), []byte("version: 1\nroles:\n  ops: {inherits: [admin]}\n"), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pb := range []*steps.Playbook{cached, caller} {
+		planOf := func(req Request) *engine.Plan {
+			t.Helper()
+			req.Playbook = pb
+			p, err := s.prepare(context.Background(), &req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return p.plan
+		}
+		admin := Caller{Roles: []string{"admin"}}
+		first := planOf(Request{Caller: admin})
+		if planOf(Request{Caller: admin}) != first {
+			t.Errorf("%s: a second run of the same roles was planned again", pb.Name)
+		}
+		if planOf(Request{Caller: Caller{Roles: []string{"viewer"}}}) == first {
+			t.Errorf("%s: a run of other roles got the plan of the admin's cache", pb.Name)
+		}
+		if planOf(Request{Caller: Caller{Roles: []string{"ops"}}, Policy: other}) == first {
+			t.Errorf("%s: a run under another policy got the plan of the first", pb.Name)
+		}
+	}
+	run := func(pb *steps.Playbook) *report.Report {
+		t.Helper()
+		h, err := m.Start(context.Background(), Request{Playbook: pb, Caller: Caller{Roles: []string{"admin"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep := wait(t, h)
+		if rep.Status != report.StatusSucceeded {
+			t.Fatalf("%s: %s %+v", pb.Name, rep.Status, rep.Error)
+		}
+		return rep
+	}
+	if run(cached).Steps[0].Cached {
+		t.Error("the first run found its step cached")
+	}
+	if !run(cached).Steps[0].Cached {
+		t.Error("the second run of the kept plan did not read the cache")
+	}
+	if sub := run(caller).Steps[0].Sub; sub == nil || !sub.Steps[0].Cached {
+		t.Errorf("the sub-playbook of the kept plan did not read the cache: %+v", sub)
+	}
+}
+
+// TestPrepareCachedAllocs bounds a prepare of a loaded playbook with a
+// cache: step, with a state dir: its plan and the cache's middleware are
+// kept with it, as a plan without cache: is.
+func TestPrepareCachedAllocs(t *testing.T) {
+	m := newManager(t, Config{StateDir: t.TempDir()}, Limits{})
+	s := m.Service()
+	pb, err := steps.Parse("cached.yaml", []byte("version: 1\nname: cached\nsteps:\n  - {id: a, op: control.noop, cache: {ttl: 1h}}\n"), s.Registry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	prepare := func() {
+		if _, err := s.prepare(context.Background(), &Request{Playbook: pb}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	prepare()
+	got := testing.AllocsPerRun(100, prepare)
+	t.Logf("%.0f allocations a prepare", got)
+	if got > prepareCachedAllocs {
+		t.Errorf("preparing a run of a loaded playbook with cache: took %.0f allocations, more than the %d budgeted", got, prepareCachedAllocs)
+	}
+}
+
+// prepareCachedAllocs is the budget of a prepare of a one-step playbook
+// with cache: and a state dir: 31 allocations, 32 under the race
+// detector. It took 66 when each run planned it anew.
+const prepareCachedAllocs = 32

@@ -100,25 +100,51 @@ func planOptions(base, cache []engine.Option) []engine.Option {
 
 // planKey is what a plan kept with its playbook depends on besides the
 // playbook (see Service.planFor): the service's engine settings
-// (registry, auditor, RefuseSwappable) and the request's limit.
+// (registry, auditor, RefuseSwappable), the request's limit and, for a
+// plan with the result cache's middleware, the policy and the caller's
+// roles it takes what may be cached and the namespaces from.
 type planKey struct {
 	s           *Service
 	maxParallel int
+	policy      *auth.Policy
+	roles       string
 }
 
-// planFor plans pb under opts. A plan that depends on nothing of the run
-// but its limit (no confirmer, no cache middleware, which is the policy's
-// and the roles') is made once per loaded playbook and kept with it, as
-// it is immutable and safe for concurrent runs: a playbook scheduled
-// every second is not planned every second. A playbook loaded again (a
-// reload) gets a plan of its own.
-func (s *Service) planFor(pb *steps.Playbook, opts []engine.Option, maxParallel int, perRun bool) *engine.Plan {
-	if perRun {
-		return engine.New(s.cfg.Registry, opts...).Plan(pb)
+// planFor plans pb under base and, when cached, the result cache's
+// middleware for policy and roles. A plan that holds nothing of the run
+// (no confirmer) is made once per loaded playbook, limit, and for the
+// cache policy and roles, and kept with it, as it is immutable and safe
+// for concurrent runs: a playbook scheduled every second is not planned
+// every second, nor its sub-playbooks each time they are called. A
+// playbook loaded again (a reload) gets a plan of its own. It returns the
+// engine's options of the plan.
+func (s *Service) planFor(pb *steps.Playbook, base []engine.Option, maxParallel int, perRun, cached bool, policy *auth.Policy, roles []string) (*engine.Plan, []engine.Option) {
+	opts := func() []engine.Option {
+		if !cached {
+			return planOptions(base, nil)
+		}
+		return planOptions(base, s.cacheOptions(policy, roles))
 	}
-	return pb.Derived(planKey{s, maxParallel}, func() any {
-		return engine.New(s.cfg.Registry, opts...).Plan(pb)
-	}).(*engine.Plan)
+	if perRun {
+		o := opts()
+		return engine.New(s.cfg.Registry, o...).Plan(pb), o
+	}
+	key := planKey{s: s, maxParallel: maxParallel}
+	if cached {
+		key.policy, key.roles = policy, rolesKey(roles)
+	}
+	k := pb.Derived(key, func() any {
+		o := opts()
+		return keptPlan{engine.New(s.cfg.Registry, o...).Plan(pb), o}
+	}).(keptPlan)
+	return k.plan, k.opts
+}
+
+// keptPlan is a plan kept with its playbook and the options it was made
+// with (tracing makes it again with them).
+type keptPlan struct {
+	plan *engine.Plan
+	opts []engine.Option
 }
 
 // Prepare checks a request without running it: the playbook loads, the
@@ -175,10 +201,9 @@ func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) 
 	}
 	baseOpts := engOpts
 	start := &startRecord{}
-	cacheOpts := s.cacheOptions(pb, policy, roles)
-	engOpts = planOptions(baseOpts, cacheOpts)
+	cached := s.usesCache(pb)
 	confirms := req.Confirmer != nil || ask != nil
-	plan := s.planFor(pb, engOpts, req.MaxParallel, confirms || len(cacheOpts) > 0)
+	plan, engOpts := s.planFor(pb, baseOpts, req.MaxParallel, confirms, cached, policy, roles)
 	// The playbook's env files join the environment here, so that inputs
 	// with env: or from_env: read them too. The host's is read once: the
 	// run gets the environment its inputs were resolved in.
@@ -260,7 +285,7 @@ func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) 
 		return nil, &PrepareError{Field: "inventory", Err: err}
 	}
 	p := &prepared{req: req, runID: runID, asker: ask, plan: plan, policy: policy, subject: subject, inputs: inputs, env: env, hostEnv: host, res: res,
-		engOpts: engOpts, baseOpts: baseOpts, cached: len(cacheOpts) > 0, parent: trace.SpanContextFromContext(ctx), start: start, decisions: decisions}
+		engOpts: engOpts, baseOpts: baseOpts, cached: cached, parent: trace.SpanContextFromContext(ctx), start: start, decisions: decisions}
 	if p.decisions == nil {
 		if p.decisions, err = s.preflightAs(subject); err != nil {
 			return nil, &PrepareError{Field: "roles", Err: fmt.Errorf("authorization: %w", err)}

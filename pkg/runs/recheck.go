@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
-	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
@@ -65,8 +64,7 @@ func (s *Service) reauthorize(p *prepared, policy *auth.Policy) error {
 	p.policy, p.subject, p.decisions, p.refusal = policy, subject, decisions, ""
 	p.checkTrust()
 	if p.cached {
-		p.engOpts = planOptions(p.baseOpts, s.cacheOptions(pb, policy, roles))
-		p.plan = engine.New(s.cfg.Registry, p.engOpts...).Plan(pb)
+		p.plan, p.engOpts = s.planFor(pb, p.baseOpts, p.req.MaxParallel, p.asker != nil || p.req.Confirmer != nil, true, policy, roles)
 	}
 	return nil
 }
