@@ -246,3 +246,50 @@ steps:
 		t.Errorf("workflow commands (-want +got):\n%s\noutput:\n%s", diff, out)
 	}
 }
+
+// TestRunMasksAStepsAddMask: a step's own "::add-mask::VALUE", which the
+// runner does not read while the run's output has commands stopped, is
+// honoured by the run: VALUE shows in none of its output (the command's
+// line, the live lines, the summary's tail of a failed step), its JSON
+// log or its report.
+func TestRunMasksAStepsAddMask(t *testing.T) {
+	ws := t.TempDir()
+	pb := writePlaybook(t, ws, "mask.yaml", `version: 1
+name: mask
+steps:
+  - id: mint
+    op: shell.exec
+    with:
+      script: |
+        tok="tok-$((6*7))-zq"
+        echo "::add-mask::$tok"
+        echo "minted $tok"
+        echo "failed with $tok" >&2
+        exit 3
+`)
+	rep := filepath.Join(ws, "report.json")
+	var both syncBuffer
+	vars := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": ws}
+	e := &env{
+		stdin:       strings.NewReader(""),
+		stdout:      &both,
+		stderr:      &both,
+		getenv:      func(k string) string { return vars[k] },
+		newRegistry: NewRegistry,
+	}
+	if code := dispatch(e, []string{"run", "--log-format", "json", "--report", rep, pb}, commands()); code != ExitFailed {
+		t.Fatalf("exit %d\n%s", code, both.String())
+	}
+	b, err := os.ReadFile(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, text := range map[string]string{"the output": both.String(), "the report": string(b)} {
+		if strings.Contains(text, "tok-42-zq") {
+			t.Errorf("%s shows the masked value:\n%s", what, text)
+		}
+	}
+	if !strings.Contains(both.String(), `::add-mask::***`) || !strings.Contains(both.String(), `minted ***`) {
+		t.Errorf("the output lacks the masked lines:\n%s", both.String())
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/arsenal-run/arsenal-run/internal/redact"
 	"github.com/arsenal-run/arsenal-run/internal/termtext"
 )
 
@@ -127,6 +128,11 @@ func (l *linePrefix) add(b []byte) {
 // this one, so that the note says how much of the line the process
 // printed is missing.
 func (l *linePrefix) line(b []byte, dropped int) {
+	// A step's "::add-mask::VALUE" masks VALUE from this line on, in this
+	// line too, as GitHub Actions' runner does.
+	if v, ok := redact.MaskCommand(string(b)); ok {
+		l.red.addMask(v)
+	}
 	s := l.red.red.String(string(b))
 	if size := len(b) + dropped; size > logMaxLine {
 		if n, note, ok := termtext.TrailingCut(string(l.end)); ok && size-note >= logMaxLine {

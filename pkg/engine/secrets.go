@@ -11,6 +11,36 @@ import (
 // operations and sub-runs it calls later.
 func (r *run) addSecret(v any) { r.keepSecrets(r.red.AddValue(v)) }
 
+// maskCommands masks from now on the values of the "::add-mask::VALUE"
+// lines of a call's process output (its stdout and stderr, and the
+// error that quotes them), as GitHub Actions' runner does: the live
+// output has masked them from their line on, and what the run writes
+// of the output after the call (report, history, audit, events) masks
+// them wherever they appear. A call that streams no output (a run
+// without a log or events) has its values found here alone.
+func (r *run) maskCommands(out map[string]any, err error) {
+	var vs []string
+	for _, k := range [...]string{"stdout", "stderr"} {
+		if s, ok := out[k].(string); ok {
+			vs = append(vs, redact.MaskCommands(s)...)
+		}
+	}
+	if err != nil {
+		vs = append(vs, redact.MaskCommands(err.Error())...)
+	}
+	for _, v := range vs {
+		r.addMask(v)
+	}
+}
+
+// addMask masks the value of an add-mask command from now on, unless it
+// is masked already: a step may print the same command on every line.
+func (r *run) addMask(v string) {
+	if !r.red.Masks(v) {
+		r.addSecret(v)
+	}
+}
+
 // keepSecrets records secrets red already masks for the operations and
 // sub-runs the run calls later. Steps add secrets concurrently.
 func (r *run) keepSecrets(ss []string) {

@@ -376,6 +376,7 @@ func (r *run) once(ctx context.Context, c *Call) (map[string]any, error) {
 	s := c.Step
 	start := r.p.e.clock.Now()
 	out, err := r.p.handler(ctx, c)
+	r.maskCommands(out, err)
 	c.Decision = deniedWhenRun(c, err)
 	if a := r.p.e.auditor; a != nil && !errors.Is(err, errDryRun) {
 		if aerr := a.Audit(c, out, err, r.p.e.clock.Now().Sub(start)); aerr != nil {
