@@ -225,6 +225,9 @@ func (r *Redactor) String(s string) string {
 	}
 	r.mu.RLock()
 	m := r.matcher
+	if m != nil && mayHoldDump(s) {
+		s = r.maskDumps(s)
+	}
 	r.mu.RUnlock()
 	if m == nil {
 		return s

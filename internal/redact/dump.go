@@ -1,0 +1,224 @@
+package redact
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+)
+
+// MinDumpPiece is the fewest bytes of a secret at the edge of a hex dump
+// row, or of a run of rows, that are masked there: a piece that starts or
+// ends a row may be any text's by chance when it is shorter.
+const MinDumpPiece = 4
+
+// A hex dump (hexdump -C, xxd) writes each byte of a secret as two hex
+// digits and, in its text column, as itself, 16 bytes a row: neither is
+// one of the secret's texts once the secret starts off a row's start or
+// is longer than a row. dumpRow is one such row read back: its offset,
+// its bytes, where each byte's digits are and where its text column
+// starts.
+type dumpRow struct {
+	start, end int // the row's line in the text
+	off        int64
+	data       []byte
+	hexAt      []int // the first digit of each byte
+	textAt     int   // the text column's first character
+}
+
+// maskDumps masks, in the hex dump rows of s, the digits and the text
+// column of each secret's bytes: wherever a secret is whole in a run of
+// consecutive rows (as a report holds them), and, since the live output
+// masks a row at a time, its first or last MinDumpPiece bytes or more at
+// the run's start or end and a run held whole in a secret. Each masked
+// byte's digits become "**" and its character "*", so that the columns
+// stay in place. r.mu is held for reading.
+func (r *Redactor) maskDumps(s string) string {
+	rows := dumpRows(s)
+	if len(rows) == 0 {
+		return s
+	}
+	b := []byte(s)
+	for i := 0; i < len(rows); {
+		j := i + 1
+		for j < len(rows) && rows[j].off == rows[j-1].off+int64(len(rows[j-1].data)) && rows[j].start == rows[j-1].end+1 {
+			j++
+		}
+		r.maskDumpRun(b, rows[i:j])
+		i = j
+	}
+	return string(b)
+}
+
+// maskDumpRun masks the secrets in one run of consecutive rows.
+func (r *Redactor) maskDumpRun(b []byte, rows []dumpRow) {
+	var data []byte
+	for _, row := range rows {
+		data = append(data, row.data...)
+	}
+	masked := make([]bool, len(data))
+	mark := func(from, to int) {
+		for k := from; k < to; k++ {
+			masked[k] = true
+		}
+	}
+	for v := range r.secrets {
+		if len(v) < MinEmbedded {
+			continue
+		}
+		sv := []byte(v)
+		for at := 0; ; {
+			k := bytes.Index(data[at:], sv)
+			if k < 0 {
+				break
+			}
+			mark(at+k, at+k+len(sv))
+			at += k + 1
+		}
+		if len(data) >= MinDumpPiece && bytes.Contains(sv, data) {
+			mark(0, len(data))
+		}
+		for n := min(len(sv)-1, len(data)); n >= MinDumpPiece; n-- {
+			if bytes.HasSuffix(sv, data[:n]) {
+				mark(0, n)
+				break
+			}
+		}
+		for n := min(len(sv)-1, len(data)); n >= MinDumpPiece; n-- {
+			if bytes.HasPrefix(sv, data[len(data)-n:]) {
+				mark(len(data)-n, len(data))
+				break
+			}
+		}
+	}
+	k := 0
+	for _, row := range rows {
+		for i := range row.data {
+			if masked[k] {
+				b[row.hexAt[i]], b[row.hexAt[i]+1] = '*', '*'
+				b[row.textAt+i] = '*'
+			}
+			k++
+		}
+	}
+}
+
+// dumpRows returns the lines of s that are hex dump rows.
+func dumpRows(s string) []dumpRow {
+	var rows []dumpRow
+	for start := 0; start < len(s); {
+		end := strings.IndexByte(s[start:], '\n')
+		if end < 0 {
+			end = len(s)
+		} else {
+			end += start
+		}
+		if row, ok := parseDumpRow(s[start:end]); ok {
+			row.start, row.end = start, end
+			for i := range row.hexAt {
+				row.hexAt[i] += start
+			}
+			row.textAt += start
+			rows = append(rows, row)
+		}
+		start = end + 1
+	}
+	return rows
+}
+
+// parseDumpRow reads a row as hexdump -C and xxd write it: an offset of
+// at least 7 hex digits (with a colon after it for xxd), bytes as hex
+// digits in groups, and the bytes' text (printable ASCII as itself, any
+// other byte as '.'), between bars for hexdump -C. Offsets are relative
+// to the row's line.
+func parseDumpRow(line string) (dumpRow, bool) {
+	var row dumpRow
+	i := 0
+	for i < len(line) && isHexDigit(line[i]) {
+		i++
+	}
+	if i < 7 || i > 16 || i == len(line) {
+		return row, false
+	}
+	off, err := strconv.ParseInt(line[:i], 16, 64)
+	if err != nil {
+		return row, false
+	}
+	row.off = off
+	if line[i] == ':' {
+		i++
+	}
+	for {
+		j := i
+		for j < len(line) && line[j] == ' ' {
+			j++
+		}
+		if j == i || j == len(line) {
+			return row, false
+		}
+		if len(row.data) > 0 {
+			if text := line[j:]; len(text) == len(row.data)+2 && text[0] == '|' && text[len(text)-1] == '|' && dumpText(row.data, text[1:len(text)-1]) {
+				row.textAt = j + 1
+				return row, true
+			}
+			if text := line[j:]; j-i >= 2 && dumpText(row.data, text) {
+				row.textAt = j
+				return row, true
+			}
+		}
+		k := j
+		for k < len(line) && isHexDigit(line[k]) {
+			k++
+		}
+		if k == j || (k-j)%2 != 0 {
+			return row, false
+		}
+		for p := j; p < k; p += 2 {
+			v, _ := strconv.ParseUint(line[p:p+2], 16, 8)
+			row.data = append(row.data, byte(v))
+			row.hexAt = append(row.hexAt, p)
+		}
+		i = k
+	}
+}
+
+// dumpText reports whether text is the text column of data.
+func dumpText(data []byte, text string) bool {
+	if len(text) != len(data) {
+		return false
+	}
+	for i, c := range data {
+		if c < 0x20 || c > 0x7e {
+			c = '.'
+		}
+		if text[i] != c {
+			return false
+		}
+	}
+	return true
+}
+
+func isHexDigit(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// mayHoldDump reports whether a line of s could be a hex dump row: it
+// starts with 7 hex digits. Most text has none, and is not parsed.
+func mayHoldDump(s string) bool {
+	for start := 0; start < len(s); {
+		if n := len(s) - start; n >= 8 {
+			k := 0
+			for k < 7 && isHexDigit(s[start+k]) {
+				k++
+			}
+			if k == 7 {
+				return true
+			}
+		}
+		nl := strings.IndexByte(s[start:], '\n')
+		if nl < 0 {
+			return false
+		}
+		start += nl + 1
+	}
+	return false
+}
