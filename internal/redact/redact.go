@@ -228,6 +228,9 @@ func (r *Redactor) String(s string) string {
 	if m != nil && mayHoldDump(s) {
 		s = r.maskDumps(s)
 	}
+	if m != nil {
+		s = r.maskWrapped(s)
+	}
 	r.mu.RUnlock()
 	if m == nil {
 		return s
