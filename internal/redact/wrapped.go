@@ -27,7 +27,8 @@ func (r *Redactor) maskWrapped(s string) string {
 		}
 		text := joined.String()
 		for v := range r.secrets {
-			if len(v) < MinEmbedded {
+			// Only a form of base64 characters can be in base64 text.
+			if len(v) < MinEmbedded || !isBase64Text(v) {
 				continue
 			}
 			for from := 0; ; {
@@ -55,6 +56,11 @@ func (r *Redactor) maskWrapped(s string) string {
 				for i := from; i < to; i++ {
 					masked[at[i]] = true
 				}
+			}
+			// A line that is a form is the matcher's, which masks a
+			// longer secret holding it whole.
+			if len(run) == 1 && v == text {
+				continue
 			}
 			if len(text) >= MinEmbedded && strings.Contains(v, text) {
 				mark(0, len(text))
