@@ -18,13 +18,17 @@ const MinLine = 8
 //     digit, such as a PEM body line or a token's value;
 //   - each line, or the value of a line that has a key (key: value,
 //     key=value, "key": "value",), of at least MinLine characters that is
-//     not plain words: one with a digit, or a sign other than space, "-",
-//     "_", ".", ",", ":", ";", quotes, brackets and braces, such as a
-//     password on a line of its own or an env file's DB_PASSWORD=Pa$$w0rd.
+//     neither plain words nor a number: one with a digit, or a sign other
+//     than space, "-", "_", ".", ",", ":", ";", quotes, brackets and
+//     braces, and with a letter or a sign other than a number's, such as
+//     a password on a line of its own or an env file's
+//     DB_PASSWORD=Pa$$w0rd.
 //
 // The other text of its lines ("apiVersion: v1", "name: kubernetes-admin",
-// "-----BEGIN PRIVATE KEY-----") is ordinary text that other output holds
-// too: masking it would change that output.
+// "-----BEGIN PRIVATE KEY-----", "port: 5432", "expires: 2026-12-07",
+// "host: 10.0.0.12") is ordinary text that other output holds too: masking
+// it would change that output, a count, a date or an address in every
+// line that has it.
 func Tokens(s string) []string {
 	if !strings.Contains(s, "\n") {
 		return nil
@@ -50,7 +54,7 @@ func Tokens(s string) []string {
 		i = j
 	}
 	for _, line := range strings.Split(s, "\n") {
-		if v := lineValue(line); len(v) >= MinLine && !plainWords(v) {
+		if v := lineValue(line); len(v) >= MinLine && !plainWords(v) && !numeric(v) {
 			out = append(out, v)
 		}
 	}
@@ -119,6 +123,19 @@ func plainWords(v string) bool {
 	for i := 0; i < len(v); i++ {
 		c := v[i]
 		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || strings.IndexByte(" \t-_.,:;\"'()[]{}", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// numeric reports whether v is only digits and the signs numbers, dates,
+// times, versions and addresses are written with: a count, a port, an
+// id, a date or an IP address, text that other output may hold as well.
+func numeric(v string) bool {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !('0' <= c && c <= '9' || strings.IndexByte(" .,:;-+/_", c) >= 0) {
 			return false
 		}
 	}
