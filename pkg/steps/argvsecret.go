@@ -45,14 +45,37 @@ func (l *loader) checkSecretArgvOutput(pe *pendingExpr, t *Step, field string, p
 	l.warnArgv(pe, pos, fmt.Sprintf("%s, a secret output of %s,", ref, t.Op), ref)
 }
 
-// checkArgvVars warns, once all vars are read, of each var on a
-// program's command line that reads a secret input, directly or through
-// other vars.
+// checkArgvVars warns, once all vars are read, of each var, env
+// variable and fan-out item on a program's command line that reads a
+// secret input, directly or through vars.
 func (f *secretFlow) checkArgvVars(l *loader) {
 	for _, u := range f.argvVars {
 		if in := f.throughVars(l, []string{u.v}, l.secretInput); in != "" {
 			l.warnArgv(u.pe, u.pos, fmt.Sprintf("vars.%s, which reads inputs.%s, a secret,", u.v, in), "vars."+u.v)
 		}
+	}
+	for _, u := range f.argvSrcs {
+		src, what := f.source(u.pe.argv, u)
+		in := ""
+		for _, i := range f.srcInputs[src] {
+			if l.secretInput(i) {
+				in = i
+				break
+			}
+		}
+		if in == "" {
+			in = f.throughVars(l, f.srcVars[src], l.secretInput)
+		}
+		if in == "" {
+			continue
+		}
+		what = fmt.Sprintf("%s, which reads inputs.%s, a secret,", what, in)
+		if u.kind == "env" {
+			// The program has the variable in its environment already.
+			l.d.Warn(u.pos, "%s goes on the command line of step %s's program, which any user of the host can read with ps while it runs; read $%s in the program instead of ${{ env.%s }}", what, u.pe.argv.ID, u.name, u.name)
+			continue
+		}
+		l.warnArgv(u.pe, u.pos, what, u.kind)
 	}
 }
 

@@ -97,3 +97,67 @@ steps:
 		}
 	}
 }
+
+// TestSecretThroughEnvOrItemOnCommandLineWarned checks that validate
+// warns of a secret input put on a program's command line through an env
+// variable (the step's or the playbook's) or a fan-out's item, as it
+// refuses one given to a secret parameter that way, and not of those
+// reading only plain inputs.
+func TestSecretThroughEnvOrItemOnCommandLineWarned(t *testing.T) {
+	r := testRegistry(t)
+	nop := ops.Func(func(context.Context, ops.Params) (map[string]any, error) { return map[string]any{}, nil })
+	r.MustRegister(ops.Spec{Name: "shell.exec", Description: "runs a program", Risk: ops.RiskWrite, Params: []ops.Param{
+		{Name: "command", Type: ops.TypeList, Items: ops.TypeString},
+		{Name: "env", Type: ops.TypeMap},
+	}}, nop)
+	src := `version: 1
+name: p
+inputs:
+  token: {type: string, secret: true}
+  keys: {type: list, secret: true, default: [k1]}
+  user: {type: string, default: bob}
+  hosts: {type: list, default: [h1]}
+vars:
+  auth: "Bearer ${{ inputs.token }}"
+env:
+  TOKEN: "${{ inputs.token }}"
+  WHO: "${{ inputs.user }}"
+steps:
+  - id: a
+    op: shell.exec
+    with: {command: [curl, -H, "${{ env.TOKEN }}", "${{ env.WHO }}"]}
+  - id: b
+    op: shell.exec
+    env: {AUTH: "${{ vars.auth }}"}
+    with: {command: [curl, -H, "${{ env.AUTH }}"]}
+  - id: c
+    op: shell.exec
+    foreach: inputs.keys
+    with: {command: [ssh-add, "${{ item }}"]}
+  - id: d
+    op: shell.exec
+    foreach: inputs.hosts
+    with: {command: [ping, "${{ item }}"]}
+`
+	pb, err := Parse("p.yaml", []byte(src), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var warns []string
+	for _, w := range pb.Warnings {
+		warns = append(warns, w.Error())
+	}
+	want := []string{
+		"p.yaml:16:37: warning: env.TOKEN, which reads inputs.token, a secret, goes on the command line of step a's program, which any user of the host can read with ps while it runs; read $TOKEN in the program instead of ${{ env.TOKEN }}",
+		"p.yaml:20:37: warning: env.AUTH, which reads inputs.token, a secret, goes on the command line of step b's program",
+		"p.yaml:24:36: warning: item, which reads inputs.keys, a secret, goes on the command line of step c's program",
+	}
+	if len(warns) != len(want) {
+		t.Fatalf("warnings = %q, want %d", warns, len(want))
+	}
+	for _, w := range want {
+		if !slices.ContainsFunc(warns, func(s string) bool { return strings.HasPrefix(s, w) }) {
+			t.Errorf("warnings = %q, want one starting %q", warns, w)
+		}
+	}
+}
