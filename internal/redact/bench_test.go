@@ -63,3 +63,37 @@ func BenchmarkWriter(b *testing.B) {
 		w.Close()
 	}
 }
+
+// BenchmarkStringHashLines is BenchmarkString over a MiB of lines of hex
+// and base64 (checksums, keys), each read as base64 text that may hold a
+// piece of a secret's base64.
+func BenchmarkStringHashLines(b *testing.B) {
+	const token = "ghp_R4nd0mT0k3nV4lu3xYz0123456789ab"
+	r := New(token, "Pa$$w0rd-zz9", benchKey)
+	var sb strings.Builder
+	for i := 0; sb.Len() < 1<<20; i++ {
+		fmt.Fprintf(&sb, "%064x\n", uint64(i)*0x9e3779b97f4a7c15)
+	}
+	out := sb.String()
+	b.SetBytes(int64(len(out)))
+	b.ResetTimer()
+	for range b.N {
+		_ = r.String(out)
+	}
+}
+
+// BenchmarkStringDump is BenchmarkString over a MiB of xxd output.
+func BenchmarkStringDump(b *testing.B) {
+	const token = "ghp_R4nd0mT0k3nV4lu3xYz0123456789ab"
+	r := New(token, "Pa$$w0rd-zz9", benchKey)
+	var sb strings.Builder
+	for off := 0; sb.Len() < 1<<20; off += 16 {
+		fmt.Fprintf(&sb, "%08x: 6865 6c6c 6f20 776f 726c 6420 6865 6c6c  hello world hell\n", off)
+	}
+	out := sb.String()
+	b.SetBytes(int64(len(out)))
+	b.ResetTimer()
+	for range b.N {
+		_ = r.String(out)
+	}
+}

@@ -2,6 +2,7 @@ package redact
 
 import (
 	"bytes"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -21,8 +22,7 @@ type dumpRow struct {
 	start, end int // the row's line in the text
 	off        int64
 	data       []byte
-	hexAt      []int // the first digit of each byte
-	textAt     int   // the text column's first character
+	textAt     int // the text column's first character
 }
 
 // maskDumps masks, in the hex dump rows of s, the digits and the text
@@ -61,30 +61,27 @@ func (r *Redactor) maskDumpRun(b []byte, rows []dumpRow) {
 			masked[k] = true
 		}
 	}
+	r.matcher.each(string(data), func(k, n int) {
+		if n >= MinEmbedded {
+			mark(k, k+n)
+		}
+	})
 	for v := range r.secrets {
 		if len(v) < MinEmbedded {
 			continue
 		}
 		sv := []byte(v)
-		for at := 0; ; {
-			k := bytes.Index(data[at:], sv)
-			if k < 0 {
-				break
-			}
-			mark(at+k, at+k+len(sv))
-			at += k + 1
-		}
-		if len(data) >= MinDumpPiece && bytes.Contains(sv, data) {
+		if len(data) >= MinDumpPiece && len(data) <= len(sv) && bytes.Contains(sv, data) {
 			mark(0, len(data))
 		}
 		for n := min(len(sv)-1, len(data)); n >= MinDumpPiece; n-- {
-			if bytes.HasSuffix(sv, data[:n]) {
+			if data[n-1] == sv[len(sv)-1] && bytes.HasSuffix(sv, data[:n]) {
 				mark(0, n)
 				break
 			}
 		}
 		for n := min(len(sv)-1, len(data)); n >= MinDumpPiece; n-- {
-			if bytes.HasPrefix(sv, data[len(data)-n:]) {
+			if data[len(data)-n] == sv[0] && bytes.HasPrefix(sv, data[len(data)-n:]) {
 				mark(len(data)-n, len(data))
 				break
 			}
@@ -92,19 +89,40 @@ func (r *Redactor) maskDumpRun(b []byte, rows []dumpRow) {
 	}
 	k := 0
 	for _, row := range rows {
-		for i := range row.data {
-			if masked[k] {
-				b[row.hexAt[i]], b[row.hexAt[i]+1] = '*', '*'
-				b[row.textAt+i] = '*'
+		if slices.Contains(masked[k:k+len(row.data)], true) {
+			for i, at := range digitPlaces(b[row.start:row.end], len(row.data)) {
+				if masked[k+i] {
+					b[row.start+at], b[row.start+at+1] = '*', '*'
+					b[row.textAt+i] = '*'
+				}
 			}
-			k++
+		}
+		k += len(row.data)
+	}
+}
+
+// digitPlaces returns where the first digit of each of the n bytes of a
+// dump row is in its line, as parseDumpRow read them.
+func digitPlaces(line []byte, n int) []int {
+	i := 0
+	for i < len(line) && isHexDigit(line[i]) {
+		i++
+	}
+	places := make([]int, 0, n)
+	for ; i < len(line) && len(places) < n; i++ {
+		if i+1 < len(line) && isHexDigit(line[i]) && isHexDigit(line[i+1]) {
+			places = append(places, i)
+			i++
 		}
 	}
+	return places
 }
 
 // dumpRows returns the lines of s that are hex dump rows.
 func dumpRows(s string) []dumpRow {
 	var rows []dumpRow
+	// The rows' bytes, in one array.
+	var data []byte
 	for start := 0; start < len(s); {
 		end := strings.IndexByte(s[start:], '\n')
 		if end < 0 {
@@ -112,11 +130,8 @@ func dumpRows(s string) []dumpRow {
 		} else {
 			end += start
 		}
-		if row, ok := parseDumpRow(s[start:end]); ok {
+		if row, ok := parseDumpRow(s[start:end], &data); ok {
 			row.start, row.end = start, end
-			for i := range row.hexAt {
-				row.hexAt[i] += start
-			}
 			row.textAt += start
 			rows = append(rows, row)
 		}
@@ -129,21 +144,28 @@ func dumpRows(s string) []dumpRow {
 // at least 7 hex digits (with a colon after it for xxd), bytes as hex
 // digits in groups, and the bytes' text (printable ASCII as itself, any
 // other byte as '.'), between bars for hexdump -C. Offsets are relative
-// to the row's line.
-func parseDumpRow(line string) (dumpRow, bool) {
-	var row dumpRow
+// to the row's line. The row's bytes are appended to data, which is left
+// as it was when line is no row.
+func parseDumpRow(line string, data *[]byte) (dumpRow, bool) {
+	lo := len(*data)
+	fail := func() (dumpRow, bool) {
+		*data = (*data)[:lo]
+		return dumpRow{}, false
+	}
+	ok := func(off int64, textAt int) (dumpRow, bool) {
+		return dumpRow{off: off, data: (*data)[lo:], textAt: textAt}, true
+	}
 	i := 0
 	for i < len(line) && isHexDigit(line[i]) {
 		i++
 	}
 	if i < 7 || i > 16 || i == len(line) {
-		return row, false
+		return fail()
 	}
 	off, err := strconv.ParseInt(line[:i], 16, 64)
 	if err != nil {
-		return row, false
+		return fail()
 	}
-	row.off = off
 	if line[i] == ':' {
 		i++
 	}
@@ -153,16 +175,14 @@ func parseDumpRow(line string) (dumpRow, bool) {
 			j++
 		}
 		if j == i || j == len(line) {
-			return row, false
+			return fail()
 		}
-		if len(row.data) > 0 {
-			if text := line[j:]; len(text) == len(row.data)+2 && text[0] == '|' && text[len(text)-1] == '|' && dumpText(row.data, text[1:len(text)-1]) {
-				row.textAt = j + 1
-				return row, true
+		if got := (*data)[lo:]; len(got) > 0 {
+			if text := line[j:]; len(text) == len(got)+2 && text[0] == '|' && text[len(text)-1] == '|' && dumpText(got, text[1:len(text)-1]) {
+				return ok(off, j+1)
 			}
-			if text := line[j:]; j-i >= 2 && dumpText(row.data, text) {
-				row.textAt = j
-				return row, true
+			if text := line[j:]; j-i >= 2 && dumpText(got, text) {
+				return ok(off, j)
 			}
 		}
 		k := j
@@ -170,12 +190,10 @@ func parseDumpRow(line string) (dumpRow, bool) {
 			k++
 		}
 		if k == j || (k-j)%2 != 0 {
-			return row, false
+			return fail()
 		}
 		for p := j; p < k; p += 2 {
-			v, _ := strconv.ParseUint(line[p:p+2], 16, 8)
-			row.data = append(row.data, byte(v))
-			row.hexAt = append(row.hexAt, p)
+			*data = append(*data, hexValue(line[p])<<4|hexValue(line[p+1]))
 		}
 		i = k
 	}
@@ -195,6 +213,17 @@ func dumpText(data []byte, text string) bool {
 		}
 	}
 	return true
+}
+
+// hexValue is the value of a hex digit.
+func hexValue(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c >= 'a':
+		return c - 'a' + 10
+	}
+	return c - 'A' + 10
 }
 
 func isHexDigit(c byte) bool {

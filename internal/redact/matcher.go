@@ -32,6 +32,35 @@ func newMatcher(vs []string) *matcher {
 	return m
 }
 
+// each calls fn with the start and length of each text of m in s, as
+// replace would mask them.
+func (m *matcher) each(s string, fn func(i, n int)) {
+	for i := 0; i < len(s); i++ {
+		if n := m.at(s, i); n > 0 {
+			fn(i, n)
+			i += n - 1
+		}
+	}
+}
+
+// at returns the length of the longest text of m at s[i], or 0.
+func (m *matcher) at(s string, i int) int {
+	if i+1 < len(s) {
+		k := uint16(s[i])<<8 | uint16(s[i+1])
+		if m.two[k>>6]&(1<<(k&63)) != 0 {
+			for _, v := range m.byTwo[k] {
+				if strings.HasPrefix(s[i:], v) {
+					return len(v)
+				}
+			}
+		}
+	}
+	if m.one[s[i]] {
+		return 1
+	}
+	return 0
+}
+
 func (m *matcher) replace(s string) string {
 	var b strings.Builder
 	last := 0

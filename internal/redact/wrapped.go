@@ -16,64 +16,53 @@ const MinWrapWidth = 16
 // from a line's start. r.mu is held for reading.
 func (r *Redactor) maskWrapped(s string) string {
 	var masked []bool
-	for _, run := range wrappedRuns(s) {
-		var joined strings.Builder
-		var at []int // where each joined character is in s
-		for _, l := range run {
-			joined.WriteString(s[l[0]:l[1]])
-			for i := l[0]; i < l[1]; i++ {
-				at = append(at, i)
-			}
+	mark := func(run [][2]int, width, from, to int) {
+		if masked == nil {
+			masked = make([]bool, len(s))
 		}
-		text := joined.String()
+		for k := from; k < to; k++ {
+			line := min(k/width, len(run)-1)
+			masked[run[line][0]+k-line*width] = true
+		}
+	}
+	for _, run := range wrappedRuns(s) {
+		width := run[0][1] - run[0][0]
+		text := s[run[0][0]:run[0][1]]
+		if len(run) > 1 {
+			var joined strings.Builder
+			joined.Grow(width * len(run))
+			for _, l := range run {
+				joined.WriteString(s[l[0]:l[1]])
+			}
+			text = joined.String()
+			// A form that fits on one line is the matcher's.
+			r.matcher.each(text, func(k, n int) {
+				if k/width != (k+n-1)/width {
+					mark(run, width, k, k+n)
+				}
+			})
+		}
+		// The live output masks a line at a time: a line held whole in a
+		// form, or a piece of one at its start or end. Only a form of
+		// base64 characters can be in base64 text.
 		for v := range r.secrets {
-			// Only a form of base64 characters can be in base64 text.
-			if len(v) < MinEmbedded || !isBase64Text(v) {
+			if len(v) < MinEmbedded || len(run) == 1 && v == text || !isBase64Text(v) {
+				// A line that is a form is the matcher's, which masks a
+				// longer secret holding it whole.
 				continue
 			}
-			for from := 0; ; {
-				k := strings.Index(text[from:], v)
-				if k < 0 {
-					break
-				}
-				// A form that fits on one line is the matcher's.
-				if first, last := at[from+k], at[from+k+len(v)-1]; last-first+1 != len(v) {
-					if masked == nil {
-						masked = make([]bool, len(s))
-					}
-					for i := from + k; i < from+k+len(v); i++ {
-						masked[at[i]] = true
-					}
-				}
-				from += k + 1
-			}
-			// The live output masks a line at a time: a line held whole
-			// in a form, or a piece of one at its start or end.
-			mark := func(from, to int) {
-				if masked == nil {
-					masked = make([]bool, len(s))
-				}
-				for i := from; i < to; i++ {
-					masked[at[i]] = true
-				}
-			}
-			// A line that is a form is the matcher's, which masks a
-			// longer secret holding it whole.
-			if len(run) == 1 && v == text {
-				continue
-			}
-			if len(text) >= MinEmbedded && strings.Contains(v, text) {
-				mark(0, len(text))
+			if len(text) <= len(v) && strings.Contains(v, text) {
+				mark(run, width, 0, len(text))
 			}
 			for n := min(len(v)-1, len(text)); n >= MinEmbedded; n-- {
-				if strings.HasSuffix(v, text[:n]) {
-					mark(0, n)
+				if text[n-1] == v[len(v)-1] && strings.HasSuffix(v, text[:n]) {
+					mark(run, width, 0, n)
 					break
 				}
 			}
 			for n := min(len(v)-1, len(text)); n >= MinEmbedded; n-- {
-				if strings.HasPrefix(v, text[len(text)-n:]) {
-					mark(len(text)-n, len(text))
+				if text[len(text)-n] == v[0] && strings.HasPrefix(v, text[len(text)-n:]) {
+					mark(run, width, len(text)-n, len(text))
 					break
 				}
 			}
