@@ -129,15 +129,27 @@ func plainWords(v string) bool {
 	return true
 }
 
-// numeric reports whether v is only digits and the signs numbers, dates,
-// times, versions and addresses are written with: a count, a port, an
-// id, a date or an IP address, text that other output may hold as well.
+// numeric reports whether v is a date, a time, a version or an address:
+// only digits and the signs these are written with, at least one of
+// ".:-/" among them, and no run of more than four digits. Other output
+// holds such text too. A plain run of digits (a PIN, an account number,
+// `12345678`) is not one: it may be the secret itself.
 func numeric(v string) bool {
+	seps, run := 0, 0
 	for i := 0; i < len(v); i++ {
 		c := v[i]
-		if !('0' <= c && c <= '9' || strings.IndexByte(" .,:;-+/_", c) >= 0) {
+		switch {
+		case '0' <= c && c <= '9':
+			if run++; run > 4 {
+				return false
+			}
+			continue
+		case strings.IndexByte(".:-/", c) >= 0:
+			seps++
+		case strings.IndexByte(" ,;+_", c) < 0:
 			return false
 		}
+		run = 0
 	}
-	return true
+	return seps > 0
 }

@@ -176,30 +176,34 @@ func TestMultiLineSecretLinesPrintedAlone(t *testing.T) {
 		`{"private_key_id": "1a2b3c4d5e", "type": "service_account"}` + "\n" +
 		"  \"client_id\": \"10987654321\",\nDEBUG=true\nname: kubernetes-admin\n-----BEGIN PRIVATE KEY-----\n"
 	r := New(secret)
-	for _, printed := range []string{"line one of my secret key!", "Pa$$w0rd line two", "s3cr3t!x", "abc123def456"} {
+	for _, printed := range []string{"line one of my secret key!", "Pa$$w0rd line two", "s3cr3t!x", "abc123def456", "10987654321"} {
 		if got := r.String("> " + printed + "\n"); got != "> ***\n" {
 			t.Errorf("%q printed alone: %q", printed, got)
 		}
 	}
-	// A number (an id, a count) is not masked alone, as other output
-	// holds numbers too (TestMultiLineSecretLeavesItsNumbers).
-	ordinary := "DEBUG=true\nname: kubernetes-admin\ntype: service_account\n-----BEGIN PRIVATE KEY-----\nclient 10987654321\n"
+	ordinary := "DEBUG=true\nname: kubernetes-admin\ntype: service_account\n-----BEGIN PRIVATE KEY-----\n"
 	if got := r.String(ordinary); got != ordinary {
 		t.Errorf("ordinary lines the secret holds were masked:\n%s", got)
 	}
 }
 
 // TestMultiLineSecretLeavesItsNumbers checks that the lines of a
-// multi-line secret that are numbers, dates, times or addresses (or whose
-// values are) are not masked on their own: other output holds them too,
-// and masking them would mask every count, date and address the run
-// writes. Its secret lines and the whole secret still are.
+// multi-line secret that are dates, times or addresses (or whose values
+// are) are not masked on their own: other output holds them too, and
+// masking them would mask every date and address the run writes. A plain
+// run of digits (a PIN, an account number) still is, as are its secret
+// lines and the whole secret.
 func TestMultiLineSecretLeavesItsNumbers(t *testing.T) {
-	env := "PIN_LEN=12345678\nissued: 2026-12-07\nat: 10:00:00.123\nhost: 10.0.0.12\n20261207\npassword: Pa55w0rd!x\n1\nok\n"
+	env := "PIN=12345678\nissued: 2026-12-07\nat: 10:00:00.123\nhost: 10.0.0.12\ncard: 4111 1111 1111 1111\npassword: Pa55w0rd!x\n1\nok\n"
 	r := New(env)
-	other := "job 12345678 on 2026-12-07 at 10:00:00.123 from 10.0.0.12, build 20261207: 1 ok\n"
+	other := "job on 2026-12-07 at 10:00:00.123 from 10.0.0.12: 1 ok\n"
 	if got := r.String(other); got != other {
-		t.Errorf("output sharing numbers with the secret was changed:\n%s", got)
+		t.Errorf("output sharing dates and addresses with the secret was changed:\n%s", got)
+	}
+	for _, digits := range []string{"12345678", "4111 1111 1111 1111"} {
+		if got := r.String("> " + digits + "\n"); got != "> ***\n" {
+			t.Errorf("digits of the secret printed alone: %q", got)
+		}
 	}
 	if got := r.String("login with Pa55w0rd!x"); got != "login with ***" {
 		t.Errorf("the secret's password: %q", got)
