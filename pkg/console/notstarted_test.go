@@ -3,6 +3,7 @@ package console
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -62,7 +63,8 @@ steps:
 	if got := head("celebrate"); strings.Contains(got, "ms") {
 		t.Errorf("the header of a handler that never started: %q, want no time", got)
 	}
-	if got := head("quiet"); !strings.Contains(got, "0 ms") {
+	// Its time is what the when: took: 0 ms, or more on a busy machine.
+	if got := head("quiet"); !regexp.MustCompile(`\b\d+ ms\b`).MatchString(got) {
 		t.Errorf("the header of a step its when: skipped: %q, want its time", got)
 	}
 }
