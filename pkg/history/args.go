@@ -59,3 +59,52 @@ type rolesMemo struct {
 	roles []string
 	arg   any
 }
+
+// boxes keeps, for each column of a batch's rows whose value often
+// repeats from one row to the next, the last value boxed, and boxes a
+// value again only when it differs: the runs a server executes carry the
+// same operation, caller and time to the millisecond, and their run and
+// step rows share the run's id. A nil *boxes boxes every value anew.
+// It is used by one goroutine, for one batch.
+type boxes struct {
+	last [boxColumns]any
+}
+
+// The columns boxes keeps a value of.
+const (
+	boxRunID = iota
+	boxPlaybook
+	boxPath
+	boxStartedBy
+	boxRunStart
+	boxRunEnd
+	boxStepID
+	boxSection
+	boxOp
+	boxStepStart
+	boxColumns
+)
+
+// text is s boxed, the last value of column c when it is s.
+func (b *boxes) text(c int, s string) any {
+	if b == nil {
+		return s
+	}
+	if v, ok := b.last[c].(string); ok && v == s {
+		return b.last[c]
+	}
+	b.last[c] = s
+	return b.last[c]
+}
+
+// int is n boxed, the last value of column c when it is n.
+func (b *boxes) int(c int, n int64) any {
+	if b == nil {
+		return n
+	}
+	if v, ok := b.last[c].(int64); ok && v == n {
+		return b.last[c]
+	}
+	b.last[c] = n
+	return b.last[c]
+}

@@ -35,7 +35,7 @@ func TestFinishedRowAllocs(t *testing.T) {
 	f := Finished{Report: &report.Report{RunID: "20250101T000000-ab", Playbook: report.Playbook{Name: "control.noop"}, Roles: []string{"admin"},
 		Status: report.StatusSucceeded, StartedAt: now, FinishedAt: now}, Trigger: TriggerAPI, StartedBy: "ci"}
 	got := testing.AllocsPerRun(100, func() {
-		if _, err := finishedRow(f); err != nil {
+		if _, err := finishedRow(f, nil); err != nil {
 			t.Fatal(err)
 		}
 	})

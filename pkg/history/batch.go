@@ -43,21 +43,22 @@ func (s *Store) RecordFinished(ctx context.Context, runs []Finished) (err error)
 	}
 	defer tx.Rollback()
 	// The runs' rows, then all their step rows, each in as few
-	// statements as they fill.
-	runRows := make([]any, 0, len(runs)*(finishedRowValues+1))
-	var rows [][]any
+	// statements as they fill. Their values are built in two slices, the
+	// values that repeat from one run to the next boxed once.
+	var b boxes
+	runRows := make([]any, 0, len(runs)*finishedRowValues)
+	steps := make([]any, 0, len(runs)*stepValues)
 	for _, f := range runs {
-		runRows, err = appendFinishedRow(runRows, f)
+		runRows, err = appendFinishedRow(runRows, f, &b)
 		if err != nil {
 			return fmt.Errorf("history: record finish of %s: %w", f.Report.RunID, err)
 		}
-		runRows = append(runRows, "") // no owner
-		rows = append(rows, stepRows(f.Report)...)
+		steps = appendStepRows(steps, f.Report, &b)
 	}
-	if _, err := s.execRows(ctx, tx, upsertFinishedRows, finishedRowValues+1, runRows); err != nil {
+	if _, err := s.execRows(ctx, tx, upsertFinishedRows, finishedRowValues, runRows); err != nil {
 		return fmt.Errorf("history: record %d runs: %w", len(runs), err)
 	}
-	if err := s.insertSteps(ctx, tx, rows); err != nil {
+	if err := s.insertSteps(ctx, tx, steps); err != nil {
 		return fmt.Errorf("history: record %d runs: %w", len(runs), err)
 	}
 	if err := tx.Commit(); err != nil {

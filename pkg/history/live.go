@@ -18,9 +18,9 @@ func (s *Store) RecordSteps(ctx context.Context, runID string, rows []StepResult
 		return fmt.Errorf("history: record steps of %s: %w", runID, err)
 	}
 	defer tx.Rollback()
-	args := make([][]any, len(rows))
-	for i, res := range rows {
-		args[i] = stepArgs(runID, res)
+	args := make([]any, 0, len(rows)*stepValues)
+	for _, res := range rows {
+		args = appendStepArgs(args, runID, res)
 	}
 	if err := s.insertSteps(ctx, tx, args); err != nil {
 		return fmt.Errorf("history: record steps of %s: %w", runID, err)

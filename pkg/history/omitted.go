@@ -25,20 +25,19 @@ import (
 // left out of an attempt log.
 const KindOmitted = "omitted"
 
-// omittedRows are the rows in the place of the attempts left out of a
-// step's (or, with item not nil, an item's) attempt log, started at the
-// start of the attempt kept before them.
-func omittedRows(runID string, s *report.Step, item any, started any, omitted, failed int) [][]any {
-	var rows [][]any
+// omitted adds the rows in the place of the attempts left out of a step's
+// (or, with item not nil, an item's) attempt log, whose id, section and
+// op are the step row's, started at the start of the attempt kept before
+// them.
+func (w *rowWriter) omitted(id, sec, op, item any, started int64, omitted, failed int) {
 	for _, n := range []struct {
 		count  int
 		status report.Status
 	}{{failed, report.StatusFailed}, {omitted - failed, report.StatusSucceeded}} {
 		if n.count > 0 {
-			rows = append(rows, []any{runID, s.ID, section(s), KindOmitted, item, n.count, s.Op, string(n.status), "", started, 0, 0, nil, nil, nil, 0})
+			w.rows = append(w.rows, w.runID, id, sec, KindOmitted, item, n.count, op, textArg(string(n.status)), "", started, 0, 0, nil, nil, nil, 0)
 		}
 	}
-	return rows
 }
 
 // omittedAt is the index of the first entry of an attempt log after the

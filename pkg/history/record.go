@@ -169,6 +169,11 @@ func (s *Store) RecordStep(ctx context.Context, runID string, res StepResult) er
 // the waits between them, and its attempts become calls when the report
 // replaces the live rows (stepRows).
 func stepArgs(runID string, res StepResult) []any {
+	return appendStepArgs(make([]any, 0, stepValues), runID, res)
+}
+
+// appendStepArgs appends stepArgs to dst.
+func appendStepArgs(dst []any, runID string, res StepResult) []any {
 	kind, item := "step", any(nil)
 	if res.Item >= 0 {
 		kind, item = "item", res.Item
@@ -185,8 +190,8 @@ func stepArgs(runID string, res StepResult) []any {
 			call = 1
 		}
 	}
-	return []any{runID, res.StepID, section, kind, item, res.Attempts, res.Op, string(res.Status), res.ErrorClass, started, res.DurationMS, call, nil, nil, nil,
-		boolInt(res.Ignored && kind == "step")}
+	return append(dst, runID, res.StepID, section, kind, item, res.Attempts, res.Op, string(res.Status), res.ErrorClass, started, res.DurationMS, call, nil, nil, nil,
+		boolInt(res.Ignored && kind == "step"))
 }
 
 // RecordFinish records the end of a run from its report, in one
@@ -197,7 +202,8 @@ func stepArgs(runID string, res StepResult) []any {
 // path (Finished.PlaybookPath), or "" for the report's made absolute.
 func (s *Store) RecordFinish(ctx context.Context, r *report.Report, reportPath, playbookPath string) (err error) {
 	defer func() { err = s.fullError(err) }()
-	rows := stepRows(r)
+	var b boxes
+	steps := appendStepRows(nil, r, &b)
 	f := Finished{Report: r, ReportPath: reportPath, PlaybookPath: playbookPath}
 	start := s.takeStart(r.RunID)
 	if start != nil {
@@ -209,10 +215,10 @@ func (s *Store) RecordFinish(ctx context.Context, r *report.Report, reportPath, 
 		}
 	}
 	err = s.groupedTx(ctx, func(ctx context.Context, tx *writeTx) error {
-		if err := recordRun(ctx, tx, f); err != nil {
+		if err := recordRun(ctx, tx, f, &b); err != nil {
 			return err
 		}
-		return s.insertSteps(ctx, tx, rows)
+		return s.insertSteps(ctx, tx, steps)
 	})
 	if err != nil {
 		if start != nil {
@@ -225,10 +231,10 @@ func (s *Store) RecordFinish(ctx context.Context, r *report.Report, reportPath, 
 
 // upsertFinished writes the row of a finished run, the values of
 // finishedRow; upsertFinishedRows writes many, %s standing for their
-// values (finishedRow's and owner).
+// values (finishedRow's), and gives a new row the default owner, none.
 const (
 	upsertFinished     = `INSERT INTO runs (` + FinishedColumns + `, dry_run, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')` + finishedConflict
-	upsertFinishedRows = `INSERT INTO runs (` + FinishedColumns + `, dry_run, owner) VALUES %s` + finishedConflict
+	upsertFinishedRows = `INSERT INTO runs (` + FinishedColumns + `, dry_run) VALUES %s` + finishedConflict
 	finishedConflict   = `
 		ON CONFLICT (id) DO UPDATE SET playbook = excluded.playbook,
 			path = CASE WHEN excluded.path != '' THEN excluded.path ELSE runs.path END,
@@ -247,13 +253,14 @@ const finishedRowValues = finishedValues + 1
 
 // finishedRow are the values of upsertFinished: FinishedArgs, then the
 // report's dry_run.
-func finishedRow(f Finished) ([]any, error) {
-	return appendFinishedRow(make([]any, 0, finishedRowValues), f)
+func finishedRow(f Finished, b *boxes) ([]any, error) {
+	return appendFinishedRow(make([]any, 0, finishedRowValues), f, b)
 }
 
-// appendFinishedRow appends finishedRow's values to dst.
-func appendFinishedRow(dst []any, f Finished) ([]any, error) {
-	args, err := appendFinished(dst, f)
+// appendFinishedRow appends finishedRow's values to dst, boxing those
+// that repeat through b.
+func appendFinishedRow(dst []any, f Finished, b *boxes) ([]any, error) {
+	args, err := appendFinished(dst, f, b)
 	if err != nil {
 		return nil, err
 	}
@@ -264,16 +271,17 @@ const deleteSteps = `DELETE FROM steps WHERE run_id = ?`
 
 // recordRun writes a finished run's row, keeping the trigger and who
 // started it as recorded at its start, and deletes its live step rows; its
-// rows from the report (stepRows) are the caller's to write.
-func recordRun(ctx context.Context, tx *writeTx, f Finished) error {
-	args, err := finishedRow(f)
+// rows from the report (stepRows) are the caller's to write. b boxes the
+// values its step rows share.
+func recordRun(ctx context.Context, tx *writeTx, f Finished, b *boxes) error {
+	args, err := finishedRow(f, b)
 	if err != nil {
 		return err
 	}
 	if _, err = execIn(ctx, tx, upsertFinished, args); err != nil {
 		return err
 	}
-	_, err = execIn(ctx, tx, deleteSteps, []any{f.Report.RunID})
+	_, err = execIn(ctx, tx, deleteSteps, []any{b.text(boxRunID, f.Report.RunID)})
 	return err
 }
 
@@ -284,16 +292,14 @@ const insertStepsQuery = `INSERT INTO steps (` + StepColumns + `) VALUES %s`
 // stepValues is the number of values of a step row (StepColumns).
 const stepValues = 16
 
-// insertSteps writes step rows in order, many a statement (eachRows).
-func (s *Store) insertSteps(ctx context.Context, tx *writeTx, rows [][]any) error {
-	args := make([]any, 0, min(len(rows), maxRows)*stepValues)
-	for part := range slices.Chunk(rows, maxRows) {
-		args = args[:0]
-		for _, row := range part {
-			args = append(args, row...)
-		}
-		if _, err := s.execRows(ctx, tx, insertStepsQuery, stepValues, args); err != nil {
-			return fmt.Errorf("step %s: %w", part[0][1], err)
+// insertSteps writes step rows in order, many a statement (execRows):
+// values holds them one after another, stepValues a row. It binds their
+// empty text as NULL in place (emptyAsNull).
+func (s *Store) insertSteps(ctx context.Context, tx *writeTx, values []any) error {
+	for part := range slices.Chunk(values, maxRows*stepValues) {
+		first := part[1] // the step id of its first row, for the error
+		if _, err := s.execRows(ctx, tx, insertStepsQuery, stepValues, part); err != nil {
+			return fmt.Errorf("step %s: %w", first, err)
 		}
 	}
 	return nil

@@ -35,11 +35,12 @@ const FinishedColumns = `id, playbook, path, sha256, roles, status, started_at, 
 // report; an empty Trigger, StartedBy or Slot keeps the recorded one (see
 // RecordFinish).
 func FinishedArgs(f Finished) ([]any, error) {
-	return appendFinished(make([]any, 0, finishedValues), f)
+	return appendFinished(make([]any, 0, finishedValues), f, nil)
 }
 
-// appendFinished appends FinishedArgs to dst.
-func appendFinished(dst []any, f Finished) ([]any, error) {
+// appendFinished appends FinishedArgs to dst, boxing those that repeat
+// through b.
+func appendFinished(dst []any, f Finished, b *boxes) ([]any, error) {
 	r := f.Report
 	roles, err := rolesArg(r.Roles)
 	if err != nil {
@@ -53,9 +54,9 @@ func appendFinished(dst []any, f Finished) ([]any, error) {
 	if path == "" {
 		path = playbookPath(r.Playbook.Path)
 	}
-	return append(dst, r.RunID, r.Playbook.Name, path, r.Playbook.SHA256, roles, textArg(string(r.Status)),
-		ms(r.StartedAt), ms(r.FinishedAt), r.DurationMS, inputsArg(r.Inputs), absPath(f.ReportPath), errClass, errMsg, r.ResumedFrom, textArg(string(f.Trigger)), f.StartedBy,
-		slotMS(f.Slot)), nil
+	return append(dst, b.text(boxRunID, r.RunID), b.text(boxPlaybook, r.Playbook.Name), b.text(boxPath, path), r.Playbook.SHA256, roles, textArg(string(r.Status)),
+		b.int(boxRunStart, ms(r.StartedAt)), b.int(boxRunEnd, ms(r.FinishedAt)), r.DurationMS, inputsArg(r.Inputs), absPath(f.ReportPath), errClass, errMsg, r.ResumedFrom,
+		textArg(string(f.Trigger)), b.text(boxStartedBy, f.StartedBy), slotMS(f.Slot)), nil
 }
 
 // InputsArg is the inputs column of a run row: inputs as the run's report

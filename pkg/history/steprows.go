@@ -30,7 +30,20 @@ import (
 // real run takes, and would pull the percentiles of playbook.run down,
 // as no other write step of a dry run (which does not run) does.
 func stepRows(r *report.Report) [][]any {
-	w := rowWriter{runID: r.RunID, dry: r.DryRun}
+	values := appendStepRows(nil, r, nil)
+	rows := make([][]any, len(values)/stepValues)
+	for i := range rows {
+		rows[i] = values[i*stepValues : (i+1)*stepValues : (i+1)*stepValues]
+	}
+	return rows
+}
+
+// appendStepRows appends the values of r's step rows (stepRows) to dst,
+// stepValues a row, boxing those that repeat through b: the rows of a
+// batch go in one slice, and a value the row before boxed is not boxed
+// again.
+func appendStepRows(dst []any, r *report.Report, b *boxes) []any {
+	w := rowWriter{runID: b.text(boxRunID, r.RunID), dry: r.DryRun, b: b, rows: dst}
 	for i := range r.Steps {
 		s := &r.Steps[i]
 		w.step(s, s.ID, section(s))
@@ -38,11 +51,12 @@ func stepRows(r *report.Report) [][]any {
 	return w.rows
 }
 
-// rowWriter collects the step rows of a run.
+// rowWriter collects the values of the step rows of a run.
 type rowWriter struct {
-	runID string
+	runID any
 	dry   bool // a dry run's: its playbook.run steps are not calls
-	rows  [][]any
+	b     *boxes
+	rows  []any // stepValues a row
 }
 
 // step adds the rows of s, named id in section sec, then those of its
@@ -50,25 +64,36 @@ type rowWriter struct {
 func (w *rowWriter) step(s *report.Step, id, sec string) {
 	ran := !w.dry || s.Op != "playbook.run"
 	call := boolInt(ran && s.StartedAt != nil && s.Attempts > 0 && !s.Reused && len(s.Items) == 0 && len(s.AttemptLog) == 0)
-	row := append(make([]any, 0, stepValues), w.runID, id, sec, "step", nil, s.Attempts, s.Op, textArg(string(s.Status)), errClass(s.Error), startOf(s.StartedAt), s.DurationMS, call)
-	w.rows = append(w.rows, append(appendResources(row, s.Output, s.Cached || s.Reused), boolInt(s.Ignored && s.Status == report.StatusFailed)))
+	stepID, section, op := w.b.text(boxStepID, id), w.b.text(boxSection, sec), w.b.text(boxOp, s.Op)
+	w.rows = append(w.rows, w.runID, stepID, section, "step", nil, s.Attempts, op, textArg(string(s.Status)), errClass(s.Error), w.startOf(s.StartedAt), s.DurationMS, call)
+	w.rows = append(appendResources(w.rows, s.Output, s.Cached || s.Reused), boolInt(s.Ignored && s.Status == report.StatusFailed))
 	if s.Reused {
 		return
 	}
 	if len(s.Items) == 0 {
-		w.attempts(s, id, sec, nil, s.AttemptLog, s.AttemptsOmitted, s.AttemptsOmittedFailed, ran)
+		w.attempts(stepID, section, op, nil, s.AttemptLog, s.AttemptsOmitted, s.AttemptsOmittedFailed, ran)
 	}
 	for j := range s.Items {
 		it := &s.Items[j]
 		call := boolInt(ran && it.StartedAt != nil && it.Attempts > 0 && len(it.AttemptLog) == 0)
-		row := append(make([]any, 0, stepValues), w.runID, id, sec, "item", it.Index, it.Attempts, s.Op, textArg(string(it.Status)), errClass(it.Error), startOf(it.StartedAt), it.DurationMS, call)
-		w.rows = append(w.rows, append(appendResources(row, it.Output, it.Cached), 0))
-		w.attempts(s, id, sec, it.Index, it.AttemptLog, it.AttemptsOmitted, it.AttemptsOmittedFailed, ran)
+		item := any(it.Index)
+		w.rows = append(w.rows, w.runID, stepID, section, "item", item, it.Attempts, op, textArg(string(it.Status)), errClass(it.Error), w.startOf(it.StartedAt), it.DurationMS, call)
+		w.rows = append(appendResources(w.rows, it.Output, it.Cached), 0)
+		w.attempts(stepID, section, op, item, it.AttemptLog, it.AttemptsOmitted, it.AttemptsOmittedFailed, ran)
 	}
 	w.sub(s.Sub, id, sec)
 	for i, sub := range s.Subs {
 		w.sub(sub, id+"["+report.SubItemName(s, i)+"]", sec)
 	}
+}
+
+// startOf is the started_at value of a row: t in Unix milliseconds, or
+// NULL when it did not start.
+func (w *rowWriter) startOf(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return w.b.int(boxStepStart, ms(*t))
 }
 
 // sub adds the rows of the steps of a sub-run, under path.
@@ -95,32 +120,25 @@ func nestedLabel(s *report.Step) string {
 	return s.ID
 }
 
-// attempts adds the rows of the attempts of step s (or of its item), and
-// of the attempts its log left out; they are calls when ran.
-func (w *rowWriter) attempts(s *report.Step, id, sec string, item any, log []report.Attempt, omitted, failed int, ran bool) {
-	named := report.Step{ID: id, Section: sec, Op: s.Op}
+// attempts adds the rows of the attempts of a step (or of its item),
+// whose id, section and op are the step row's, and of the attempts its
+// log left out; they are calls when ran.
+func (w *rowWriter) attempts(id, sec, op, item any, log []report.Attempt, omitted, failed int, ran bool) {
 	at := omittedAt(log)
 	for i, a := range log {
 		if i == at && omitted > 0 {
-			w.rows = append(w.rows, omittedRows(w.runID, &named, item, ms(log[i-1].StartedAt), omitted, failed)...)
+			w.omitted(id, sec, op, item, ms(log[i-1].StartedAt), omitted, failed)
 		}
 		st := report.StatusSucceeded
 		if a.Error != nil {
 			st = attemptStatus(a.Error.Class)
 		}
-		w.rows = append(w.rows, []any{w.runID, id, sec, "attempt", item, a.Attempt, s.Op, textArg(string(st)), errClass(a.Error), ms(a.StartedAt), a.DurationMS, boolInt(ran), nil, nil, nil, 0})
+		w.rows = append(w.rows, w.runID, id, sec, "attempt", item, a.Attempt, op, textArg(string(st)), errClass(a.Error), ms(a.StartedAt), a.DurationMS, boolInt(ran), nil, nil, nil, 0)
 	}
 	if at == len(log) && omitted > 0 && len(log) > 0 {
 		// A log whose numbering does not say where: after it.
-		w.rows = append(w.rows, omittedRows(w.runID, &named, item, ms(log[len(log)-1].StartedAt), omitted, failed)...)
+		w.omitted(id, sec, op, item, ms(log[len(log)-1].StartedAt), omitted, failed)
 	}
-}
-
-func startOf(t *time.Time) any {
-	if t == nil {
-		return nil
-	}
-	return ms(*t)
 }
 
 func errClass(e *report.Error) string {
