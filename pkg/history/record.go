@@ -203,7 +203,7 @@ func appendStepArgs(dst []any, runID string, res StepResult) []any {
 func (s *Store) RecordFinish(ctx context.Context, r *report.Report, reportPath, playbookPath string) (err error) {
 	defer func() { err = s.fullError(err) }()
 	var b boxes
-	steps := appendStepRows(nil, r, &b)
+	steps := appendStepRows(make([]any, 0, stepRowsHint(r)*stepValues), r, &b)
 	f := Finished{Report: r, ReportPath: reportPath, PlaybookPath: playbookPath}
 	start := s.takeStart(r.RunID)
 	if start != nil {
