@@ -169,7 +169,7 @@ steps:
 	// The viewer's refused pause is audited as such; the pause that
 	// changed nothing is not.
 	if strings.Count(string(audit), `"outcome":"paused","duration_ms":0,"who":"operator","from":"127.0.0.1","action":"pause"`) != 1 ||
-		strings.Count(string(audit), `"action":"pause"`) != 2 || !strings.Contains(string(audit), `"outcome":"denied","error":{"class":"authorization","message":"the roles of viewer may not run backup, so they may not pause its schedule"},"duration_ms":0,"who":"viewer"`) ||
+		strings.Count(string(audit), `"action":"pause"`) != 2 || !strings.Contains(string(audit), `"outcome":"denied","error":{"class":"authorization","message":"the roles of viewer may not run backup, so they may not pause its schedule: step dump: no rule of role viewer allows shell.exec (risk write)"},"duration_ms":0,"who":"viewer"`) ||
 		!strings.Contains(string(audit), `"action":"resume"`) {
 		t.Errorf("the audit log:\n%s", audit)
 	}

@@ -125,24 +125,18 @@ func (s *Server) pauses(ctx context.Context) (map[string]history.Pause, error) {
 	return within(ctx, storeReadBound, s.mgr.Service().SchedulePauses)
 }
 
-// decide decides every step of pb for the caller's roles as a run
-// started through the API would be decided, host scopes included.
-func (s *Server) decide(pb *steps.Playbook, c *Principal) ([]auth.StepDecision, error) {
-	return s.mgr.Service().Preflight(s.current().Policy, c.Roles, pb)
-}
-
 // mayRun lets a caller act on a playbook (pause its schedule) when its
-// roles may run every step of it.
+// roles could have started a scheduled run of it, as a run's cancel is
+// judged: every step allowed, a grant's inputs at their defaults (a
+// scheduled run gets no others), and a playbook.run whose sub-playbook is
+// known only when it runs only for roles that may run any operation.
 func (s *Server) mayRun(pb *steps.Playbook, c *Principal, what string) *apiError {
-	ds, err := s.decide(pb, c)
-	if err == nil && len(auth.Denied(ds)) == 0 {
+	why := s.mgr.Service().MayActOn(s.current().Policy, c.Roles, pb, map[string]any{})
+	if why == "" {
 		return nil
 	}
-	e := errorf(http.StatusForbidden, ClassAuthorization, "the roles of %s may not run %s, so they may not %s", c.Name, pb.Name, what)
-	if err == nil {
-		d := auth.Denied(ds)[0]
-		e.Rule = d.Decision.Rule
-	}
+	e := errorf(http.StatusForbidden, ClassAuthorization, "the roles of %s may not run %s, so they may not %s: %s", c.Name, pb.Name, what, why)
+	e.Rule = why
 	return e
 }
 
