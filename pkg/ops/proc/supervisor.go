@@ -253,8 +253,9 @@ const MaxSeenSecrets = 512
 // under a pid of its own, before it execs or for good (workers, and the
 // orphans a shell leaves behind), so the pid alone does not find them.
 func (s *Supervisor) MaskCommandLine(pid int, cmdline string) string {
-	// And those of the commands shell.exec ran, whatever run they are of.
-	cmdline = opsredact.MaskCommandLine(cmdline)
+	// And those of the commands shell.exec ran, whatever run they are of,
+	// and any URL's password (arsenal-run's own --state among them).
+	cmdline = redact.URLPasswords(opsredact.MaskCommandLine(cmdline))
 	if s == nil {
 		return cmdline
 	}
