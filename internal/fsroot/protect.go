@@ -253,6 +253,9 @@ func guardIn(ps []protectedPath, abs, readable string) error {
 
 // guardErr is guardIn's refusal as a *ProtectedError, nil when none.
 func guardErr(ps []protectedPath, abs, readable string) *ProtectedError {
+	if e := ownProcErr(abs); e != nil {
+		return e
+	}
 	for _, p := range ps {
 		if readable != "" && p.what == readable && abs == p.path {
 			continue
