@@ -41,6 +41,16 @@ func TestCommandLinesHideURLPasswords(t *testing.T) {
 	if cl := info["cmdline"].(string); strings.Contains(cl, secret) {
 		t.Errorf("process.info cmdline %q", cl)
 	}
+	// A process of a supervisor group, listed from what it was started
+	// with (POST /api/v1/processes, say), hides it as well.
+	if _, err := opstest.Execute(r, context.Background(), "process.start", map[string]any{
+		"command": []any{"/bin/sh", "-c", "sleep 300", "worker", "--db=postgres://arsenal:" + secret + "@db.internal/" + mark}, "supervisor": "pw",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if c := fmt.Sprint(children(t, r, "pw")); strings.Contains(c, secret) || !strings.Contains(c, "--db=postgres://arsenal:***@db.internal/") {
+		t.Errorf("supervisor.children: %s", c)
+	}
 	list, err = opstest.Execute(r, context.Background(), "process.list", map[string]any{"cmdline_regex": "arsenal:Pg-S3c"})
 	if err != nil {
 		t.Fatal(err)
