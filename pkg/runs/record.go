@@ -48,6 +48,9 @@ func (s *Service) deny(p *prepared, h *Handle, when string) *report.Report {
 	}
 	rep.DryRun = req.DryRun
 	rep.Inputs = engine.MaskInputs(pb, p.inputs, inputSecrets(pb, p.inputs))
+	// What was found wrong with the run before it started holds for the
+	// decisions too: they were made on the text loaded then.
+	rep.Warnings = p.warnings
 	h.setDenied(denied)
 	if s.cfg.Audit != nil {
 		if err := s.cfg.Audit.Denied(p.runID, pb, roles, req.Caller.Name, req.Caller.From, denied); err != nil {
@@ -165,8 +168,9 @@ func (s *Service) notStarted(p *prepared, h *Handle, class ops.Class, why, reaso
 		Roles:    p.req.Caller.Roles, Inputs: engine.MaskInputs(pb, p.inputs, red), Status: report.StatusCancelled,
 		DryRun: p.req.DryRun, ResumedFrom: resumedID(p.res),
 		StartedAt: start, FinishedAt: now, DurationMS: now.Sub(start).Milliseconds(), Outputs: map[string]any{},
-		Steps: notRunSteps(pb, p.decisions, red.String(reason)),
-		Error: &report.Error{Class: string(class), Message: report.CapString(red.String(why), report.MaxString)},
+		Steps:    notRunSteps(pb, p.decisions, red.String(reason)),
+		Error:    &report.Error{Class: string(class), Message: report.CapString(red.String(why), report.MaxString)},
+		Warnings: p.warnings,
 	}
 	if rep.Roles == nil {
 		rep.Roles = []string{}
