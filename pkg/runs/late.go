@@ -59,6 +59,8 @@ type lateEnds struct {
 	running bool
 	closed  bool
 	dropped int // ends given up since the last warning about it
+	// droppedFirst is the run of the first of them.
+	droppedFirst string
 	// refused is the store's latest refusal of an end kept here;
 	// trying counts the ends retryLate holds, out of ends.
 	refused error
@@ -96,11 +98,16 @@ func (s *Service) recordFinished(batch []history.Finished) {
 	for i, f := range batch {
 		ends[i] = lateEnd{f: f, whole: true}
 	}
+	warn := s.warn
+	if len(batch) == 1 {
+		// One execute's line carries its run id.
+		warn = func(format string, args ...any) { s.warnRun(batch[0].Report.RunID, format, args...) }
+	}
 	if s.keepLate(err, ends...) {
-		s.warn("%s (recorded again every %s while this process runs)", historyErr(err), short.Duration(lateEvery))
+		warn("%s (recorded again every %s while this process runs)", historyErr(err), short.Duration(lateEvery))
 		return
 	}
-	s.warn("%s", historyErr(err))
+	warn("%s", historyErr(err))
 }
 
 // keepLate keeps ends, which the store refused with err, to record
@@ -116,7 +123,9 @@ func (s *Service) keepLate(err error, ends ...lateEnd) bool {
 	for _, e := range ends {
 		if len(l.ends) >= lateMax {
 			if l.dropped == 0 {
-				s.warn("history: the end of run %s is given up: %d more ends wait to be recorded", l.ends[0].f.Report.RunID, len(l.ends))
+				id := l.ends[0].f.Report.RunID
+				s.warnRun(id, "history: the end of run %s is given up: %d more ends wait to be recorded", id, len(l.ends))
+				l.droppedFirst = id
 			}
 			l.dropped++
 			l.ends = l.ends[1:]
@@ -164,18 +173,20 @@ func (s *Service) retryLate(ctx context.Context) (done bool) {
 	ends := l.ends
 	l.ends, l.trying = nil, len(ends)
 	l.mu.Unlock()
-	n := 0
+	n, first := 0, ""
 	var rest, back []lateEnd // not tried this time; refused, to the back
 	for i, e := range ends {
 		err := s.recordEnd(ctx, e)
 		if err == nil {
-			n++
+			if n++; n == 1 {
+				first = e.f.Report.RunID
+			}
 			continue
 		}
 		if e.tries++; e.tries < lateTries {
 			back = []lateEnd{e}
 		} else {
-			s.warn("history: the end of run %s is given up after %d tries: %v", e.f.Report.RunID, e.tries, err)
+			s.warnRun(e.f.Report.RunID, "history: the end of run %s is given up after %d tries: %v", e.f.Report.RunID, e.tries, err)
 		}
 		rest = ends[i+1:]
 		l.mu.Lock()
@@ -183,14 +194,19 @@ func (s *Service) retryLate(ctx context.Context) (done bool) {
 		l.mu.Unlock()
 		break
 	}
-	if n > 0 {
-		s.warn("history: the end of %d run(s) is recorded at last", n)
+	// A line about several runs carries the first one's id, which its
+	// text names, so that a search of the log by run_id finds it.
+	switch {
+	case n == 1:
+		s.warnRun(first, "history: the end of run %s is recorded at last", first)
+	case n > 1:
+		s.warnRun(first, "history: the ends of %d runs are recorded at last, the first %s", n, first)
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.dropped > 0 {
-		s.warn("history: the ends of %d run(s) were given up: more than %d waited to be recorded", l.dropped, lateMax)
-		l.dropped = 0
+		s.warnRun(l.droppedFirst, "history: the ends of %d run(s) were given up, the first %s: more than %d waited to be recorded", l.dropped, l.droppedFirst, lateMax)
+		l.dropped, l.droppedFirst = 0, ""
 	}
 	l.ends, l.trying = slices.Concat(rest, l.ends, back), 0
 	if len(l.ends) == 0 {
@@ -235,6 +251,7 @@ func (s *Service) closeLate() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.ends) > 0 {
-		s.warn("history: the end of %d run(s) could not be recorded, the first %s", len(l.ends), l.ends[0].f.Report.RunID)
+		first := l.ends[0].f.Report.RunID
+		s.warnRun(first, "history: the end of %d run(s) could not be recorded, the first %s", len(l.ends), first)
 	}
 }
