@@ -16,8 +16,11 @@ import (
 //     package are the playbook name, timestamp the start (UTC, without zone,
 //     as Ant writes it), time the run's duration in seconds. Properties carry
 //     the run id, status, playbook path and sha256, roles and the inputs,
-//     already masked. The suite's <system-out> is the text summary;
-//     <system-err> the run error.
+//     already masked, the run's warnings (warning.1, …) and the accounts
+//     of its budgets (attempt_budget.*, output_budget.*, as the JSON
+//     report's fields), when it has them. The suite's <system-out> is the
+//     text summary; <system-err> the run error, then a line "warning: …"
+//     for each warning.
 //   - One <testcase> per step: classname is the playbook name, name the step
 //     id, prefixed "on_failure/" or "finally/" for handlers, time its
 //     duration.
@@ -131,9 +134,7 @@ func WriteJUnit(w io.Writer, r *Report) error {
 		return err
 	}
 	suite.SystemOut = excerpt(sum.String(), junitOutLimit)
-	if r.Error != nil {
-		suite.SystemErr = excerpt(errText(r.Error), junitOutLimit)
-	}
+	suite.SystemErr = excerpt(suiteErr(r), junitOutLimit)
 	x := &xmlWriter{}
 	x.raw(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
 	x.open("testsuites", "name", suite.Name, "tests", suite.Tests, "failures", suite.Failures,
@@ -187,7 +188,43 @@ func junitProperties(r *Report) []junitProperty {
 	for _, k := range sortedKeys(r.Inputs) {
 		ps = append(ps, junitProperty{"input." + k, CapString(plainText(inline(r.Inputs[k])), 1024)})
 	}
+	for i, w := range r.Warnings {
+		ps = append(ps, junitProperty{"warning." + strconv.Itoa(i+1), CapString(plainText(w), junitMessageLimit)})
+	}
+	if b := r.AttemptBudget; b != nil {
+		ps = append(ps, budgetProperties("attempt_budget.", b.LimitBytes, b.KeptBytes, "cut_messages", b.CutMessages, b.CutBytes)...)
+	}
+	if b := r.OutputBudget; b != nil {
+		ps = append(ps, budgetProperties("output_budget.", b.LimitBytes, b.KeptBytes, "cut_outputs", b.CutOutputs, b.CutBytes)...)
+	}
 	return ps
+}
+
+// budgetProperties are the properties of a budget's account, named as
+// the JSON report's fields under prefix.
+func budgetProperties(prefix string, limit, kept int64, cutName string, cut, cutBytes int64) []junitProperty {
+	return []junitProperty{
+		{prefix + "limit_bytes", strconv.FormatInt(limit, 10)},
+		{prefix + "kept_bytes", strconv.FormatInt(kept, 10)},
+		{prefix + cutName, strconv.FormatInt(cut, 10)},
+		{prefix + "cut_bytes", strconv.FormatInt(cutBytes, 10)},
+	}
+}
+
+// suiteErr is the text of the suite's <system-err>: the run's error, then
+// a line "warning: …" for each of its warnings.
+func suiteErr(r *Report) string {
+	var b strings.Builder
+	if r.Error != nil {
+		b.WriteString(errText(r.Error))
+	}
+	for _, w := range r.Warnings {
+		if b.Len() > 0 && !strings.HasSuffix(b.String(), "\n") {
+			b.WriteString("\n")
+		}
+		b.WriteString("warning: " + w + "\n")
+	}
+	return b.String()
 }
 
 // markStopped makes sure a run that did not succeed is not all green on a
