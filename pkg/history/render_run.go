@@ -38,31 +38,6 @@ func WriteRunReport(w io.Writer, run Run, rows []StepRow, rep *report.Report, as
 	return WriteRunReportFit(w, run, rows, rep, 0)
 }
 
-// writeRunJSON is the JSON of WriteRunReport.
-func writeRunJSON(w io.Writer, run Run, rows []StepRow, rep *report.Report) error {
-	if rep != nil && rep.RunID != run.ID {
-		rep = nil
-	}
-	details := reportDetails(rep)
-	steps := make([]stepJSON, len(rows))
-	for i, r := range rows {
-		d := details[keyOf(r)]
-		if r.Kind == "attempt" || r.Kind == KindOmitted {
-			// The report's error is the last attempt's, not each one's,
-			// and its rescue recovered the step, not an attempt.
-			d.message, d.reason, d.rescued = "", "", false
-		}
-		steps[i] = stepJSON{StepRow: r, Label: d.label, Message: d.message, Reason: d.reason, Rescued: d.rescued, RescueOf: d.rescueOf}
-		if r.Kind != "attempt" && r.Kind != KindOmitted {
-			steps[i].Notification = d.notification
-		}
-	}
-	return writeJSON(w, struct {
-		Run   runJSON    `json:"run"`
-		Steps []stepJSON `json:"steps"`
-	}{jsonRun(run), steps})
-}
-
 // WriteRunReportFit writes the text of WriteRunReport fitted to a
 // terminal of width columns (0: no limit): an ERROR too long for the
 // width wraps under itself, as the summary of 'run' wraps its notes,
@@ -108,6 +83,7 @@ func WriteRunReportFit(w io.Writer, run Run, rows []StepRow, rep *report.Report,
 		for _, note := range report.NotifyNotes(rep.Steps) {
 			fmt.Fprintf(&b, "notify    %s\n", termtext.Line(note))
 		}
+		writeRunNotes(&b, rep)
 	}
 	if run.Status == StatusInterrupted {
 		b.WriteString("\nThe process running it ended first; the steps below finished before that.\n")
@@ -196,23 +172,6 @@ const cachedNote = "cached"
 // noteLimit is the most characters of a row's error: the width the
 // summary of `run` gives its notes.
 const noteLimit = 120
-
-// stepJSON is a row as `history show --json` prints it: the row, with
-// what the run's report says of its step or item: the item's label and
-// the step a rescue step rescues (on its attempts' rows too), the error
-// message or the reason it did not run, and whether its rescue steps
-// recovered it (not on an attempt's row).
-type stepJSON struct {
-	StepRow
-	Label    string `json:"label,omitempty"`
-	Message  string `json:"error_message,omitempty"`
-	Reason   string `json:"reason,omitempty"`
-	Rescued  bool   `json:"rescued,omitempty"`
-	RescueOf string `json:"rescue_of,omitempty"`
-	// Notification is, on a notify: entry's row, what its message
-	// reached, as its report has it (report.NotificationOf).
-	Notification *report.Notification `json:"notification,omitempty"`
-}
 
 // rowKey finds a row's step or item in the report: its section, step id
 // and item index (-1 for a step row).
