@@ -76,6 +76,9 @@ type env struct {
 	// in place of its parse, which then ends the command (see
 	// commandFlags): completion learns a command's real flags this way.
 	flagProbe func(*flag.FlagSet)
+	// logJSON: the command's --log-format json was parsed; its usage
+	// errors and other problems are JSON lines (see jsonerr.go).
+	logJSON bool
 }
 
 // command is one subcommand. run receives the arguments after the command's
@@ -205,6 +208,10 @@ func commandNames(cmds []*command) []string {
 
 // errorf prints a problem to stderr, prefixed with the program's name.
 func (e *env) errorf(format string, args ...any) {
+	if e.logJSON {
+		e.errorLine(fmt.Sprintf(format, args...))
+		return
+	}
 	fmt.Fprintf(e.stderr, "%s: %s\n", program, fmt.Sprintf(format, args...))
 }
 
@@ -212,6 +219,10 @@ func (e *env) errorf(format string, args ...any) {
 // "cache clear") to stderr, prefixed as its usage errors are:
 // "arsenal-run schedule: ...".
 func (e *env) cmdErrorf(cmd, format string, args ...any) {
+	if e.logJSON {
+		e.errorLine(fmt.Sprintf(format, args...), str("command", cmd))
+		return
+	}
 	fmt.Fprintf(e.stderr, "%s %s: %s\n", program, cmd, fmt.Sprintf(format, args...))
 }
 

@@ -125,6 +125,10 @@ func (fs *flagSet) usageError(format string, args ...any) int {
 }
 
 func usageError(e *env, c *command, format string, args ...any) int {
+	if e.logJSON {
+		e.errorLine(fmt.Sprintf(format, args...), str("command", c.name), str("usage", program+" "+c.name+" --help"))
+		return ExitUsage
+	}
 	fmt.Fprintf(e.stderr, "%s %s: %s\nRun '%s %s --help' for usage.\n", program, c.name, fmt.Sprintf(format, args...), program, c.name)
 	return ExitUsage
 }

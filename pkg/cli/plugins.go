@@ -50,8 +50,7 @@ func (e *env) loadPlugins(r *ops.Registry) int {
 	}
 	var ds yamlx.Diagnostics
 	if errors.As(err, &ds) {
-		fmt.Fprintln(e.stderr, ds)
-		fmt.Fprintln(e.stderr, hint)
+		e.problems(ds, hint)
 		return ExitUsage
 	}
 	e.errorf("%v", err) // "plugins: ..."

@@ -52,8 +52,7 @@ func (rf *remoteFlags) settings(e *env) (sshops.Settings, bool) {
 	if rf.inventory != "" {
 		inv, err := inventory.Load(rf.inventory)
 		if err != nil {
-			fmt.Fprintln(e.stderr, err)
-			fmt.Fprintf(e.stderr, "the inventory %s has problems; nothing ran\n", rf.inventory)
+			e.problems(err, fmt.Sprintf("the inventory %s has problems; nothing ran", rf.inventory))
 			return s, false
 		}
 		s.Inventory = inv

@@ -130,6 +130,12 @@ func runArgs(e *env, args []string, gh *ghNotes) int {
 	o.trace.add(fs.FlagSet)
 	e.addPluginsFlag(fs.FlagSet)
 	o.remote = addRemoteFlags(fs)
+	fs.onUsage = func(msg string) int {
+		// Once --log-format json was parsed (it may come after the
+		// flag found wrong), the problem is a JSON line too.
+		e.logJSON = strings.EqualFold(o.logFormat, "json")
+		return usageError(e, c, "%s", msg)
+	}
 	pos, code, ok := fs.parse(args)
 	if !ok {
 		return code
@@ -140,6 +146,7 @@ func runArgs(e *env, args []string, gh *ghNotes) int {
 	if code, ok := checkLogFlags(fs, &o.logFormat, &o.logLevel); !ok {
 		return code
 	}
+	e.logJSON = o.logFormat == "json"
 	if o.parallel < 1 {
 		return fs.usageError("--max-parallel must be at least 1, not %d", o.parallel)
 	}
@@ -247,7 +254,7 @@ func (r *runner) run() int {
 		}
 	}
 	if msg := r.flagIsPlaybook(); msg != "" {
-		fmt.Fprintf(e.stderr, "%s\nnothing ran\n", msg)
+		e.say(msg + "\nnothing ran\n")
 		return ExitUsage
 	}
 	remoteSettings, ok := o.remote.settings(e)

@@ -21,7 +21,7 @@ func (r *runner) openAuditLog() (*auth.AuditLog, func(), bool) {
 		return nil, func() {}, true
 	}
 	if msg := auditLogProblem(o.auditLog, r.reads(), r.sinks(), o.stateDir); msg != "" {
-		fmt.Fprintf(e.stderr, "%s\nnothing ran\n", msg)
+		e.say(msg + "\nnothing ran\n")
 		return nil, nil, false
 	}
 	_, statErr := os.Lstat(o.auditLog)

@@ -38,13 +38,13 @@ func (r *runner) request(pb *steps.Playbook, policy *auth.Policy) (runs.Request,
 	for _, kv := range o.inputs {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
-			fmt.Fprintf(e.stderr, "%s: --input %q: write it as name=value\nnothing ran\n", r.path, kv)
+			e.say(fmt.Sprintf("%s: --input %q: write it as name=value\nnothing ran\n", r.path, kv))
 			return req, ExitUsage, false
 		}
 		if old, twice := req.InputText[k]; twice && old != v {
 			// Not the last one silently winning, as for a flag of one
 			// value; the values are not shown: the input may be secret.
-			fmt.Fprintf(e.stderr, "%s: --input %s is given twice, with different values: give it once\nnothing ran\n", r.path, k)
+			e.say(fmt.Sprintf("%s: --input %s is given twice, with different values: give it once\nnothing ran\n", r.path, k))
 			return req, ExitUsage, false
 		}
 		req.InputText[k] = v
@@ -63,22 +63,21 @@ func (r *runner) prepareError(err error) int {
 	switch pe.Field {
 	case "playbook":
 		r.gh.diagnostics(pe.Err)
-		fmt.Fprintln(e.stderr, pe.Err)
-		fmt.Fprintf(e.stderr, "%s has problems; nothing ran\n", r.path)
+		e.problems(pe.Err, r.path+" has problems; nothing ran")
 		return ExitUsage
 	case "roles", "resume", "selection":
 		return usageError(e, r.c, "%v", pe.Err)
 	case "sinks":
-		fmt.Fprintf(e.stderr, "%v\nnothing ran\n", pe.Err)
+		e.say(fmt.Sprintf("%v\nnothing ran\n", pe.Err))
 		return ExitUsage
 	}
 	if ds := (steps.Diagnostics)(nil); errors.As(pe.Err, &ds) {
 		// Problems in an inputs file name their own file:line:column.
 		r.gh.diagnostics(ds)
-		fmt.Fprintf(e.stderr, "%v\nnothing ran\n", ds)
+		e.problems(ds, "nothing ran")
 		return ExitUsage
 	}
-	fmt.Fprintf(e.stderr, "%s: %v\nnothing ran\n", r.path, pe.Err)
+	e.say(fmt.Sprintf("%s: %v\nnothing ran\n", r.path, pe.Err))
 	return ExitUsage
 }
 

@@ -1,0 +1,58 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/arsenal-run/arsenal-run/internal/yamlx"
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
+)
+
+// A command whose --log-format json was parsed (env.logJSON) writes its
+// problems on stderr as JSON lines too, from its usage errors on, so that
+// a log shipper reading its stderr parses every line, not only those of
+// its run. A usage error found before the flag was parsed (an unknown
+// flag ahead of it) is text: the format is not known yet.
+
+// errorLine writes one JSON line at error with msg and fields, without a
+// run id: the run has none yet.
+func (e *env) errorLine(msg string, fields ...field) {
+	e.stderr.Write(appendJSONLine(nil, engine.Event{Time: time.Now()}, zerolog.ErrorLevel, msg, fields))
+}
+
+// say writes text, a problem that ends a command ("…\nnothing ran\n"), as
+// it is, or with --log-format json as one JSON line whose message is its
+// lines joined with "; ".
+func (e *env) say(text string) {
+	if !e.logJSON {
+		fmt.Fprint(e.stderr, text)
+		return
+	}
+	e.errorLine(lines(text))
+}
+
+// problems writes err, then tail ("x.yaml has problems; nothing ran"), a
+// line each; with --log-format json a JSON line for each of err's
+// diagnostics, with file, line and column, then one for tail.
+func (e *env) problems(err error, tail string) {
+	if !e.logJSON {
+		fmt.Fprintln(e.stderr, err)
+		fmt.Fprintln(e.stderr, tail)
+		return
+	}
+	var ds yamlx.Diagnostics
+	if !errors.As(err, &ds) || len(ds) == 0 {
+		e.errorLine(lines(err.Error()))
+	}
+	for _, d := range ds {
+		fs := []field{str("file", d.File)}
+		if d.Pos.Line > 0 {
+			fs = append(fs, num("line", int64(d.Pos.Line)), num("column", int64(d.Pos.Col)))
+		}
+		e.errorLine(d.Msg, fs...)
+	}
+	e.errorLine(lines(tail))
+}
