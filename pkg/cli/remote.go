@@ -26,7 +26,7 @@ func remoteCommand() *command {
 	return &command{
 		name:    "remote",
 		summary: "call an arsenal-run server: list and execute operations, run and follow playbooks",
-		synopsis: `remote --server URL [--key-env VAR] [--ca F --cert F --key F] ops list [--category C]
+		synopsis: `remote --server URL [--key-env VAR] [--ca F --cert F --key F] [--log-format console|json] ops list [--category C]
 remote --server URL exec OP [--param k=v]... [--timeout D]
 remote --server URL run NAME [--input k=v]... [--dry-run] [--wait] [--follow] [--yes]
 remote --server URL runs [--playbook P] [--status S] [--since D] [--limit N]
@@ -55,6 +55,7 @@ type remoteOptions struct {
 	playbook, status              string
 	limit                         int
 	since                         durationFlag
+	logFormat                     string
 }
 
 // remote is one client command.
@@ -99,10 +100,15 @@ func runRemote(e *env, args []string) int {
 	fs.StringVar(&o.status, "status", "", "runs: only runs with status `S`, in any case")
 	fs.Var(&o.since, "since", "runs: only runs started within `D` (24h, 2d) or since an RFC 3339 time")
 	fs.IntVar(&o.limit, "limit", 0, "runs: at most `N` runs, 1 to 1000 (default the server's, 50)")
+	addRemoteLogFlag(e, fs, &o)
 	pos, code, ok := fs.parse(args)
 	if !ok {
 		return code
 	}
+	if code, ok := checkLogFlags(fs, &o.logFormat, new(string)); !ok {
+		return code
+	}
+	e.logJSON = o.logFormat == "json"
 	// The subcommand is judged first: a typo in it is the mistake to
 	// tell, not a server yet to give or a warning about it.
 	if what := remoteSubUsage(fs, pos, args); what != "" {
@@ -257,6 +263,10 @@ func (r *remote) call(ctx context.Context, method, path string, body, out any) (
 // exec indents an operation's stderr: none can pass for a line of the
 // tool's own.
 func (r *remote) errorText(head string, err error) {
+	if r.e.logJSON {
+		r.e.errorLine(head + err.Error())
+		return
+	}
 	io.WriteString(r.e.stderr, termtext.Indent(program+": "+head, err.Error(), "  ", termWidth(r.e.stderr)))
 }
 
@@ -434,48 +444,7 @@ func (r *remote) run(name string) int {
 		started.Waiting.note(r.e.stderr)
 		return ExitOK
 	}
-	fmt.Fprintf(r.e.stderr, "run %s\n", termtext.Line(started.RunID))
-	started.Waiting.note(r.e.stderr)
-	// The signal's notice and other lines go above the live view's block
-	// while it is shown (see liveView.Write).
-	stderr := &lockedWriter{w: r.e.stderr}
-	r.e.stderr = stderr
-	ctx, stop, hangUp := r.signals(started.RunID)
-	defer stop()
-	var obs observers
-	var live *liveView
-	if r.o.follow {
-		if raw := stderr.swap(nil); r.e.canRedraw(raw) {
-			width, height := termSize(raw)
-			live = newSizedLiveView(raw, r.e.paletteFor(raw), false, width, height)
-			live.follows(started.RunID)
-			stderr.swap(live)
-			obs = append(obs, live)
-		} else {
-			obs = append(obs, &plainView{w: r.e.stderr, runID: started.RunID})
-		}
-	}
-	var asker *remoteAsker
-	if q != nil {
-		if tc, ok := q.(*terminalConfirmer); ok {
-			tc.out, tc.view = r.e.stderr, live // the question is not drawn over
-			tc.hangUp = hangUp
-		}
-		asker = newRemoteAsker(ctx, r, started.RunID, q)
-		obs = append(obs, asker)
-	}
-	rep, err := r.follow(ctx, started.RunID, obs)
-	if asker != nil {
-		asker.close()
-	}
-	if live != nil {
-		live.close()
-	}
-	if err != nil {
-		return r.followFailed(started.RunID, err)
-	}
-	report.WriteTextFit(r.e.stdout, rep, termWidth(r.e.stdout))
-	return remoteExitCode(rep, context.Cause(ctx))
+	return r.followRun(started.RunID, started.Status, started.Waiting, q)
 }
 
 // remoteExitCode is exitCode for a run followed on a server: 130 and 143

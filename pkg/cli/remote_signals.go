@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/arsenal-run/arsenal-run/internal/termtext"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
@@ -31,9 +33,11 @@ func (r *remote) signals(runID string) (ctx context.Context, stop func(), hangUp
 	ctx, cancel := context.WithCancelCause(context.Background())
 	var asked sync.WaitGroup
 	w := watchSignals(r.e.stderr, func(s os.Signal) {
-		fmt.Fprintf(r.e.stderr, "%s: %s right after the first: %s\n", program, signalName(s), sameRequestMsg)
+		r.notice(zerolog.WarnLevel, runID, fmt.Sprintf("%s: %s right after the first: %s\n", program, signalName(s), sameRequestMsg),
+			sameRequestMsg, str("signal", signalName(s)))
 	}, func(c *signalCause) {
-		fmt.Fprintf(r.e.stderr, "\n%s: %s: cancelling run %s (again to exit at once)\n", program, c.Error(), runID)
+		r.notice(zerolog.WarnLevel, runID, fmt.Sprintf("\n%s: %s: cancelling run %s (again to exit at once)\n", program, c.Error(), runID),
+			"cancelling the run on the server (again to exit at once)", str("signal", signalName(c.sig)), str("cause", c.Error()))
 		// Asked apart, so that a signal after it is heard while the
 		// server is slow to answer.
 		asked.Add(1)
@@ -42,8 +46,10 @@ func (r *remote) signals(runID string) (ctx context.Context, stop func(), hangUp
 			r.cancelRun(runID, c, cancel)
 		}()
 	}, func(first, c *signalCause) {
-		fmt.Fprintf(r.e.stderr, "%s: %s, then by %s: exiting now; run %s may still be going on the server: see 'arsenal-run remote runs' or GET %s/api/v1/runs/%s\n",
-			program, first.Error(), signalName(c.sig), runID, r.base, url.PathEscape(runID))
+		see := fmt.Sprintf("see 'arsenal-run remote runs' or GET %s/api/v1/runs/%s", r.base, url.PathEscape(runID))
+		r.notice(zerolog.WarnLevel, runID, fmt.Sprintf("%s: %s, then by %s: exiting now; run %s may still be going on the server: %s\n",
+			program, first.Error(), signalName(c.sig), runID, see),
+			"exiting now; the run may still be going on the server", str("signal", signalName(c.sig)), str("cause", first.Error()+", then by "+signalName(c.sig)), str("hint", see))
 		os.Exit(c.code)
 	})
 	hangUp = func(why string) error { return ops.WithClass(ops.ClassCancelled, w.hangUp(why)) }
@@ -63,7 +69,7 @@ func (r *remote) cancelRun(runID string, sig *signalCause, cancel context.Cancel
 		if beingCancelled(err) {
 			// Someone else cancelled it first: it ends as asked, and
 			// the stream shows its end.
-			fmt.Fprintf(r.e.stderr, "%s: run %s is being cancelled already\n", program, termtext.Line(runID))
+			r.notice(zerolog.WarnLevel, runID, fmt.Sprintf("%s: run %s is being cancelled already\n", program, termtext.Line(runID)), "the run is being cancelled already")
 			cancel(sig)
 			return
 		}
@@ -80,7 +86,8 @@ func (r *remote) cancelRun(runID string, sig *signalCause, cancel context.Cancel
 		if errors.As(err, &ae) && ae.status >= 400 && ae.status < 500 {
 			what = "was not cancelled"
 		}
-		fmt.Fprintf(r.e.stderr, "%s: run %s %s: following it to its end (again to exit at once)\n", program, termtext.Line(runID), what)
+		r.notice(zerolog.WarnLevel, runID, fmt.Sprintf("%s: run %s %s: following it to its end (again to exit at once)\n", program, termtext.Line(runID), what),
+			"the run "+what+": following it to its end (again to exit at once)")
 	}
 	cancel(sig)
 }
