@@ -112,7 +112,7 @@ func Middleware(cfg Config) engine.Middleware {
 					c.Log.Info().Msg("cache entry fails the step's until; treated as a miss")
 				default:
 					c.Cached, c.CacheAge = true, max(now.Sub(e.CreatedAt), 0)
-					c.Log.Info().Dur("age", c.CacheAge).Msg("cache hit")
+					c.Log.Info().Int64("age_ms", c.CacheAge.Milliseconds()).Msg("cache hit")
 					return out, nil
 				}
 			}

@@ -318,7 +318,7 @@ func guard(grace time.Duration, clock Clock) Middleware {
 				return r.out, r.err
 			case <-clock.After(grace):
 				c.Abandoned = true
-				c.Log.Error().Dur("grace", grace).Msg("operation ignored cancellation; abandoned")
+				c.Log.Error().Int64("grace_ms", grace.Milliseconds()).Msg("operation ignored cancellation; abandoned")
 				c.run.emitCall(c, Event{Kind: EventLog, Level: "error", Message: fmt.Sprintf("operation %s ignored cancellation for %s and was abandoned", c.Entry.Spec.Name, short.Duration(grace))})
 				return nil, causeOf(ctx, fmt.Errorf("operation did not stop within %s of being cancelled and was abandoned", short.Duration(grace)))
 			}

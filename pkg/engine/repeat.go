@@ -176,7 +176,7 @@ func (r *run) repeat(ctx context.Context, c *Call, set *settings) (map[string]an
 			return out, nil
 		}
 		last = out
-		c.Log.Info().Int("attempt", n).Dur("every", set.every).Msg("repeating")
+		c.Log.Info().Int("attempt", n).Int64("every_ms", set.every.Milliseconds()).Msg("repeating")
 		r.emitCall(c, Event{Kind: EventRepeat, Attempt: n, DelayMS: set.every.Milliseconds(), Message: untilFalse(c, "repeat", rp.Until.Source)})
 		select {
 		case <-clock.After(set.every):

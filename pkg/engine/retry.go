@@ -46,7 +46,7 @@ func retry(clock Clock) Middleware {
 				if c.Index >= 0 {
 					line = line.Int("item", c.Index) // which of a fan-out's items
 				}
-				line = line.Int("attempt", n).Dur("delay", d)
+				line = line.Int("attempt", n).Int64("delay_ms", d.Milliseconds())
 				if err == nil && r.Until != nil {
 					// The attempt succeeded; what failed is the condition.
 					ev.Message = untilFalse(c, "retry", r.Until.Source)

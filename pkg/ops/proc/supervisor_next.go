@@ -75,7 +75,7 @@ func (s *Supervisor) nextLocked(c *child) (time.Duration, bool) {
 		delay = s.opt.MaxBackoff
 	}
 	c.status = "backoff"
-	s.log.Info().Str("supervisor", c.spec.Group).Int("pid", c.pid).Int("exit_code", *c.exitCode).Dur("backoff", delay).Msg("restarting process")
+	s.log.Info().Str("supervisor", c.spec.Group).Int("pid", c.pid).Int("exit_code", *c.exitCode).Int64("backoff_ms", delay.Milliseconds()).Msg("restarting process")
 	level := "info"
 	if *c.exitCode != 0 {
 		level = "warn"
