@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -21,10 +20,7 @@ import (
 // found once it was parsed as json is a JSON line.
 func addRemoteLogFlag(e *env, fs *flagSet, o *remoteOptions) {
 	fs.StringVar(&o.logFormat, "log-format", "console", "write stderr's lines in `FORMAT`: console or json (run --follow's events too)")
-	fs.onUsage = func(msg string) int {
-		e.logJSON = strings.EqualFold(o.logFormat, "json")
-		return usageError(e, fs.cmd, "%s", msg)
-	}
+	jsonUsage(e, fs, &o.logFormat)
 }
 
 // notice writes a line about run runID that is none of its events: text

@@ -130,12 +130,7 @@ func runArgs(e *env, args []string, gh *ghNotes) int {
 	o.trace.add(fs.FlagSet)
 	e.addPluginsFlag(fs.FlagSet)
 	o.remote = addRemoteFlags(fs)
-	fs.onUsage = func(msg string) int {
-		// Once --log-format json was parsed (it may come after the
-		// flag found wrong), the problem is a JSON line too.
-		e.logJSON = strings.EqualFold(o.logFormat, "json")
-		return usageError(e, c, "%s", msg)
-	}
+	jsonUsage(e, fs, &o.logFormat)
 	pos, code, ok := fs.parse(args)
 	if !ok {
 		return code
