@@ -22,6 +22,10 @@ type OpRequest struct {
 	// Env is the environment the operation may read; nil means the
 	// service's.
 	Env Env
+	// EndCause, when set, is the cause the call ends with when ctx ends
+	// first, given ctx: a front end tells a client that went away from a
+	// service that stopped. Nil: ctx's own cause.
+	EndCause func(ctx context.Context) error
 }
 
 // ErrPlaybookOp refuses playbook.run as an operation of its own: it runs
@@ -83,8 +87,10 @@ func (m *Manager) ExecuteOp(ctx context.Context, req OpRequest) (*OpResult, erro
 	h.state.Store(StateRunning)
 	rep := m.svc.preflight(p, h)
 	if rep == nil {
-		rctx, release := h.bindBoth(ctx, m.ctx)
-		defer release()
+		rctx, cancel, stop := bindOp(ctx, req.EndCause)
+		h.setCancel(cancel)
+		m.trackExec(h, cancel)
+		defer m.untrackExec(h, cancel, stop)
 		rep, err = m.svc.execute(rctx, p, h)
 	}
 	h.end(rep, err)
@@ -103,4 +109,54 @@ func (m *Manager) ExecuteOp(ctx context.Context, req OpRequest) (*OpResult, erro
 		}
 	}
 	return res, nil
+}
+
+// bindOp is the context of an executed operation: it has ctx's values and
+// ends with ctx, with endCause's cause when given, or with cancel. One
+// context, and no closure to release it: every execute makes one.
+func bindOp(ctx context.Context, endCause func(context.Context) error) (context.Context, context.CancelCauseFunc, func() bool) {
+	if endCause == nil {
+		rctx, cancel := context.WithCancelCause(ctx)
+		return rctx, cancel, nil
+	}
+	rctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() { cancel(endCause(ctx)) })
+	return rctx, cancel, stop
+}
+
+// trackExec keeps the cancel of an executed operation's context for
+// Shutdown, which ends it when its grace runs out, as it ends the runs; a
+// Shutdown that gave up already ends it now. The manager's context is not
+// watched by each execute: that would take a registration, and a closure,
+// per call.
+func (m *Manager) trackExec(h *Handle, cancel context.CancelCauseFunc) {
+	m.mu.Lock()
+	m.execs[h] = cancel
+	m.mu.Unlock()
+	if m.ctx.Err() != nil {
+		cancel(context.Cause(m.ctx))
+	}
+}
+
+// untrackExec forgets an executed operation that ended, and ends its
+// context.
+func (m *Manager) untrackExec(h *Handle, cancel context.CancelCauseFunc, stop func() bool) {
+	m.mu.Lock()
+	delete(m.execs, h)
+	m.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+	cancel(context.Canceled)
+}
+
+// cancelExecs ends the executed operations still going, with the cause of
+// the manager's context.
+func (m *Manager) cancelExecs() {
+	cause := context.Cause(m.ctx)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, cancel := range m.execs {
+		cancel(cause)
+	}
 }

@@ -283,20 +283,6 @@ func (h *Handle) bind(parent context.Context) context.Context {
 	return ctx
 }
 
-// bindBoth is bind for a run that ends with parent, whose values it has,
-// or with other, whichever ends first: one context rather than one made
-// on another, as every execute makes one. release unties it from other
-// and ends it, once the run is over.
-func (h *Handle) bindBoth(parent, other context.Context) (ctx context.Context, release func()) {
-	ctx, cancel := context.WithCancelCause(parent)
-	stop := context.AfterFunc(other, func() { cancel(context.Cause(other)) })
-	h.setCancel(cancel)
-	return ctx, func() {
-		stop()
-		cancel(context.Canceled)
-	}
-}
-
 // setCancel keeps the run context's cancel for Cancel; a Cancel that
 // came first applies now.
 func (h *Handle) setCancel(cancel context.CancelCauseFunc) {

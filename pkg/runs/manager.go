@@ -62,10 +62,12 @@ type Manager struct {
 	queued  int
 	runs    map[string]*Handle // live runs
 	waiting map[*Handle]*waiter
-	ended   []*Handle // the most recent ended runs, for lookups
-	wg      sync.WaitGroup
-	shut    bool
-	onEnd   []func(*Handle)
+	// execs are the executed operations going on (trackExec).
+	execs map[*Handle]context.CancelCauseFunc
+	ended []*Handle // the most recent ended runs, for lookups
+	wg    sync.WaitGroup
+	shut  bool
+	onEnd []func(*Handle)
 }
 
 // waiter is a run of Start that did not get a run slot at once, from
@@ -116,7 +118,8 @@ func NewManager(svc *Service, l Limits) *Manager {
 	}
 	ctx, stop := context.WithCancelCause(context.Background())
 	return &Manager{svc: svc, slots: make(chan struct{}, l.MaxRunning), maxQ: l.MaxQueued,
-		ctx: ctx, stop: stop, closed: make(chan struct{}), runs: map[string]*Handle{}, waiting: map[*Handle]*waiter{}}
+		ctx: ctx, stop: stop, closed: make(chan struct{}), runs: map[string]*Handle{}, waiting: map[*Handle]*waiter{},
+		execs: map[*Handle]context.CancelCauseFunc{}}
 }
 
 // Service returns the service the manager runs requests with.
@@ -471,6 +474,7 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	m.stop(ops.WithClass(ops.ClassCancelled, stopping{}))
+	m.cancelExecs()
 	<-done
 	return ctx.Err()
 }

@@ -100,8 +100,10 @@ type executeResult struct {
 // POST /api/v1/operations/{name}/execute
 func (s *Server) execute(w http.ResponseWriter, r *http.Request, c *Principal) *apiError {
 	name := r.PathValue("name")
-	if e := onlyParams(r.URL.Query()); e != nil {
-		return e
+	if r.URL.RawQuery != "" {
+		if e := onlyParams(r.URL.Query()); e != nil {
+			return e
+		}
 	}
 	var body executeRequest
 	if e := decodeStrict(r, s.cfg.Limits.MaxBodyBytes, &body); e != nil {
@@ -147,11 +149,9 @@ func (s *Server) execTimeout(text, field string) (time.Duration, *apiError) {
 // 422 when the operation ran and failed, 500 when it panicked, 503 while
 // shutting down.
 func (s *Server) runOp(ctx context.Context, r *http.Request, c *Principal, op string, params map[string]any, timeout time.Duration) (*executeResult, *apiError) {
-	ctx, stop := s.clientBound(ctx)
-	defer stop()
 	st := s.current()
 	res, err := s.mgr.ExecuteOp(ctx, runs.OpRequest{
-		Op: op, Params: params, Timeout: timeout, Policy: st.Policy, Env: s.cfg.Env,
+		Op: op, Params: params, Timeout: timeout, Policy: st.Policy, Env: s.cfg.Env, EndCause: s.endCause,
 		Caller: runs.Caller{Roles: c.Roles, Name: c.Name, From: clientAddr(r), Trigger: runs.TriggerAPI},
 	})
 	if err != nil {
@@ -401,24 +401,17 @@ var errClientGone = ops.WithClass(ops.ClassCancelled, errors.New("the client clo
 // go away, the service stopped.
 var errRequestCut = ops.WithClass(ops.ClassCancelled, errors.New("the service stopped before the operation ended: requests still in flight after the grace period were cut"))
 
-// clientBound is a request's context that ends with it, with
-// errClientGone as the cause when the client went away, or errRequestCut
-// when Shutdown closed the connection (the server's base context never
-// ends, so nothing else cancels a request's).
-func (s *Server) clientBound(req context.Context) (context.Context, func()) {
-	ctx, cancel := context.WithCancelCause(context.WithoutCancel(req))
-	stop := context.AfterFunc(req, func() {
-		cause := context.Cause(req)
-		if cause == context.Canceled {
-			cause = errClientGone
-			if s.cut.Load() {
-				cause = errRequestCut
-			}
+// requestEnd is the cause an execute ends with when its request's
+// context ended first: errClientGone when the client went away, or
+// errRequestCut when Shutdown closed the connection (the server's base
+// context never ends, so nothing else cancels a request's).
+func (s *Server) requestEnd(req context.Context) error {
+	cause := context.Cause(req)
+	if cause == context.Canceled {
+		cause = errClientGone
+		if s.cut.Load() {
+			cause = errRequestCut
 		}
-		cancel(cause)
-	})
-	return ctx, func() {
-		stop()
-		cancel(nil)
 	}
+	return cause
 }

@@ -213,6 +213,8 @@ type Server struct {
 	// cut is set when Shutdown closes the requests that outlasted its
 	// grace: an execute ended so was not left by its client.
 	cut atomic.Bool
+	// endCause is requestEnd, made once: every execute hands it on.
+	endCause func(context.Context) error
 	// admit counts the runs being queued through this server, from the
 	// check of the queue's depth until they are in it (roomInQueue).
 	admit admission
@@ -246,6 +248,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, mgr: cfg.Manager, log: log.New(cfg.Log, "", 0), stats: newStatsCache()}
 	s.stopCtx, s.stop = context.WithCancel(context.Background())
+	s.endCause = s.requestEnd
 	if err := s.Reload(cfg.State); err != nil {
 		return nil, err
 	}
