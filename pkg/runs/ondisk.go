@@ -25,10 +25,11 @@ func (s *Service) FileNotice(pb *steps.Playbook) string {
 
 func (s *Service) fileDrift(pb *steps.Playbook, runs string) string {
 	drift, err := s.disk.Check(pb)
+	if drift == steps.DriftNone {
+		return "" // every run asks: it costs nothing more
+	}
 	hup := "kill -HUP " + strconv.Itoa(os.Getpid())
 	switch drift {
-	case steps.DriftNone:
-		return ""
 	case steps.DriftChanged:
 		return "the playbook's file " + pb.File + " changed since it was loaded, and " + runs + " as loaded: " +
 			"an edit takes effect on SIGHUP only; check the file with `arsenal-run validate " + pb.File +

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"go.opentelemetry.io/otel/trace"
 
@@ -98,6 +99,43 @@ func planOptions(base, cache []engine.Option) []engine.Option {
 	return append(opts, engine.WithMiddleware(beforeChange))
 }
 
+// engineOptions are the engine's options of a run with this limit and
+// confirmer (nil: none), without the cache's and with them (see
+// planOptions). Those of a run with neither, as every execute is, are
+// made once: they depend on the service's settings alone.
+func (s *Service) engineOptions(maxParallel int, confirmer engine.Confirmer) (base, plan []engine.Option) {
+	if maxParallel == 0 && confirmer == nil {
+		s.plainOpts.once.Do(func() {
+			s.plainOpts.base = s.newEngineOptions(0, nil)
+			s.plainOpts.plan = slices.Clip(planOptions(s.plainOpts.base, nil))
+		})
+		return s.plainOpts.base, s.plainOpts.plan
+	}
+	base = s.newEngineOptions(maxParallel, confirmer)
+	return base, planOptions(base, nil)
+}
+
+func (s *Service) newEngineOptions(maxParallel int, confirmer engine.Confirmer) []engine.Option {
+	opts := []engine.Option{engine.WithMaxParallel(maxParallel)}
+	if s.cfg.RefuseSwappable {
+		opts = append(opts, engine.RefuseSwappable())
+	}
+	if s.cfg.Audit != nil {
+		opts = append(opts, engine.WithAuditor(s.cfg.Audit))
+	}
+	if confirmer != nil {
+		opts = append(opts, engine.WithConfirmer(confirmer))
+	}
+	return slices.Clip(opts)
+}
+
+// plainOptions are engineOptions's of a run without a limit or a
+// confirmer, made once.
+type plainOptions struct {
+	once       sync.Once
+	base, plan []engine.Option
+}
+
 // planKey is what a plan kept with its playbook depends on besides the
 // playbook (see Service.planFor): the service's engine settings
 // (registry, auditor, RefuseSwappable), the request's limit and, for a
@@ -111,17 +149,18 @@ type planKey struct {
 }
 
 // planFor plans pb under base and, when cached, the result cache's
-// middleware for policy and roles. A plan that holds nothing of the run
+// middleware for policy and roles; plain is planOptions(base, nil), the
+// options of a plan without the cache. A plan that holds nothing of the run
 // (no confirmer) is made once per loaded playbook, limit, and for the
 // cache policy and roles, and kept with it, as it is immutable and safe
 // for concurrent runs: a playbook scheduled every second is not planned
 // every second, nor its sub-playbooks each time they are called. A
 // playbook loaded again (a reload) gets a plan of its own. It returns the
 // engine's options of the plan.
-func (s *Service) planFor(pb *steps.Playbook, base []engine.Option, maxParallel int, perRun, cached bool, policy *auth.Policy, roles []string) (*engine.Plan, []engine.Option) {
+func (s *Service) planFor(pb *steps.Playbook, base, plain []engine.Option, maxParallel int, perRun, cached bool, policy *auth.Policy, roles []string) (*engine.Plan, []engine.Option) {
 	opts := func() []engine.Option {
 		if !cached {
-			return planOptions(base, nil)
+			return plain
 		}
 		return planOptions(base, s.cacheOptions(policy, roles))
 	}
@@ -179,31 +218,24 @@ func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) 
 	if env == nil {
 		env = s.cfg.Env
 	}
-	engOpts := []engine.Option{engine.WithMaxParallel(req.MaxParallel)}
-	if s.cfg.RefuseSwappable {
-		engOpts = append(engOpts, engine.RefuseSwappable())
-	}
-	if s.cfg.Audit != nil {
-		engOpts = append(engOpts, engine.WithAuditor(s.cfg.Audit))
-	}
 	runID := req.RunID
 	if runID == "" {
 		runID = engine.NewRunID()
 	}
 	var ask *asker
+	var confirmer engine.Confirmer
 	switch {
 	case req.Yes:
 	case req.Confirmer != nil:
-		engOpts = append(engOpts, engine.WithConfirmer(req.Confirmer))
+		confirmer = req.Confirmer
 	case req.Ask:
 		ask = newAsker(s, pb, runID)
-		engOpts = append(engOpts, engine.WithConfirmer(ask))
+		confirmer = ask
 	}
-	baseOpts := engOpts
+	baseOpts, plainOpts := s.engineOptions(req.MaxParallel, confirmer)
 	start := &startRecord{}
 	cached := s.usesCache(pb)
-	confirms := req.Confirmer != nil || ask != nil
-	plan, engOpts := s.planFor(pb, baseOpts, req.MaxParallel, confirms, cached, policy, roles)
+	plan, engOpts := s.planFor(pb, baseOpts, plainOpts, req.MaxParallel, confirmer != nil, cached, policy, roles)
 	// The playbook's env files join the environment here, so that inputs
 	// with env: or from_env: read them too. The host's is read once: the
 	// run gets the environment its inputs were resolved in.

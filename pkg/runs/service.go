@@ -124,6 +124,8 @@ type Service struct {
 	sweep interruptSweep
 	// disk tells whether a loaded playbook's file changed (FileWarning).
 	disk steps.DiskCheck
+	// plainOpts are the engine options of most runs (engineOptions).
+	plainOpts plainOptions
 	// Interrupted is how many runs of dead processes Open marked
 	// interrupted.
 	Interrupted int
@@ -293,27 +295,33 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (rep *rep
 	pub.live, pub.start = h.live, p.start
 	defer pub.close()
 	// progress follows the run, so that a report can still be written if
-	// the process must exit before the engine has built one.
-	prog := newProgress(pb, p.runID, roles, p.inputs, req.DryRun)
-	h.setEmergency(func(cause string) (*report.Report, []string, []error) {
-		rep := prog.report(cause)
-		return rep, prog.stillRunning(), s.writeSinks(rep, p, s.sign(rep))
-	})
+	// the process must exit before the engine has built one. An executed
+	// operation writes no report, and its handle is nobody's to write.
+	var obs engine.Observer = pub
+	if !req.oneShot {
+		prog := newProgress(pb, p.runID, roles, p.inputs, req.DryRun)
+		h.setEmergency(func(cause string) (*report.Report, []string, []error) {
+			rep := prog.report(cause)
+			return rep, prog.stillRunning(), s.writeSinks(rep, p, s.sign(rep))
+		})
+		obs = observers{pub, prog}
+	}
 
 	logOut, level := req.Log, req.LogLevel
 	if logOut == nil {
 		logOut, level = s.cfg.Log, s.cfg.LogLevel
 	}
-	runOpts := []engine.RunOption{
+	// Room for every option below: the slice is made once.
+	runOpts := append(make([]engine.RunOption, 0, 18),
 		engine.WithRunID(p.runID),
 		engine.WithRoles(roles...),
 		engine.WithRunAuthorizer(auth.NewAuthorizer(subject)),
-		engine.WithRunObserver(observers{pub, prog}),
+		engine.WithRunObserver(obs),
 		engine.WithEnviron(p.hostEnv),
 		engine.WithPreflight(preflightDecisions(decisions)),
 		engine.WithCaller(req.Caller.Name, req.Caller.From),
 		engine.WithInventory(s.cfg.Remote.Inventory),
-	}
+	)
 	if p.warnings != nil {
 		// The scheduler logs its own, with the slot.
 		runOpts = append(runOpts, engine.WithWarnings(req.Caller.Trigger == TriggerSchedule, p.warnings...))
