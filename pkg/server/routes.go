@@ -175,12 +175,12 @@ func (s *Server) wrap(rt *route) http.Handler {
 			s.metrics.request(label, sw.code(), time.Since(start))
 		}()
 		h := w.Header()
-		h.Set("Cache-Control", "no-store")
+		h["Cache-Control"] = noStore
 		// An answer of the API is data, never a page: it loads nothing,
 		// runs nothing and may not be framed.
-		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "no-referrer")
+		h["Content-Security-Policy"] = apiCSP
+		h["X-Frame-Options"] = frameDeny
+		h["Referrer-Policy"] = noReferrer
 		var c *Principal
 		if !rt.public {
 			var e *apiError
@@ -205,6 +205,15 @@ func (s *Server) wrap(rt *route) http.Handler {
 		}
 	})
 }
+
+// The values of the headers every answer has, made once as writeJSON's
+// are (see jsonContentType).
+var (
+	noStore    = []string{"no-store"}
+	apiCSP     = []string{"default-src 'none'; frame-ancestors 'none'"}
+	frameDeny  = []string{"DENY"}
+	noReferrer = []string{"no-referrer"}
+)
 
 // statusWriter records the status of an answer. It unwraps for
 // http.ResponseController, so flushing and deadlines reach the connection.
