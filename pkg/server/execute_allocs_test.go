@@ -33,10 +33,10 @@ func TestExecuteHandlerAllocs(t *testing.T) {
 	t.Logf("%.0f allocations an execute", got)
 	// 148 to 159 here (the history's batches and the pools vary them),
 	// 197 before the request's context and the answer's headers were made
-	// once; the race detector adds about ten.
+	// once; the race detector adds 5 to 15.
 	budget := 170.0
 	if raceBuild {
-		budget = 180
+		budget = 186
 	}
 	if got > budget {
 		t.Errorf("an execute through the handler made %.0f allocations, more than the %.0f budgeted", got, budget)
