@@ -12,3 +12,9 @@ func OwnedByOther(fs.FileInfo) (int, bool) { return 0, false }
 
 // ForeignOwner cannot be told without Unix file owners.
 func ForeignOwner(fs.FileInfo, string, string, string) string { return "" }
+
+// ExposedToOthers is empty where file modes do not say who may write a directory.
+func ExposedToOthers(_, _ string) string { return "" }
+
+// GroupMayWrite cannot be told without Unix file owners.
+func GroupMayWrite(fs.FileInfo, string, string, string) string { return "" }

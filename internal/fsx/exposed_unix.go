@@ -28,23 +28,64 @@ const maxLinks = 40
 // entry and of the directory may, so both must be this process's user or
 // root. Any other directory must be owned by this process's user or root
 // too: its owner may rename a file of their own over any name in it,
-// whatever its mode. It is how sshd's StrictModes and sudo judge the
-// directories above a file they trust, less their refusal of group write
-// (a group the owner shares on purpose). A file or directory on the path
-// that does not exist yet is judged by the directory it would be made in:
-// one every user may write, sticky bit or not, or one another user owns,
-// lets them make it first. The file's own mode and owner are
+// whatever its mode. One its group may write (g+w) is judged as one every
+// user may write, unless that group is root's or its owner's alone
+// (trustedGroup): its members may do what every user could. It is how
+// sshd's StrictModes and sudo judge the directories above a file they
+// trust. A file or directory on the path that does not exist yet is
+// judged by the directory it would be made in: one every user (or such a
+// group) may write, sticky bit or not, or one another user owns, lets
+// them make it first. A directory $ARSENAL_SAFE_DIRECTORIES names, and
+// any below it, is not refused for its owner or group (safeEntry); every
+// user's write always is. The file's own mode and owner are
 // AnyoneMayWrite's.
 func Exposed(path, could string) string {
 	return exposed(path, could, os.Geteuid())
 }
 
+// ExposedToOthers is Exposed for what a group may be let write by its
+// owner's choice (a state dir shared by a team): a directory on the path
+// its group may write is not judged so.
+func ExposedToOthers(path, could string) string {
+	return walk{me: os.Geteuid(), groupOK: true}.exposed(path, could)
+}
+
 func exposed(path, could string, me int) string {
+	return walk{me: me}.exposed(path, could)
+}
+
+// walk is how Exposed judges a path: for the user me, and whether a
+// directory's group may write it without that being refused (groupOK).
+type walk struct {
+	me      int
+	groupOK bool
+}
+
+func (w walk) trusted(uid uint32) bool { return uid == 0 || int(uid) == w.me }
+
+// writers is who, besides the owner and root, may write the directory
+// cur (dir): every user (o+w), the members of a group not the owner's
+// alone (g+w, unless w.groupOK or cur is a safe directory), or no one
+// (""); and the chmod that takes that away.
+func (w walk) writers(cur string, dir dirInfo) (who, chmod string) {
+	switch {
+	case dir.mode&0o002 != 0:
+		return "every user of this host", "o-w"
+	case dir.mode&0o020 != 0 && !w.groupOK && !trustedGroup(dir.gid, dir.uid):
+		if entry := safeEntry(cur); entry != "" {
+			usedSafe(entry, cur, "a directory "+membersOf(dir.gid)+" may write")
+			return "", ""
+		}
+		return membersOf(dir.gid), "g-w"
+	}
+	return "", ""
+}
+
+func (w walk) exposed(path, could string) string {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return ""
 	}
-	trusted := func(uid uint32) bool { return uid == 0 || int(uid) == me }
 	cur, rest, links := "/", split(abs), 0
 	for len(rest) > 0 {
 		name := rest[0]
@@ -63,29 +104,34 @@ func exposed(path, could string, me int) string {
 		next := filepath.Join(cur, name)
 		fi, err := os.Lstat(next)
 		absent := errors.Is(err, fs.ErrNotExist)
-		if absent && dir.mode&0o002 != 0 {
-			return missing(cur, next, could, dir.mode)
+		who, chmod := w.writers(cur, dir)
+		if absent && who != "" {
+			return missing(cur, next, could, dir.mode, who, chmod)
 		}
 		if err != nil && !absent {
 			return ""
 		}
-		if dir.mode&0o002 == 0 && !trusted(dir.uid) {
-			return foreignDir(cur, next, could, dir.uid, me, fi)
+		if dir.mode&0o002 == 0 && !w.trusted(dir.uid) {
+			if entry := safeEntry(cur); entry != "" {
+				usedSafe(entry, cur, "a directory owned by "+userName(int(dir.uid)))
+			} else {
+				return foreignDir(cur, next, could, dir.uid, w.me, fi)
+			}
 		}
 		if absent {
 			return ""
 		}
-		if dir.mode&0o002 != 0 {
+		if who != "" {
 			if dir.mode&fs.ModeSticky == 0 {
-				return fmt.Sprintf("is in %s, a directory every user of this host may write (mode %04o): any of them can rename a file of their own over %s and %s; make the directory writable by its owner alone (chmod o-w %s), or keep the file in a directory of your own",
-					cur, dir.mode.Perm(), next, could, cur)
+				return fmt.Sprintf("is in %s, a directory %s may write (mode %04o): any of them can rename a file of their own over %s and %s; make the directory writable by its owner alone (chmod %s %s), or keep the file in a directory of your own",
+					cur, who, dir.mode.Perm(), next, could, chmod, cur)
 			}
 			st, _ := fi.Sys().(*syscall.Stat_t)
 			switch {
-			case st != nil && !trusted(st.Uid):
-				return fmt.Sprintf("is in %s, a directory every user of this host may write, and %s there is owned by user %d, who can replace it and %s; keep the file in a directory of your own", cur, next, st.Uid, could)
-			case !trusted(dir.uid):
-				return fmt.Sprintf("is in %s, a directory every user of this host may write, owned by user %d, who can replace %s there and %s; keep the file in a directory of your own", cur, dir.uid, next, could)
+			case st != nil && !w.trusted(st.Uid):
+				return fmt.Sprintf("is in %s, a directory %s may write, and %s there is owned by user %d, who can replace it and %s; keep the file in a directory of your own", cur, who, next, st.Uid, could)
+			case !w.trusted(dir.uid):
+				return fmt.Sprintf("is in %s, a directory %s may write, owned by user %d, who can replace %s there and %s; keep the file in a directory of your own", cur, who, dir.uid, next, could)
 			}
 		}
 		if fi.Mode()&fs.ModeSymlink == 0 {
@@ -108,17 +154,18 @@ func exposed(path, could string, me int) string {
 }
 
 // missing is Exposed's advice for next, not there yet, whose directory
-// cur every user may write (mode): any of them can make it, sticky bit or
-// not (it keeps others' files, not new ones, out), before it is read.
-func missing(cur, next, could string, mode fs.FileMode) string {
+// cur who may write (mode; chmod takes that away): any of them can make
+// it, sticky bit or not (it keeps others' files, not new ones, out),
+// before it is read.
+func missing(cur, next, could string, mode fs.FileMode, who, chmod string) string {
 	fix, bits := "keep the file in a directory of your own", mode.Perm()
 	if mode&fs.ModeSticky == 0 {
-		fix = fmt.Sprintf("make the directory writable by its owner alone (chmod o-w %s), or %s", cur, fix)
+		fix = fmt.Sprintf("make the directory writable by its owner alone (chmod %s %s), or %s", chmod, cur, fix)
 	} else {
 		bits |= 0o1000
 	}
-	return fmt.Sprintf("would be in %s, a directory every user of this host may write (mode %04o), and %s does not exist: any of them can create it and %s; %s",
-		cur, bits, next, could, fix)
+	return fmt.Sprintf("would be in %s, a directory %s may write (mode %04o), and %s does not exist: any of them can create it and %s; %s",
+		cur, who, bits, next, could, fix)
 }
 
 // foreignDir is Exposed's advice for next, looked up in the directory cur
@@ -126,8 +173,8 @@ func missing(cur, next, could string, mode fs.FileMode) string {
 // directory of their own over next (fi, from Lstat), or, when it is not
 // there (fi nil), make it, whatever the directory's mode.
 func foreignDir(cur, next, could string, uid uint32, me int, fi fs.FileInfo) string {
-	fix := fmt.Sprintf("keep it where %s owns every directory above it, or make root own %s: chown root %s",
-		trustedOwners(me), cur, cur)
+	fix := fmt.Sprintf("keep it where %s owns every directory above it, or make root own %s: chown root %s; %s",
+		trustedOwners(me), cur, cur, safeHint(cur, userName(int(uid))))
 	if fi == nil {
 		return fmt.Sprintf("would be in %s, a directory owned by %s, and %s does not exist: they can create it and %s; %s",
 			cur, userName(int(uid)), next, could, fix)
@@ -146,13 +193,21 @@ func foreignDir(cur, next, could string, uid uint32, me int, fi fs.FileInfo) str
 // mode, at any time, and so do could. Empty when root or this process's
 // user owns it. It is sshd's StrictModes and sudo's rule for the files
 // they trust.
+//
+// A file in a directory $ARSENAL_SAFE_DIRECTORIES names is not refused
+// so (see safeEntry).
 func ForeignOwner(fi fs.FileInfo, path, what, could string) string {
 	uid, other := OwnedByOther(fi)
 	if !other {
 		return ""
 	}
-	return fmt.Sprintf("%s is owned by %s, who can change it at any time and %s; make root own it (chown root %s), or keep a copy where %s owns it and every directory above it",
-		what, userName(uid), could, path, trustedOwners(os.Geteuid()))
+	real := realPath(path)
+	if entry := safeEntry(real); entry != "" {
+		usedSafe(entry, real, "owned by "+userName(uid))
+		return ""
+	}
+	return fmt.Sprintf("%s is owned by %s, who can change it at any time and %s; make root own it (chown root %s), or keep a copy where %s owns it and every directory above it; %s",
+		what, userName(uid), could, path, trustedOwners(os.Geteuid()), safeHint(filepath.Dir(real), userName(uid)))
 }
 
 // userName is "user UID (NAME)", or "user UID" when no account has uid.
@@ -172,8 +227,8 @@ func trustedOwners(me int) string {
 }
 
 type dirInfo struct {
-	mode fs.FileMode
-	uid  uint32
+	mode     fs.FileMode
+	uid, gid uint32
 }
 
 // owner is the mode and owner of the directory dir.
@@ -186,7 +241,7 @@ func owner(dir string) (dirInfo, bool) {
 	if !ok {
 		return dirInfo{}, false
 	}
-	return dirInfo{mode: fi.Mode(), uid: st.Uid}, true
+	return dirInfo{mode: fi.Mode(), uid: st.Uid, gid: st.Gid}, true
 }
 
 func split(p string) []string {

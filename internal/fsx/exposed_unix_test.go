@@ -142,7 +142,7 @@ func TestAnyoneMayWriteRefusesAFileAnotherUserOwns(t *testing.T) {
 	if err := os.Chown(path, 4343, -1); err != nil {
 		t.Fatal(err)
 	}
-	want := "the keys file is owned by user 4343, who can change it at any time and add a key; make root own it (chown root " + path + "), or keep a copy where root owns it and every directory above it"
+	want := "the keys file is owned by user 4343, who can change it at any time and add a key; make root own it (chown root " + path + "), or keep a copy where root owns it and every directory above it; or, if user 4343 may be trusted with it (a CI container whose workspace they own, say), set ARSENAL_SAFE_DIRECTORIES=" + dir + " in the environment that starts arsenal-run (the job's, not a playbook's)"
 	if got := AnyoneMayWrite(f, path, "the keys file", "add a key"); got != want {
 		t.Errorf("AnyoneMayWrite of user 4343's file = %q, want %q", got, want)
 	}

@@ -183,7 +183,8 @@ func regular(f *os.File, path string) error {
 
 // AnyoneMayWrite is the advice for an open file, what (like "the keys
 // file") at path, that a user of the host other than this process's and
-// root could change: one every user may write (mode o+w), one another
+// root could change: one every user may write (mode o+w), one a group
+// not root's nor its owner's alone may write (GroupMayWrite), one another
 // user owns (ForeignOwner), or one in a directory that lets another user
 // put a file in its place (Exposed). It
 // names what such a user could do, like "add a key with any role"; empty
@@ -227,30 +228,43 @@ func notThere(err error, path, what, could string) string {
 
 // PathOthersMayWrite is PathAnyoneMayWrite for a directory whose group
 // may be let write it by its owner's choice (a state dir shared by a
-// team): the advice takes write from the others alone.
+// team): neither its group's write nor that of the directories above it
+// is refused, and the advice takes write from the others alone.
 func PathOthersMayWrite(path, what, could string) string {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return notThere(err, path, what, could)
 	}
-	return mayWrite(fi, path, what, could, "make it writable by its owner and group alone: chmod o-w")
-}
-
-func anyoneMayWrite(fi fs.FileInfo, path, what, could string) string {
-	return mayWrite(fi, path, what, could, "make it writable by its owner alone: chmod go-w")
-}
-
-// mayWrite is the problem of a file or directory every user may write,
-// or that another user could put one of their own in place of, with
-// advice, the chmod for the first, before path.
-func mayWrite(fi fs.FileInfo, path, what, could, advice string) string {
 	if fi.Mode().Perm()&0o002 != 0 {
-		return fmt.Sprintf("%s's mode %04o lets every user of this host write it and %s; %s %s", what, fi.Mode().Perm(), could, advice, path)
+		return worldWrite(fi, path, what, could, "make it writable by its owner and group alone: chmod o-w")
+	}
+	if msg := ExposedToOthers(path, could); msg != "" {
+		return what + " " + msg
+	}
+	return ForeignOwner(fi, path, what, could)
+}
+
+// anyoneMayWrite is the problem of a file or directory every user may
+// write, or its group when that is not root's or its owner's alone
+// (GroupMayWrite), or that another user could put one of their own in
+// place of (Exposed, ForeignOwner), with what to do.
+func anyoneMayWrite(fi fs.FileInfo, path, what, could string) string {
+	if fi.Mode().Perm()&0o002 != 0 {
+		return worldWrite(fi, path, what, could, "make it writable by its owner alone: chmod go-w")
+	}
+	if msg := GroupMayWrite(fi, path, what, could); msg != "" {
+		return msg
 	}
 	if msg := Exposed(path, could); msg != "" {
 		return what + " " + msg
 	}
 	return ForeignOwner(fi, path, what, could)
+}
+
+// worldWrite is the problem of a file or directory every user may write,
+// with advice, the chmod that fixes it, before path.
+func worldWrite(fi fs.FileInfo, path, what, could, advice string) string {
+	return fmt.Sprintf("%s's mode %04o lets every user of this host write it and %s; %s %s", what, fi.Mode().Perm(), could, advice, path)
 }
 
 // TildeHint says, for err, the error of opening path, that a path

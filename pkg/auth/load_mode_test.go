@@ -76,3 +76,48 @@ func TestLoadPolicyRefusesAFileAnotherUserOwns(t *testing.T) {
 		t.Errorf("LoadPolicy of root's file in user 1001's directory = %v", err)
 	}
 }
+
+// TestLoadPolicyRefusesAFileAGroupMayWrite: a policy of mode 0664 whose
+// group (5000, no user's private group) may write it, or one in a
+// directory that group may write, lets every member of the group give
+// any role any operation; each is refused, naming the mode, the owner and
+// the chmod that fixes it, as sshd and sudo refuse such a file. Root's
+// group may write it.
+func TestLoadPolicyRefusesAFileAGroupMayWrite(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give files to another group")
+	}
+	dir := filepath.Join(t.TempDir(), "team")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := writeFile(t, dir, "policy.yaml", "version: 1\nroles:\n  ops:\n    allow: [control.*]\n")
+	if err := os.Chmod(path, 0o664); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadPolicy(path, testRegistry(t)); err != nil {
+		t.Fatalf("LoadPolicy of a file of mode 0664 of root's group: %v", err)
+	}
+	if err := os.Chown(path, 0, 5000); err != nil {
+		t.Fatal(err)
+	}
+	_, err := LoadPolicy(path, testRegistry(t))
+	if err == nil || !strings.Contains(err.Error(), path+": the policy's mode 0664 lets the members of group 5000 write it (it is owned by user 0 (root)) and give any role any operation") ||
+		!strings.Contains(err.Error(), "chmod g-w "+path) {
+		t.Errorf("LoadPolicy of a file group 5000 may write = %v", err)
+	}
+	if err := os.Chown(path, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(dir, 0, 5000); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o775); err != nil {
+		t.Fatal(err)
+	}
+	_, err = LoadPolicy(path, testRegistry(t))
+	if err == nil || !strings.Contains(err.Error(), path+": the policy is in "+dir+", a directory the members of group 5000 may write (mode 0775)") ||
+		!strings.Contains(err.Error(), "chmod g-w "+dir) {
+		t.Errorf("LoadPolicy of a file in a directory group 5000 may write = %v", err)
+	}
+}

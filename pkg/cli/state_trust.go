@@ -69,7 +69,7 @@ func stateDirWarning(dir string) string {
 		return fmt.Sprintf("the state dir %s (mode %04o) lets every user of this host write it, and any of them could %s; make it this user's alone: chmod o-w %s",
 			dir, fi.Mode().Perm(), stateDirCouldForRun, dir)
 	}
-	if msg := fsx.Exposed(dir, stateDirCouldForRun); msg != "" {
+	if msg := fsx.ExposedToOthers(dir, stateDirCouldForRun); msg != "" {
 		return "the state dir " + msg
 	}
 	return ""

@@ -120,6 +120,35 @@ func TestLoadKeysRefusesAFileAnyoneMayWrite(t *testing.T) {
 	}
 }
 
+// TestLoadKeysRefusesAFileAGroupMayWrite: a keys file of mode 0660
+// whose group (5000, no user's private group) may write it lets every
+// member add a key with the admin role; it is refused with the chmod that
+// fixes it. Root's group may write it.
+func TestLoadKeysRefusesAFileAGroupMayWrite(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give files to another group")
+	}
+	_, digest, _ := NewKey()
+	path := filepath.Join(t.TempDir(), "keys.yaml")
+	if err := os.WriteFile(path, []byte("version: 1\nkeys:\n  - {name: alice, sha256: "+digest+", roles: [admin]}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o660); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadKeys(path); err != nil {
+		t.Fatalf("LoadKeys of a file of mode 0660 of root's group: %v", err)
+	}
+	if err := os.Chown(path, 0, 5000); err != nil {
+		t.Fatal(err)
+	}
+	_, err := LoadKeys(path)
+	if err == nil || !strings.Contains(err.Error(), path+": the keys file's mode 0660 lets the members of group 5000 write it (it is owned by user 0 (root)) and add a key with any role") ||
+		!strings.Contains(err.Error(), "chmod g-w "+path) {
+		t.Fatalf("LoadKeys of a file group 5000 may write = %v", err)
+	}
+}
+
 // TestLoadKeysRefusesAFileInADirectoryAnyoneMayWrite: a keys file of mode
 // 0600 in a directory every user may write (no sticky bit) can be
 // replaced by any of them with a rename, so it is refused as one they may

@@ -74,6 +74,57 @@ func TestLoadRefusesWhatAnotherUserCouldSwap(t *testing.T) {
 	}
 }
 
+// TestLoadRefusesWhatAGroupMayWrite: a plugin directory, manifest or
+// program that a group (5000, no user's private group) may write lets its
+// members choose what runs as the user of each run: each is refused,
+// naming the mode and the chmod that fixes it.
+func TestLoadRefusesWhatAGroupMayWrite(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give files to another group")
+	}
+	load := func(dir string) string {
+		t.Helper()
+		err := plugin.Load(dir, ops.NewRegistry(), plugin.Options{})
+		if err == nil {
+			return ""
+		}
+		return err.Error()
+	}
+	give := func(p string, mode os.FileMode, gid int) {
+		t.Helper()
+		if err := os.Chown(p, 0, gid); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := filepath.Join(t.TempDir(), "plugins")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	prog := write(t, dir, "hi.prog", "#!/bin/sh\necho '{}'\n", 0o755)
+	m := write(t, dir, "hi.yaml", "version: 1\nname: acme.hi\ncategory: acme\ndescription: Say hi.\nrisk: read\ncommand: [./hi.prog]\n", 0o644)
+	give(prog, 0o775, 0)
+	if msg := load(dir); msg != "" {
+		t.Fatalf("a program root's group may write: %s", msg)
+	}
+	give(prog, 0o775, 5000)
+	if msg := load(dir); !strings.Contains(msg, m+":6:11: program "+prog+": the program's mode 0775 lets the members of group 5000 write it") || !strings.Contains(msg, "chmod g-w "+prog) {
+		t.Errorf("a program group 5000 may write: %s", msg)
+	}
+	give(prog, 0o755, 0)
+	give(m, 0o664, 5000)
+	if msg := load(dir); !strings.Contains(msg, m+": the manifest's mode 0664 lets the members of group 5000 write it") || !strings.Contains(msg, "chmod g-w "+m) {
+		t.Errorf("a manifest group 5000 may write: %s", msg)
+	}
+	give(m, 0o644, 0)
+	give(dir, 0o775, 5000)
+	if msg := load(dir); !strings.Contains(msg, "the plugin directory's mode 0775 lets the members of group 5000 write it") || !strings.Contains(msg, "chmod g-w "+dir) {
+		t.Errorf("a plugin directory group 5000 may write: %s", msg)
+	}
+}
+
 // TestLoadRefusesWhatAnotherUserOwns: a plugin directory, manifest or
 // program owned by another user of the host (uid 1001), or a program in
 // a directory of theirs, even of mode 0755, lets that user choose what

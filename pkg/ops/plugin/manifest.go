@@ -428,6 +428,10 @@ func command(v *yaml.Node, dir string, d *yamlx.Diags) []string {
 		d.Add(yamlx.PosOf(n.Content[0]), "program %s: its mode %04o lets every user of this host rewrite it and %s; make it writable by its owner alone: chmod go-w %s", prog, fi.Mode().Perm(), progCould, prog)
 		return nil
 	}
+	if msg := fsx.GroupMayWrite(fi, prog, "the program", progCould); msg != "" {
+		d.Add(yamlx.PosOf(n.Content[0]), "program %s: %s", prog, msg)
+		return nil
+	}
 	if msg := fsx.Exposed(prog, progCould); msg != "" {
 		d.Add(yamlx.PosOf(n.Content[0]), "program %s %s", prog, msg)
 		return nil
