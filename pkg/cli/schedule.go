@@ -126,6 +126,7 @@ func runSchedule(e *env, args []string) int {
 		stderr := &lockedWriter{w: e.stderr}
 		e.stderr = stderr
 		log := newScheduleLogger(stderr, o.logJSON, o.logColored, o.logLevel)
+		defer watchSafe(log)()
 		supLog := log.With().Str("component", "supervisor").Logger()
 		sup := proc.NewSupervisor(proc.Options{Log: &supLog})
 		defer func() {

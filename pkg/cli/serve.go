@@ -215,6 +215,7 @@ func runServe(e *env, args []string) int {
 	level, _ := zerolog.ParseLevel(o.logLevel)
 	d := &daemon{e: e, o: o, level: level}
 	d.setLog(e.paletteFor(e.stderr).on)
+	defer watchSafe(d.log)()
 	return d.run()
 }
 
