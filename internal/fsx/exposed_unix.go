@@ -207,7 +207,7 @@ func ForeignOwner(fi fs.FileInfo, path, what, could string) string {
 		return ""
 	}
 	return fmt.Sprintf("%s is owned by %s, who can change it at any time and %s; make root own it (chown root %s), or keep a copy where %s owns it and every directory above it; %s",
-		what, userName(uid), could, path, trustedOwners(os.Geteuid()), safeHint(filepath.Dir(real), userName(uid)))
+		what, userName(uid), could, path, trustedOwners(os.Geteuid()), safeHint(hintDir(fi, real), userName(uid)))
 }
 
 // userName is "user UID (NAME)", or "user UID" when no account has uid.

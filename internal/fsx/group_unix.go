@@ -40,7 +40,7 @@ func GroupMayWrite(fi fs.FileInfo, path, what, could string) string {
 		return ""
 	}
 	return fmt.Sprintf("%s's mode %04o lets %s write it (it is owned by %s) and %s; make it writable by its owner alone: chmod g-w %s, or give it to root's group: chgrp 0 %s; %s",
-		what, fi.Mode().Perm(), membersOf(st.Gid), userName(int(st.Uid)), could, path, path, safeHint(filepath.Dir(real), membersOf(st.Gid)))
+		what, fi.Mode().Perm(), membersOf(st.Gid), userName(int(st.Uid)), could, path, path, safeHint(hintDir(fi, real), membersOf(st.Gid)))
 }
 
 // trustedGroup tells whether the members of group gid may write what
@@ -116,6 +116,15 @@ func membersOf(gid uint32) string {
 		return fmt.Sprintf("the members of group %d (%s)", gid, g.Name)
 	}
 	return fmt.Sprintf("the members of group %d", gid)
+}
+
+// hintDir is the directory safeHint names for the file or directory at
+// real (fi): a directory itself, a file's own directory.
+func hintDir(fi fs.FileInfo, real string) string {
+	if fi.IsDir() {
+		return real
+	}
+	return filepath.Dir(real)
 }
 
 // safeHint is the refusal's word on $ARSENAL_SAFE_DIRECTORIES, for a

@@ -49,7 +49,7 @@ func TestRunTrustsAWorkspaceNamedInArsenalSafeDirectories(t *testing.T) {
 
 	runWithin(t, args...).want(t, ExitUsage, nil, []string{
 		"the plugin directory is owned by user 1001",
-		"set ARSENAL_SAFE_DIRECTORIES=" + filepath.Dir(plugins) + " in the environment that starts arsenal-run",
+		"set ARSENAL_SAFE_DIRECTORIES=" + plugins + " in the environment that starts arsenal-run",
 	})
 	t.Setenv("ARSENAL_SAFE_DIRECTORIES", plugins)
 	runWithin(t, args...).want(t, ExitUsage, nil, []string{
