@@ -49,7 +49,7 @@ func TestAnsibleINIInventory(t *testing.T) {
 	for _, tc := range []struct{ name, src, want string }{
 		{"hosts with vars", "[web]\nweb-1 ansible_host=10.0.0.1 ansible_user=deploy\nweb-2 ansible_host=10.0.0.2\n", "hosts.ini:1:1: " + want},
 		{"bare names after a comment", "# production\n[web]\nweb-1\nweb-2\n\n[db:children]\nweb\n\n[all:vars]\nansible_user=deploy\n", "hosts.ini:2:1: " + want},
-		{"a YAML inventory", "version: 1\nhosts:\n  - web-1\n", "hosts.ini:3:3: hosts must be a mapping (key: value), not a list"},
+		{"a YAML inventory", "version: 1\nhosts:\n  - web-1\n", "hosts.ini:3:3: hosts must be a mapping keyed by host name, not a list: write each host as `web-1: {address: ADDRESS}` under hosts:, without its leading `- `"},
 	} {
 		_, err := Parse("hosts.ini", []byte(tc.src))
 		if err == nil || err.Error() != tc.want {

@@ -179,6 +179,9 @@ func (l *loader) defaults(n *yaml.Node) {
 }
 
 func (l *loader) hosts(n *yaml.Node) {
+	if l.hostsList(n) {
+		return
+	}
 	pairs, ok := yamlx.Pairs(n, "hosts", l.d)
 	if !ok {
 		return
@@ -188,7 +191,7 @@ func (l *loader) hosts(n *yaml.Node) {
 		return
 	}
 	if len(pairs) > MaxHosts {
-		l.d.Add(yamlx.PosOf(n), "%d hosts, over the limit of %d (MaxHosts)", len(pairs), MaxHosts)
+		l.d.Add(yamlx.PosOf(n), "%d hosts, over the limit of %d an inventory holds; split them across inventories, and run the playbook with each", len(pairs), MaxHosts)
 		return
 	}
 	l.raw = map[string]*rawHost{}
@@ -281,7 +284,7 @@ func (l *loader) groups(n *yaml.Node) {
 		return
 	}
 	if len(pairs) > MaxGroups {
-		l.d.Add(yamlx.PosOf(n), "%d groups, over the limit of %d (MaxGroups)", len(pairs), MaxGroups)
+		l.d.Add(yamlx.PosOf(n), "%d groups, over the limit of %d an inventory holds; merge groups that list the same hosts, or split the inventory", len(pairs), MaxGroups)
 		return
 	}
 	l.rawGroups = map[string]*rawGroup{}

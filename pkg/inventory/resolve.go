@@ -310,7 +310,7 @@ func (l *loader) linkJumps() {
 			}
 			seen = append(seen, j.Name)
 			if len(seen) > MaxJumps+1 {
-				l.d.Add(h.Pos, "host %s is behind more than %d jump hosts (MaxJumps)", name, MaxJumps)
+				l.d.Add(h.Pos, "host %s is behind more than %d jump hosts (a jump host's own jump: counts too); reach it through at most %d, as with jump: none on one of them", name, MaxJumps, MaxJumps)
 				h.Jump = nil
 				break
 			}
