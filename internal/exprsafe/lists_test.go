@@ -52,7 +52,7 @@ func TestListBuildersInMapStopAtEvaluationTotal(t *testing.T) {
 		{"len(map(1..1000, fromJSON(doc)))", "fromJSON"},
 		{"let ks = keys(m); len(map(1..1000, split(s, '')))", "split"},
 	} {
-		wantRefused(t, c.src, env, c.name+" would take the strings and lists this expression builds past 16777216 bytes in all (16 x MaxStringResult); build large lists and maps in a step")
+		wantRefused(t, c.src, env, c.name+" would take the strings and lists this expression builds past 16777216 bytes in all; build large lists and maps in a step")
 	}
 	wantRefused(t, "len(map(1..100, fromBase64(b64)))", env, "fromBase64 would take the strings and lists this expression builds past 16777216 bytes in all")
 }

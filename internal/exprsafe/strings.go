@@ -47,7 +47,7 @@ type budget struct {
 // allocated.
 func (b *budget) charge(what string, size int) error {
 	if size > b.max {
-		return fmt.Errorf("%s would build a %d-byte string, over the limit of %d bytes per string (MaxStringResult); build large text in a step", what, size, b.max)
+		return fmt.Errorf("%s would build a %d-byte string, over the limit of %d bytes per string; build large text in a step", what, size, b.max)
 	}
 	return b.take(what, size, "text")
 }
@@ -56,7 +56,7 @@ func (b *budget) charge(what string, size int) error {
 // large says what to build in a step instead.
 func (b *budget) take(what string, size int, large string) error {
 	if size > b.left {
-		return fmt.Errorf("%s would take the strings and lists this expression builds past %d bytes in all (%d x MaxStringResult); build large %s in a step", what, EvalStrings*b.max, EvalStrings, large)
+		return fmt.Errorf("%s would take the strings and lists this expression builds past %d bytes in all; build large %s in a step", what, EvalStrings*b.max, large)
 	}
 	b.left -= size
 	return nil

@@ -77,7 +77,7 @@ func wantRefused(t *testing.T, src string, env map[string]any, want string) {
 }
 
 func TestConcatPastStringLimitFails(t *testing.T) {
-	wantRefused(t, doubling(16), nil, "+ would build a 2048000-byte string, over the limit of 1048576 bytes per string (MaxStringResult)")
+	wantRefused(t, doubling(16), nil, "+ would build a 2048000-byte string, over the limit of 1048576 bytes per string; build large text in a step")
 }
 
 func TestConcatChainStopsAtEvaluationTotal(t *testing.T) {
@@ -92,12 +92,12 @@ func TestConcatChainStopsAtEvaluationTotal(t *testing.T) {
 		fmt.Fprintf(&b, " let s%d = s9 + 'y';", i)
 	}
 	b.WriteString(" len(s49)")
-	wantRefused(t, b.String(), nil, "past 16777216 bytes in all (16 x MaxStringResult)")
+	wantRefused(t, b.String(), nil, "past 16777216 bytes in all; build large")
 }
 
 func TestConcatInMapStopsAtEvaluationTotal(t *testing.T) {
 	env := map[string]any{"s": strings.Repeat("x", 500_000)}
-	wantRefused(t, "len(map(1..100, s + 'y'))", env, "(16 x MaxStringResult)")
+	wantRefused(t, "len(map(1..100, s + 'y'))", env, "bytes in all; build large")
 }
 
 func TestJoinOfRepeatedStringFails(t *testing.T) {

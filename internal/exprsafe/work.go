@@ -61,7 +61,7 @@ var walks = map[string]int{
 func (b *budget) spend(n int) error {
 	b.work += n
 	if b.work > b.maxWork {
-		return fmt.Errorf("the expression did more than %d units of work (MaxExprWork; see \"Limits\" in docs/playbooks.md), as a search of a list inside a loop over another does; look items up in a map instead (let allowed = fromPairs(map(list, [#, true])); allowed[x] ?? false), work over shorter lists, or compute the parts in earlier steps", b.maxWork)
+		return fmt.Errorf("the expression did more than %d units of work (see \"Limits\" in docs/playbooks.md), as a search of a list inside a loop over another does; look items up in a map instead (let allowed = fromPairs(map(list, [#, true])); allowed[x] ?? false), work over shorter lists, or compute the parts in earlier steps", b.maxWork)
 	}
 	if b.done != nil {
 		select {

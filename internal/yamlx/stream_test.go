@@ -43,7 +43,7 @@ func TestFileOfOnlyComments(t *testing.T) {
 // bound (10,000 levels) gets the message and the hint of MaxDepth, as
 // nesting past MaxDepth alone does, not the reader's bare words.
 func TestNestingPastTheReadersBound(t *testing.T) {
-	want := "nesting is deeper than 10 levels (MaxDepth); flatten the structure"
+	want := "nesting is deeper than 10 levels; flatten the structure"
 	for _, src := range []string{
 		"a:\n  b: " + strings.Repeat("[", 10050) + strings.Repeat("]", 10050) + "\n",
 		"a: " + strings.Repeat("[", 12) + strings.Repeat("]", 12) + "\n",

@@ -25,7 +25,7 @@ func addSyntaxErr(data []byte, err error, lim Limits, d *Diags) {
 	if strings.Contains(err.Error(), "exceeded max depth of") {
 		// The YAML reader's own bound, far past MaxDepth: the message a
 		// file nested past MaxDepth alone gets.
-		d.Add(p, "nesting is deeper than %d levels (MaxDepth); flatten the structure", lim.MaxDepth)
+		d.Add(p, "nesting is deeper than %d levels; flatten the structure", lim.MaxDepth)
 		return
 	}
 	if at, msg, ok := unclosedMsg(data, err, p); ok {

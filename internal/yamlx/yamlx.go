@@ -164,15 +164,15 @@ func (w *treeWalk) walk(n *yaml.Node, depth int) {
 	}
 	switch {
 	case depth > w.lim.MaxDepth:
-		w.fail(n, "nesting is deeper than %d levels (MaxDepth); flatten the structure", w.lim.MaxDepth)
+		w.fail(n, "nesting is deeper than %d levels; flatten the structure", w.lim.MaxDepth)
 		return
 	case w.aliasNodes > w.lim.MaxAliasNodes:
 		// Point at the alias written in the file, not at a node deep inside
 		// what it expands to.
-		w.fail(w.alias, "YAML aliases expand to more than %d nodes (MaxAliasNodes); this looks like an alias bomb, write the values out or use fewer aliases", w.lim.MaxAliasNodes)
+		w.fail(w.alias, "YAML aliases expand to more than %d nodes; this looks like an alias bomb, write the values out or use fewer aliases", w.lim.MaxAliasNodes)
 		return
 	case w.nodes > w.lim.MaxNodes:
-		w.fail(n, "the document has more than %d nodes (MaxNodes); %s", w.lim.MaxNodes, w.lim.SplitHint)
+		w.fail(n, "the document has more than %d nodes; %s", w.lim.MaxNodes, w.lim.SplitHint)
 		return
 	}
 	if tag := n.ShortTag(); n.Kind != yaml.AliasNode && !coreTags[tag] {
@@ -290,10 +290,17 @@ func Fields(n *yaml.Node, what string, known []string, d *Diags, fn func(key str
 // the closest known one, when it returns text (which then replaces the
 // did-you-mean).
 func FieldsHint(n *yaml.Node, what string, known []string, hint func(key string) string, d *Diags, fn func(key string, k, v *yaml.Node)) bool {
+	return FieldsShown(n, what, known, known, hint, d, fn)
+}
+
+// FieldsShown is FieldsHint naming shown, not known, as the allowed keys:
+// a key that fn refuses in this place with a message of its own (a
+// handler step's rescue) is still read, but not offered.
+func FieldsShown(n *yaml.Node, what string, known, shown []string, hint func(key string) string, d *Diags, fn func(key string, k, v *yaml.Node)) bool {
 	if dn := Deref(n); dn.Kind != yaml.MappingNode && !IsNull(dn) && len(known) <= 6 {
 		// Saying which few keys it takes is what turns `cache: 1h` into
 		// `cache: {ttl: 1h}`; a step's twenty keys would bury the point.
-		d.Add(PosOf(dn), "%s must be a mapping (key: value) of %s, not %s", what, strings.Join(known, ", "), KindName(dn))
+		d.Add(PosOf(dn), "%s must be a mapping (key: value) of %s, not %s", what, strings.Join(shown, ", "), KindName(dn))
 		return false
 	}
 	pairs, ok := Pairs(n, what, d)
@@ -307,9 +314,9 @@ func FieldsHint(n *yaml.Node, what string, known []string, hint func(key string)
 				more = hint(p.Key)
 			}
 			if more == "" {
-				more = suggest.DidYouMean(p.Key, known)
+				more = suggest.DidYouMean(p.Key, shown)
 			}
-			d.Add(PosOf(p.K), "unknown key %q in %s%s; allowed keys: %s", p.Key, what, more, strings.Join(known, ", "))
+			d.Add(PosOf(p.K), "unknown key %q in %s%s; allowed keys: %s", p.Key, what, more, strings.Join(shown, ", "))
 			continue
 		}
 		fn(p.Key, p.K, p.V)

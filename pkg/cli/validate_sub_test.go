@@ -72,7 +72,7 @@ func TestValidateSubChainTooDeep(t *testing.T) {
 	}
 	playbookDir(t, files)
 	r := runEnv(t, nil, "validate", "p0.yaml")
-	wantProblems(t, r, []string{`p7.yaml:5:47: p0.yaml → p1.yaml → p2.yaml → p3.yaml → p4.yaml → p5.yaml → p6.yaml → p7.yaml → p8.yaml: this playbook.run would nest 9 playbooks, past the 8 a run allows (MaxSubDepth); the run would fail here, after running the steps before it, with "nested more than 8 deep"; call p8.yaml from a playbook higher in the chain, or merge two playbooks of the chain`}, "1 of 1 playbook has problems (1 error)")
+	wantProblems(t, r, []string{`p7.yaml:5:47: p0.yaml → p1.yaml → p2.yaml → p3.yaml → p4.yaml → p5.yaml → p6.yaml → p7.yaml → p8.yaml: this playbook.run would nest 9 playbooks, past the 8 a run allows; the run would fail here, after running the steps before it, with "nested more than 8 deep"; call p8.yaml from a playbook higher in the chain, or merge two playbooks of the chain`}, "1 of 1 playbook has problems (1 error)")
 	runEnv(t, nil, "validate", "p4.yaml").want(t, ExitOK, []string{"ok  p4.yaml (2 steps)"}, nil)
 	// What validate says is what the run does.
 	run := runEnv(t, nil, "run", "p0.yaml")

@@ -41,7 +41,7 @@ func eval(file string, e *steps.Expr, env map[string]any) (any, error) {
 			return nil, cause
 		}
 		if exprsafe.OverBudget(err) {
-			return nil, ops.Errorf(ops.ClassValidation, "%s:%d:%d: expression %s built more than %d items, over the limit of one evaluation's memory (MaxExprMemory; see \"Limits\" in docs/playbooks.md); use a smaller range or list, or split the work across steps", file, e.Pos.Line, e.Pos.Col, quoteExpr(e.Source), steps.MaxExprMemory)
+			return nil, ops.Errorf(ops.ClassValidation, "%s:%d:%d: expression %s built more than %d items, over the limit of one evaluation's memory (see \"Limits\" in docs/playbooks.md); use a smaller range or list, or split the work across steps", file, e.Pos.Line, e.Pos.Col, quoteExpr(e.Source), steps.MaxExprMemory)
 		}
 		msg := exprsafe.Problem(e.Program, err, func(null string) string {
 			if a := nullAdvice(null); a != "" {
@@ -185,7 +185,7 @@ func interpolated(file string, v *steps.Value, e *steps.Expr, env map[string]any
 	}
 	s := Stringify(x)
 	if sofar+len(s) > steps.MaxValueSize { // checked before the text is built
-		return "", ops.Errorf(ops.ClassValidation, "%s:%d:%d: the interpolated string is over %d bytes (MaxValueSize)", file, v.Pos.Line, v.Pos.Col, steps.MaxValueSize)
+		return "", ops.Errorf(ops.ClassValidation, "%s:%d:%d: the interpolated string is over %d bytes, the limit of a value; interpolate a smaller part, or let the step read the data itself", file, v.Pos.Line, v.Pos.Col, steps.MaxValueSize)
 	}
 	return s, nil
 }
@@ -251,7 +251,7 @@ func checkSize(file string, e *steps.Expr, x any) error {
 	if sizeOver(x, steps.MaxValueSize) <= steps.MaxValueSize {
 		return nil
 	}
-	return ops.Errorf(ops.ClassValidation, "%s:%d:%d: %s gave a value of more than %d bytes, over the limit of %d bytes per value (MaxValueSize); pass a smaller part of it, or let the step read the data itself", file, e.Pos.Line, e.Pos.Col, quoteExpr(e.Source), steps.MaxValueSize, steps.MaxValueSize)
+	return ops.Errorf(ops.ClassValidation, "%s:%d:%d: %s gave a value of more than %d bytes, over the limit of %d bytes per value; pass a smaller part of it, or let the step read the data itself", file, e.Pos.Line, e.Pos.Col, quoteExpr(e.Source), steps.MaxValueSize, steps.MaxValueSize)
 }
 
 // sizeOver estimates the size of plain data in bytes: a string's length,
@@ -317,10 +317,10 @@ type plainer struct{ left int }
 
 func (p *plainer) data(v any, depth int) (any, error) {
 	if depth > steps.MaxDepth {
-		return nil, ops.Errorf(ops.ClassValidation, "value nested deeper than %d levels of lists and maps (MaxDepth; see \"Limits\" in docs/playbooks.md); give a part nearer the top, as fromJSON(s).items, or keep it as text", steps.MaxDepth)
+		return nil, ops.Errorf(ops.ClassValidation, "value nested deeper than %d levels of lists and maps (see \"Limits\" in docs/playbooks.md); give a part nearer the top, as fromJSON(s).items, or keep it as text", steps.MaxDepth)
 	}
 	if p.left--; p.left < 0 {
-		return nil, ops.Errorf(ops.ClassValidation, "value holds more than %d items once the lists it repeats are written out, far over the limit of %d bytes per value (MaxValueSize); pass a smaller part of it", maxPlainItems, steps.MaxValueSize)
+		return nil, ops.Errorf(ops.ClassValidation, "value holds more than %d items once the lists it repeats are written out, far over the limit of %d bytes per value; pass a smaller part of it", maxPlainItems, steps.MaxValueSize)
 	}
 	switch x := v.(type) {
 	case nil, string, bool, int, float64:

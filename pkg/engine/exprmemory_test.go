@@ -42,7 +42,7 @@ func TestExprMemoryLimitNamed(t *testing.T) {
 		t.Fatalf("foreach over 1..%d: no error", steps.MaxExprMemory+1)
 	}
 	want := fmt.Sprintf("pb.yaml:5:41: expression `1..inputs.n` built more than %d items, over the limit of one evaluation's memory"+
-		` (MaxExprMemory; see "Limits" in docs/playbooks.md); use a smaller range or list, or split the work across steps`, steps.MaxExprMemory)
+		` (see "Limits" in docs/playbooks.md); use a smaller range or list, or split the work across steps`, steps.MaxExprMemory)
 	if diff := cmp.Diff(want, err.Error()); diff != "" {
 		t.Errorf("message (-want +got):\n%s", diff)
 	}
@@ -59,7 +59,7 @@ steps:
 `)
 	r := &run{p: p, file: filepath.Base(p.pb.File)}
 	_, err := r.items(p.pb.Step("b"), map[string]any{steps.EnvInputs: map[string]any{"xs": make([]any, steps.MaxForeachItems+1)}})
-	want := fmt.Sprintf("pb.yaml:5:41: foreach gave %d items, over the limit of %d (MaxForeachItems); split the list across steps, or run the work in batches", steps.MaxForeachItems+1, steps.MaxForeachItems)
+	want := fmt.Sprintf("pb.yaml:5:41: foreach gave %d items, over the limit of %d; split the list across steps, or run the work in batches", steps.MaxForeachItems+1, steps.MaxForeachItems)
 	if err == nil || err.Error() != want {
 		t.Errorf("got %v\nwant %s", err, want)
 	}

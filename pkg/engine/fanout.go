@@ -189,7 +189,7 @@ func (r *run) items(s *steps.Step, env map[string]any) ([]any, error) {
 		return nil, ops.Errorf(ops.ClassValidation, "%s:%d:%d: foreach gave %s; it must give a list: %s", r.file, s.Foreach.Pos.Line, s.Foreach.Pos.Col, ops.TypeName(v), steps.ListAdvice("foreach", s.Foreach.Source, ops.TypeName(v)))
 	}
 	if len(list) > steps.MaxForeachItems {
-		return nil, ops.Errorf(ops.ClassValidation, "%s:%d:%d: foreach gave %d items, over the limit of %d (MaxForeachItems); split the list across steps, or run the work in batches", r.file, s.Foreach.Pos.Line, s.Foreach.Pos.Col, len(list), steps.MaxForeachItems)
+		return nil, ops.Errorf(ops.ClassValidation, "%s:%d:%d: foreach gave %d items, over the limit of %d; split the list across steps, or run the work in batches", r.file, s.Foreach.Pos.Line, s.Foreach.Pos.Col, len(list), steps.MaxForeachItems)
 	}
 	return list, nil
 }

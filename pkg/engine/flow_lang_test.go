@@ -451,7 +451,7 @@ steps:
 	half := strings.Repeat("x", steps.MaxValueSize/2+1)
 	rep := mustRun(t, p, map[string]any{"a": half})
 	s := stepOf(t, rep, "s")
-	if s.Status != report.StatusFailed || s.Error == nil || !strings.Contains(s.Error.Message, "over 1048576 bytes (MaxValueSize)") {
+	if s.Status != report.StatusFailed || s.Error == nil || !strings.Contains(s.Error.Message, "over 1048576 bytes, the limit of a value; interpolate a smaller part") {
 		t.Fatalf("step %s: %+v", s.Status, s.Error)
 	}
 }

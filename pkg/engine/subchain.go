@@ -50,7 +50,7 @@ func subChain(parent *run, call *ops.Call, path, name string) ([]chainLink, erro
 			parent.withAt(call, "path"), strings.Join(names, " → "), same, fix)
 	}
 	if len(chain) >= MaxSubDepth {
-		return nil, ops.Errorf(ops.ClassValidation, "%s%s: nested more than %d deep: this playbook.run would nest %d playbooks, past the %d a run allows (MaxSubDepth); call %s from a playbook higher in the chain, or merge two playbooks of the chain",
+		return nil, ops.Errorf(ops.ClassValidation, "%s%s: nested more than %d deep: this playbook.run would nest %d playbooks, past the %d a run allows; call %s from a playbook higher in the chain, or merge two playbooks of the chain",
 			parent.withAt(call, "path"), strings.Join(names, " → "), MaxSubDepth, len(chain)+1, MaxSubDepth, name)
 	}
 	return append(append([]chainLink(nil), chain...), chainLink{real, name}), nil

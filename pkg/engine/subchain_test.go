@@ -72,7 +72,7 @@ steps:
 	for _, w := range []string{
 		last + ":6:18: ",
 		"deep0.yaml → deep1.yaml → ",
-		"→ deep8.yaml: nested more than 8 deep: this playbook.run would nest 9 playbooks, past the 8 a run allows (MaxSubDepth); call deep8.yaml from a playbook higher in the chain",
+		"→ deep8.yaml: nested more than 8 deep: this playbook.run would nest 9 playbooks, past the 8 a run allows; call deep8.yaml from a playbook higher in the chain",
 	} {
 		if !strings.Contains(msg, w) {
 			t.Errorf("depth error:\n%s\nwant it to hold %q", msg, w)

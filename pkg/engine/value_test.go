@@ -44,11 +44,11 @@ outputs:
 		// join stops at the string it would build; a list of parts, at
 		// the value it becomes.
 		if s.Status != report.StatusFailed || s.Error == nil || s.Error.Class != "validation" ||
-			!strings.Contains(s.Error.Message, "over the limit of 1048576 bytes per value (MaxValueSize)") && !strings.Contains(s.Error.Message, "over the limit of 1048576 bytes per string (MaxStringResult)") {
+			!strings.Contains(s.Error.Message, "over the limit of 1048576 bytes per value") && !strings.Contains(s.Error.Message, "over the limit of 1048576 bytes per string") {
 			t.Errorf("step %s: %s %+v", id, s.Status, s.Error)
 		}
 	}
-	if _, ok := rep.Outputs["huge"]; ok || !strings.Contains(rep.OutputErrors["huge"], "MaxStringResult") {
+	if _, ok := rep.Outputs["huge"]; ok || !strings.Contains(rep.OutputErrors["huge"], "bytes per string; build large text in a step") {
 		t.Errorf("output over the limit: kept=%v error=%q", ok, rep.OutputErrors["huge"])
 	}
 }
@@ -65,7 +65,7 @@ steps:
     with: {v: "${{ let a = 1..90; let b = map(a, a); let c = map(a, b); map(a, c) }}"}
 `), nil)
 	s := stepOf(t, rep, "blow")
-	if s.Status != report.StatusFailed || s.Error == nil || s.Error.Class != "validation" || !strings.Contains(s.Error.Message, "(MaxValueSize)") || !strings.Contains(s.Error.Message, "map(a, c)") {
+	if s.Status != report.StatusFailed || s.Error == nil || s.Error.Class != "validation" || !strings.Contains(s.Error.Message, "bytes per value;") || !strings.Contains(s.Error.Message, "map(a, c)") {
 		t.Errorf("%s %+v", s.Status, s.Error)
 	}
 }
@@ -108,7 +108,7 @@ steps:
     with: {v: "${{ fromJSON(steps.doc.output.s).a.a.a.a.a.a.a.a.a.a }}"}
 `), nil)
 	s := stepOf(t, rep, "whole")
-	want := "value nested deeper than 64 levels of lists and maps (MaxDepth; see \"Limits\" in docs/playbooks.md); give a part nearer the top, as fromJSON(s).items, or keep it as text"
+	want := "value nested deeper than 64 levels of lists and maps (see \"Limits\" in docs/playbooks.md); give a part nearer the top, as fromJSON(s).items, or keep it as text"
 	if s.Status != report.StatusFailed || s.Error == nil || !strings.Contains(s.Error.Message, want) {
 		t.Errorf("whole: %s %+v\nwant %q", s.Status, s.Error, want)
 	}

@@ -201,7 +201,7 @@ func (l *loader) decodeInputs(n *yaml.Node) {
 		return
 	}
 	if len(pairs) > MaxInputs {
-		l.d.Add(yamlx.PosOf(n), "%d inputs, over the limit of %d (MaxInputs); pass values that go together as one input of type map or list", len(pairs), MaxInputs)
+		l.d.Add(yamlx.PosOf(n), "%d inputs, over the limit of %d; pass values that go together as one input of type map or list", len(pairs), MaxInputs)
 		return
 	}
 	for _, p := range pairs {

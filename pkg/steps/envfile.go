@@ -39,7 +39,7 @@ func (l *loader) decodeEnvFiles(n *yaml.Node) {
 		return
 	}
 	if len(items) > MaxEnvFiles {
-		l.d.Add(yamlx.PosOf(n), "env_file names %d files, over the limit of %d (MaxEnvFiles)", len(items), MaxEnvFiles)
+		l.d.Add(yamlx.PosOf(n), "env_file names %d files, over the limit of %d; merge some of them into one file", len(items), MaxEnvFiles)
 		return
 	}
 	for _, c := range items {

@@ -44,7 +44,7 @@ func (c *exprCompiler) explain(e *exprError, src string, s scope) *exprError {
 	}
 	switch {
 	case strings.Contains(msg, "exceeds maximum allowed nodes"):
-		msg = fmt.Sprintf("the expression has more than %d syntax nodes (MaxExprNodes); split it: compute parts in earlier control.set steps or vars and combine their results", MaxExprNodes)
+		msg = fmt.Sprintf("the expression has more than %d syntax nodes; split it: compute parts in earlier control.set steps or vars and combine their results", MaxExprNodes)
 		e = &exprError{0, msg}
 	case msg == `unexpected token Operator("=")`:
 		msg = "= is not an operator in expressions; to compare, write =="

@@ -261,7 +261,7 @@ func (c *exprCompiler) compileNew(src string, s scope, asBool bool) (r *compiled
 		}
 	}()
 	if len(src) > MaxExprLen {
-		return &compiled{err: &exprError{0, fmt.Sprintf("expression is %d bytes, over the limit of %d (MaxExprLen); compute parts in earlier steps", len(src), MaxExprLen)}}
+		return &compiled{err: &exprError{0, fmt.Sprintf("expression is %d bytes, over the limit of %d; compute parts in earlier steps", len(src), MaxExprLen)}}
 	}
 	if strings.TrimSpace(src) == "" {
 		return &compiled{err: &exprError{0, msgEmptyExpr}}

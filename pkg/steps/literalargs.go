@@ -162,7 +162,7 @@ func (l *literalRanges) err() *exprError {
 		if !ok1 || !ok2 || to < from || uint64(to)-uint64(from) < MaxExprMemory || l.inOf[r] {
 			continue
 		}
-		msg := fmt.Sprintf("%d..%d is a range of more than %d items, over the limit of one evaluation's memory (MaxExprMemory), so every run that reaches it fails; use a smaller range, or split the work across steps", from, to, MaxExprMemory)
+		msg := fmt.Sprintf("%d..%d is a range of more than %d items, over the limit of one evaluation's memory, so every run that reaches it fails; use a smaller range, or split the work across steps", from, to, MaxExprMemory)
 		return &exprError{runeOffset(l.src, r.Left.Location().From), msg}
 	}
 	return nil

@@ -205,7 +205,7 @@ func checkMatrixSize(n int) error {
 	case n == 0:
 		return fmt.Errorf("the matrix gives no combination: exclude removes every one")
 	case n > MaxForeachItems:
-		return fmt.Errorf("the matrix has more than %d combinations (MaxForeachItems)", MaxForeachItems)
+		return fmt.Errorf("the matrix has more than %d combinations; use fewer axis values, or split the work across steps", MaxForeachItems)
 	}
 	return nil
 }
@@ -261,7 +261,7 @@ func planMatrix(names []string, values [][]any, include, exclude []any) (*matrix
 			return nil, fmt.Errorf("matrix axis %s has no values", names[i])
 		}
 		if p.total > MaxForeachItems/len(vs) {
-			return nil, fmt.Errorf("the matrix has more than %d combinations (MaxForeachItems)", MaxForeachItems)
+			return nil, fmt.Errorf("the matrix has more than %d combinations; use fewer axis values, or split the work across steps", MaxForeachItems)
 		}
 		p.total *= len(vs)
 		p.classify(vs)
@@ -375,7 +375,7 @@ func (p *matrixPlan) checkWork() error {
 	if p.total == 0 || per <= MaxMatrixWork/p.total {
 		return nil
 	}
-	return fmt.Errorf("expanding the matrix would take about %d steps, over the limit of %d (MaxMatrixWork): %d combinations, each looked up in %d groups of include and exclude entries (one per set of axes they name) and given up to %d keys by include; use fewer axis values, include and exclude entries that name the same axes, or fewer include keys", p.total*per, MaxMatrixWork, p.total, len(p.include)+len(p.exclude), keys)
+	return fmt.Errorf("expanding the matrix would take about %d steps, over the limit of %d: %d combinations, each looked up in %d groups of include and exclude entries (one per set of axes they name) and given up to %d keys by include; use fewer axis values, include and exclude entries that name the same axes, or fewer include keys", p.total*per, MaxMatrixWork, p.total, len(p.include)+len(p.exclude), keys)
 }
 
 func (p *matrixPlan) axes() []int {

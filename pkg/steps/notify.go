@@ -51,7 +51,7 @@ func (l *loader) decodeNotify(n *yaml.Node) {
 		return
 	}
 	if len(n.Content) > MaxNotify {
-		l.d.Add(yamlx.PosOf(n), "notify has %d entries, over the limit of %d (MaxNotify)", len(n.Content), MaxNotify)
+		l.d.Add(yamlx.PosOf(n), "notify has %d entries, over the limit of %d; send to fewer places, or to one that passes the message on (a chat channel, a mailing list)", len(n.Content), MaxNotify)
 		return
 	}
 	for i, c := range n.Content {

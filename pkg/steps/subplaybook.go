@@ -347,7 +347,7 @@ func (w *chainWalk) walk(abs string, hop chainHop) {
 		case depth >= MaxSubDepth:
 			if !w.said[at] {
 				w.said[at] = true
-				w.report(c, "%s: this %s would nest %d playbooks, past the %d a run allows (MaxSubDepth); the run would fail here, after running the steps before it, with \"nested more than %d deep\"; call %s from a playbook higher in the chain, or merge two playbooks of the chain", w.chain(c), SubPlaybookOp, depth+1, MaxSubDepth, MaxSubDepth, c.name)
+				w.report(c, "%s: this %s would nest %d playbooks, past the %d a run allows; the run would fail here, after running the steps before it, with \"nested more than %d deep\"; call %s from a playbook higher in the chain, or merge two playbooks of the chain", w.chain(c), SubPlaybookOp, depth+1, MaxSubDepth, MaxSubDepth, c.name)
 			}
 		case c.abs != "":
 			w.walk(c.abs, chainHop{name: c.name, real: c.real})

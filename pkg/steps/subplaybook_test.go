@@ -196,7 +196,7 @@ func TestSubPlaybookChainTooDeep(t *testing.T) {
 	writeFiles(t, dir, files)
 	t.Chdir(dir)
 	got := loadChains(t, "p0.yaml")
-	want := `p7.yaml:5:47: p0.yaml → p1.yaml → p2.yaml → p3.yaml → p4.yaml → p5.yaml → p6.yaml → p7.yaml → p8.yaml: this playbook.run would nest 9 playbooks, past the 8 a run allows (MaxSubDepth); the run would fail here, after running the steps before it, with "nested more than 8 deep"; call p8.yaml from a playbook higher in the chain, or merge two playbooks of the chain`
+	want := `p7.yaml:5:47: p0.yaml → p1.yaml → p2.yaml → p3.yaml → p4.yaml → p5.yaml → p6.yaml → p7.yaml → p8.yaml: this playbook.run would nest 9 playbooks, past the 8 a run allows; the run would fail here, after running the steps before it, with "nested more than 8 deep"; call p8.yaml from a playbook higher in the chain, or merge two playbooks of the chain`
 	if len(got) != 1 || got[0] != want {
 		t.Errorf("want\n  %s\ngot\n  %s", want, strings.Join(got, "\n  "))
 	}

@@ -229,7 +229,7 @@ func (t *Template) Render(values map[string]any) (string, error) {
 		m := vm.VM{MemoryBudget: exprsafe.MemoryBudget(MaxExprMemory)}
 		out, err := m.Run(p.prog, env)
 		if exprsafe.OverBudget(err) {
-			return "", t.errAt(p.off, fmt.Sprintf("expression `%s` built more than %d items, over the limit of one evaluation's memory (MaxExprMemory); use a smaller range or list", short(p.src), MaxExprMemory))
+			return "", t.errAt(p.off, fmt.Sprintf("expression `%s` built more than %d items, over the limit of one evaluation's memory; use a smaller range or list", short(p.src), MaxExprMemory))
 		}
 		if err != nil {
 			// Named by its place in the template, not by " (1:18)" in

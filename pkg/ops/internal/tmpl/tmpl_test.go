@@ -66,7 +66,7 @@ func TestRenderBounds(t *testing.T) {
 	values := map[string]any{"s": strings.Repeat("x", 2000)}
 	tests := []struct{ src, want string }{
 		{`${{ replace(values.s, "x", values.s) }}`, "replace would build a 4000000-byte string"},
-		{`${{ map(1..10000000, {values.s}) }}`, "expression `map(1..10000000, {values.s})` built more than 1000000 items, over the limit of one evaluation's memory (MaxExprMemory); use a smaller range or list"},
+		{`${{ map(1..10000000, {values.s}) }}`, "expression `map(1..10000000, {values.s})` built more than 1000000 items, over the limit of one evaluation's memory; use a smaller range or list"},
 		{`${{ len(1..1000000) }}`, ""}, // the limit itself fits
 		{`${{ 1 / 0 > 1 ? values.s : "" }}${{ values.nope }}`, "unknown value"},
 	}
