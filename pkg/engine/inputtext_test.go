@@ -41,3 +41,27 @@ steps:
 		t.Errorf("env: %v, want %q", err, want)
 	}
 }
+
+// TestUnitlessDurationInputSaysWhichUnit: --input wait=30 for a duration
+// input was `want a duration like 30s or 5m, got "30"`; it now says the
+// number has no unit, in the form it was given, as a playbook's own
+// timeout: 30 does. From an environment variable it says 30s or 30m.
+func TestUnitlessDurationInputSaysWhichUnit(t *testing.T) {
+	e, _ := newEngine(t)
+	p := plan(t, e, header+`
+inputs:
+  wait: {type: duration, default: 5s, env: TEST_WAIT_INPUT}
+steps:
+  - {id: a, op: control.noop}
+`)
+	_, err := p.ParseInputs(map[string]string{"wait": "30"})
+	want := "wait: --input wait=30 has no unit; write it with one, like --input wait=30s or --input wait=30m"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("--input: %v, want %q", err, want)
+	}
+	_, err = p.ResolveInputs(nil, func(k string) (string, bool) { return "1.5", k == "TEST_WAIT_INPUT" })
+	want = "wait (from $TEST_WAIT_INPUT): 1.5 has no unit; write it with one, like 1.5s or 1.5m"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("env: %v, want %q", err, want)
+	}
+}

@@ -248,10 +248,14 @@ func (p *Plan) ParseInputs(text map[string]string) (map[string]any, error) {
 		}
 		v, err := in.Parse(text[k])
 		var nt *steps.NumberTextError
+		var ud *steps.UnitlessDurationError
 		switch {
 		case err != nil && !in.Secret && errors.As(err, &nt):
 			// Said in the form it was given in.
 			problems = append(problems, fmt.Sprintf("%s: %s", k, nt.Passed("--input "+k+"=%s")))
+			continue
+		case err != nil && !in.Secret && errors.As(err, &ud):
+			problems = append(problems, fmt.Sprintf("%s: --input %s=%s", k, k, ud.Passed("--input "+k+"=%s")))
 			continue
 		case err != nil:
 			problems = append(problems, fmt.Sprintf("%s: %v", k, parseProblem(in, err)))
@@ -449,7 +453,7 @@ func readInputFile(dir, path string, roots []string, judge func(f *os.File, path
 		return "", false, fmt.Errorf("cannot read it: %w", err)
 	}
 	if len(data) > steps.MaxValueSize {
-		return "", false, fmt.Errorf("the file is over %d bytes (MaxValueSize)", steps.MaxValueSize)
+		return "", false, fmt.Errorf("the file is over %d bytes, the limit of an input's value; give the input a smaller file, or pass the path and let a step read the file", steps.MaxValueSize)
 	}
 	s := strings.TrimSuffix(string(data), "\n")
 	return strings.TrimSuffix(s, "\r"), true, nil

@@ -330,6 +330,9 @@ func convertTo(t Type, v any) (any, error) {
 			return m, nil
 		}
 	case TypeDuration:
+		if err := unitless(v); err != nil {
+			return nil, err
+		}
 		if s, ok := v.(string); ok {
 			d, err := ParseDuration(s)
 			if err != nil {

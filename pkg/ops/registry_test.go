@@ -371,7 +371,7 @@ func (o *paramsOp) ValidateParams(p ops.Params, _ bool) error {
 func TestEntryValidateReportsEveryProblem(t *testing.T) {
 	op := &paramsOp{errs: ops.ParamErrors{
 		{Param: "url", Msg: "has no scheme"},
-		{Param: "timeout", Msg: "want a duration like 30s, got integer"}, // told by the schema too
+		{Param: "timeout", Msg: "5 has no unit; write it with one, like 5s or 5m"}, // told by the schema too
 		{Msg: "whole"},
 	}}
 	r := ops.NewRegistry()
@@ -392,7 +392,7 @@ func TestEntryValidateReportsEveryProblem(t *testing.T) {
 		{Msg: "whole"},
 		{Param: "colour", Msg: `unknown parameter; http.call takes url, timeout, token, tags, retries`},
 		{Param: "tags", Msg: "item 1: want a string, got integer; quote it as you mean it: unquoted, YAML reads it as the number 1"},
-		{Param: "timeout", Msg: "want a duration like 30s, got integer"},
+		{Param: "timeout", Msg: "5 has no unit; write it with one, like 5s or 5m"},
 		{Param: "token", Msg: "is required ()"},
 		{Param: "url", Msg: "has no scheme"},
 	}

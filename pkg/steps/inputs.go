@@ -140,6 +140,12 @@ func showList(list []any) string {
 	return "[" + strings.Join(parts, " ") + "]"
 }
 
+// isNumber reports whether s is a number written alone, as 30 or 1.5.
+func isNumber(s string) bool {
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil && strings.ContainsAny(s, "0123456789") // not inf nor nan
+}
+
 func coerce(t InputType, v any) (any, error) {
 	switch t {
 	case InputString:
@@ -150,6 +156,9 @@ func coerce(t InputType, v any) (any, error) {
 		if s, ok := v.(string); ok {
 			d, err := time.ParseDuration(s)
 			if err != nil || d < 0 {
+				if n := strings.TrimSpace(s); n != "" && isNumber(n) {
+					return nil, &UnitlessDurationError{Number: n}
+				}
 				if h := InHours(s); h != "" {
 					return nil, fmt.Errorf("want a duration like 30s or 5m, got %q: days and weeks are no unit of a duration input; write %s", s, h)
 				}
@@ -159,8 +168,7 @@ func coerce(t InputType, v any) (any, error) {
 		}
 		if f, ok := number(v); ok {
 			// The words a playbook's own durations use (see duration).
-			n := strconv.FormatFloat(f, 'f', -1, 64)
-			return nil, fmt.Errorf("%s has no unit; write it with one, like %ss or %sm", n, n, n)
+			return nil, &UnitlessDurationError{Number: strconv.FormatFloat(f, 'f', -1, 64)}
 		}
 	case InputBool:
 		if b, ok := v.(bool); ok {

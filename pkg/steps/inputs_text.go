@@ -27,3 +27,22 @@ func (e *NumberTextError) Passed(form string) string {
 	}
 	return fmt.Sprintf("want %s, got %s; write %s, as %s, without quotes, units or separators", article(e.Type), strconv.Quote(e.Text), what, fmt.Sprintf(form, ex))
 }
+
+// UnitlessDurationError is a duration input given as a number alone, as
+// 30 or "30", which has no unit: it says how to write it with one; a
+// front end that knows how the text was passed says it in that form
+// (Passed).
+type UnitlessDurationError struct {
+	Number string // as given, without spaces
+}
+
+func (e *UnitlessDurationError) Error() string {
+	return e.Passed("%s")
+}
+
+// Passed is the error with the examples written in form, a format with
+// one %s for the value, as "--input wait=%s".
+func (e *UnitlessDurationError) Passed(form string) string {
+	n := e.Number
+	return fmt.Sprintf("%s has no unit; write it with one, like %s or %s", n, fmt.Sprintf(form, n+"s"), fmt.Sprintf(form, n+"m"))
+}
