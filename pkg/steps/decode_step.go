@@ -50,7 +50,7 @@ func (l *loader) decodeSteps(n *yaml.Node, sec Section, required bool) []*Step {
 	var prev *Step
 	for _, c := range n.Content {
 		if len(l.ids) >= MaxSteps {
-			l.d.Add(yamlx.PosOf(c), "more than %d steps (MaxSteps); split the playbook and call the parts with playbook.run", MaxSteps)
+			l.d.Add(yamlx.PosOf(c), "more than %d steps, the limit of a playbook; split the playbook and call the parts with playbook.run", MaxSteps)
 			break
 		}
 		s := l.decodeStep(c, sec, prev)
@@ -79,7 +79,13 @@ func (l *loader) decodeStep(n *yaml.Node, sec Section, prev *Step) *Step {
 	s.owners = l.d.Owners()
 	var sn stepNodes
 	var opNode *yaml.Node
-	ok := yamlx.FieldsHint(n, "a step", stepKeys, l.stepKeyHint(n, sec), l.d, func(key string, k, v *yaml.Node) {
+	shown := stepKeys
+	if sec != SectionSteps {
+		// rescue is read, to say why it does not apply here, but not
+		// offered.
+		shown = stepKeysNoRescue
+	}
+	ok := yamlx.FieldsShown(n, "a step", stepKeys, shown, l.stepKeyHint(n, sec), l.d, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "id":
 			id, ok := yamlx.Str(v, "id", l.d)
@@ -243,29 +249,6 @@ func (l *loader) decodeStep(n *yaml.Node, sec Section, prev *Step) *Step {
 		l.decodeRescue(sn.rescueKey, sn.rescue, s)
 	}
 	return s
-}
-
-// decodeRescue reads the rescue steps of s: they run, as a list of their
-// own, when s fails. Only steps of steps: have them, and a rescue step has
-// none of its own.
-func (l *loader) decodeRescue(k, n *yaml.Node, s *Step) {
-	switch {
-	case s.Section == SectionRescue:
-		l.d.Add(yamlx.PosOf(k), "a rescue step cannot have rescue steps of its own; put what it needs in the same rescue list")
-		return
-	case s.Section != SectionSteps:
-		l.d.Add(yamlx.PosOf(k), "rescue applies to steps of steps:; %s steps run after the run's outcome is decided", s.Section)
-		return
-	}
-	d := yamlx.Deref(n)
-	if (d.Kind == yaml.SequenceNode && len(d.Content) == 0) || yamlx.IsNull(d) {
-		l.d.Add(yamlx.PosOf(d), "rescue is empty; list the steps to run when %s fails, or remove it", s.ID)
-		return
-	}
-	s.Rescue = l.decodeSteps(n, SectionRescue, false)
-	for _, r := range s.Rescue {
-		r.RescueOf = s
-	}
 }
 
 // misname records a step whose id is not valid under name: its id as

@@ -38,6 +38,9 @@ func (l *loader) stepKeyHint(n *yaml.Node, sec Section) func(key string) string 
 		if h := stepHandlerHint(key, sec); h != "" {
 			return h
 		}
+		if h := rescueMisspelt(key, sec); h != "" {
+			return h
+		}
 		switch stepFanOutKeys[key] {
 		case "concurrency":
 			return " (how many items of a step's foreach run at once is concurrency: N; how many steps of the playbook run at once is max_parallel: N at its top)"
