@@ -152,7 +152,7 @@ func (r *run) reusable(n *node, env map[string]any) *report.Step {
 	default:
 		lost := lossOf(s)
 		if lost == "" {
-			return s
+			return r.unlapsed(n, s, rec)
 		}
 		rec.reason = fmt.Sprintf("ran again: run %s recorded %s, not its whole output", r.o.resume.RunID, lost)
 	}

@@ -344,3 +344,71 @@ steps:
 		t.Errorf("executed (-want +got):\n%s", diff)
 	}
 }
+
+// lapsingOp starts "a process" (a counter) and says it has ended when
+// ended is set, as process.start does of the process it started.
+type lapsingOp struct {
+	starts int
+	ended  bool
+}
+
+func (o *lapsingOp) Execute(context.Context, ops.Params) (map[string]any, error) {
+	o.starts++
+	return map[string]any{"pid": 100 * o.starts}, nil
+}
+
+func (o *lapsingOp) Lapsed(_ context.Context, out map[string]any) string {
+	if o.ended {
+		return "the process it started, pid " + jsonText(out["pid"]) + ", has ended"
+	}
+	return ""
+}
+
+func jsonText(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// TestResumeStartsAnEndedProcessAgain: a process.start that succeeded is
+// reused on a resume while its process runs; once the process has ended,
+// the step runs again (starting it anew) and the steps given its pid get
+// the new one. Before, the resumed run kept the pid of a process that had
+// exited, which another process may have taken since.
+func TestResumeStartsAnEndedProcessAgain(t *testing.T) {
+	start := &lapsingOp{}
+	to := newTestOps()
+	e := New(registry(t, to.register, func(r *ops.Registry) {
+		r.MustRegister(ops.Spec{Name: "test.start", Risk: ops.RiskWrite}, start)
+	}))
+	p := plan(t, e, header+`
+steps:
+  - {id: start, op: test.start}
+  - {id: use, op: test.record, with: {label: "${{ string(steps.start.output.pid) }}"}}
+  - {id: three, op: test.flaky, with: {key: three, fails: 2}}
+`)
+	first := roundTrip(t, mustRun(t, p, nil))
+	if first.Status != "failed" {
+		t.Fatalf("first run %s\n%s", first.Status, dump(first))
+	}
+
+	// The process still runs: the step is reused, nothing starts.
+	second := roundTrip(t, mustRun(t, p, nil, Resume(first)))
+	if s := stepOf(t, second, "start"); !s.Reused || start.starts != 1 {
+		t.Errorf("process running: start reused %v (%q), %d starts; want it reused", s.Reused, s.Reason, start.starts)
+	}
+
+	start.ended = true
+	to.order = nil
+	rep := mustRun(t, p, nil, Resume(first))
+	if rep.Status != "succeeded" {
+		t.Fatalf("resumed run %s\n%s", rep.Status, dump(rep))
+	}
+	s, use := stepOf(t, rep, "start"), stepOf(t, rep, "use")
+	want := "ran again: the process it started, pid 100, has ended since run " + first.RunID
+	if s.Reused || s.Reason != want || start.starts != 2 {
+		t.Errorf("process ended: start reused %v, reason %q, %d starts; want it run again, %q", s.Reused, s.Reason, start.starts, want)
+	}
+	if out, _ := use.Output.(map[string]any); use.Reused || out["label"] != "200" {
+		t.Errorf("use: reused %v, output %v; want it run with the new pid, 200", use.Reused, use.Output)
+	}
+}

@@ -208,3 +208,14 @@ func (s *Spec) check() error {
 	}
 	return nil
 }
+
+// Lapsing is an optional interface of an Op whose output stands for
+// something that may end while nothing runs, as the process that
+// process.start started: a resumed run reuses such a step's output only
+// while Lapsed finds it still there, and runs the step again otherwise.
+type Lapsing interface {
+	// Lapsed says why out, the output the step had when it succeeded,
+	// no longer holds, as "the process it started, pid 4242, has
+	// ended"; "" while it does.
+	Lapsed(ctx context.Context, out map[string]any) string
+}
