@@ -290,11 +290,12 @@ func (c *conn) newSession(ctx context.Context, use sessionUse) (*ssh.Session, fu
 	if use == forStop {
 		slots = c.control
 	}
-	for {
+	var settle time.Time // until when a refusal with none of ours open is tried again
+	for try := 0; ; try++ {
 		if err := c.takeSlot(ctx, slots, use == forProbe); err != nil {
 			return nil, nil, err
 		}
-		freed := c.freedSignal()
+		freed, retry := c.freedSignal(), (<-chan time.Time)(nil)
 		s, err := c.openSession(ctx)
 		if err == nil {
 			return s, func() { s.Close(); <-slots; c.signalFreed() }, nil
@@ -312,10 +313,24 @@ func (c *conn) newSession(ctx context.Context, use sessionUse) (*ssh.Session, fu
 			return nil, nil, fmt.Errorf("opening a session on %s: %w", c.label(), err)
 		case use == forProbe && len(c.slots)+len(c.control) > 0:
 			return nil, nil, fmt.Errorf("%w (%s refused another: %v)", errBusy, c.label(), err)
-		case use != forStep || len(c.slots)+len(c.control) == 0:
+		case use != forStep:
 			return nil, nil, fmt.Errorf("opening a session on %s: %w", c.label(), err)
+		case len(c.slots)+len(c.control) == 0:
+			// None of ours is open, but the server counts a session
+			// until it has read its close, which a busy server reads
+			// late: one just ended may still hold its place. Tried
+			// again for as long as a login may take.
+			if settle.IsZero() {
+				settle = time.Now().Add(c.p.s.DialTimeout)
+			}
+			if time.Now().After(settle) {
+				return nil, nil, fmt.Errorf("opening a session on %s: %w; it refused every session for %s while this connection had none open: check the server's MaxSessions and its log",
+					c.label(), err, short.Duration(c.p.s.DialTimeout))
+			}
+			retry = time.After(min(10*time.Millisecond<<min(try, 6), time.Second))
 		}
 		select {
+		case <-retry:
 		case <-freed:
 		case <-ctx.Done():
 			return nil, nil, fmt.Errorf("%w (waiting for the server to allow another session: %v)", context.Cause(ctx), err)
