@@ -144,7 +144,7 @@ roles:
 func TestApprovalIsJudgedOnTheOpenQuestion(t *testing.T) {
 	ts := newTestServer(t)
 	st := ts.srv.current()
-	e := ts.srv.mayApprove(st, "r1", nil, "", []string{"admin"}, nil, confirmRequest{Step: "w", Answer: "yes"}, &Principal{Name: "viewer", Roles: []string{"viewer"}})
+	e := ts.srv.mayApprove(st, "r1", nil, "", []string{"admin"}, nil, confirmRequest{Step: "w", Answer: "yes"}, &Principal{Name: "viewer", Roles: []string{"viewer"}}, false)
 	if e == nil || e.Status != 409 {
 		t.Fatalf("a yes to a question not open = %v, want 409", e)
 	}

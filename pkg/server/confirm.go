@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -101,7 +102,7 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request, c *Principal) *
 				return e
 			}
 		}
-		if ans.Yes && !startedBy(q.trigger, q.caller, c) {
+		if ans.Yes && !approvesAsStarter(q.trigger, q.caller, q.roles, c) {
 			if e := s.mayApproveQueued(r.Context(), id, q, body, c); e != nil {
 				return s.auditRefusedAnswer(id, q.playbook, q.sha256, ans, e)
 			}
@@ -122,10 +123,10 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request, c *Principal) *
 		if e := unknownStep(h.RunPlaybook(), id, body); e != nil {
 			return e
 		}
-		if ans.Yes && !startedBy(h.Caller().Trigger, h.Caller().Name, c) {
+		if by := h.Caller(); ans.Yes && !approvesAsStarter(by.Trigger, by.Name, by.Roles, c) {
 			st := s.current()
 			pb, why := s.runPlaybook(st, h, h.Playbook(), "")
-			if e := s.mayApprove(st, id, pb, why, h.Caller().Roles, h.Questions(), body, c); e != nil {
+			if e := s.mayApprove(st, id, pb, why, by.Roles, h.Questions(), body, c, startedBy(by.Trigger, by.Name, c)); e != nil {
 				return s.auditRefusedAnswer(id, file, sha, ans, e)
 			}
 		}
@@ -187,13 +188,26 @@ func (s *Server) liveRun(r *http.Request, id string) (*runs.Handle, *apiError) {
 	return nil, notFound("no run %q", id)
 }
 
-// mayApprove lets a caller who did not start a run answer yes to one of
-// its questions only when their roles allow the step asked about as the
-// run's roles do (runs.Service.MayApprove). The question must be open
-// (one of open) when they are judged: a yes let through before it opened
-// would be taken by the question when it did, unjudged. pb is the run's
-// playbook (runPlaybook), or nil and why not.
-func (s *Server) mayApprove(st *loaded, id string, pb *steps.Playbook, why string, runRoles []string, open []runs.Question, body confirmRequest, c *Principal) *apiError {
+// approvesAsStarter reports whether c may answer yes to a question of a
+// run without the step asked about being judged: c started the run
+// (startedBy) and holds now the roles it runs with, so that its yes lets
+// the run do only what those roles let it do. A starter whose roles
+// changed since (the keys file reloaded: an admin cut to viewer) is judged
+// by the roles it holds now, as any other approver is (mayApprove): a name
+// carries no rights of its own. A cancel, or a no, stays the starter's by
+// name (mayAct): it stops what the run does.
+func approvesAsStarter(trigger runs.Trigger, name string, runRoles []string, c *Principal) bool {
+	return startedBy(trigger, name, c) && sameRoles(runRoles, c.Roles)
+}
+
+// mayApprove lets a caller answer yes to a question of a run it did not
+// start, or started with other roles than it holds now (starter), only
+// when its roles allow the step asked about as the run's roles do
+// (runs.Service.MayApprove). The question must be open (one of open) when
+// they are judged: a yes let through before it opened would be taken by
+// the question when it did, unjudged. pb is the run's playbook
+// (runPlaybook), or nil and why not.
+func (s *Server) mayApprove(st *loaded, id string, pb *steps.Playbook, why string, runRoles []string, open []runs.Question, body confirmRequest, c *Principal, starter bool) *apiError {
 	runID := body.RunID
 	if runID == "" {
 		runID = id
@@ -209,8 +223,12 @@ func (s *Server) mayApprove(st *loaded, id string, pb *steps.Playbook, why strin
 			return nil
 		}
 	}
-	e := errorf(http.StatusForbidden, ClassAuthorization, "%s did not start run %s and may not approve step %s: %s", c.Name, id, body.Step, why)
-	e.Rule = "only the caller that started a run, or one whose roles allow the step asked about as the run's roles do, may answer yes"
+	who := fmt.Sprintf("%s did not start run %s", c.Name, id)
+	if starter {
+		who = fmt.Sprintf("%s started run %s with roles %s but holds %s now", c.Name, id, rolesText(runRoles), rolesText(c.Roles))
+	}
+	e := errorf(http.StatusForbidden, ClassAuthorization, "%s and may not approve step %s: %s", who, body.Step, why)
+	e.Rule = "only the caller that started a run, holding still the roles it runs with, or one whose roles allow the step asked about as the run's roles do, may answer yes"
 	return e
 }
 
@@ -227,5 +245,14 @@ func (s *Server) mayApproveQueued(ctx context.Context, id string, q queuedRun, b
 	}
 	st := s.current()
 	pb, why := s.queuedPlaybook(st, id, q)
-	return s.mayApprove(st, id, pb, why, q.roles, open, body, c)
+	return s.mayApprove(st, id, pb, why, q.roles, open, body, c, startedBy(q.trigger, q.caller, c))
+}
+
+// rolesText names a set of roles in a message: "admin", or
+// "[admin, ops]"; "[]" for none.
+func rolesText(roles []string) string {
+	if len(roles) == 1 {
+		return roles[0]
+	}
+	return "[" + strings.Join(roles, ", ") + "]"
 }
