@@ -236,6 +236,29 @@ func (p *Policy) RoleNames() []string {
 	return names
 }
 
+// DefaultRootRoles lists, sorted, those of roles (every role of the
+// policy when roles is nil) whose file operations take the default roots,
+// the working directory and the temp directory: neither the role nor one
+// it inherits sets file_roots. A role the policy does not have is left
+// out.
+func (p *Policy) DefaultRootRoles(roles []string) []string {
+	if roles == nil {
+		roles = p.RoleNames()
+	}
+	var out []string
+	for _, name := range roles {
+		rs, err := p.expand([]string{name})
+		if err != nil || slices.Contains(out, name) {
+			continue
+		}
+		if !slices.ContainsFunc(rs, func(r *Role) bool { return r.FileRoots != nil }) {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 func rulesOf(roles []*Role) []rule {
 	var out []rule
 	for _, r := range roles {

@@ -100,7 +100,14 @@ func start(t *testing.T, marker string, args ...string) *started {
 // startEnv is start with extra environment variables (KEY=value).
 func startEnv(t *testing.T, env []string, marker string, args ...string) *started {
 	t.Helper()
+	return startIn(t, "", env, marker, args...)
+}
+
+// startIn is startEnv in the working directory dir ("": the test's).
+func startIn(t *testing.T, dir string, env []string, marker string, args ...string) *started {
+	t.Helper()
 	cmd := exec.Command(binary(t), args...)
+	cmd.Dir = dir
 	cmd.Env = append(append(os.Environ(), "GITHUB_STEP_SUMMARY="), env...)
 	s := &started{cmd: cmd, stderr: &syncBuffer{}, done: make(chan error, 1)}
 	cmd.Stderr = s.stderr

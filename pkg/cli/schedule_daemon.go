@@ -193,6 +193,9 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 	defer mgr.Shutdown(context.Background()) // every run has ended when the scheduler has
 
 	d.policy = set.policy
+	if msg := rootWorkdir("schedule", set.policy, o.roles, o.policy); msg != "" {
+		d.log.Warn().Msg(msg)
+	}
 	d.launcher = scheduler.NewRunLauncher(mgr, o.roles, set.policy)
 	d.sched, err = scheduler.New(scheduler.Config{
 		Launcher: d.launcher, Store: held.fence(svc.History()), Logger: &d.log,

@@ -301,7 +301,7 @@ func (d *daemon) run() int {
 		e.errorf("the policy denies steps of scheduled playbooks; nothing was served")
 		return ExitDenied
 	}
-	d.warnExpiry("", st.Keys, time.Now())
+	d.warnAtStart(st)
 	var nodes []any
 	if o.inventory != "" {
 		if nodes, err = inventoryNodes(o.inventory); err != nil {
