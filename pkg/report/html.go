@@ -41,7 +41,9 @@ type htmlPage struct {
 	Counts string
 	// Notes are what the summary's first line says of the notify:
 	// entries that did not go out as written (NotifyNotes).
-	Notes    []string
+	Notes []string
+	// Budgets say what the run cut over its budgets (BudgetNotes).
+	Budgets  []BudgetNote
 	Timeline timeline
 	Inputs   []htmlKV
 	Outputs  []htmlKV
@@ -128,7 +130,7 @@ func WriteTimelineSVG(w io.Writer, r *Report) error {
 // carries data-step="ID", once per step.
 func WriteHTML(w io.Writer, r *Report) error {
 	r = plainReport(r)
-	page := htmlPage{R: r, Counts: statusCounts(r.Steps), Notes: NotifyNotes(r.Steps), Timeline: newTimeline(r)}
+	page := htmlPage{R: r, Counts: statusCounts(r.Steps), Notes: NotifyNotes(r.Steps), Budgets: BudgetNotes(r), Timeline: newTimeline(r)}
 	for _, k := range sortedKeys(r.Inputs) {
 		page.Inputs = append(page.Inputs, htmlKV{Key: plainText(k), Value: excerpt(inline(r.Inputs[k]), 2048)})
 	}

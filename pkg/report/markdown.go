@@ -68,7 +68,11 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	if r.DryRun {
 		b.WriteString("> [!NOTE]\n> Dry run: only read operations were executed.\n\n")
 	}
-	if notes := append(slices.Clone(r.Warnings), NotifyNotes(r.Steps)...); len(notes) > 0 {
+	notes := append(slices.Clone(r.Warnings), NotifyNotes(r.Steps)...)
+	for _, n := range BudgetNotes(r) {
+		notes = append(notes, n.Label+": "+n.Text)
+	}
+	if len(notes) > 0 {
 		b.WriteString("> [!WARNING]\n")
 		for i, note := range notes {
 			if i > 0 {

@@ -89,6 +89,9 @@ func WriteTextFit(w io.Writer, r *Report, width int) error {
 	for _, w := range r.Warnings {
 		writeIndented(&b, "  warning: ", w, "    ", width)
 	}
+	for _, n := range BudgetNotes(r) {
+		writeIndented(&b, "  "+n.Label+": ", n.Text, "    ", width)
+	}
 	// Aligned in terminal columns, not characters: an item labelled in
 	// Japanese keeps the columns after it in line.
 	var steps strings.Builder
