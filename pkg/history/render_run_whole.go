@@ -5,7 +5,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/arsenal-run/arsenal-run/internal/fsx"
 	"github.com/arsenal-run/arsenal-run/internal/termtext"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
@@ -77,10 +76,7 @@ func writeRunNotes(b *strings.Builder, rep *report.Report) {
 	for _, w := range rep.Warnings {
 		fmt.Fprintf(b, "warning   %s\n", termtext.Line(w))
 	}
-	if a := rep.AttemptBudget; a != nil {
-		fmt.Fprintf(b, "tries     %d error messages of tries cut (%d bytes): over the run's budget of %s for them\n", a.CutMessages, a.CutBytes, fsx.Bytes(a.LimitBytes))
-	}
-	if o := rep.OutputBudget; o != nil {
-		fmt.Fprintf(b, "outputs   %d outputs cut (%d bytes): over the run's budget of %s for them\n", o.CutOutputs, o.CutBytes, fsx.Bytes(o.LimitBytes))
+	for _, n := range report.BudgetNotes(rep) {
+		fmt.Fprintf(b, "%-9s %s\n", n.Label, n.Text)
 	}
 }

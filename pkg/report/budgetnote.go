@@ -18,10 +18,10 @@ type BudgetNote struct{ Label, Text string }
 func BudgetNotes(r *Report) []BudgetNote {
 	var notes []BudgetNote
 	if a := r.AttemptBudget; a != nil {
-		notes = append(notes, BudgetNote{"tries", fmt.Sprintf("%d error messages of tries cut (%d bytes): over the run's budget of %s for them", a.CutMessages, a.CutBytes, fsx.Bytes(a.LimitBytes))})
+		notes = append(notes, BudgetNote{"tries", fmt.Sprintf("%s of tries cut (%s): over the run's budget of %s for them", plural(int(a.CutMessages), "error message", "error messages"), plural(int(a.CutBytes), "byte", "bytes"), fsx.Bytes(a.LimitBytes))})
 	}
 	if o := r.OutputBudget; o != nil {
-		notes = append(notes, BudgetNote{"outputs", fmt.Sprintf("%d outputs cut (%d bytes): over the run's budget of %s for them", o.CutOutputs, o.CutBytes, fsx.Bytes(o.LimitBytes))})
+		notes = append(notes, BudgetNote{"outputs", fmt.Sprintf("%s cut (%s): over the run's budget of %s for them", plural(int(o.CutOutputs), "output", "outputs"), plural(int(o.CutBytes), "byte", "bytes"), fsx.Bytes(o.LimitBytes))})
 	}
 	return notes
 }

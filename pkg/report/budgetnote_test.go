@@ -49,7 +49,7 @@ func TestBudgetNotesOnlyWhenCut(t *testing.T) {
 	}
 	r.OutputBudget = &OutputBudget{LimitBytes: 1000, KeptBytes: 1000, CutOutputs: 1, CutBytes: 5}
 	text := renderText(t, r)
-	if strings.Contains(text, "tries:") || !strings.Contains(text, "\n  outputs: 1 outputs cut (5 bytes): over the run's budget of 1000 bytes for them\n") {
+	if strings.Contains(text, "tries:") || !strings.Contains(text, "\n  outputs: 1 output cut (5 bytes): over the run's budget of 1000 bytes for them\n") {
 		t.Errorf("text summary of a run that cut only outputs:\n%s", text)
 	}
 }
