@@ -17,6 +17,9 @@ import { isSlot, mayBeUnstarted, slotRow, slotPage } from './slot.js';
 // WATCH_MS is how often the page reads a run that goes on without an
 // event stream to tell its end.
 const WATCH_MS = 2000;
+// STARTER_READ is how many rows of the run's playbook, up to its start,
+// the page reads to find who started the run.
+const STARTER_READ = 100;
 const KINDS = ['run_started', 'step_started', 'step_finished', 'item_started', 'item_finished', 'batch_started', 'batch_finished',
   'log', 'retry', 'repeat',
   'confirm_asked', 'confirm_answered', 'run_finished', 'dropped'];
@@ -78,6 +81,7 @@ export async function runPage(ctx, id) {
   if (!ctx.current()) return;
   const view = new RunView(ctx, id, base, rep, questions);
   view.render(rep);
+  view.readStarter();
   // After the heading took the focus (title): a sub-run's link takes it on.
   setTimeout(() => { if (!view.left) view.reveal(location.hash); }, 0);
   ctx.onHash((hash) => { if (!view.left) view.reveal(hash); });
@@ -191,10 +195,33 @@ class RunView {
         ? h('span', { class: 'muted' }, rep.status !== 'queued' ? 'never started' : 'queued, not started yet' + (rep.waiting ? ': ' + rep.waiting.message : ''))
         : timeEl(rep.started_at, true)),
       h('dt', null, 'Duration'), h('dd', { class: 'duration' }, fmtMS(dur)),
+      this.starter ? [h('dt', null, 'Started by'), h('dd', { class: 'started-by' }, this.starter)] : null,
       h('dt', null, 'Roles'), h('dd', null, (rep.roles || []).join(', ') || 'none'),
       rep.dry_run ? [h('dt', null, 'Dry run'), h('dd', null, 'only read operations were executed')] : null,
       h('dt', null, 'Playbook'), h('dd', null, h('code', { class: 'break', title: rep.playbook.path || null }, (rep.playbook.path || rep.playbook.name).split('/').pop()),
         rep.playbook.sha256 ? h('span', { class: 'muted small', title: 'SHA-256 ' + rep.playbook.sha256 }, ' sha256 ' + rep.playbook.sha256.slice(0, 12)) : null));
+  }
+
+  // readStarter reads who started the run and how (api, cli, schedule):
+  // the report does not hold them, the run's row in the runs list does.
+  // The row is among the latest runs of its playbook listed up to its
+  // start (a queued run's row has the time it was queued, before it).
+  // Until it is read, or when it is not found, the page says nothing of
+  // it rather than something wrong.
+  async readStarter() {
+    const at = Date.parse(this.rep.started_at);
+    if (isNaN(at)) return;
+    const q = new URLSearchParams({ playbook: this.rep.playbook.name, limit: String(STARTER_READ), before: new Date(at + 1).toISOString() });
+    let row;
+    try {
+      row = (await this.ctx.get('/api/v1/runs?' + q)).runs.find((r) => r.id === this.id);
+    } catch (err) {
+      return;
+    }
+    if (!row || this.left) return;
+    const trigger = row.trigger || 'cli';
+    this.starter = (row.started_by || (trigger === 'schedule' ? 'scheduler' : 'not recorded')) + ' · via ' + trigger;
+    this.renderFacts();
   }
 
   renderIO() {
