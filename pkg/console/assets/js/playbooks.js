@@ -4,7 +4,8 @@
 // before Run can be pressed, and the server's validation messages by the
 // field they are about.
 
-import { h, clear, add, on, api, badge, shownStatus, table, title, errorBox, debounce, text, plural, session, notNow, notNowPage } from './lib.js';
+import { h, clear, add, on, api, badge, shownStatus, table, title, errorBox, debounce, text, plural, session, notNow, notNowPage,
+  update, retryDelay } from './lib.js';
 import { timeEl, zonedTimeEl } from './time.js';
 import { field } from './form.js';
 import { runRows, RUN_COLUMNS } from './runs.js';
@@ -27,6 +28,7 @@ export async function playbooksPage(ctx) {
         h('dt', null, 'Last run'), lastEls.get(p.name)))))
       : h('p', { class: 'empty' }, 'This server has no playbooks: start it with --playbooks DIR.'));
   await Promise.all([showPauses(ctx, nextEls), showLastRuns(ctx, lastEls)]);
+  followLastRuns(ctx, lastEls);
 }
 
 // fileChanged says that the playbook's file changed, or is gone, since
@@ -83,9 +85,7 @@ const LAST_RUN_READS = 4;
 // is asked for its own newest run. A playbook is said never to have run
 // only when the server says it has no run; a read that failed says so.
 async function showLastRuns(ctx, lastEls) {
-  const show = (name, run) => clear(lastEls.get(name), run
-    ? [badge(shownStatus(run)), ' ', h('a', { href: '/runs/' + encodeURIComponent(run.id) }, timeEl(run.started_at))]
-    : h('span', { class: 'muted' }, 'never'));
+  const show = (name, run) => showLastRun(lastEls.get(name), run);
   const unknown = (name, err) => clear(lastEls.get(name), h('span', { class: 'muted', title: err.message }, 'unknown: ' + err.message));
   let todo = [...lastEls.keys()];
   try {
@@ -119,6 +119,43 @@ async function showLastRuns(ctx, lastEls) {
     }
   };
   await Promise.all(Array.from({ length: LAST_RUN_READS }, one));
+}
+
+// showLastRun shows a playbook's last run, or that it never ran. Only
+// what changed is drawn again: its link keeps the focus.
+function showLastRun(el, run) {
+  update(el, () => null, run
+    ? [badge(shownStatus(run)), ' ', h('a', { href: '/runs/' + encodeURIComponent(run.id) }, timeEl(run.started_at))]
+    : h('span', { class: 'muted' }, 'never'));
+}
+
+// followLastRuns reads the newest runs again every few seconds while the
+// playbooks page is shown, and shows each playbook's newest among them as
+// its last run: a run started meanwhile, and the end of one shown as
+// running, show without a reload. A playbook none of them names keeps
+// the last run read first. A read that fails is tried again later.
+function followLastRuns(ctx, lastEls) {
+  let timer = null;
+  let left = false;
+  ctx.onLeave(() => { left = true; clearTimeout(timer); });
+  const read = async () => {
+    let wait = document.hidden ? RUNS_MS * 5 : RUNS_MS;
+    try {
+      const { runs } = await ctx.get('/api/v1/runs?limit=200');
+      if (left || !ctx.current()) return;
+      const seen = new Set();
+      for (const r of runs) {
+        if (!lastEls.has(r.playbook) || seen.has(r.playbook)) continue;
+        seen.add(r.playbook);
+        showLastRun(lastEls.get(r.playbook), r);
+      }
+    } catch (err) {
+      if (err.status === 401 || left || !ctx.current()) return;
+      if (notNow(err)) wait = Math.max(wait, retryDelay(err, RUNS_MS));
+    }
+    timer = setTimeout(read, wait);
+  };
+  if (ctx.current()) timer = setTimeout(read, RUNS_MS);
 }
 
 export async function playbookPage(ctx, name) {
@@ -403,14 +440,40 @@ export async function playbookPage(ctx, name) {
   });
   check();
 
-  try {
-    const { runs } = await ctx.get('/api/v1/runs?limit=10&playbook=' + encodeURIComponent(pb.name));
-    clear(lastRuns, h('h2', null, 'Last runs'), runs.length
-      ? table({ text: 'Last runs of ' + pb.name, hidden: true }, RUN_COLUMNS, runRows(runs, () => (pb.schedule && pb.schedule.timezone) || ''), 'runs')
-      : h('p', { class: 'empty' }, 'No runs yet.'));
-  } catch (err) {
-    if (err.status !== 401) clear(lastRuns, errorBox(err));
-  }
+  await showRuns(ctx, pb, lastRuns);
+}
+
+// RUNS_MS is how often a playbook's page reads its last runs again while
+// it is shown (five times as long in a tab that is not).
+const RUNS_MS = 3000;
+
+// showRuns shows the playbook's last runs and reads them again every few
+// seconds, as the runs page does its list: a run that ends, one started
+// meanwhile from elsewhere or by its schedule, show without a reload.
+// Only what changed is drawn again. A read refused for now, or failing
+// once the list is shown, leaves the list as last read.
+async function showRuns(ctx, pb, el) {
+  let timer = null;
+  let left = false;
+  let drawn = false;
+  ctx.onLeave(() => { left = true; clearTimeout(timer); });
+  const read = async () => {
+    let wait = document.hidden ? RUNS_MS * 5 : RUNS_MS;
+    try {
+      const { runs } = await ctx.get('/api/v1/runs?limit=10&playbook=' + encodeURIComponent(pb.name));
+      if (left || !ctx.current()) return;
+      update(el, () => null, h('h2', null, 'Last runs'), runs.length
+        ? table({ text: 'Last runs of ' + pb.name, hidden: true }, RUN_COLUMNS, runRows(runs, () => (pb.schedule && pb.schedule.timezone) || ''), 'runs')
+        : h('p', { class: 'empty' }, 'No runs yet.'));
+      drawn = true;
+    } catch (err) {
+      if (err.status === 401 || left || !ctx.current()) return;
+      if (notNow(err)) wait = Math.max(wait, retryDelay(err, RUNS_MS));
+      else if (!drawn) clear(el, errorBox(err));
+    }
+    timer = setTimeout(read, wait);
+  };
+  await read();
 }
 
 
