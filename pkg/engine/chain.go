@@ -149,7 +149,9 @@ type Handler func(ctx context.Context, c *Call) (map[string]any, error)
 // Middleware wraps a Handler with behaviour every call shares.
 type Middleware func(next Handler) Handler
 
-// chain composes the call path once per plan: authorization first (never
+// chain composes the call path once per engine, which every plan of it
+// shares (the middleware are the engine's, and a Handler holds no state of
+// a run): authorization first (never
 // retried), the dry-run gate, then any extra middleware, retry, one attempt with its timeout,
 // any attempt middleware, the guard that turns panics into errors and
 // abandons operations that ignore cancellation, and the operation itself.

@@ -40,8 +40,11 @@ type Engine struct {
 	confirmer     Confirmer
 	middleware    []Middleware
 	attemptMW     []Middleware
-	observer      Observer
-	auditor       Auditor
+	// handler is the call chain, built once in New from the options
+	// above: every plan of the engine shares it (see chain).
+	handler  Handler
+	observer Observer
+	auditor  Auditor
 	// refuseSwaps: RefuseSwappable.
 	refuseSwaps bool
 	// subPlans are the plans of the sub-playbooks its runs called, by
@@ -146,6 +149,7 @@ func New(reg *ops.Registry, opts ...Option) *Engine {
 	for _, o := range opts {
 		o(e)
 	}
+	e.handler = e.chain()
 	return e
 }
 

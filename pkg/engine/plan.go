@@ -81,7 +81,7 @@ func sectionIndex(s steps.Section) int {
 // Plan turns a loaded playbook into a plan.
 func (e *Engine) Plan(pb *steps.Playbook) *Plan {
 	byID := map[string]*node{}
-	p := &Plan{e: e, pb: pb, name: pb.Name, handler: e.chain(), byID: byID}
+	p := &Plan{e: e, pb: pb, name: pb.Name, handler: e.handler, byID: byID}
 	for i, s := range pb.AllSteps() {
 		n := &node{step: s, idx: i}
 		n.envParam = s.Entry.Spec.Param("env") != nil
@@ -210,6 +210,12 @@ func exprReads(e *steps.Expr, each func(id string)) {
 
 // Playbook returns the playbook the plan runs.
 func (p *Plan) Playbook() *steps.Playbook { return p.pb }
+
+// AnyStep reports whether f holds for a step of the plan, in any section,
+// rescue steps included.
+func (p *Plan) AnyStep(f func(*steps.Step) bool) bool {
+	return slices.ContainsFunc(p.nodes, func(n *node) bool { return f(n.step) })
+}
 
 // InputError lists every problem with the inputs given to a run.
 type InputError struct {
