@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
 // engineOptions are the engine's options of a run with this limit and
@@ -16,6 +17,7 @@ func (s *Service) engineOptions(maxParallel int, confirmer engine.Confirmer) (ba
 		s.plainOpts.once.Do(func() {
 			s.plainOpts.base = s.newEngineOptions(0, nil)
 			s.plainOpts.plan = slices.Clip(planOptions(s.plainOpts.base, nil))
+			s.plainOpts.eng = engine.New(s.cfg.Registry, s.plainOpts.plan...)
 		})
 		return s.plainOpts.base, s.plainOpts.plan
 	}
@@ -38,8 +40,24 @@ func (s *Service) newEngineOptions(maxParallel int, confirmer engine.Confirmer) 
 }
 
 // plainOptions are engineOptions's of a run without a limit or a
-// confirmer, made once.
+// confirmer, made once, and the engine made with them.
 type plainOptions struct {
 	once       sync.Once
 	base, plan []engine.Option
+	eng        *engine.Engine
+}
+
+// oneShotPlan plans the one-step playbook of an execute on the engine of
+// the plain options, made once: an execute's playbook is made for it
+// alone, so nothing is kept with it, and planning it on an engine of its
+// own built that engine and its call chain again for every execute. It
+// reports false for a request that needs options of its own (a limit, a
+// confirmer, the result cache). An execute runs no playbook.run, so the
+// plans of sub-playbooks the engine keeps stay empty.
+func (s *Service) oneShotPlan(req *Request, pb *steps.Playbook, confirmer engine.Confirmer, cached bool) (*engine.Plan, []engine.Option, bool) {
+	if !req.oneShot || req.MaxParallel != 0 || confirmer != nil || cached {
+		return nil, nil, false
+	}
+	_, opts := s.engineOptions(0, nil)
+	return s.plainOpts.eng.Plan(pb), opts, true
 }

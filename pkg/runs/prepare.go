@@ -197,7 +197,10 @@ func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) 
 	baseOpts, plainOpts := s.engineOptions(req.MaxParallel, confirmer)
 	start := &startRecord{}
 	cached := s.usesCache(pb)
-	plan, engOpts := s.planFor(pb, baseOpts, plainOpts, req.MaxParallel, confirmer != nil, cached, policy, roles)
+	plan, engOpts, ok := s.oneShotPlan(req, pb, confirmer, cached)
+	if !ok {
+		plan, engOpts = s.planFor(pb, baseOpts, plainOpts, req.MaxParallel, confirmer != nil, cached, policy, roles)
+	}
 	// The playbook's env files join the environment here, so that inputs
 	// with env: or from_env: read them too. The host's is read once: the
 	// run gets the environment its inputs were resolved in.

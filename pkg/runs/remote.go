@@ -7,20 +7,28 @@ package runs
 // The CLI's run, schedule and serve load --inventory and --known-hosts
 // once and pass them here; nothing else is needed from a front end.
 //
-// Each run gets a connection pool of its own (remote.NewPool), put in the
-// context of its steps (remote.WithPool) and closed when the run ends, so
-// a run's connections never outlive it and runs never share a login.
+// Each run that may reach a host gets a connection pool of its own
+// (remote.NewPool), put in the context of its steps (remote.WithPool) and
+// closed when the run ends, so a run's connections never outlive it and
+// runs never share a login. A run that cannot (no ssh.* step, no
+// playbook.run) gets none: every API execute of a local operation would
+// otherwise make one.
 
 import (
 	"context"
 
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/remote"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
-// remotePool returns ctx carrying a new pool for one run, and the func
-// that closes it once the run is over.
-func (s *Service) remotePool(ctx context.Context) (context.Context, func()) {
+// remotePool returns ctx carrying a new pool for one run of plan, and the
+// func that closes it once the run is over; ctx itself and a func that
+// does nothing when no step of plan can reach a host.
+func (s *Service) remotePool(ctx context.Context, plan *engine.Plan) (context.Context, func()) {
+	if !plan.AnyStep(s.mayConnect) {
+		return ctx, noClose
+	}
 	settings := s.cfg.Remote
 	settings.RefuseSwappable = s.cfg.RefuseSwappable
 	pool := remote.NewPool(settings)
@@ -37,4 +45,26 @@ func (s *Service) checkInventory(pb *steps.Playbook) error {
 		return nil
 	}
 	return pb.CheckInventory(s.cfg.Remote.Inventory)
+}
+
+func noClose() {}
+
+// mayConnect reports whether st may connect to a remote host: its
+// operation is one of the ssh.* (remote.HostTarget), or it runs a
+// sub-playbook, whose steps share the run's pool. What an operation is
+// is kept by entry, as finding out takes reflection.
+func (s *Service) mayConnect(st *steps.Step) bool {
+	if st.Op == steps.SubPlaybookOp {
+		return true
+	}
+	if st.Entry == nil {
+		return false
+	}
+	if v, ok := s.hostOps.Load(st.Entry); ok {
+		return v.(bool)
+	}
+	var ht remote.HostTarget
+	is := st.Entry.As(&ht)
+	s.hostOps.Store(st.Entry, is)
+	return is
 }

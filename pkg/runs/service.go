@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -126,6 +127,9 @@ type Service struct {
 	disk steps.DiskCheck
 	// plainOpts are the engine options of most runs (engineOptions).
 	plainOpts plainOptions
+	// hostOps tells, by *ops.Entry, whether an operation is one of the
+	// ssh.* (mayConnect).
+	hostOps sync.Map
 	// Interrupted is how many runs of dead processes Open marked
 	// interrupted.
 	Interrupted int
@@ -289,7 +293,7 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (rep *rep
 		// item span: the plan is made again with its middleware.
 		plan = engine.New(s.cfg.Registry, append(opts, p.engOpts...)...).Plan(pb)
 	}
-	ctx, closePool := s.remotePool(ctx)
+	ctx, closePool := s.remotePool(ctx, plan)
 	defer closePool()
 	pub := newPublisher(s, stream, p.runID, !req.oneShot, req.DryRun)
 	pub.live, pub.start = h.live, p.start
