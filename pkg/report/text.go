@@ -86,6 +86,12 @@ func WriteTextFit(w io.Writer, r *Report, width int) error {
 	if r.DryRun {
 		b.WriteString("  dry run: only read operations were executed\n")
 	}
+	// A resumed run's steps that ran again or were reused are read
+	// against the run it resumed: the summary names it, as Markdown,
+	// JUnit and 'history show' do.
+	if r.ResumedFrom != "" {
+		fmt.Fprintf(&b, "  resumed from run %s\n", termtext.Line(r.ResumedFrom))
+	}
 	for _, w := range r.Warnings {
 		writeIndented(&b, "  warning: ", w, "    ", width)
 	}

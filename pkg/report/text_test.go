@@ -177,3 +177,22 @@ func TestTextFitWrapsTheError(t *testing.T) {
 		t.Errorf("the rest of the stderr line is not on a row of its own, indented:\n%s", got)
 	}
 }
+
+// TestTextNamesTheResumedRun: the summary of a resumed run (the end of
+// 'run --resume', 'report show') says which run it resumed, cleaned of
+// terminal controls; one that resumed nothing says nothing of it.
+func TestTextNamesTheResumedRun(t *testing.T) {
+	r := &Report{
+		ReportVersion: FormatVersion, RunID: "r2", ResumedFrom: "r1\x1b[2J", Playbook: Playbook{Name: "p"}, Status: StatusFailed,
+		StartedAt: goldenStart, FinishedAt: goldenStart,
+		Steps: []Step{{ID: "a", Op: "x.y", Section: "steps", Status: StatusSucceeded, Reused: true}},
+	}
+	got := renderText(t, r)
+	if lines := strings.Split(got, "\n"); len(lines) < 2 || lines[1] != "  resumed from run r1" {
+		t.Errorf("second line is not the resumed run:\n%s", got)
+	}
+	r.ResumedFrom = ""
+	if got := renderText(t, r); strings.Contains(got, "resumed from") {
+		t.Errorf("a run that resumed nothing names a resumed run:\n%s", got)
+	}
+}
