@@ -42,6 +42,7 @@ func (r *remote) follow(ctx context.Context, runID string, obs engine.Observer) 
 	// proxy that cuts long streams does not end the following of a run
 	// that goes on.
 	failures := 0
+	watch := &streamWatch{obs: obs}
 	for failures < streamFailures {
 		if failures > 0 {
 			t := time.NewTimer(time.Duration(failures) * reconnectBackoff)
@@ -54,7 +55,7 @@ func (r *remote) follow(ctx context.Context, runID string, obs engine.Observer) 
 		if sctx.Err() != nil {
 			return r.endedReport(runID)
 		}
-		rep, worked, err := r.stream(sctx, runID, &last, obs)
+		rep, worked, err := r.stream(sctx, runID, &last, watch)
 		if rep != nil {
 			return rep, nil
 		}
@@ -70,9 +71,47 @@ func (r *remote) follow(ctx context.Context, runID string, obs engine.Observer) 
 		}
 		failures++
 		lastErr = err
+		if !worked && !watch.lost && failures < streamFailures {
+			// The view would go on showing the last step running, its
+			// time counting, as if the run were followed still.
+			watch.lost = true
+			r.e.errorf("lost the event stream of run %s (%s); reconnecting, up to %d times: until it is back, nothing shown here is the run's progress (the run goes on on the server)",
+				termtext.Line(runID), termtext.Line(streamErrText(err)), streamFailures-failures)
+			watch.back = func() {
+				r.e.errorf("the event stream of run %s is back; its events go on from where they stopped", termtext.Line(runID))
+			}
+		}
 	}
 	return nil, fmt.Errorf("the event stream of run %s broke off %d times in a row (last: %v); the run may still be going on the server: see 'arsenal-run remote runs' or GET %s/api/v1/runs/%s, and cancel it if need be with 'arsenal-run remote cancel %s'",
 		runID, streamFailures, lastErr, r.base, runID, runID)
+}
+
+// streamWatch passes the events of the stream on to obs; the first one
+// after the stream was said lost says it is back.
+type streamWatch struct {
+	obs  engine.Observer
+	lost bool
+	back func()
+}
+
+func (w *streamWatch) Event(ev engine.Event) {
+	if w.lost {
+		w.lost = false
+		w.back()
+	}
+	if w.obs != nil {
+		w.obs.Event(ev)
+	}
+}
+
+// streamErrText is why a connection of the stream did not work, without
+// the request that a transport error repeats.
+func streamErrText(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return err.Error()
 }
 
 // followFailed prints why following run runID stopped and returns the
