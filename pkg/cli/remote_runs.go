@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/internal/termtext"
@@ -41,6 +42,9 @@ func (r *remote) runs() int {
 			FinishedAt                    *time.Time `json:"finished_at"`
 			DurationMS                    int64      `json:"duration_ms"`
 			Waiting                       *waitPlace `json:"waiting"`
+			DryRun                        bool       `json:"dry_run"`
+			Error                         *report.Error
+			ResumedFrom                   string `json:"resumed_from"`
 		} `json:"runs"`
 		// Hint, on an empty answer, is the server's word on why no
 		// run matches (a playbook it does not serve).
@@ -75,7 +79,8 @@ func (r *remote) runs() int {
 		}
 		// What the server answers is cleaned of terminal controls: a
 		// playbook's name, or the server, may hold escapes.
-		rows[i] = []string{termtext.Line(run.ID), termtext.Line(run.Playbook), termtext.Line(run.Status), termtext.Line(run.Trigger), run.StartedAt.UTC().Format("2006-01-02 15:04:05"), dur}
+		rows[i] = []string{termtext.Line(run.ID), termtext.Line(run.Playbook), termtext.Line(run.Status), termtext.Line(run.Trigger), run.StartedAt.UTC().Format("2006-01-02 15:04:05"), dur,
+			runNote(run.DryRun, run.Error, run.ResumedFrom)}
 	}
 	t := runsTable(rows, termWidth(r.e.stdout))
 	t.write(r.e.stdout, r.e.paletteFor(r.e.stdout))
@@ -89,22 +94,56 @@ func (r *remote) runs() int {
 	return ExitOK
 }
 
+// runNote is what the NOTE column of 'remote runs' says of a run, as
+// 'history' says it: a dry run (which would otherwise read as a run that
+// changed something), how it ended when it did not succeed, and the run
+// it resumed.
+func runNote(dryRun bool, err *report.Error, resumedFrom string) string {
+	var notes []string
+	if dryRun {
+		notes = append(notes, "dry run")
+	}
+	if err != nil {
+		msg := report.OneLine(err.Message, runNoteRoom)
+		if class := termtext.Line(err.Class); class != "" && !strings.HasPrefix(msg, class+":") {
+			msg = class + ": " + msg
+		}
+		notes = append(notes, msg)
+	}
+	if resumedFrom != "" {
+		notes = append(notes, "resumed from "+report.OneLine(resumedFrom, runNoteRoom))
+	}
+	return strings.Join(notes, "; ")
+}
+
+// runNoteRoom is the most characters of a run's error in its note.
+const runNoteRoom = 80
+
 // runsTable is the table of 'remote runs' for rows of RUN, PLAYBOOK,
-// STATUS, TRIGGER, STARTED (UTC) and DURATION. On a terminal of width
+// STATUS, TRIGGER, STARTED (UTC), DURATION and NOTE; the NOTE column is
+// left out when no run has a note. On a terminal of width
 // columns too narrow for it even with the run ids wrapped (a phone's, a
 // split pane), where the terminal would wrap every row, STATUS and
 // DURATION lead, as in 'history', and each line is cut at the width.
 func runsTable(rows [][]string, width int) *table {
-	t := &table{header: []string{"RUN", "PLAYBOOK", "STATUS", "TRIGGER", "STARTED (UTC)", "DURATION"}}
+	notes := false
 	for _, r := range rows {
-		t.add(r...)
+		notes = notes || len(r) > 6 && r[6] != ""
+	}
+	t := &table{header: []string{"RUN", "PLAYBOOK", "STATUS", "TRIGGER", "STARTED (UTC)", "DURATION"}}
+	narrow := &table{header: []string{"STATUS", "DURATION", "RUN", "PLAYBOOK", "TRIGGER", "STARTED (UTC)"}, cut: true}
+	if notes {
+		t.header = append(t.header, "NOTE")
+		narrow.header = append(narrow.header, "NOTE")
+	}
+	for _, r := range rows {
+		t.add(r[:min(len(r), len(t.header))]...)
 	}
 	if t.fits(width) {
 		return t
 	}
-	narrow := &table{header: []string{"STATUS", "DURATION", "RUN", "PLAYBOOK", "TRIGGER", "STARTED (UTC)"}, cut: true}
-	for _, r := range rows {
-		narrow.add(r[2], r[5], r[0], r[1], r[3], r[4])
+	for _, r := range t.rows {
+		narrow.add(append([]string{r[2], r[5], r[0], r[1], r[3], r[4]}, r[6:]...)...)
 	}
 	return narrow
 }
