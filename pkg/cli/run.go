@@ -289,7 +289,7 @@ func (r *runner) run() int {
 	level, console := r.logLevel()
 	pal := e.paletteFor(e.stderr)
 	width, height := termSize(e.stderr)
-	confirmable := !o.yes && e.isTerminal(e.stdin) && e.isTerminal(e.stderr)
+	confirmable, noAsk := r.canAsk()
 	// From here on the run's events, its warnings and questions all go to
 	// stderr from several goroutines: one lock keeps their lines whole.
 	stderr := &lockedWriter{w: e.stderr}
@@ -360,6 +360,7 @@ func (r *runner) run() int {
 	if !ok {
 		return code
 	}
+	req.ConfirmHint = noAsk
 	var live *liveView
 	var gate *askGate
 	confirmer := &terminalConfirmer{in: e.stdin, out: e.stderr}

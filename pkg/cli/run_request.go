@@ -52,6 +52,28 @@ func (r *runner) request(pb *steps.Playbook, policy *auth.Policy) (runs.Request,
 	return req, 0, true
 }
 
+// canAsk reports whether confirm: questions can be asked: without --yes,
+// on a terminal that is both stdin, where the answer is read, and
+// stderr, where the question is shown. When not, and one of them is a
+// terminal, hint completes the error of a step denied for it: "there is
+// no terminal to ask" reads as wrong to someone at one who piped stderr
+// through tee. "" otherwise: the engine's hint.
+func (r *runner) canAsk() (ok bool, hint string) {
+	if r.o.yes {
+		return false, ""
+	}
+	stdinTerm, stderrTerm := r.e.isTerminal(r.e.stdin), r.e.isTerminal(r.e.stderr)
+	switch {
+	case stdinTerm && stderrTerm:
+		return true, ""
+	case stdinTerm:
+		return false, "stderr, where the question is asked, is not a terminal (it is redirected: 2>&1 | tee, 2>FILE); leave stderr on the terminal (| tee takes stdout alone), or run with --yes to confirm"
+	case stderrTerm:
+		return false, "stdin, where the answer is read, is not a terminal (it is redirected: < FILE, a pipe); run with stdin on the terminal, or with --yes to confirm"
+	}
+	return false, ""
+}
+
 // prepareError reports a request the service refused before running it.
 func (r *runner) prepareError(err error) int {
 	e := r.e
