@@ -75,7 +75,7 @@ func (r *remote) follow(ctx context.Context, runID string, obs engine.Observer) 
 			// The view would go on showing the last step running, its
 			// time counting, as if the run were followed still.
 			watch.lost = true
-			r.e.errorf("lost the event stream of run %s (%s); reconnecting, up to %d times: until it is back, nothing shown here is the run's progress (the run goes on on the server)",
+			r.e.errorf("lost the event stream of run %s (%s); reconnecting, up to %d times: until it is back, nothing shown here is the run's progress (the run may still be going on the server)",
 				termtext.Line(runID), termtext.Line(streamErrText(err)), streamFailures-failures)
 			watch.back = func() {
 				r.e.errorf("the event stream of run %s is back; its events go on from where they stopped", termtext.Line(runID))
