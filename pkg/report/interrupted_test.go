@@ -17,7 +17,7 @@ func TestSummariesMarkAnInterruptedRun(t *testing.T) {
 		Error: &Error{Class: "system", Message: "interrupted: the arsenal-run process recording this run ended"},
 	}
 	text := renderText(t, r)
-	if first, _, _ := strings.Cut(text, "\n"); !strings.HasPrefix(first, "↯ deploy interrupted in 2.7s") {
+	if first, _, _ := strings.Cut(text, "\n"); !strings.HasPrefix(first, "↯ deploy interrupted after at least 2.7s") {
 		t.Errorf("text summary's first line: %q, want it to start with ↯", first)
 	}
 	var md bytes.Buffer

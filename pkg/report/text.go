@@ -52,7 +52,13 @@ func WriteText(w io.Writer, r *Report) error { return WriteTextFit(w, r, 0) }
 // in a long table (textFoldSteps).
 func WriteTextFit(w io.Writer, r *Report, width int) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s %s in %s (run %s)", Icon(r.Status), termtext.Line(r.Playbook.Name), termtext.Line(string(r.Status)), FormatMS(r.DurationMS), termtext.Line(r.RunID))
+	took := "in " + FormatMS(r.DurationMS)
+	if r.Status == statusInterrupted {
+		// Its process died: the time is until its last recorded step
+		// ended, as 'history' gives it (≥), not how long it ran.
+		took = "after at least " + FormatMS(r.DurationMS)
+	}
+	fmt.Fprintf(&b, "%s %s %s %s (run %s)", Icon(r.Status), termtext.Line(r.Playbook.Name), termtext.Line(string(r.Status)), took, termtext.Line(r.RunID))
 	switch n := ignoredCount(r.Steps); n {
 	case 0:
 	case 1:
@@ -91,6 +97,9 @@ func WriteTextFit(w io.Writer, r *Report, width int) error {
 	// JUnit and 'history show' do.
 	if r.ResumedFrom != "" {
 		fmt.Fprintf(&b, "  resumed from run %s\n", termtext.Line(r.ResumedFrom))
+	}
+	if r.Status == statusInterrupted {
+		b.WriteString("  the process running it ended first: the steps below finished before that, the others are not known\n")
 	}
 	for _, w := range r.Warnings {
 		writeIndented(&b, "  warning: ", w, "    ", width)

@@ -196,3 +196,28 @@ func TestTextNamesTheResumedRun(t *testing.T) {
 		t.Errorf("a run that resumed nothing names a resumed run:\n%s", got)
 	}
 }
+
+// TestTextInterruptedRunSaysAtLeast: the report a server tells of a run
+// whose process died (remote run --follow across a crash) read "slow
+// interrupted in 27ms" for a run that went on for seconds: its duration
+// is until its last recorded step ended. The summary says at least, as
+// 'history' does, and that the steps listed are those that finished.
+func TestTextInterruptedRunSaysAtLeast(t *testing.T) {
+	r := &Report{
+		ReportVersion: FormatVersion, RunID: "r1", Playbook: Playbook{Name: "slow"}, Status: statusInterrupted,
+		StartedAt: goldenStart, DurationMS: 27,
+		Steps: []Step{{ID: "a", Op: "x.y", Section: "steps", Status: StatusSucceeded, DurationMS: 27, Attempts: 1}},
+	}
+	got := renderText(t, r)
+	lines := strings.Split(got, "\n")
+	if want := "↯ slow interrupted after at least 27ms (run r1)"; lines[0] != want {
+		t.Errorf("first line %q, want %q", lines[0], want)
+	}
+	if !strings.HasPrefix(lines[1], "  the process running it ended first") {
+		t.Errorf("second line does not say the process ended first:\n%s", got)
+	}
+	r.Status = StatusCancelled
+	if got := renderText(t, r); !strings.HasPrefix(got, "■ slow cancelled in 27ms (run r1)\n") || strings.Contains(got, "ended first") {
+		t.Errorf("a cancelled run:\n%s", got)
+	}
+}
