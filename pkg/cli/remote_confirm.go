@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/arsenal-run/arsenal-run/internal/termtext"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
 
 // This file answers the confirm: questions of a run followed on a server:
@@ -42,6 +45,23 @@ func (r *remote) questioner() questioner {
 		return &terminalConfirmer{in: r.e.stdin, out: r.e.stderr}
 	}
 	return nil
+}
+
+// unasked says, after a run that nobody here could be asked for, whose
+// confirm: steps the server denied, why --follow did not ask: the
+// server's error tells to follow it on a terminal, which reads as wrong
+// to someone who gave --follow with stdin or stderr redirected.
+func (r *remote) unasked(rep *report.Report) {
+	if !r.o.follow || !slices.ContainsFunc(rep.Steps, func(s report.Step) bool {
+		return s.Status == report.StatusDenied && strings.HasPrefix(s.Reason, "needs confirmation")
+	}) {
+		return
+	}
+	which := "stdin, where the answer is read,"
+	if r.e.isTerminal(r.e.stdin) {
+		which = "stderr, where the question is asked,"
+	}
+	r.e.errorf("--follow asks confirm: questions only with stdin and stderr on a terminal, and %s is not one here: keep both on the terminal, or give --yes to confirm", which)
 }
 
 // remoteAsker watches a followed run's events and answers its questions,

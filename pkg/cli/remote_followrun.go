@@ -86,6 +86,9 @@ func (r *remote) followRun(runID, status string, waiting *waitPlace, q questione
 		return r.followFailed(runID, err)
 	}
 	report.WriteTextFit(r.e.stdout, rep, termWidth(r.e.stdout))
+	if q == nil {
+		r.unasked(rep)
+	}
 	return remoteExitCode(rep, context.Cause(ctx))
 }
 
