@@ -64,7 +64,11 @@ func (p *Plan) CheckResume(prev *report.Report, force bool) error {
 	}
 	if len(changed) > 0 {
 		sort.Strings(changed)
-		return &ResumeError{fmt.Sprintf("cannot resume run %s even with --force: the steps %s succeeded then but are defined differently now (or are gone); run the playbook from the start", prev.RunID, strings.Join(changed, ", "))}
+		what := "step " + changed[0] + " succeeded then but is defined differently now (or is gone); put back its definition"
+		if len(changed) > 1 {
+			what = "steps " + strings.Join(changed, ", ") + " succeeded then but are defined differently now (or are gone); put back their definitions"
+		}
+		return &ResumeError{fmt.Sprintf("cannot resume run %s even with --force: %s, or run the playbook from the start", prev.RunID, what)}
 	}
 	return nil
 }

@@ -89,8 +89,12 @@ func TestResumeRefusesChangedPlaybook(t *testing.T) {
 	}
 	// A step that succeeded changed: refused even with --force.
 	changed := plan(t, e, strings.Replace(fiveSteps, "label: second", "label: other", 1))
-	if err := changed.CheckResume(first, true); err == nil || !strings.Contains(err.Error(), "the steps two succeeded then") {
+	if err := changed.CheckResume(first, true); err == nil || !strings.Contains(err.Error(), "even with --force: step two succeeded then but is defined differently now (or is gone); put back its definition, or run the playbook from the start") {
 		t.Errorf("changed succeeded step with force: %v", err)
+	}
+	both := plan(t, e, strings.Replace(strings.Replace(fiveSteps, "label: second", "label: other", 1), "label: first", "label: other", 1))
+	if err := both.CheckResume(first, true); err == nil || !strings.Contains(err.Error(), "even with --force: steps one, two succeeded then but are defined differently now (or are gone); put back their definitions, or run") {
+		t.Errorf("changed succeeded steps with force: %v", err)
 	}
 }
 
