@@ -118,10 +118,11 @@ func (t *table) writeWidth(w io.Writer, p palette, width int) {
 		}
 		var below []string
 		switch {
-		case header || termtext.Width(r[last]) <= room:
+		case termtext.Width(r[last]) <= room, header && room >= minWrapped:
 			cells[last] = []string{r[last]}
 		case room < minWrapped:
-			// No room beside the other columns: under the row, indented.
+			// No room beside the other columns: under the row, indented
+			// (the header's name too, over the cells that go there).
 			cells[last] = []string{""}
 			below = termtext.Wrap(r[last], max(width-len(under), minWrapped))
 		default:
@@ -141,6 +142,9 @@ func (t *table) writeWidth(w io.Writer, p palette, width int) {
 			line(out, header)
 		}
 		for _, part := range below {
+			if header {
+				part = p.bold(part)
+			}
 			io.WriteString(w, under+part+"\n")
 		}
 	}

@@ -114,3 +114,25 @@ b694998f0681  short               2026-12-05 13:03:40  215 B
 		t.Errorf("at 40 columns the rows changed:\n%s", got)
 	}
 }
+
+// TestTableHeaderOfAColumnWrittenUnder: when the last column has no room
+// beside the others and goes under each row, its header's name, which
+// did not fit beside the other names either, ran past the width, and
+// the terminal wrapped it onto a line of its own at the left ('remote
+// runs' at 80 columns, NOTE); it goes under the header, as the cells go
+// under their rows.
+func TestTableHeaderOfAColumnWrittenUnder(t *testing.T) {
+	tab := &table{header: []string{"NAME", "STATUS", "NOTE"}}
+	tab.add("a-rather-long-name", "cancelled", "cancelled: the service stopped while the run was going")
+	var b bytes.Buffer
+	tab.writeWidth(&b, palette{}, 34)
+	want := `NAME                STATUS
+    NOTE
+a-rather-long-name  cancelled
+    cancelled: the service stopped
+    while the run was going
+`
+	if diff := cmp.Diff(want, b.String()); diff != "" {
+		t.Errorf("at 34 columns (-want +got):\n%s", diff)
+	}
+}
