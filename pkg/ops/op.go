@@ -42,10 +42,12 @@ func (f Func) Execute(ctx context.Context, p Params) (map[string]any, error) { r
 
 // ParamValidator is implemented by operations whose parameters need checks the
 // schema cannot express, such as two parameters that exclude each other. It is
-// called at load time with final false (a value still holding an
-// expression is Deferred, and so is one the schema refused) and with every
-// parameter at run time with final true (false again when the schema
-// refused some).
+// called at load time, with final false when a value still holds an
+// expression (it is Deferred, and so is one the schema refused) and true
+// when every parameter is a literal, and with every parameter at run time
+// with final true (false again when the schema refused some). A check that
+// needs the host the step runs on (a user lookup) belongs in Execute, as
+// validate may run on another host.
 type ParamValidator interface {
 	ValidateParams(p Params, final bool) error
 }

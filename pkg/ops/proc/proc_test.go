@@ -242,9 +242,12 @@ func TestListFilters(t *testing.T) {
 		t.Errorf("uid without a name: %v", err)
 	}
 	// validate may run on another host (CI) than the one the step runs
-	// on: at load the name is not looked up.
-	if err := (&List{}).ValidateParams(ops.Params{"user": "no-such-user-4711"}, false); err != nil {
-		t.Errorf("a user name at load: %v; want it looked up only when the step runs", err)
+	// on: at load the name is not looked up, also when every param is
+	// literal (the loader then passes final true).
+	for _, final := range []bool{false, true} {
+		if err := (&List{}).ValidateParams(ops.Params{"user": "no-such-user-4711"}, final); err != nil {
+			t.Errorf("a user name at load (final %v): %v; want it looked up only when the step runs", final, err)
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
