@@ -53,7 +53,13 @@ func TestConcurrencyAcrossProcesses(t *testing.T) {
 			// queue: the second run waits for the first to end.
 			a, aRep := run("holding the group", queue, "a", "--input", "nap=10m")
 			b, bRep := run("waiting for concurrency group", queue, "b")
-			if !strings.Contains(b.stderr.String(), `waiting for concurrency group "deploy-api"`) {
+			// A JSON line at info (--log-format json), the group's name
+			// quoted in it.
+			noted := false
+			for line := range strings.Lines(b.stderr.String()) {
+				noted = noted || strings.Contains(line, `"level":"info"`) && strings.Contains(line, `waiting for concurrency group \"deploy-api\"`)
+			}
+			if !noted {
 				t.Errorf("b's notice:\n%s", b.stderr.String())
 			}
 			// A run of another group does not wait.

@@ -23,6 +23,17 @@ func (e *env) errorLine(msg string, fields ...field) {
 	e.stderr.Write(appendJSONLine(nil, engine.Event{Time: time.Now()}, zerolog.ErrorLevel, msg, fields))
 }
 
+// notice writes a note of what a run waits for before it starts (a
+// concurrency group another run holds): a line on stderr as errorf writes
+// it, or with --log-format json a JSON line at info, for it is no error.
+func (e *env) notice(msg string) {
+	if e.logJSON {
+		e.stderr.Write(appendJSONLine(nil, engine.Event{Time: time.Now()}, zerolog.InfoLevel, msg, nil))
+		return
+	}
+	fmt.Fprintf(e.stderr, "%s: %s\n", program, msg)
+}
+
 // say writes text, a problem that ends a command ("…\nnothing ran\n"), as
 // it is, or with --log-format json as one JSON line whose message is its
 // lines joined with "; ".

@@ -263,6 +263,7 @@ steps:
       script: |
         tok="tok-$((6*7))-zq"
         echo "::add-mask::$tok"
+        echo "::add-mask::$tok" >&2
         echo "minted $tok"
         echo "failed with $tok" >&2
         exit 3

@@ -32,7 +32,7 @@ func (r *runner) request(pb *steps.Playbook, policy *auth.Policy) (runs.Request,
 		MaxParallel: o.parallel,
 		BaseURL:     o.baseURL,
 		Selection:   engine.Selection{From: o.from, Only: o.only},
-		Notice:      func(format string, args ...any) { e.errorf(format, args...) },
+		Notice:      func(format string, args ...any) { e.notice(fmt.Sprintf(format, args...)) },
 	}
 	req.InputText = map[string]string{}
 	for _, kv := range o.inputs {

@@ -146,7 +146,7 @@ func TestValidateReportsSchemaAndOpProblemsTogether(t *testing.T) {
 	for _, pe := range pes {
 		got = append(got, pe.Param)
 	}
-	if strings.Join(got, ",") != "timeout,url" || !strings.Contains(pes[0].Msg, "want a duration") {
-		t.Errorf("Validate = %v; want the timeout's type, then the url's problem", err)
+	if strings.Join(got, ",") != "timeout,url" || !strings.Contains(pes[0].Msg, "has no unit") {
+		t.Errorf("Validate = %v; want the timeout's missing unit, then the url's problem", err)
 	}
 }
