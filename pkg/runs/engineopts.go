@@ -9,9 +9,11 @@ import (
 )
 
 // engineOptions are the engine's options of a run with this limit and
-// confirmer (nil: none), without the cache's and with them (see
-// planOptions). Those of a run with neither, as every execute is, are
-// made once: they depend on the service's settings alone.
+// confirmer (nil: none): base, and plan, base with the wait for the
+// start's record (planOptions without the cache's middleware, which
+// planFor adds for a playbook that uses it). Those of a run with neither,
+// as every execute is, are made once: they depend on the service's
+// settings alone.
 func (s *Service) engineOptions(maxParallel int, confirmer engine.Confirmer) (base, plan []engine.Option) {
 	if maxParallel == 0 && confirmer == nil {
 		s.plainOpts.once.Do(func() {
