@@ -366,16 +366,3 @@ func jsString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
 }
-
-// clickDrawn clicks the element css selects once the browser has drawn it
-// where it is: a step card is laid out only near the screen
-// (content-visibility), so that a click right after scrolling one into
-// view lands on the card, not on the control inside it, until the next
-// frame.
-func clickDrawn(t testing.TB, ctx context.Context, what, css string) {
-	t.Helper()
-	waitFor(t, ctx, what+" drawn", `(() => { const e = document.querySelector(`+jsString(css)+`); if (!e) return false;
-		e.scrollIntoView({ block: 'center' }); const r = e.getBoundingClientRect();
-		const at = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2); return !!at && e.contains(at); })()`)
-	do(t, ctx, what, chromedp.Click(chromedp.CSS(css)))
-}
