@@ -15,6 +15,7 @@ import (
 // connects to.
 type aimUse struct {
 	op, param, where string
+	step             string // the step's id (a notify entry's)
 	line, col        int
 }
 
@@ -46,7 +47,7 @@ func (l *policyLoader) warnAimedSecrets(g Grant, at grantSite, abs string, input
 		return // reported when the runbook loads
 	}
 	root := doc.Content[0]
-	uses := l.aimUses(root)
+	uses := aimUses(l.reg, root)
 	for _, in := range free {
 		refs := carriers(root, in.Name)
 		for _, u := range uses {
@@ -185,12 +186,12 @@ type aimText struct {
 }
 
 // aimUses lists the strings of the runbook root's params that name where
-// an operation connects: those of steps (with op and with, at any depth)
-// and of notify entries (webhook and email).
-func (l *policyLoader) aimUses(root *yaml.Node) []aimText {
+// an operation of reg connects: those of steps (with op and with, at any
+// depth) and of notify entries (webhook and email).
+func aimUses(reg *ops.Registry, root *yaml.Node) []aimText {
 	var out []aimText
-	add := func(op string, with, foreach *yaml.Node, where string) {
-		e, err := l.reg.Get(op)
+	add := func(op string, with, foreach *yaml.Node, where, step string) {
+		e, err := reg.Get(op)
 		if err != nil || with == nil || with.Kind != yaml.MappingNode {
 			return
 		}
@@ -200,7 +201,7 @@ func (l *policyLoader) aimUses(root *yaml.Node) []aimText {
 				continue
 			}
 			eachString(with.Content[i+1], func(n *yaml.Node) {
-				out = append(out, aimText{aimUse{op, p.Name, where, n.Line, n.Column}, n.Value, foreach})
+				out = append(out, aimText{aimUse{op, p.Name, where, step, n.Line, n.Column}, n.Value, foreach})
 			})
 		}
 	}
@@ -208,7 +209,8 @@ func (l *policyLoader) aimUses(root *yaml.Node) []aimText {
 	walk = func(n *yaml.Node) {
 		if n.Kind == yaml.MappingNode {
 			if op, with := mapValue(n, "op"), mapValue(n, "with"); op != nil && op.Kind == yaml.ScalarNode {
-				add(op.Value, with, mapValue(n, "foreach"), "step "+scalar(mapValue(n, "id")))
+				id := scalar(mapValue(n, "id"))
+				add(op.Value, with, mapValue(n, "foreach"), "step "+id, id)
 			}
 		}
 		for _, c := range n.Content {
@@ -225,8 +227,8 @@ func (l *policyLoader) aimUses(root *yaml.Node) []aimText {
 			if id == "" {
 				id = fmt.Sprintf("notify_%d", j+1)
 			}
-			add("notify.webhook", mapValue(entry, "webhook"), nil, "notify entry "+id)
-			add("notify.email", mapValue(entry, "email"), nil, "notify entry "+id)
+			add("notify.webhook", mapValue(entry, "webhook"), nil, "notify entry "+id, id)
+			add("notify.email", mapValue(entry, "email"), nil, "notify entry "+id, id)
 		}
 	}
 	return out

@@ -302,6 +302,7 @@ func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) 
 		}
 	}
 	p.checkTrust()
+	s.checkAimedInputs(p)
 	// Every report path is checked before anything runs, so that a run
 	// never replaces what is not its to replace.
 	p.sinks = sinksFor(req, p.statePath, reportsName(s.store), env)

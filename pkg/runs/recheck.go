@@ -63,6 +63,7 @@ func (s *Service) reauthorize(p *prepared, policy *auth.Policy) error {
 	}
 	p.policy, p.subject, p.decisions, p.refusal = policy, subject, decisions, ""
 	p.checkTrust()
+	s.checkAimedInputs(p)
 	if p.cached {
 		p.plan, p.engOpts = s.planFor(pb, p.baseOpts, nil, p.req.MaxParallel, p.asker != nil || p.req.Confirmer != nil, true, policy, roles)
 	}
