@@ -136,7 +136,10 @@ func (*Template) Execute(ctx context.Context, p ops.Params) (map[string]any, err
 	if err != nil {
 		return nil, ops.WithClass(ops.ClassValidation, err)
 	}
-	rendered, err := tp.Render(values)
+	rendered, err := tp.Render(ctx, values)
+	if ctx.Err() != nil {
+		return nil, context.Cause(ctx)
+	}
 	if err != nil {
 		return nil, ops.WithClass(ops.ClassValidation, err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/opstest"
 )
 
 const nginxTmpl = `upstream app {
@@ -265,5 +266,21 @@ func TestTemplateDiffNamesLineEnds(t *testing.T) {
 	}
 	if read(t, dest) != "port=80\r\nhost=a\r\n" {
 		t.Errorf("check: true wrote %q", read(t, dest))
+	}
+}
+
+// A render whose step was cancelled or timed out stops with the cause, even
+// under a role that may only read (check: true), instead of looping on in
+// an abandoned goroutine of the server.
+func TestTemplateStopsWhenCancelled(t *testing.T) {
+	e := newEnv(t)
+	cause := errors.New("step timeout of 1s exceeded")
+	ctx, cancel := context.WithCancelCause(e.ctx)
+	cancel(cause)
+	_, err := opstest.Execute(e.r, ctx, "file.template", map[string]any{
+		"content": "${{ let r = 1..5000; sum(r, sum(r, #)) }}\n", "dest": "out.conf", "check": true,
+	})
+	if !errors.Is(err, cause) {
+		t.Fatalf("got %v, want the context's cause", err)
 	}
 }

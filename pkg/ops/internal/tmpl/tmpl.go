@@ -6,6 +6,7 @@
 package tmpl
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -103,14 +104,15 @@ func Compile(name, src string, values map[string]any) (*Template, error) {
 	}
 }
 
-// config is the compiler configuration: an environment of values only,
-// with the unbounded built-ins removed.
+// config is the compiler configuration: an environment of values and the
+// context evaluations stop at (a name no expression can write), with the
+// unbounded built-ins removed.
 func config(values map[string]any) *conf.Config {
 	if values == nil {
 		values = map[string]any{}
 	}
 	cfg := conf.CreateNew()
-	expr.Env(map[string]any{"values": values})(cfg)
+	expr.Env(map[string]any{"values": values, exprsafe.ContextVar: context.Background()})(cfg)
 	exprsafe.Harden(cfg, MaxExprNodes, MaxString, MaxExprWork)
 	return cfg
 }
@@ -214,20 +216,28 @@ func nullValue(null string) string {
 
 // Render evaluates the expressions and returns the text. Each value is
 // written as the playbook's ${{ }} does: strings as they are, whole numbers
-// without a decimal point, null as "", lists and maps as JSON.
-func (t *Template) Render(values map[string]any) (string, error) {
+// without a decimal point, null as "", lists and maps as JSON. It stops
+// with ctx's cause when ctx is done, also within an expression: each one
+// may loop for seconds, and a template may hold thousands.
+func (t *Template) Render(ctx context.Context, values map[string]any) (string, error) {
 	if values == nil {
 		values = map[string]any{}
 	}
-	env := map[string]any{"values": values}
+	env := map[string]any{"values": values, exprsafe.ContextVar: ctx}
 	var b strings.Builder
 	for _, p := range t.parts {
 		b.WriteString(p.text)
 		if p.prog == nil {
 			continue
 		}
+		if ctx.Err() != nil {
+			return "", context.Cause(ctx)
+		}
 		m := vm.VM{MemoryBudget: exprsafe.MemoryBudget(MaxExprMemory)}
 		out, err := m.Run(p.prog, env)
+		if err != nil && ctx.Err() != nil {
+			return "", context.Cause(ctx)
+		}
 		if exprsafe.OverBudget(err) {
 			return "", t.errAt(p.off, fmt.Sprintf("expression `%s` built more than %d items, over the limit of one evaluation's memory; use a smaller range or list", short(p.src), MaxExprMemory))
 		}

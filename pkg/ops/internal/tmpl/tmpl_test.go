@@ -1,6 +1,8 @@
 package tmpl
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -30,7 +32,7 @@ func TestRender(t *testing.T) {
 			t.Errorf("%q: %v", tc.src, err)
 			continue
 		}
-		got, err := tp.Render(values)
+		got, err := tp.Render(context.Background(), values)
 		if err != nil {
 			t.Errorf("%q: %v", tc.src, err)
 			continue
@@ -73,7 +75,7 @@ func TestRenderBounds(t *testing.T) {
 	for _, tc := range tests {
 		tp, err := Compile("t", tc.src, values)
 		if err == nil {
-			_, err = tp.Render(values)
+			_, err = tp.Render(context.Background(), values)
 		}
 		if tc.want == "" {
 			if err != nil {
@@ -90,7 +92,7 @@ func TestRenderBounds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tp.Render(values); err == nil || !strings.Contains(err.Error(), "rendered text is over") {
+	if _, err := tp.Render(context.Background(), values); err == nil || !strings.Contains(err.Error(), "rendered text is over") {
 		t.Errorf("an output over MaxOutput: %v", err)
 	}
 }
@@ -103,7 +105,7 @@ func TestListFunctionOverNullSaysWhat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = tp.Render(values)
+	_, err = tp.Render(context.Background(), values)
 	if err == nil || !strings.Contains(err.Error(), "all() was given null, not a list") || strings.Contains(err.Error(), "reflect") {
 		t.Errorf("got %v, want the function named and no reflect", err)
 	}
@@ -120,10 +122,35 @@ func TestRenderErrorNamesTemplatePlace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = tp.Render(values)
+	_, err = tp.Render(context.Background(), values)
 	// The + that failed: line 2, after "limit: ${{ values.n * 2 ".
 	want := "app.conf.tmpl:2:25: expression `values.n * 2 + values.s`: + was given an integer and a string; to join them as text, convert the number with string(x)"
 	if err == nil || !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "(1:") {
 		t.Errorf("got %v\nwant it to start %q, without the expression's (1:N)", err, want)
+	}
+}
+
+// An expression can loop for seconds within its work budget, and a
+// template may hold thousands: a cancelled render (the step's timeout, a
+// cancel) stops within the expression it is in, with the context's cause,
+// rather than running on after the step was abandoned.
+func TestRenderStopsWhenCancelled(t *testing.T) {
+	cause := errors.New("step timeout of 1s exceeded")
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	stops := 0
+	values := map[string]any{"stop": func() bool { stops++; cancel(cause); return true }}
+	// Over the work budget in full, so that a render that ran it to its
+	// end would fail with another error.
+	src := "${{ values.stop() && sum(1..20, let r = 1..5000; sum(r, sum(r, #))) > 0 }}\n${{ values.stop() }}\n"
+	tp, err := Compile("t", src, values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tp.Render(ctx, values); !errors.Is(err, cause) {
+		t.Fatalf("got %v, want the context's cause", err)
+	}
+	if stops != 1 {
+		t.Errorf("%d expressions ran after the first cancelled the render, want none", stops-1)
 	}
 }
