@@ -2,6 +2,7 @@ package engine
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"strconv"
 
@@ -11,12 +12,14 @@ import (
 )
 
 // finish computes the outputs and builds the report, masked for secrets and
-// capped in size. The outputs as computed stay in r.outputs.
-func (r *run) finish(status report.Status, runErr *report.Error) *report.Report {
+// capped in size. The outputs as computed stay in r.outputs. Their
+// evaluations stop when ctx is done: each may work for seconds, and a
+// playbook may have many.
+func (r *run) finish(ctx context.Context, status report.Status, runErr *report.Error) *report.Report {
 	pb := r.p.pb
 	var env map[string]any // only outputs read it
 	if len(pb.Outputs) > 0 {
-		env = r.baseEnv(nil, string(status))
+		env = r.baseEnv(ctx, string(status))
 	}
 	outputs := make(map[string]any, len(pb.Outputs))
 	r.outputs = make(map[string]any, len(pb.Outputs))
@@ -36,6 +39,9 @@ func (r *run) finish(status report.Status, runErr *report.Error) *report.Report 
 		if err != nil {
 			if outErrs == nil {
 				outErrs = map[string]string{}
+			}
+			if ctx != nil && ctx.Err() != nil {
+				err = fmt.Errorf("%s:%d:%d: output %s was not computed: %w", r.file, o.Pos.Line, o.Pos.Col, o.Name, context.Cause(ctx))
 			}
 			outErrs[o.Name] = r.red.String(err.Error())
 			continue

@@ -61,8 +61,9 @@ const NotifyGrace = time.Minute
 // the message that says so is what somebody waits for, and a finally that
 // used up the handler budget must not cost it: the entries get NotifyGrace
 // of their own. The timeout of the playbook.run step that started the run
-// still ends them at once, as it ends the handlers.
-func (r *run) notifyContext(parent, ctx, hctx context.Context) (context.Context, func()) {
+// still ends them at once, as it ends the handlers. The outputs, computed
+// last, get the same; what names the grace in the error of its end.
+func (r *run) notifyContext(parent, ctx, hctx context.Context, what string) (context.Context, func()) {
 	if ctx.Err() == nil || stepTimedOut(parent) {
 		return hctx, func() {}
 	}
@@ -72,7 +73,7 @@ func (r *run) notifyContext(parent, ctx, hctx context.Context) (context.Context,
 	go func() {
 		select {
 		case <-over:
-			cancel(ops.WithClass(ops.ClassTimeout, &timeoutError{what: "notify grace", d: NotifyGrace}))
+			cancel(ops.WithClass(ops.ClassTimeout, &timeoutError{what: what, d: NotifyGrace}))
 		case <-done:
 		}
 	}()

@@ -345,10 +345,15 @@ func (r *run) execute(parent context.Context) *report.Report {
 			runErr = r.stepFailure(n)
 		}
 	}
-	nctx, nstop := r.notifyContext(parent, ctx, hctx)
+	nctx, nstop := r.notifyContext(parent, ctx, hctx, "notify grace")
 	r.notify(nctx, status)
 	nstop()
-	return r.finish(status, runErr)
+	// The outputs stop with the run, not after a handler budget, or
+	// within a grace of their own, as notify's, when it was cancelled or
+	// timed out before them.
+	octx, ostop := r.notifyContext(parent, ctx, ctx, "outputs grace")
+	defer ostop()
+	return r.finish(octx, status, runErr)
 }
 
 // decision is the authorization decision a step reports: the one made
