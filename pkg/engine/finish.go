@@ -13,10 +13,11 @@ import (
 
 // finish computes the outputs and builds the report, masked for secrets and
 // capped in size. The outputs as computed stay in r.outputs. Their
-// evaluations stop when ctx is done: each may work for seconds, and a
-// playbook may have many.
+// evaluations, and those of the steps' parameter digests, stop when ctx
+// is done: each may work for seconds, and a playbook may have many.
 func (r *run) finish(ctx context.Context, status report.Status, runErr *report.Error) *report.Report {
 	pb := r.p.pb
+	r.digestCtx = ctx
 	var env map[string]any // only outputs read it
 	if len(pb.Outputs) > 0 {
 		env = r.baseEnv(ctx, string(status))

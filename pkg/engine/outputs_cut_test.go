@@ -80,3 +80,38 @@ outputs:
 		t.Errorf("no output was stopped by the playbook's timeout: %v", rep.OutputErrors)
 	}
 }
+
+// TestParamsDigestStopsWithTheOutputs: the report of a run that did not
+// succeed records a digest of each succeeded step's parameters, for a
+// resume, by evaluating them again: as long as the step's own took (a
+// fan-out's items may each have worked for seconds). That is bounded as
+// the outputs are: a step whose digest the grace cut records none, and
+// runs again on resume. Before, the report of a cancelled run took as
+// long again as its steps, and nothing could stop it.
+func TestParamsDigestStopsWithTheOutputs(t *testing.T) {
+	e := New(registry(t, newTestOps().register), WithClock(graceClock{}))
+	p := plan(t, e, header+`
+steps:
+  - id: heavy
+    op: control.log
+    with: {message: "${{ string(let r = 1..2000; sum(r, sum(r, #))) }}"}
+  - {id: work, op: control.sleep, needs: [heavy], with: {duration: 1m}}
+`)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	obs := ObserverFunc(func(ev Event) {
+		if ev.Kind == EventStepStarted && ev.Step == "work" {
+			cancel()
+		}
+	})
+	rep, err := p.Run(ctx, nil, WithRunObserver(obs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Status != report.StatusCancelled || stepOf(t, rep, "heavy").Status != report.StatusSucceeded {
+		t.Fatalf("run %s, heavy %s; want cancelled after heavy succeeded", rep.Status, stepOf(t, rep, "heavy").Status)
+	}
+	if d := stepOf(t, rep, "heavy").ParamsSHA256; d != "" {
+		t.Errorf("heavy's digest %q was computed after the grace ended", d)
+	}
+}

@@ -312,14 +312,16 @@ func (r *run) reuseAs(n *node, prev *report.Step, reason string) {
 // paramsRecord is the parameter digest the report records for a step a
 // later resume may reuse: one of the steps section that succeeded. It is
 // computed when the report is built, with the environment the section ran
-// in; nothing a step reads changes after the step ran.
+// in; nothing a step reads changes after the step ran. Its evaluations
+// stop with the outputs' (a fan-out's items may each have worked for
+// seconds): a step left without one runs again on resume.
 func (r *run) paramsRecord(n *node) string {
 	rec := r.recs[n.idx]
 	if rec.paramsSHA != "" || n.step.Section != steps.SectionSteps || rec.status != report.StatusSucceeded {
 		return rec.paramsSHA
 	}
 	if r.digestEnv == nil {
-		r.digestEnv = r.baseEnv(nil, "running")
+		r.digestEnv = r.baseEnv(r.digestCtx, "running")
 	}
 	d, err := r.paramsDigest(n, r.digestEnv)
 	if err != nil {

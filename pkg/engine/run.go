@@ -86,8 +86,10 @@ type run struct {
 	// resumed indexes the resumed run's succeeded steps by id; only the
 	// scheduler goroutine touches it.
 	resumed map[string]*report.Step
-	// digestEnv is the steps section's environment, for paramsRecord.
+	// digestEnv is the steps section's environment, for paramsRecord,
+	// whose evaluations stop when digestCtx, finish's, is done.
 	digestEnv map[string]any
+	digestCtx context.Context
 	// chosen are the steps a partial run selected, by node index; nil
 	// when the run runs every step.
 	chosen map[int]bool
