@@ -163,26 +163,6 @@ func (r *run) reusable(n *node, env map[string]any) *report.Step {
 	return nil
 }
 
-// unsucceeded names the first need of n that did not succeed (nor was
-// reused) in this run, and what became of it. A reused step stands for a
-// run after its needs did their part; when one failed and was excused
-// instead (continue_on_error, a rescue), the step runs as it would in a
-// fresh run. A need its own condition skipped did nothing to wait for,
-// and what n reads of it is in n's parameters, compared already. Needs
-// that block n never get here: settle skips n.
-func (r *run) unsucceeded(n *node) (need, why string) {
-	for _, x := range n.needs {
-		switch rec := r.recs[x.idx]; rec.status {
-		case report.StatusSucceeded, report.StatusSkipped:
-		case report.StatusFailed:
-			return x.step.ID, "failed"
-		default:
-			return x.step.ID, "was " + string(rec.status)
-		}
-	}
-	return "", ""
-}
-
 // lossOf says what the report of the resumed run lost of s's output, ""
 // when nothing. A report's outputs are for people: secrets masked, long
 // values cut, the items of a large fan-out past ReportItemsInFull without

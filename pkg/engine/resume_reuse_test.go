@@ -1,9 +1,11 @@
 package engine
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -121,8 +123,9 @@ func TestResumeSkipsStepWhoseNeedFailed(t *testing.T) {
 	}
 }
 
-// A need that failed with continue_on_error lets its dependents run, but a
-// dependent is reused only after its needs succeeded: it runs again.
+// A need that failed with continue_on_error lets its dependents run; a
+// dependent that ran after the need succeeded in the resumed run is not
+// reused when the need fails in this one: it runs again.
 func TestResumeRerunsStepWhoseNeedFailedButContinued(t *testing.T) {
 	e, to := newEngine(t)
 	p := plan(t, e, strings.Replace(chainAfterAssert, "%s", ", continue_on_error: true", 1))
@@ -253,5 +256,41 @@ steps:
 	}
 	if want := ": item web-2 (#1): "; !strings.Contains(s.Reason, want) {
 		t.Errorf("fan's reason %q does not name the item as %q", s.Reason, want)
+	}
+}
+
+// yesToAll answers every question yes and counts the questions.
+type yesToAll struct{ asked atomic.Int32 }
+
+func (y *yesToAll) Confirm(context.Context, string, string) (bool, error) {
+	y.asked.Add(1)
+	return true, nil
+}
+
+// A step that ran, confirmed, after a need that failed and was excused is
+// reused when that need fails again in the resume: it ran after that
+// failure then, as it would now, so it is neither run nor asked again.
+func TestResumeReusesConfirmedStepWhoseNeedFailedThenToo(t *testing.T) {
+	yes := &yesToAll{}
+	e, to := newEngine(t, WithConfirmer(yes))
+	p := plan(t, e, header+`
+inputs:
+  ok: {type: bool, default: false}
+steps:
+  - {id: a, op: control.assert, with: {that: "${{ inputs.ok }}"}, continue_on_error: true}
+  - {id: b, op: test.record, needs: [a], with: {label: b}, confirm: "go on?"}
+  - {id: c, op: test.flaky, with: {key: c, fails: 1}}
+`)
+	first := roundTrip(t, mustRun(t, p, nil))
+	if st := statuses(first); st["a"] != "failed" || st["b"] != "succeeded" || st["c"] != "failed" || yes.asked.Load() != 1 {
+		t.Fatalf("first run: %v, asked %d", st, yes.asked.Load())
+	}
+	to.order = nil
+	rep := mustRun(t, p, nil, Resume(first))
+	if b := stepOf(t, rep, "b"); !b.Reused || rep.Status != report.StatusSucceeded {
+		t.Errorf("b: %s, reused %v, %q; run %s", b.Status, b.Reused, b.Reason, rep.Status)
+	}
+	if slices.Contains(to.order, "b") || yes.asked.Load() != 1 {
+		t.Errorf("executed %v, asked %d times in all; want b reused, asked once", to.order, yes.asked.Load())
 	}
 }
