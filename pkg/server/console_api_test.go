@@ -146,8 +146,10 @@ steps:
 		t.Errorf("the operator may not pause backup: %v", op["schedules"].([]any)[0])
 	}
 	e := ts.post("viewer", "/api/v1/schedules/backup/pause", nil).wantError(t, 403, ClassAuthorization)
-	if e["rule"] == nil {
-		t.Errorf("403 without the rule: %v", e)
+	// The rule says what governs a pause; the message says why it does not
+	// hold for the viewer.
+	if e["rule"] != "only a caller whose roles could have started a scheduled run of a playbook may pause its schedule" || !strings.Contains(e["message"].(string), "step dump: no rule of role viewer") {
+		t.Errorf("403's rule and message: %v", e)
 	}
 	p := ts.post("operator", "/api/v1/schedules/backup/pause", nil).want(t, 200).json(t)
 	if p["changed"] != true || p["paused"].(map[string]any)["by"] != "operator" {

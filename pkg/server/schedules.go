@@ -136,7 +136,9 @@ func (s *Server) mayRun(pb *steps.Playbook, c *Principal, what string) *apiError
 		return nil
 	}
 	e := errorf(http.StatusForbidden, ClassAuthorization, "the roles of %s may not run %s, so they may not %s: %s", c.Name, pb.Name, what, why)
-	e.Rule = why
+	// The rule is what governs the action, as for a cancel; why it does
+	// not hold for these roles is in the message.
+	e.Rule = "only a caller whose roles could have started a scheduled run of a playbook may " + what
 	return e
 }
 
