@@ -78,6 +78,7 @@ func (f *secretFlow) readSource(pe *pendingExpr, kind, name string, pos Pos) {
 // foreach's item, an input not declared secret.
 func (f *secretFlow) check(l *loader) {
 	f.checkArgvVars(l)
+	f.checkScripts(l)
 	for _, u := range f.uses {
 		if in := f.plainThroughVars(l, []string{u.v}); in != "" {
 			l.d.Add(u.pos, "vars.%s reads inputs.%s and gives %s of step %s, a secret parameter, but %s", u.v, in, u.pe.secret.param.Name, u.pe.secret.step.ID, l.plainInput(in))
