@@ -28,8 +28,9 @@ type dumpRow struct {
 // maskDumps masks, in the hex dump rows of s, the digits and the text
 // column of each secret's bytes: wherever a secret is whole in a run of
 // consecutive rows (as a report holds them), and, since the live output
-// masks a row at a time, its first or last MinDumpPiece bytes or more at
-// the run's start or end and a run held whole in a secret. Each masked
+// masks a few rows at a time (a row with those around it), its first or
+// last MinDumpPiece bytes or more at the run's start or end and a run
+// held whole in a secret. Each masked
 // byte's digits become "**" and its character "*", so that the columns
 // stay in place. r.mu is held for reading.
 func (r *Redactor) maskDumps(s string) string {

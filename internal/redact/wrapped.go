@@ -42,7 +42,7 @@ func (r *Redactor) maskWrapped(s string) string {
 				}
 			})
 		}
-		// The live output masks a line at a time: a line held whole in a
+		// The live output masks a few lines at a time: a line held whole in a
 		// form, or a piece of one at its start or end. Only a form of
 		// base64 characters can be in base64 text.
 		for v := range r.secrets {
