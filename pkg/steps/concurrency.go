@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"fmt"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -65,4 +66,30 @@ func (l *loader) groupValue(n *yaml.Node) *Value {
 		return nil
 	}
 	return l.value(n, scopeVars|scopeGroup, nil, -1, false)
+}
+
+// checkSecretGroup refuses a concurrency group that reads a secret input,
+// directly or as the environment variable that supplies it: a group's
+// name is no secret, but what runs wait for, shown in clear in the
+// messages of the runs that wait, in the history and through the API.
+func (l *loader) checkSecretGroup(pe *pendingExpr, kind, name string, pos Pos) {
+	if pe.scope&scopeGroup == 0 {
+		return
+	}
+	for _, in := range l.pb.Inputs {
+		if !in.Secret {
+			continue
+		}
+		what := ""
+		switch {
+		case kind == "inputs" && in.Name == name:
+			what = "inputs." + name + ", a secret input"
+		case kind == "env" && in.Env != "" && in.Env == name:
+			what = fmt.Sprintf("env.%s, the variable that supplies secret input %s", name, in.Name)
+		default:
+			continue
+		}
+		l.d.Add(pos, "concurrency.group reads %s, but a group's name is shown in clear: in the message of a run that waits for it, in the history and through the API; name the group by what the runs must not overlap on (an input that is not secret, such as the service or the environment), or leave group out to use the playbook's name", what)
+		return
+	}
 }

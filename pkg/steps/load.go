@@ -196,8 +196,10 @@ func (l *loader) checkPending(g *graph, sec *secretFlow, pe *pendingExpr) {
 		case "inputs":
 			l.checkSecretInput(pe, r.name, pos)
 			l.checkSecretArgv(pe, r.name, pos)
+			l.checkSecretGroup(pe, r.kind, r.name, pos)
 			sec.readInput(pe, r.name)
 		case "env", "item":
+			l.checkSecretGroup(pe, r.kind, r.name, pos)
 			sec.readSource(pe, r.kind, r.name, pos)
 		}
 	}
