@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"fmt"
 	"path"
 	"strings"
 )
@@ -20,8 +21,16 @@ func (f *secretFlow) checkScripts(l *loader) {
 		if !ok {
 			continue
 		}
-		secret := map[string]string{} // env name -> the secret input it reads
+		secret := map[string]string{} // env name -> what it is, naming the secret input it reads
+		// The variable a secret input is read from is in the run's
+		// environment, which the program inherits.
+		for _, in := range l.pb.Inputs {
+			if in.Secret && in.Env != "" {
+				secret[in.Env] = fmt.Sprintf("the variable secret input %s is read from", in.Name)
+			}
+		}
 		for _, e := range l.pb.Env {
+			delete(secret, e.Name)
 			f.noteSecretEnv(l, valueSource{env: e.Name}, e.Name, secret)
 		}
 		for _, e := range s.Env {
@@ -35,8 +44,8 @@ func (f *secretFlow) checkScripts(l *loader) {
 		if name == "" {
 			continue
 		}
-		l.d.Warn(s.ParamPos["script"], "the script of step %s expands $%s (env.%s, which reads inputs.%s, a secret) in the arguments of %s on line %d, which any user of the host can read with ps while it runs; hand the program the secret another way: on its stdin (printf '%%s' \"$%s\" | docker login --password-stdin …), in a file it reads, or in an environment variable it reads itself",
-			s.ID, name, name, secret[name], prog, line, name)
+		l.d.Warn(s.ParamPos["script"], "the script of step %s expands $%s (%s) in the arguments of %s on line %d, which any user of the host can read with ps while it runs; hand the program the secret another way: on its stdin (printf '%%s' \"$%s\" | docker login --password-stdin …), in a file it reads, or in an environment variable it reads itself",
+			s.ID, name, secret[name], prog, line, name)
 	}
 }
 
@@ -45,12 +54,12 @@ func (f *secretFlow) checkScripts(l *loader) {
 func (f *secretFlow) noteSecretEnv(l *loader, src valueSource, name string, secret map[string]string) {
 	for _, in := range f.srcInputs[src] {
 		if l.secretInput(in) {
-			secret[name] = in
+			secret[name] = fmt.Sprintf("env.%s, which reads inputs.%s, a secret", name, in)
 			return
 		}
 	}
 	if in := f.throughVars(l, f.srcVars[src], l.secretInput); in != "" {
-		secret[name] = in
+		secret[name] = fmt.Sprintf("env.%s, which reads inputs.%s, a secret", name, in)
 	}
 }
 

@@ -59,6 +59,7 @@ name: p
 inputs:
   token: {type: string, secret: true}
   user: {type: string, default: bob}
+  key: {type: string, secret: true, env: DEPLOY_KEY}
 env:
   TOKEN: "${{ inputs.token }}"
 steps:
@@ -82,6 +83,9 @@ steps:
   - id: e
     op: shell.exec
     with: {shell: [python3, -c], script: "print('$TOKEN')"}
+  - id: f
+    op: shell.exec
+    with: {shell: bash, script: "rsync -e \"ssh -i $DEPLOY_KEY\" a b:"}
 `
 	pb, err := Parse("p.yaml", []byte(src), r)
 	if err != nil {
@@ -92,8 +96,9 @@ steps:
 		warns = append(warns, w.Error())
 	}
 	want := []string{
-		"p.yaml:11:20: warning: the script of step a expands $TOKEN (env.TOKEN, which reads inputs.token, a secret) in the arguments of curl on line 1, which any user of the host can read with ps while it runs",
-		"p.yaml:16:15: warning: the script of step b expands $PASS (env.PASS, which reads inputs.token, a secret) in the arguments of mysql on line 2",
+		"p.yaml:12:20: warning: the script of step a expands $TOKEN (env.TOKEN, which reads inputs.token, a secret) in the arguments of curl on line 1, which any user of the host can read with ps while it runs",
+		"p.yaml:17:15: warning: the script of step b expands $PASS (env.PASS, which reads inputs.token, a secret) in the arguments of mysql on line 2",
+		"p.yaml:32:33: warning: the script of step f expands $DEPLOY_KEY (the variable secret input key is read from) in the arguments of rsync on line 1",
 	}
 	if len(warns) != len(want) {
 		t.Fatalf("warnings = %q, want %d", warns, len(want))
