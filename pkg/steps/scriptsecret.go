@@ -3,6 +3,7 @@ package steps
 import (
 	"fmt"
 	"path"
+	"regexp"
 	"strings"
 )
 
@@ -120,6 +121,12 @@ var keywords = map[string]bool{
 // command substitution is read as a command of its own.
 func scriptArgvVar(script string, secret map[string]string) (name, prog string, line int) {
 	lines := strings.Split(script, "\n")
+	// A function the script defines runs in the shell: its arguments
+	// reach no command line (what it does with them is not followed).
+	funcs := map[string]bool{}
+	for _, m := range funcDefRE.FindAllStringSubmatch(script, -1) {
+		funcs[m[1]+m[2]] = true
+	}
 	var heredoc []string // the delimiters awaited, in order
 	for i := 0; i < len(lines); i++ {
 		first := i
@@ -137,7 +144,7 @@ func scriptArgvVar(script string, secret map[string]string) (name, prog string, 
 		cmds, docs := shellCommands(text)
 		heredoc = append(heredoc, docs...)
 		for _, words := range cmds {
-			if n, p := secretArg(words, secret); n != "" {
+			if n, p := secretArg(words, secret, funcs); n != "" {
 				return n, p, first + 1
 			}
 		}
@@ -147,11 +154,11 @@ func scriptArgvVar(script string, secret map[string]string) (name, prog string, 
 
 // secretArg returns the secret variable one of words, a simple command,
 // expands in the arguments of the program it runs, and that program.
-func secretArg(words []string, secret map[string]string) (name, prog string) {
+func secretArg(words []string, secret map[string]string, funcs map[string]bool) (name, prog string) {
 	for len(words) > 0 && (keywords[words[0]] || isAssignment(words[0])) {
 		words = words[1:]
 	}
-	if len(words) == 0 || noExec[words[0]] {
+	if len(words) == 0 || noExec[words[0]] || funcs[words[0]] {
 		return "", ""
 	}
 	for _, w := range words {
@@ -161,6 +168,10 @@ func secretArg(words []string, secret map[string]string) (name, prog string) {
 	}
 	return "", ""
 }
+
+// funcDefRE finds the name of each function a script defines: name() or
+// function name.
+var funcDefRE = regexp.MustCompile(`(?m)^\s*(?:function\s+([A-Za-z_]\w*)|([A-Za-z_]\w*)\s*\(\s*\))`)
 
 // isAssignment reports whether w is NAME=value, which sets a variable.
 func isAssignment(w string) bool {
