@@ -79,8 +79,9 @@ func scriptText(s *Step) (script string, ok bool) {
 		lit = func(k string) (any, bool) {
 			for i, key := range s.With.Keys {
 				if key == k {
-					v := s.With.Items[i]
-					return v.Lit, v.Kind == KindLiteral
+					// An expression's Lit is nil: a shell it gives is
+					// not known to be sh or bash.
+					return s.With.Items[i].Lit, true
 				}
 			}
 			return nil, false

@@ -86,6 +86,9 @@ steps:
   - id: f
     op: shell.exec
     with: {shell: bash, script: "rsync -e \"ssh -i $DEPLOY_KEY\" a b:"}
+  - id: g
+    op: shell.exec
+    with: {shell: "${{ inputs.user }}", script: "curl -u \"$TOKEN\" https://x"}
 `
 	pb, err := Parse("p.yaml", []byte(src), r)
 	if err != nil {
