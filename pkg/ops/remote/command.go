@@ -17,6 +17,7 @@ import (
 //
 //	exec /bin/sh -c '
 //	  echo NONCE $$                       # the process group to kill (sshd made it a session leader)
+//	  read -r go || exit 125              # wait for the step to know that group
 //	  [sudo -S -p PROMPT -u USER -- /bin/sh -c 'echo NONCE-go; ...; exec ...']
 //	  env=$(dd bs=1 count=N) && eval "$env"   # exports read from stdin, not from the command line
 //	  cd -- DIR
@@ -25,10 +26,16 @@ import (
 //	  rc=$?; trap '' TERM; kill -TERM -$$  # what the program left running in its group
 //	  exit $rc'
 //
-// The program's standard input carries, in order: the sudo password when
-// sudo prompts for it (and only then), the exports, then the script or the
-// stdin parameter. The nonce makes the wrapper's lines impossible to forge
+// The program's standard input carries, in order: an empty line once the
+// step has read the process group id, the sudo password when sudo prompts
+// for it (and only then), the exports, then the script or the stdin
+// parameter. The nonce makes the wrapper's lines impossible to forge
 // by accident and is removed from the output.
+//
+// Nothing starts before that empty line: a step stopped before the id
+// came (the login shell still reading a slow profile) sends none and ends
+// its input, so that the wrapper exits at the read, instead of starting a
+// program that no signal could reach.
 //
 // The wrapper is in the process group that a stop signals. Left to die of
 // SIGTERM, it would end the session with its own status (TERM, 143) even
@@ -105,7 +112,7 @@ func newCommand(argv []string, script string, env []string, dir string, sudo *su
 	c.input = append([]byte(exports.String()), stdin...)
 
 	var w strings.Builder
-	fmt.Fprintf(&w, "echo %s $$\n", c.nonce)
+	fmt.Fprintf(&w, "echo %s $$\nread -r arsenal_go || exit 125\n", c.nonce)
 	if sudo == nil {
 		w.WriteString(prog.String())
 		w.WriteString("trap : TERM\n" + quoteArgs(argv) + "\n")
@@ -147,11 +154,18 @@ type markers struct {
 	pidSeen chan struct{}
 	started chan struct{} // the program runs (sudo said go, or no sudo)
 	prompts chan struct{}
+
+	// The wrapper's gate (see newCommand): opened once the id is seen,
+	// unless the step is being stopped first.
+	gate   sync.Mutex
+	opened bool
+	halted chan struct{} // closed when the step is stopped
 }
 
 func newMarkers(c *command, out, err io.Writer) *markers {
 	m := &markers{c: c, out: out, err: err,
-		pidSeen: make(chan struct{}), started: make(chan struct{}), prompts: make(chan struct{}, 8)}
+		pidSeen: make(chan struct{}), started: make(chan struct{}), prompts: make(chan struct{}, 8),
+		halted: make(chan struct{})}
 	if c.sudo == nil {
 		m.errPass = true
 	}
@@ -276,4 +290,32 @@ func (m *markers) pidOf() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.pid
+}
+
+// open tells whether the wrapper may be let through its gate: not once
+// halt has been called. It is called once the id is seen.
+func (m *markers) open() bool {
+	m.gate.Lock()
+	defer m.gate.Unlock()
+	select {
+	case <-m.halted:
+		return false
+	default:
+	}
+	m.opened = true
+	return true
+}
+
+// halt closes the gate for good, and tells whether it was opened before:
+// when it was not, the program never starts (the process group id was
+// not known, and the wrapper ends at its gate once its input ends).
+func (m *markers) halt() (opened bool) {
+	m.gate.Lock()
+	defer m.gate.Unlock()
+	select {
+	case <-m.halted:
+	default:
+		close(m.halted)
+	}
+	return m.opened
 }

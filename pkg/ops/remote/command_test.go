@@ -2,6 +2,7 @@ package remote
 
 import (
 	"bytes"
+	"io"
 	"os/exec"
 	"strings"
 	"sync"
@@ -57,14 +58,14 @@ func TestSudoPrompt(t *testing.T) {
 	m.stderr().Write([]byte("warning: x\n" + cmd.prompt[:5]))
 	m.stderr().Write([]byte(cmd.prompt[5:10]))
 	m.stderr().Write([]byte(cmd.prompt[10:]))
-	waitFor(t, func() bool { return stdin.String() == "pw\n" }, "the password after the prompt")
+	waitFor(t, func() bool { return stdin.String() == "\npw\n" }, "the gate's line, then the password after the prompt")
 	m.stdout().Write([]byte(cmd.nonce + "-go\r\nuid=0(root)\n"))
 	if err := <-fed; err != nil {
 		t.Fatal(err)
 	}
 	m.stderr().Write([]byte("after\n"))
 	m.flush()
-	if got, want := stdin.String(), "pw\nexport A='1';data"; got != want {
+	if got, want := stdin.String(), "\npw\nexport A='1';data"; got != want {
 		t.Errorf("stdin %q, want %q", got, want)
 	}
 	if out.String() != "motd line\nuid=0(root)\n" || errOut.String() != "warning: x\nafter\n" {
@@ -80,7 +81,7 @@ func TestSudoPrompt(t *testing.T) {
 	go func() { fed <- feed(&stdin, m, cmd, finished) }()
 	m.stdout().Write([]byte(cmd.nonce + " 7\n"))
 	m.stderr().Write([]byte(cmd.prompt))
-	waitFor(t, func() bool { return stdin.String() == "pw\n" }, "the password")
+	waitFor(t, func() bool { return stdin.String() == "\npw\n" }, "the password")
 	m.stderr().Write([]byte("Sorry, try again.\n" + cmd.prompt))
 	if err := <-fed; err == nil || !strings.Contains(err.Error(), "sudo refused the password") {
 		t.Errorf("second prompt: %v", err)
@@ -90,6 +91,7 @@ func TestSudoPrompt(t *testing.T) {
 	cmd = newCommand([]string{"id"}, "", nil, "", &sudoOpts{user: "admin"}, "")
 	m = newMarkers(cmd, &out, &errOut)
 	go func() { fed <- feed(&stdin, m, cmd, finished) }()
+	m.stdout().Write([]byte(cmd.nonce + " 8\n"))
 	m.stderr().Write([]byte(cmd.prompt))
 	if err := <-fed; err == nil || !strings.Contains(err.Error(), "sudo asks for a password to run as admin; give it in sudo_password") {
 		t.Errorf("no password: %v", err)
@@ -115,5 +117,42 @@ func waitFor(t *testing.T, cond func() bool, what string) {
 			t.Fatalf("waiting for %s", what)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestGate: the wrapper's gate opens once the process group id is seen,
+// and never once the step is stopped first; nothing of the program's
+// input is written then, and the input ends.
+func TestGate(t *testing.T) {
+	cmd := newCommand([]string{"id"}, "", []string{"A=1"}, "", nil, "data")
+	if !strings.Contains(cmd.line, "read -r arsenal_go || exit 125") {
+		t.Fatalf("command line %q: want the gate", cmd.line)
+	}
+	finished := make(chan struct{})
+	defer close(finished)
+
+	var stdin lockedBuffer
+	m := newMarkers(cmd, io.Discard, io.Discard)
+	if err := func() error {
+		if m.halt() {
+			t.Error("halt before the id: the gate was open")
+		}
+		return feed(&stdin, m, cmd, finished)
+	}(); err != nil || stdin.String() != "" {
+		t.Errorf("halted before the id: fed %q (%v); want nothing", stdin.String(), err)
+	}
+	m.stdout().Write([]byte(cmd.nonce + " 4242\n"))
+	if m.open() {
+		t.Error("the gate opened after halt")
+	}
+
+	stdin = lockedBuffer{}
+	m = newMarkers(cmd, io.Discard, io.Discard)
+	m.stdout().Write([]byte(cmd.nonce + " 4242\n"))
+	if err := feed(&stdin, m, cmd, finished); err != nil || stdin.String() != "\nexport A='1';data" {
+		t.Errorf("fed %q (%v); want the gate's line, then the input", stdin.String(), err)
+	}
+	if !m.halt() {
+		t.Error("halt after the gate opened: it says it was not")
 	}
 }

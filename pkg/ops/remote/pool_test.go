@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -473,7 +474,18 @@ func TestStuckCommandOnSharedConnection(t *testing.T) {
 	cmd := newCommand([]string{"sleep", "300"}, "", nil, "", nil, "")
 	waited := make(chan error, 1)
 	go func() { <-c.dead; waited <- errors.New("the session ended with its connection") }()
-	if err := p.stop(c, authOpts{}, sess, newMarkers(cmd, io.Discard, io.Discard), waited, "sleep on app-11", &stopAccount{}); err == nil {
+	// The command started: its process group (a local one the signals
+	// can reach on this loopback host) is known and its gate open.
+	group := exec.Command("sleep", "300")
+	group.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := group.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = group.Process.Kill(); _ = group.Wait() })
+	m := newMarkers(cmd, io.Discard, io.Discard)
+	m.stdout().Write([]byte(fmt.Sprintf("%s %d\n", cmd.nonce, group.Process.Pid)))
+	m.open()
+	if err := p.stop(c, authOpts{}, sess, m, waited, "sleep on app-11", &stopAccount{}); err == nil {
 		t.Error("stop gave no error")
 	}
 

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/pkg/inventory"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/capture"
@@ -119,7 +120,7 @@ func (p *Pool) run(ctx context.Context, h *inventory.Host, a authOpts, cmd *comm
 		case <-c.dead:
 		case <-time.After(time.Second):
 		}
-		if c.isDead() {
+		if c.isDead() && (stopped == nil || !stopped.unstarted) {
 			return res, ops.WithClass(ops.ClassExecution, fmt.Errorf("%w; whether %s finished on %s is unknown", c.lost(), cmd.name, h.Name))
 		}
 		if stopped == nil {
@@ -141,12 +142,14 @@ func (p *Pool) run(ctx context.Context, h *inventory.Host, a authOpts, cmd *comm
 // the step's error: which signals went, and how the command took them,
 // as the local shell op's timeout error says.
 type stopAccount struct {
-	grace   time.Duration
-	sent    []string // the signals sent, in order: "TERM", "KILL"
-	ended   bool     // the command's end was seen after the last of them
-	noPID   bool     // the group's id never came, so nothing was signalled
-	failure error    // a signal that could not be sent
-	started bool     // the program started: sudo let it, or no sudo
+	grace     time.Duration
+	sent      []string      // the signals sent, in order: "TERM", "KILL"
+	ended     bool          // the command's end was seen after the last of them
+	unstarted bool          // stopped before the group's id came: the program never starts
+	waited    time.Duration // how long an unstarted command was waited for
+	closed    bool          // the command's connection was closed, its session giving no answer
+	failure   error         // a signal that could not be sent
+	started   bool          // the program started: sudo let it, or no sudo
 }
 
 // String is the account in the words of the local shell op:
@@ -177,15 +180,23 @@ func (s *stopAccount) String() string {
 
 // explain is the error of a command that stop ended for why.
 func (s *stopAccount) explain(why error, cmd *command, host string) error {
-	if !s.ended && (s.noPID || len(s.sent) == 0) {
+	switch {
+	case s.unstarted && s.ended:
+		return fmt.Errorf("%w; stopped before %s started on %s: it did not run", why, cmd.name, host)
+	case s.unstarted:
+		// The wrapper's input has ended: it exits at its gate whenever
+		// the login shell gets there.
+		what := "its session was closed"
+		if s.closed {
+			what = "its connection was closed, failing the steps that shared it"
+		}
+		return fmt.Errorf("%w; stopped before %s started on %s: it will not run, "+
+			"but the login shell there was still starting after %s (slow startup files?), so %s", why, cmd.name, host, short.Duration(s.waited), what)
+	case !s.ended && len(s.sent) == 0:
 		// Without a signal, closing the session ends only what reads
 		// or writes the session's pipes.
-		what := "its process group id never came"
-		if s.failure != nil {
-			what = s.String()
-		}
 		return fmt.Errorf("%w; no signal reached %s on %s (%s) and its session was closed, "+
-			"so it may still run: check with `ps -ef` on %s", why, cmd.name, host, what, host)
+			"so it may still run: check with `ps -ef` on %s", why, cmd.name, host, s, host)
 	}
 	if cmd.sudo != nil && !s.started && (s.ended || len(s.sent) > 0) {
 		// sudo still asked for the password: nothing ran as another
@@ -214,6 +225,21 @@ func (s *stopAccount) explain(why error, cmd *command, host string) error {
 // (never otherwise, so that a password is not handed to the program), then
 // the exports and the script or stdin.
 func feed(w io.Writer, m *markers, cmd *command, finished <-chan struct{}) error {
+	// The wrapper's gate: ending the input instead, when the step is
+	// stopped first, ends the wrapper before its program.
+	select {
+	case <-m.pidSeen:
+	case <-m.halted:
+		return nil
+	case <-finished:
+		return nil
+	}
+	if !m.open() {
+		return nil
+	}
+	if _, err := io.WriteString(w, "\n"); err != nil {
+		return nil
+	}
 	prompted := false
 	for waiting := true; waiting; {
 		select {
@@ -245,6 +271,8 @@ func feed(w io.Writer, m *markers, cmd *command, finished <-chan struct{}) error
 
 // stop ends the remote process group of what (the command and its host,
 // for messages) with SIGTERM, then SIGKILL, and returns the session's end.
+// Before the group's id has come, it keeps the program from starting
+// instead (see markers.halt), and waits for the wrapper to end.
 // A connection that does not answer while the command is being stopped is
 // closed, so that nothing waits on it for long, even when other steps use
 // it: sshd lets go of a session whose close it does not answer only when
@@ -259,14 +287,20 @@ func (p *Pool) stop(c *conn, a authOpts, sess *ssh.Session, m *markers, waited <
 	// has its own grace after it.
 	ctx, cancel := context.WithTimeout(context.Background(), p.s.stopTime()-p.s.KillGrace)
 	defer cancel()
-	select {
-	case <-m.pidSeen:
-	case err := <-waited:
-		acct.ended = true
-		return err
-	case <-time.After(p.s.KillGrace):
-	}
-	if pid := m.pidOf(); pid > 1 {
+	gaveNoAnswer := fmt.Errorf("%s gave no answer while being stopped", what)
+	if !m.halt() {
+		// The wrapper's input ends: it exits at its gate, now or once
+		// the login shell has read its startup files.
+		acct.unstarted = true
+		select {
+		case err := <-waited:
+			acct.ended = true
+			return err
+		case <-ctx.Done():
+		}
+		acct.waited = p.s.stopTime() - p.s.KillGrace
+		gaveNoAnswer = fmt.Errorf("the login shell for %s was still starting after %s", what, short.Duration(acct.waited))
+	} else if pid := m.pidOf(); pid > 1 {
 	signals:
 		for _, sig := range []string{"TERM", "KILL"} {
 			if err := p.signal(ctx, c, a, pid, sig, what); err != nil {
@@ -283,8 +317,6 @@ func (p *Pool) stop(c *conn, a authOpts, sess *ssh.Session, m *markers, waited <
 				break signals
 			}
 		}
-	} else {
-		acct.noPID = true
 	}
 	sess.Close()
 	select {
@@ -292,7 +324,8 @@ func (p *Pool) stop(c *conn, a authOpts, sess *ssh.Session, m *markers, waited <
 		return err
 	case <-time.After(p.s.KillGrace):
 	}
-	c.close(&closedError{fmt.Errorf("%s gave no answer while being stopped", what)})
+	acct.closed = true
+	c.close(&closedError{gaveNoAnswer})
 	return <-waited
 }
 
