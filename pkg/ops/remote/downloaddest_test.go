@@ -34,3 +34,19 @@ func TestDownloadToDirectory(t *testing.T) {
 		t.Errorf("%s is left", names[0])
 	}
 }
+
+// TestUploadMissingSource: an upload whose relative src does not exist
+// said "files/app.conf: no such file or directory", which reads as the
+// working directory's file when the playbook's directory was meant; it
+// names the path it looked for, as the file operations do. No host is
+// needed: the source is opened first.
+func TestUploadMissingSource(t *testing.T) {
+	dir := t.TempDir()
+	ctx := ops.WithCall(context.Background(), &ops.Call{Dir: dir, Scope: roots{dir}})
+	p := newPool(t, Settings{Agent: "none"})
+	_, err := execute(t, ctx, p, "ssh.upload", map[string]any{"host": "bob@127.0.0.1", "src": "files/app.conf", "dest": "/tmp/app.conf"})
+	want := "files/app.conf does not exist (relative paths resolve against the playbook's directory: looked for " + filepath.Join(dir, "files", "app.conf") + ")"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("error: %v\nwant %q", err, want)
+	}
+}

@@ -184,7 +184,10 @@ func openLocal(ctx context.Context, name string) (*os.File, fs.FileInfo, func(),
 	if policy.IsEscape(err) {
 		return nil, nil, nil, ops.WithClass(ops.ClassAuthorization, policy.Denied(ctx, name, roots))
 	}
-	return nil, nil, nil, ops.Errorf(ops.ClassExecution, "%s: %v", name, unwrapPath(err))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, nil, ops.Errorf(ops.ClassExecution, "%s does not exist%s", name, policy.LookedFor(ctx, name))
+	}
+	return nil, nil, nil, ops.Errorf(ops.ClassExecution, "%s: %v%s", name, unwrapPath(err), policy.LookedFor(ctx, name))
 }
 
 // Download is the ssh.download operation.
