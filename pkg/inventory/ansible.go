@@ -31,6 +31,10 @@ func hostKeyHint(key string) string {
 	if k, ok := ansibleHostKeys[key]; ok {
 		return "; Ansible's " + key + " is " + k + " here"
 	}
+	if key == "members" || key == "description" {
+		// A group written under hosts: takes that list's words.
+		return "; " + key + " is a group's key: a group goes under groups:"
+	}
 	return ""
 }
 
@@ -39,6 +43,10 @@ func groupKeyHint(key string) string {
 	switch key {
 	case "hosts", "children":
 		return "; an Ansible group's hosts and children are both listed under members here (members: [web-1, db])"
+	case "address", "port", "user", "identity_file", "certificate_file", "tags", "health_url":
+		// A host written under groups: (below the hosts, say) would
+		// otherwise be told only the keys of a group.
+		return "; " + key + " is a host's key: a host goes under hosts:"
 	}
 	return ""
 }

@@ -6,7 +6,8 @@ import (
 )
 
 // TestAnsibleKeysAreNamedInThisFormat: a file written for Ansible, or a
-// host copied from one, is told which key says the same here. Before,
+// host copied from one, is told which key says the same here; a host
+// written under groups:, or a group under hosts:, is told where it goes. Before,
 // ansible_host got only the list of allowed keys (no spelling is close),
 // a group's hosts: and children: likewise, and a top-level all: read as
 // an unknown key followed by a missing version and hosts, without saying
@@ -23,6 +24,11 @@ func TestAnsibleKeysAreNamedInThisFormat(t *testing.T) {
 				`|inv.yaml:8:5: unknown key "children" in group db; an Ansible group's hosts and children`},
 		{"top", "all:\n  hosts:\n    web-1:\n",
 			`inv.yaml:1:1: unknown key "all" in the inventory; this looks like an Ansible inventory: here all is implicit, its hosts go under hosts:, its children under groups:, its vars under defaults: vars:, with version: 1 at the top; allowed keys:`},
+		{"host under groups", "version: 1\nhosts:\n  web-1: {}\ngroups:\n  web: [web-1]\n  db-1: {address: 10.0.0.9, port: 2222}\n",
+			`inv.yaml:6:10: unknown key "address" in group db-1; address is a host's key: a host goes under hosts:; allowed keys: members,` +
+				`|inv.yaml:6:29: unknown key "port" in group db-1; port is a host's key: a host goes under hosts:;`},
+		{"group under hosts", "version: 1\nhosts:\n  web-1: {}\n  web: {members: [web-1]}\n",
+			`inv.yaml:4:9: unknown key "members" in host web; members is a group's key: a group goes under groups:; allowed keys: address,`},
 		{"misspelt", "version: 1\nhosts:\n  web-1: {adress: 10.0.0.1}\n",
 			`inv.yaml:3:11: unknown key "adress" in host web-1 (did you mean "address"?); allowed keys:`},
 	} {
