@@ -87,7 +87,7 @@ func certProblems(certs []offeredCert, user string, now time.Time) []string {
 // validation, which retry never retries: trying again cannot change the
 // key, and only hammers a host whose identity is in doubt; known_hosts (an
 // input of the run) is what must be fixed.
-func handshakeError(h *inventory.Host, user string, lg *login, err error) error {
+func handshakeError(h *inventory.Host, inv *inventory.Inventory, user string, lg *login, err error) error {
 	hk := lg.hk
 	var he *hostKeyError
 	if errors.As(err, &he) {
@@ -116,7 +116,7 @@ func handshakeError(h *inventory.Host, user string, lg *login, err error) error 
 	switch msg := err.Error(); {
 	case strings.Contains(msg, "unable to authenticate"):
 		return ops.WithClass(ops.ClassExecution, &loginError{host: h.Name, address: h.HostPort(), user: user, err: err, noKeys: !lg.keysAsked.Load(),
-			certs: certProblems(lg.certs, user, time.Now())})
+			certs: certProblems(lg.certs, user, time.Now()), userFrom: userOrigin(h, inv)})
 	case strings.Contains(strings.ToLower(msg), "too many authentication failures"):
 		// OpenSSH's sshd disconnects a client that offered more keys than
 		// its MaxAuthTries (6) allows: an agent holding many keys, none
@@ -138,6 +138,8 @@ type loginError struct {
 	noKeys bool
 	// certs say which certificates offered no server accepts.
 	certs []string
+	// userFrom says where the user's name was set (see userOrigin).
+	userFrom string
 }
 
 func (e *loginError) Error() string {
@@ -153,7 +155,24 @@ func (e *loginError) Error() string {
 	if len(e.certs) > 0 {
 		certs = "; " + strings.Join(e.certs, "; ")
 	}
-	return fmt.Sprintf("logging in to %s (%s) as %s: the server accepted none of the keys offered%s; check identity_file, the agent's keys (ssh-add -l) and the host's authorized_keys (%v)", e.host, e.address, e.user, certs, e.err)
+	return fmt.Sprintf("logging in to %s (%s) as %s: the server accepted none of the keys offered%s; check that %s is the account to log in as (%s), "+
+		"then identity_file, the agent's keys (ssh-add -l) and the host's authorized_keys (%v)", e.host, e.address, e.user, certs, e.user, e.userFrom, e.err)
 }
 
 func (e *loginError) Unwrap() error { return e.err }
+
+// userOrigin says where the login name of h was set: a server refuses
+// every key of a user it does not have just as it refuses a wrong key,
+// so a misspelt or missing user: reads as a key problem unless the error
+// points at it.
+func userOrigin(h *inventory.Host, inv *inventory.Inventory) string {
+	switch {
+	case h.Pos.Line > 0 && inv != nil && h.User == "":
+		return fmt.Sprintf("your local user name: neither %s (%s:%d) nor the inventory's defaults set user:", h.Name, inv.File, h.Pos.Line)
+	case h.Pos.Line > 0 && inv != nil:
+		return fmt.Sprintf("user: of %s in the inventory (%s:%d), or of its defaults", h.Name, inv.File, h.Pos.Line)
+	case h.User == "":
+		return "your local user name; write user@address in host: for another"
+	}
+	return "written in host:, or the inventory's defaults when host: names none"
+}

@@ -317,7 +317,7 @@ func (p *Pool) connect(ctx context.Context, e *entry, h *inventory.Host, a authO
 		return fail(fmt.Errorf("%s: %w", dialStage(e.stage.Load()).describe(h), context.Cause(ctx)))
 	}
 	if err != nil {
-		return fail(handshakeError(h, cfg.User, lg, err))
+		return fail(handshakeError(h, p.s.Inventory, cfg.User, lg, err))
 	}
 	p.dials.Add(1)
 	c := &conn{
