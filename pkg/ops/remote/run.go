@@ -120,7 +120,7 @@ func (p *Pool) run(ctx context.Context, h *inventory.Host, a authOpts, cmd *comm
 		case <-c.dead:
 		case <-time.After(time.Second):
 		}
-		if c.isDead() && (stopped == nil || !stopped.unstarted) {
+		if c.isDead() && (stopped == nil || !stopped.unstarted && !stopped.alone) {
 			return res, ops.WithClass(ops.ClassExecution, fmt.Errorf("%w; whether %s finished on %s is unknown", c.lost(), cmd.name, h.Name))
 		}
 		if stopped == nil {
@@ -148,6 +148,7 @@ type stopAccount struct {
 	unstarted bool          // stopped before the group's id came: the program never starts
 	waited    time.Duration // how long an unstarted command was waited for
 	closed    bool          // the command's connection was closed, its session giving no answer
+	alone     bool          // its connection gave no session: the signals went over one of their own
 	failure   error         // a signal that could not be sent
 	started   bool          // the program started: sudo let it, or no sudo
 }
@@ -192,6 +193,11 @@ func (s *stopAccount) explain(why error, cmd *command, host string) error {
 		}
 		return fmt.Errorf("%w; stopped before %s started on %s: it will not run, "+
 			"but the login shell there was still starting after %s (slow startup files?), so %s", why, cmd.name, host, short.Duration(s.waited), what)
+	case s.alone && !s.ended && len(s.sent) > 0:
+		// The signals reached the host; what they did could not be
+		// seen, the command's own session giving no answer.
+		return fmt.Errorf("%w; the connection of %s on %s gave no answer, so its remote process group was sent %s over a connection of its own, "+
+			"but its end could not be seen: check with `ps -ef` on %s", why, cmd.name, host, strings.Join(s.sent, ", then "), host)
 	case !s.ended && len(s.sent) == 0:
 		// Without a signal, closing the session ends only what reads
 		// or writes the session's pipes.
@@ -301,9 +307,13 @@ func (p *Pool) stop(c *conn, a authOpts, sess *ssh.Session, m *markers, waited <
 		acct.waited = p.s.stopTime() - p.s.KillGrace
 		gaveNoAnswer = fmt.Errorf("the login shell for %s was still starting after %s", what, short.Duration(acct.waited))
 	} else if pid := m.pidOf(); pid > 1 {
+		g := &signaller{p: p, c: c, a: a, pgid: pid, what: what}
+		defer g.close()
 	signals:
 		for _, sig := range []string{"TERM", "KILL"} {
-			if err := p.signal(ctx, c, a, pid, sig, what); err != nil {
+			err := g.send(ctx, sig)
+			acct.alone = acct.alone || g.silent
+			if err != nil {
 				acct.failure = err
 				break
 			}
@@ -346,43 +356,3 @@ func (e *Exec) StopTime(ops.Params) time.Duration { return e.pool.s.stopTime() +
 
 // StopTime is Exec's: ssh.facts runs a command too.
 func (f *Facts) StopTime(ops.Params) time.Duration { return f.pool.s.stopTime() + time.Second }
-
-// signal sends sig to the process group pgid of what on c's host, through
-// the session c keeps for that purpose. A server that refuses that session
-// allows fewer sessions a connection than the pool does (its MaxSessions
-// is lower), and the ones it allows are held by the command and the steps
-// beside it, which may run for hours: the signal then goes over a
-// connection of its own, made for it and closed after, so that stopping a
-// command never waits for its siblings, nor ends them. A refusal is an
-// answer: c is closed only when a request sent on it gets none.
-func (p *Pool) signal(ctx context.Context, c *conn, a authOpts, pgid int, sig, what string) error {
-	ctx, cancel := context.WithTimeout(ctx, p.s.KillGrace+p.s.DialTimeout)
-	defer cancel()
-	via := c
-	s, release, err := c.newSession(ctx, forStop)
-	var refused *ssh.OpenChannelError
-	if errors.As(err, &refused) {
-		var done func()
-		if via, done, err = p.dialAlone(ctx, c.host, a); err != nil {
-			return fmt.Errorf("%s refused another session, and a connection of its own to signal process group %d of %s failed: %w", c.label(), pgid, what, err)
-		}
-		defer done()
-		s, release, err = via.newSession(ctx, forStop)
-	}
-	if err != nil {
-		return err
-	}
-	defer release()
-	done := make(chan error, 1)
-	go func() {
-		done <- s.Run(fmt.Sprintf("kill -%s -%d 2>/dev/null || kill -%s %d 2>/dev/null; true", sig, pgid, sig, pgid))
-	}()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-		via.close(&closedError{fmt.Errorf("no answer to a request to signal process group %d of %s", pgid, what)})
-		<-done
-		return ctx.Err()
-	}
-}
