@@ -56,7 +56,7 @@ func TestStopOnHungHost(t *testing.T) {
 	}
 	reg := ops.NewRegistry()
 	if err := remote.Register(reg, remote.Settings{Inventory: inv, KnownHosts: []string{srv.KnownHosts}, Agent: "none",
-		KeepAlive: time.Hour, KillGrace: 200 * time.Millisecond, DialTimeout: time.Second}); err != nil {
+		KeepAlive: time.Hour, KillGrace: 200 * time.Millisecond, DialTimeout: 5 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
 	defer reg.Close()
