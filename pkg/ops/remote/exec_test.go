@@ -116,6 +116,22 @@ func TestExecMasksSecrets(t *testing.T) {
 	}
 }
 
+// TestExecLiveStreams: the live lines of the remote program's stderr go
+// to the call's ErrOutput, as shell.exec's do, so that the log and the
+// event stream say stream=stderr; they were all said to be stdout.
+func TestExecLiveStreams(t *testing.T) {
+	srv := startServer(t, serverOpts{})
+	pool := newPool(t, srv.settings(srv.inventory(t, "box")))
+	var out, errOut syncBuffer
+	ctx := ops.WithCall(context.Background(), &ops.Call{Output: &out, ErrOutput: &errOut})
+	if _, err := execute(t, ctx, pool, "ssh.exec", map[string]any{"host": "box", "command": []any{"sh", "-c", "echo to-out; echo to-err >&2"}}); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != "to-out\n" || errOut.String() != "to-err\n" {
+		t.Errorf("live stdout %q, stderr %q; want each stream's line on its own writer", out.String(), errOut.String())
+	}
+}
+
 // remotePIDs reads the pids a remote test command wrote to file.
 func remotePIDs(t *testing.T, file string) []int {
 	t.Helper()

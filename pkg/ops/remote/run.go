@@ -54,7 +54,11 @@ func (p *Pool) run(ctx context.Context, h *inventory.Host, a authOpts, cmd *comm
 	var lines []*capture.LineWriter
 	if call.Output != nil {
 		mu := &sync.Mutex{}
-		lo, le := capture.NewLineWriter(call.Output, mu, mask), capture.NewLineWriter(call.Output, mu, mask)
+		errOut := call.Output
+		if call.ErrOutput != nil {
+			errOut = call.ErrOutput
+		}
+		lo, le := capture.NewLineWriter(call.Output, mu, mask), capture.NewLineWriter(errOut, mu, mask)
 		outSink, errSink = io.MultiWriter(stdout, lo), io.MultiWriter(stderr, le)
 		lines = append(lines, lo, le)
 	}
