@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -217,7 +218,7 @@ const maxRows = 256
 func (s *Store) eachRows(ctx context.Context, tx *sql.Tx, query string, cols int, args []any, do func(st *sql.Stmt, args []any) error) error {
 	for len(args) > 0 {
 		n := rowsIn(len(args), cols)
-		st, err := s.inTx(ctx, tx, rowsQuery(query, n, cols))
+		st, err := s.inTx(ctx, tx, rowsQuery(query, n, cols, 0))
 		if err != nil {
 			return err
 		}
@@ -242,13 +243,16 @@ func rowsIn(values, cols int) int {
 
 // execRows runs query for the rows of args, cols values each, in
 // statements as eachRows makes them, each bound through the connection's
-// own statement (execIn), and returns how many rows it changed.
+// own statement (execIn), and returns how many rows it changed. The
+// values a statement's rows share in a column are bound once (see
+// sharedForms).
 func (s *Store) execRows(ctx context.Context, tx *writeTx, query string, cols int, args []any) (int64, error) {
 	emptyAsNull(args, cols, textColumns[query])
 	var changed int64
 	for len(args) > 0 {
 		n := rowsIn(len(args), cols)
-		c, err := execIn(ctx, tx, rowsQuery(query, n, cols), args[:n*cols])
+		shared := forms.columns(query, args[:n*cols], cols)
+		c, err := execRowsIn(ctx, tx, rowsQuery(query, n, cols, shared), args[:n*cols], cols, shared)
 		if err != nil {
 			return changed, err
 		}
@@ -263,37 +267,51 @@ func (s *Store) execRows(ctx context.Context, tx *writeTx, query string, cols in
 var rowsQueries sync.Map // rowsKey → string
 
 type rowsKey struct {
-	query   string
-	n, cols int
-	text    uint64 // textColumns[query]
+	query        string
+	n, cols      int
+	text, shared uint64 // textColumns[query]; see placeholders
 }
 
-func rowsQuery(query string, n, cols int) string {
-	k := rowsKey{query, n, cols, textColumns[query]}
+func rowsQuery(query string, n, cols int, shared uint64) string {
+	k := rowsKey{query, n, cols, textColumns[query], shared}
 	if q, ok := rowsQueries.Load(k); ok {
 		return q.(string)
 	}
-	q := fmt.Sprintf(query, placeholders(n, cols, k.text))
+	q := fmt.Sprintf(query, placeholders(n, cols, k.text, shared))
 	rowsQueries.Store(k, q)
 	return q
 }
 
-// placeholders returns n rows of cols parameters each: "(?, ?), (?, ?)";
-// the columns of text (a bit each, the first column's lowest) read
+// placeholders returns n rows of cols parameters each: "(?, ?), (?,
+// ?)". The columns of text (a bit each, the first column's lowest) read
 // IFNULL(?, <the empty text>), as emptyAsNull binds their empty strings.
-func placeholders(n, cols int, text uint64) string {
-	var row strings.Builder
-	row.WriteByte('(')
-	for c := range cols {
-		if c > 0 {
-			row.WriteString(", ")
+// The columns of shared name the first row's parameter in every row
+// after it ("(?, ?), (?1, ?)"), as bindRows binds their values once; a
+// plain "?" is numbered one past the largest number before it, so the
+// others' follow row by row. The numbered ones are named in SQLite,
+// which the driver reads into a Go string each time it binds them: they
+// are the fewest that share.
+func placeholders(n, cols int, text, shared uint64) string {
+	var b strings.Builder
+	for r := range n {
+		if r > 0 {
+			b.WriteString(", ")
 		}
-		if text&(1<<c) != 0 {
-			row.WriteString("IFNULL(?, '')")
-		} else {
-			row.WriteByte('?')
+		b.WriteByte('(')
+		for c := range cols {
+			if c > 0 {
+				b.WriteString(", ")
+			}
+			p := "?"
+			if r > 0 && shared&(1<<c) != 0 {
+				p = "?" + strconv.Itoa(c+1)
+			}
+			if text&(1<<c) != 0 {
+				p = "IFNULL(" + p + ", '')"
+			}
+			b.WriteString(p)
 		}
+		b.WriteByte(')')
 	}
-	row.WriteByte(')')
-	return strings.TrimSuffix(strings.Repeat(row.String()+", ", n), ", ")
+	return b.String()
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"math/bits"
 
 	"modernc.org/sqlite"
 )
@@ -63,6 +64,13 @@ func (c *stmtConn) Close() error {
 // exec runs query with args, preparing it on this connection the first
 // time, and returns how many rows it changed.
 func (c *stmtConn) exec(ctx context.Context, query string, args []any) (int64, error) {
+	return c.execRows(ctx, query, args, len(args), 0)
+}
+
+// execRows runs query, preparing it on this connection the first time,
+// with args, rows of cols values, bound as bindRows orders them, and
+// returns how many rows it changed.
+func (c *stmtConn) execRows(ctx context.Context, query string, args []any, cols int, shared uint64) (int64, error) {
 	st := c.stmts[query]
 	if st == nil {
 		ds, err := c.PrepareContext(ctx, query)
@@ -79,7 +87,7 @@ func (c *stmtConn) exec(ctx context.Context, query string, args []any) (int64, e
 		}
 		c.stmts[query] = st
 	}
-	nv, err := c.bindArgs(args)
+	nv, err := c.bindRows(args, cols, shared)
 	if err != nil {
 		return 0, err
 	}
@@ -91,15 +99,24 @@ func (c *stmtConn) exec(ctx context.Context, query string, args []any) (int64, e
 	return res.RowsAffected()
 }
 
-// bindArgs converts args as database/sql does for a driver that checks
-// no value itself (driver.DefaultParameterConverter), into the
-// connection's reused slice.
-func (c *stmtConn) bindArgs(args []any) ([]driver.NamedValue, error) {
-	if cap(c.args) < len(args) {
-		c.args = make([]driver.NamedValue, len(args))
+// bindRows converts args, rows of cols values, as database/sql does for
+// a driver that checks no value itself (driver.DefaultParameterConverter),
+// into the connection's reused slice, in the order placeholders numbers
+// them: the first row's values, then each other row's values but those of
+// the columns of shared, which every row has alike (sharedForms).
+func (c *stmtConn) bindRows(args []any, cols int, shared uint64) ([]driver.NamedValue, error) {
+	n := len(args)
+	if shared != 0 {
+		n -= (len(args)/cols - 1) * bits.OnesCount64(shared)
 	}
-	nv := c.args[:len(args)]
+	if cap(c.args) < n {
+		c.args = make([]driver.NamedValue, n)
+	}
+	nv := c.args[:0]
 	for i, a := range args {
+		if i >= cols && shared&(1<<(i%cols)) != 0 {
+			continue // bound with the first row's
+		}
 		switch v := a.(type) {
 		case nil, string, int64, bool, float64, []byte:
 			// Values the converter keeps as they are.
@@ -111,7 +128,7 @@ func (c *stmtConn) bindArgs(args []any) ([]driver.NamedValue, error) {
 				return nil, fmt.Errorf("converting argument $%d type: %w", i+1, err)
 			}
 		}
-		nv[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+		nv = append(nv, driver.NamedValue{Ordinal: len(nv) + 1, Value: a})
 	}
 	return nv, nil
 }
@@ -151,6 +168,20 @@ func execIn(ctx context.Context, tx *writeTx, query string, args []any) (n int64
 			return fmt.Errorf("history: connection %T is not the Store's", dc)
 		}
 		n, err = c.exec(ctx, query, args)
+		return err
+	})
+	return n, err
+}
+
+// execRowsIn is execIn for a statement of many rows (placeholders): args
+// are its rows of cols values, and the columns of shared are bound once.
+func execRowsIn(ctx context.Context, tx *writeTx, query string, args []any, cols int, shared uint64) (n int64, err error) {
+	err = tx.conn.Raw(func(dc any) error {
+		c, ok := dc.(*stmtConn)
+		if !ok {
+			return fmt.Errorf("history: connection %T is not the Store's", dc)
+		}
+		n, err = c.execRows(ctx, query, args, cols, shared)
 		return err
 	})
 	return n, err
