@@ -31,6 +31,12 @@ var sharable = map[string]uint64{
 	// StepColumns: all but started_at and duration_ms; a run's rows
 	// share its id.
 	insertStepsQuery: columnBits(0, 1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 15),
+	// The slots of one instant (ClaimSlots), one a playbook: all but
+	// the playbook and, for a slot's record, the run it started.
+	advanceQuery: columnBits(1),
+	recordQuery:  columnBits(1, 2, 4, 5, 6),
+	// SlotRunColumns: all but id, playbook and path.
+	insertSlotRunsQuery: columnBits(3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13),
 }
 
 // minSharedRows is the fewest rows a statement binds shared values for.

@@ -196,3 +196,69 @@ func TestRecordFinishedSharedAsAlone(t *testing.T) {
 		t.Logf("step rows share %016b (%d columns)", f, bits.OnesCount64(f))
 	}
 }
+
+// Slots claimed together record what each claimed alone records, and are
+// claimed once.
+func TestClaimSlotsSharedAsAlone(t *testing.T) {
+	forms.mu.Lock()
+	forms.m = nil
+	forms.mu.Unlock()
+	ctx := context.Background()
+	batch, alone := openStore(t), openStore(t)
+	const n = minSharedRows + 9
+	shapes := []func(i int, sl *Slot){
+		func(i int, sl *Slot) { sl.Outcome, sl.RunID = SlotFired, fmt.Sprintf("r%02d", i) },
+		func(i int, sl *Slot) {
+			sl.Outcome, sl.BlockedBy, sl.Message = SlotSkipped, "r1", "skipped: run r1 was still running (overlap: skip)"
+		},
+		func(i int, sl *Slot) {
+			sl.Outcome = []SlotOutcome{SlotFired, SlotQueued, SlotSkipped, SlotMissed, SlotFailed}[i%5]
+			sl.Message = string(sl.Outcome)
+		},
+		func(i int, sl *Slot) { sl.Outcome, sl.SHA256 = SlotMissed, "abc" },
+	}
+	for k, shape := range shapes {
+		slots := make([]Slot, n)
+		for i := range slots {
+			at := t0.Add(time.Duration(k) * time.Minute)
+			slots[i] = Slot{Playbook: fmt.Sprintf("p%02d", i), Path: fmt.Sprintf("/pb/p%02d.yaml", i), Slot: at, At: at.Add(time.Millisecond)}
+			shape(i, &slots[i])
+		}
+		// Claimed twice: the second time, none is.
+		for _, again := range []bool{false, true} {
+			got, err := batch.ClaimSlots(ctx, slots)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, sl := range slots {
+				one, err := alone.ClaimSlots(ctx, []Slot{sl})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got[i] != one[0] || got[i] == again {
+					t.Fatalf("shape %d, again %v: slot of %s claimed %v together, %v alone", k, again, sl.Playbook, got[i], one[0])
+				}
+			}
+		}
+	}
+	for _, q := range []string{
+		`SELECT * FROM schedule_slots ORDER BY slot, playbook`,
+		`SELECT * FROM schedules ORDER BY playbook`,
+		// A slot's run id is random.
+		`SELECT playbook, path, sha256, roles, status, started_at, finished_at, duration_ms, inputs, report_path,
+			error_class, error_message, triggered_by, slot, blocked_by, owner, dry_run, started_by FROM runs ORDER BY slot, playbook`,
+	} {
+		want, got := dumpRows(t, alone, q), dumpRows(t, batch, q)
+		if len(want) < n {
+			t.Fatalf("%s: %d rows recorded alone", q, len(want))
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: (-alone +batch):\n%s", q, diff)
+		}
+	}
+	forms.mu.Lock()
+	defer forms.mu.Unlock()
+	if len(forms.m[recordQuery]) == 0 {
+		t.Error("no slot records shared a column")
+	}
+}
