@@ -17,6 +17,7 @@ var (
 	reListArgument = regexp.MustCompile(`^cannot use (.+?) as argument \(type \[\]\S+\) to call (\w+)\s*$`)
 	reTooFew       = regexp.MustCompile(`^not enough arguments to call (\w+)$`)
 	rePredicate    = regexp.MustCompile(`^predicate should return boolean \(got (.+)\)$`)
+	reInArray      = regexp.MustCompile(`^cannot use (.+?) as type (.+?) in array$`)
 )
 
 // splitAdvice is what to do with a text where a list was wanted.
@@ -59,6 +60,9 @@ func CheckProblem(msg, src string) string {
 		}
 		return given(f[0]+"()", typeWord(m[2]), f[1], "")
 	}
+	if m := reInArray.FindStringSubmatch(msg); m != nil {
+		return inArray(typeWord(m[1]), typeWord(m[2]))
+	}
 	if m := rePredicate.FindStringSubmatch(msg); m != nil {
 		return "the condition of all(), any(), filter() and the like must give true or false for each item, but this one gives " + article(typeWord(m[1])) + "; compare the item, like # > 0 or .name == \"web\""
 	}
@@ -72,6 +76,21 @@ func CheckProblem(msg, src string) string {
 		return msg + ", or an argument of it has the wrong type; string(x) turns a value into text, and float(trim(x)) text into a number" + trimNote
 	}
 	return ""
+}
+
+// inArray says why x in [1, 2] or x in 1..5, x of a type the list's
+// items are not, is refused: such a value is never found there.
+func inArray(got, want string) string {
+	out := "in looks for " + article(got) + " among " + want + "s, where it is never found"
+	switch {
+	case got == "string" && want == "integer":
+		return out + "; convert the text with int(trim(x))" + trimNote
+	case got == "string" && want == "number":
+		return out + "; convert the text with float(trim(x))" + trimNote
+	case want == "string" && (got == "integer" || got == "number"):
+		return out + "; convert the number with string(x), or write the list's items as numbers"
+	}
+	return out + "; compare a value of the kind the list holds"
 }
 
 // textFuncs are the built-ins with more than one form that take only

@@ -30,13 +30,15 @@ var goTypes = map[string]string{
 // do, as they appear inside a longer message.
 var goTypeWords = regexp.MustCompile(`<nil>|map\[string\]interface \{\}|\[\]interface \{\}|\[\]uint8|\*time\.Location|time\.Time|time\.Duration|\bfloat64\b|\bfloat32\b|\bint64\b|\buint8\b`)
 
+// reCannot takes any type name, spaces included: the type checker names a
+// list "[]interface {}".
 var (
 	rePosition   = regexp.MustCompile(` \(\d+:\d+\)$`)
 	reConversion = regexp.MustCompile(`^interface conversion: interface \{\} is (.+), not (.+)$`)
 	reArgument   = regexp.MustCompile(`^invalid argument for (\w+) \(type (.+?)\)(: want a string)?$`)
 	reDuration   = regexp.MustCompile(`^time: (?:invalid duration|missing unit in duration|unknown unit "([^"]*)" in duration) ("(?:[^"\\]|\\.)*")$`)
 	reBoolCast   = regexp.MustCompile(`^invalid operation: bool\((.+)\)$`)
-	reCannot     = regexp.MustCompile(`^cannot (get keys from|get values from|transform|uniq|reverse|flatten|concat|take from) (\S+?)( to pairs)?$`)
+	reCannot     = regexp.MustCompile(`^cannot (get keys from|get values from|transform|uniq|reverse|flatten|concat|take from) (.+?)( to pairs)?$`)
 )
 
 // cannotFuncs are the built-ins behind reCannot's verbs, with what they

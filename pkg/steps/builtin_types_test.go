@@ -11,11 +11,20 @@ import (
 // the words a run uses for the same mistake (`sum() was given a string,
 // not a list`), with what to do, never in expr's (`builtin sum takes only
 // array (got string)`, `type []int`, `float64`), and trim(number) is not
-// left at `not enough arguments`.
+// left at `not enough arguments`; nor a list given to keys(), whose
+// type the checker names `[]interface {}`, nor a text looked for in a
+// range of numbers with in.
 func TestBuiltinGivenWrongTypeAtLoad(t *testing.T) {
 	reg := testRegistry(t)
-	head := hostileHead + "inputs:\n  s: {type: string, default: \"1 2\"}\n  n: {type: number, default: 1}\nsteps:\n  - id: a\n    op: control.log\n"
+	head := hostileHead + "inputs:\n  s: {type: string, default: \"1 2\"}\n  n: {type: number, default: 1}\n  l: {type: list, default: [1]}\nsteps:\n  - id: a\n    op: control.log\n"
 	for src, want := range map[string]string{
+		`string(keys(inputs.l))`:            `keys() was given a list, not a map`,
+		`string(values(inputs.l))`:          `values() was given a list, not a map`,
+		`string(toPairs(inputs.l))`:         `toPairs() was given a list, not a map`,
+		`string(keys([1, 2]))`:              `keys() was given a list, not a map`,
+		`string(inputs.s in 1..5)`:          `in looks for a string among integers, where it is never found; convert the text with int(trim(x))`,
+		`string(inputs.s in [1, 2])`:        `in looks for a string among integers, where it is never found; convert the text with int(trim(x))`,
+		`string(inputs.n in ['a'])`:         `in looks for a number among strings, where it is never found; convert the number with string(x)`,
 		`string(sum(inputs.s))`:             `sum() was given a string, not a list; split the text into a list first`,
 		`string(len(map(inputs.s, # + 1)))`: `map() was given a string, not a list; split the text`,
 		`string(first(inputs.n))`:           `first() was given a number, not a list`,
