@@ -18,6 +18,10 @@ var (
 	reTooFew       = regexp.MustCompile(`^not enough arguments to call (\w+)$`)
 	rePredicate    = regexp.MustCompile(`^predicate should return boolean \(got (.+)\)$`)
 	reInArray      = regexp.MustCompile(`^cannot use (.+?) as type (.+?) in array$`)
+	reTextArgument = regexp.MustCompile(`^cannot use (.+?) as argument \(type string\) to call (\w+)\s*$`)
+	reNonBool      = regexp.MustCompile(`^non-bool expression \(type (.+)\) used as condition$`)
+	reListIndex    = regexp.MustCompile(`^array elements can only be selected using an integer \(got (.+)\)$`)
+	reMapKey       = regexp.MustCompile(`^cannot use (.+?) to get an element from map\[string\]`)
 )
 
 // splitAdvice is what to do with a text where a list was wanted.
@@ -59,6 +63,29 @@ func CheckProblem(msg, src string) string {
 			return list(f[0], m[2])
 		}
 		return given(f[0]+"()", typeWord(m[2]), f[1], "")
+	}
+	if m := reTextArgument.FindStringSubmatch(msg); m != nil {
+		switch got := typeWord(m[1]); got {
+		case "list":
+			return given(m[2]+"()", got, "string", "") + `; give it one item, like x[0], or the items joined, like join(x, ", ")`
+		case "map":
+			return given(m[2]+"()", got, "string", "") + "; give it one value of the map, like x.name"
+		}
+	}
+	if m := reNonBool.FindStringSubmatch(msg); m != nil {
+		return "the condition before ? must give true or false, but this one gives " + article(typeWord(m[1])) +
+			"; compare it, like x == \"yes\" or x > 0, or test that it is there, x != nil"
+	}
+	if m := reListIndex.FindStringSubmatch(msg); m != nil {
+		out := "a list's items are picked by a whole number, x[0], but this index is " + article(typeWord(m[1]))
+		if typeWord(m[1]) == "string" {
+			out += "; convert it with int(trim(x))" + trimNote + ", or read a map's field by name, x.name"
+		}
+		return out
+	}
+	if m := reMapKey.FindStringSubmatch(msg); m != nil {
+		return "a map's values are picked by a text key, x[\"name\"] or x.name, but this key is " + article(typeWord(m[1])) +
+			"; convert it with string(x)"
 	}
 	if m := reInArray.FindStringSubmatch(msg); m != nil {
 		return inArray(typeWord(m[1]), typeWord(m[2]))

@@ -31,6 +31,8 @@ func MismatchAdvice(op, a, b string) string {
 		return "; + does not join lists: write concat(a, b), or concat(a, [x]) to add an item"
 	case has("list") || has("map"):
 		return "; " + op + " takes no list or map: use one value of it, like x[0], x.name, len(x) or sum(x)"
+	case textOps[op]:
+		return "; " + op + " compares text with text: convert the other side with string(x)" + patternNote(op)
 	case has("bool") && has("string"):
 		return "; convert the bool with string(x), which gives \"true\" or \"false\""
 	case has("bool"):
@@ -51,4 +53,16 @@ func MismatchAdvice(op, a, b string) string {
 		return "; convert the text with float(trim(x))" + trimNote
 	}
 	return "; convert one side first, e.g. string(x), or float(trim(x)) for text that holds a number" + trimNote
+}
+
+// textOps are the operators that take text on both sides.
+var textOps = map[string]bool{"matches": true, "contains": true, "startsWith": true, "endsWith": true}
+
+// patternNote reminds that the right side of matches is a pattern, itself
+// text.
+func patternNote(op string) string {
+	if op == "matches" {
+		return `, and write the pattern in quotes, like x matches "^[0-9]+$"`
+	}
+	return ""
 }

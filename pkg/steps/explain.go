@@ -181,6 +181,9 @@ var readableTypes = strings.NewReplacer(
 	"map[string]string", "map",
 	"interface {}", "any",
 	"float64", "float",
+	"*time.Location", "time zone",
+	"time.Time", "time",
+	"time.Duration", "duration",
 ).Replace
 
 // unknownName explains a name that is not in the environment: it may be an
