@@ -48,7 +48,7 @@ func match(args ...any) (any, error) {
 	}
 	expr, ok := deref(args[2]).(string)
 	if !ok {
-		return nil, fmt.Errorf("matches: the pattern is %s, not a string", typeName(args[2]))
+		return nil, fmt.Errorf("matches: the pattern is %s, not a string; write it in quotes, like x matches \"^[0-9]+$\", or convert it with string(x)", typeName(args[2]))
 	}
 	p, err := b.pattern(expr)
 	if err != nil {
@@ -91,11 +91,13 @@ func (b *budget) pattern(expr string) (*pattern, error) {
 	return p, nil
 }
 
+// typeName names the kind of v as the docs do: "an integer", "a list".
 func typeName(v any) string {
+	v = deref(v)
 	if v == nil {
 		return "null"
 	}
-	return reflect.TypeOf(v).String()
+	return article(typeWord(reflect.TypeOf(v).String()))
 }
 
 func addMatch(cfg *conf.Config) {

@@ -31,6 +31,8 @@ func TestProblemSpeaksTheDocsWords(t *testing.T) {
 		`date(u.missing)`:           `date() was given null, not a string`,
 		`duration(u.n)`:             `duration() was given a number, not a string`,
 		`u.n matches "a"`:           `matches was given a number, not a string`,
+		`u.s matches u.n`:           `the pattern is a number, not a string; write it in quotes, like x matches "^[0-9]+$", or convert it with string(x)`,
+		`u.s matches u.l`:           `the pattern is a list, not a string`,
 		`len(u.missing)`:            `len() was given null: ADVICE`,
 		`upper(u.n)`:                `upper() was given a number, not a string`,
 		`fromJSON(u.m)`:             `fromJSON() was given a map, not a string`,
