@@ -45,7 +45,13 @@ func Problem(program *vm.Program, err error, advice func(null string) string) st
 	var ve *reflect.ValueError
 	if !errors.As(err, &ve) || ve.Kind != reflect.Invalid && ve.Method != "reflect.Value.Len" && ve.Method != "reflect.Value.Index" {
 		msg := err.Error()
-		if i := strings.IndexByte(msg, '\n'); i >= 0 {
+		if located {
+			// The message alone, without the snippet of the source.
+			msg = strings.TrimSuffix(msg, fe.Snippet)
+		}
+		// A text int() or float() could not read may hold line breaks
+		// (a command's stdout); operatorProblem quotes it whole.
+		if i := strings.IndexByte(msg, '\n'); i >= 0 && !reParse.MatchString(rePosition.ReplaceAllString(msg, "")) {
 			msg = msg[:i]
 		}
 		if m := nilFetchRE.FindStringSubmatch(msg); m != nil && located {

@@ -24,13 +24,17 @@ func problemOf(t *testing.T, src string, env map[string]any) string {
 // say it (null, number, list, map), never Go's interface conversion,
 // reflect message or type names.
 func TestProblemSpeaksTheDocsWords(t *testing.T) {
-	env := map[string]any{"u": map[string]any{"n": 1.5, "s": "x", "l": []any{1.0, 2.0}, "m": map[string]any{"a": 1}}}
+	env := map[string]any{"u": map[string]any{"t": "5\n", "x": "a\nb", "n": 1.5, "s": "x", "l": []any{1.0, 2.0}, "m": map[string]any{"a": 1}}}
 	for src, want := range map[string]string{
 		`trim(u.missing)`:           `trim() was given null, not a string; give a default with ??, as in x ?? ""`,
 		`hasPrefix(u.missing, "a")`: `hasPrefix() was given null, not a string`,
 		`date(u.missing)`:           `date() was given null, not a string`,
 		`duration(u.n)`:             `duration() was given a number, not a string`,
 		`u.n matches "a"`:           `matches was given a number, not a string`,
+		`int(u.t)`:                  `int() was given "5\n", a number with white space around it, as a command's stdout ends with a newline; write int(trim(x))`,
+		`float(u.t)`:                `float() was given "5\n", a number with white space around it`,
+		`int(u.x)`:                  `int() was given "a\nb", which is not a number`,
+		`u.l > 1`:                   `> was given a list and an integer; > takes no list or map`,
 		`u.s matches u.n`:           `the pattern is a number, not a string; write it in quotes, like x matches "^[0-9]+$", or convert it with string(x)`,
 		`u.s matches u.l`:           `the pattern is a list, not a string`,
 		`len(u.missing)`:            `len() was given null: ADVICE`,

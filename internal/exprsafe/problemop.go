@@ -3,6 +3,7 @@ package exprsafe
 import (
 	"regexp"
 	"strconv"
+	"strings"
 )
 
 // expr's operators and conversions fail at run time, on values whose type
@@ -11,9 +12,9 @@ import (
 // says the same in the docs' words, with what to do.
 
 var (
-	reBinary = regexp.MustCompile(`^invalid operation: (\S+) (\+|-|\*|/|%|\*\*|\^|<|>|<=|>=) (\S+)$`)
+	reBinary = regexp.MustCompile(`^invalid operation: (.+?) (\+|-|\*\*|\*|/|%|\^|<=|>=|<|>) (.+)$`)
 	reUnary  = regexp.MustCompile(`^invalid operation: (-|\+) (\S+)$`)
-	reParse  = regexp.MustCompile(`^invalid operation: (int|float)\((.*)\)$`)
+	reParse  = regexp.MustCompile(`(?s)^invalid operation: (int|float)\((.*)\)$`)
 	reIn     = regexp.MustCompile(`^operator "in" not defined on (\S+)$`)
 )
 
@@ -60,6 +61,9 @@ func operatorProblem(msg, call string) (string, bool) {
 		text := "a text of " + strconv.Itoa(len(m[2])) + " bytes"
 		if len(m[2]) <= maxShown {
 			text = strconv.Quote(m[2])
+		}
+		if _, err := strconv.ParseFloat(strings.TrimSpace(m[2]), 64); err == nil {
+			return call + "() was given " + text + ", a number with white space around it, as a command's stdout ends with a newline; write " + call + "(trim(x))", true
 		}
 		return call + "() was given " + text + ", which is not a number; convert only a number, as in x matches \"^-?[0-9]+$\" ? int(x) : 0", true
 	}
