@@ -134,3 +134,34 @@ func TestStoreReadFailedOfPostgres(t *testing.T) {
 		t.Errorf("a PostgreSQL read error is told as a damaged file:\n%s", got)
 	}
 }
+
+// TestHistorySeveralStatuses: --status and --trigger take a comma list or
+// a second use, and list the runs of any of them, newest first; a value
+// that is no status among them is named; remote runs, whose server filters
+// by one status, says to ask once for each.
+func TestHistorySeveralStatuses(t *testing.T) {
+	t.Setenv("GITHUB_STEP_SUMMARY", "")
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	runMain(t, "run", writePlaybook(t, dir, "quick.yaml", quick), "--state-dir", state).want(t, ExitOK, nil, nil)
+	bad := writePlaybook(t, dir, "bad.yaml", "version: 1\nname: broken\nsteps:\n  - {id: a, op: control.fail, with: {message: no}}\n")
+	runMain(t, "run", bad, "--state-dir", state).want(t, ExitFailed, nil, nil)
+	for _, args := range [][]string{
+		{"--status", "failed,succeeded"},
+		{"--status", "Failed", "--status", "succeeded"},
+		{"--status", "failed, succeeded,failed", "--trigger", "cli,api"},
+	} {
+		res := runMain(t, append([]string{"history", "--state-dir", state}, args...)...)
+		res.want(t, ExitOK, []string{"quick", "broken"}, nil)
+		if b, q := strings.Index(res.stdout, "broken"), strings.Index(res.stdout, "quick"); b > q {
+			t.Errorf("%v: the newer run (broken) is not listed first:\n%s", args, res.stdout)
+		}
+	}
+	runMain(t, "history", "--state-dir", state, "--status", "failed,cancelled", "--limit", "5").want(t, ExitOK, []string{"broken"}, nil)
+	runMain(t, "history", "--state-dir", state, "--status", "cancelled,running").want(t, ExitOK, []string{"no runs match --status cancelled,running\n"}, nil)
+	runMain(t, "history", "--state-dir", state, "--status", "failed,canceled").want(t, ExitUsage, nil,
+		[]string{`--status "canceled" is not a run status (did you mean "cancelled"?)`, "or several as --status failed,cancelled"})
+	runMain(t, "history", "--state-dir", state, "--trigger", "cli,cron").want(t, ExitUsage, nil, []string{`unknown trigger "cron"`})
+	runMain(t, "remote", "--server", "http://127.0.0.1:1", "runs", "--status", "failed,cancelled").want(t, ExitUsage, nil,
+		[]string{"the server lists one status at a time; run 'remote runs' once for each (--status failed)"})
+}

@@ -44,7 +44,7 @@ func historyCommand() *command {
 	return &command{
 		name:    "history",
 		summary: "list recorded runs",
-		synopsis: `history [--playbook NAME] [--status S] [--trigger T] [--since 24h] [--until 1h] [--limit N] [--json] [--state-dir DIR | --state URL]
+		synopsis: `history [--playbook NAME] [--status S[,S...]] [--trigger T[,T...]] [--since 24h] [--until 1h] [--limit N] [--json] [--state-dir DIR | --state URL]
 history show RUN_ID [--json] [--state-dir DIR | --state URL]`,
 		help: `List the runs recorded under the state dir, newest first. Runs of a process
 that died are shown as interrupted. Slots the scheduler skipped or missed are
@@ -66,11 +66,12 @@ func runHistory(e *env, args []string) int {
 	c := historyCommand()
 	fs := newFlags(e, c)
 	playbook := fs.String("playbook", "", "only runs of the playbook `NAME` (its name:; a playbook file given here stands for the name: it declares)")
-	status := fs.String("status", "", "only runs with status `S` ("+strings.Join(history.Statuses(), ", ")+")")
+	var status, trigger listFlag
+	fs.Var(&status, "status", "only runs with status `S` ("+strings.Join(history.Statuses(), ", ")+"); several as failed,cancelled")
 	since, until := durationFlag{name: "since"}, durationFlag{name: "until"}
 	fs.Var(&since, "since", "only runs started within `D`, like 24h, 2d or 1w, or from an RFC 3339 time")
 	fs.Var(&until, "until", "only runs started before `D` ago, like 1h, or before an RFC 3339 time")
-	trigger := fs.String("trigger", "", "only runs started by `T`: cli, schedule or api")
+	fs.Var(&trigger, "trigger", "only runs started by `T`: cli, schedule or api; several as cli,api")
 	limit := fs.Int("limit", history.DefaultLimit, "at most `N` runs")
 	asJSON := fs.Bool("json", false, "print JSON")
 	var sf stateFlags
@@ -89,8 +90,6 @@ func runHistory(e *env, args []string) int {
 		}
 		return fs.usageError("history takes no arguments, only flags (or 'history show RUN_ID')")
 	}
-	// Any case, as --log-level takes WARN: the names are all lower case.
-	*status, *trigger = strings.ToLower(*status), strings.ToLower(*trigger)
 	spec, ok := sf.spec(fs, true)
 	if !ok {
 		return ExitUsage
@@ -102,16 +101,22 @@ func runHistory(e *env, args []string) int {
 	if err != nil {
 		return fs.usageError("%v", err)
 	}
-	if *status != "" && !contains(history.Statuses(), *status) {
-		hint := history.StatusHint(*status, history.Statuses())
-		if *status == string(report.StatusDenied) {
+	statuses, triggers := lowerOnce(status), lowerOnce(trigger)
+	for _, s := range statuses {
+		if contains(history.Statuses(), s) {
+			continue
+		}
+		hint := history.StatusHint(s, history.Statuses())
+		if s == string(report.StatusDenied) {
 			// A step's status, which a tired reader takes for a run's.
 			hint = ": a run a step of which was denied failed, with class authorization; give --status failed, its note says authorization"
 		}
-		return fs.usageError("--status %q is not a run status%s; use one of %s", *status, hint, strings.Join(history.Statuses(), ", "))
+		return fs.usageError("--status %q is not a run status%s; use one of %s, or several as --status failed,cancelled", s, hint, strings.Join(history.Statuses(), ", "))
 	}
-	if *trigger != "" && !slices.Contains(history.Triggers, history.Trigger(*trigger)) {
-		return fs.usageError("unknown trigger %q%s; use cli, schedule or api", *trigger, history.TriggerHint(*trigger))
+	for _, t := range triggers {
+		if !slices.Contains(history.Triggers, history.Trigger(t)) {
+			return fs.usageError("unknown trigger %q%s; use cli, schedule or api, or several as --trigger cli,api", t, history.TriggerHint(t))
+		}
 	}
 	store, code := openStore(e, c, spec)
 	if store == nil {
@@ -123,16 +128,15 @@ func runHistory(e *env, args []string) int {
 		e.cmdErrorf("history", "--playbook %s is a playbook file: listing the runs of %q, the name: it declares (--playbook takes that name)", *playbook, name)
 		*playbook = name
 	}
-	f := history.Filter{Playbook: *playbook, Status: report.Status(*status), Trigger: history.Trigger(*trigger), Limit: *limit, Since: from, Before: to}
-	runs, err := store.List(context.Background(), f)
+	rf := runsFilter{f: history.Filter{Playbook: *playbook, Limit: *limit, Since: from, Before: to}, statuses: statuses, triggers: triggers}
+	runs, err := rf.list(context.Background(), store)
 	if err != nil {
 		storeReadFailed(e, "history", spec, err)
 		return ExitFailed
 	}
-	filtered := f.Playbook != "" || f.Status != "" || f.Trigger != "" || !f.Since.IsZero() || !f.Before.IsZero()
-	if len(runs) == 0 && !*asJSON && filtered {
+	if len(runs) == 0 && !*asJSON && rf.filtered() {
 		// "no runs recorded" would read as an empty history.
-		fmt.Fprintf(e.stdout, "no runs match%s\n", noMatchHint(store, f, since.text, until.text))
+		fmt.Fprintf(e.stdout, "no runs match%s\n", noMatchHint(store, rf, since.text, until.text))
 		return ExitOK
 	}
 	if *asJSON {
@@ -154,16 +158,17 @@ func runHistory(e *env, args []string) int {
 // noMatchHint says, for a filter no run matches, what it asked for (since
 // and until are --since and --until as given) and, when it names a
 // playbook the latest runs do not, the names they do.
-func noMatchHint(st store.Store, f history.Filter, since, until string) string {
+func noMatchHint(st store.Store, rf runsFilter, since, until string) string {
+	f := rf.f
 	var asked []string
 	if f.Playbook != "" {
 		asked = append(asked, "--playbook "+f.Playbook)
 	}
-	if f.Status != "" {
-		asked = append(asked, "--status "+string(f.Status))
+	if len(rf.statuses) > 0 {
+		asked = append(asked, "--status "+strings.Join(rf.statuses, ","))
 	}
-	if f.Trigger != "" {
-		asked = append(asked, "--trigger "+string(f.Trigger))
+	if len(rf.triggers) > 0 {
+		asked = append(asked, "--trigger "+strings.Join(rf.triggers, ","))
 	}
 	if !f.Since.IsZero() {
 		asked = append(asked, "--since "+since)

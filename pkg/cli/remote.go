@@ -153,6 +153,10 @@ func runRemote(e *env, args []string) int {
 	// Any case, as 'history' takes them: the server's names are all
 	// lower case.
 	o.status = strings.ToLower(o.status)
+	if strings.Contains(o.status, ",") {
+		// The server filters by one status; 'history' merges several.
+		return fs.usageError("--status %q: the server lists one status at a time; run 'remote runs' once for each (--status %s), or 'history --status %s' where the history is", o.status, strings.Split(o.status, ",")[0], o.status)
+	}
 	// A key pasted into a CI secret often ends in a newline (echo), which
 	// no key holds and no header may carry.
 	key := strings.TrimSpace(e.getenv(o.keyEnv))
