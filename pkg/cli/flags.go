@@ -283,7 +283,7 @@ func (l *listFlag) Set(v string) error {
 	for _, s := range strings.Split(v, ",") {
 		s = strings.TrimSpace(s)
 		if s == "" {
-			return errors.New("empty value")
+			return fmt.Errorf("%q has an empty item; give the values separated by single commas, like a,b", v)
 		}
 		*l = append(*l, s)
 	}

@@ -162,6 +162,8 @@ func TestHistorySeveralStatuses(t *testing.T) {
 	runMain(t, "history", "--state-dir", state, "--status", "failed,canceled").want(t, ExitUsage, nil,
 		[]string{`--status "canceled" is not a run status (did you mean "cancelled"?)`, "or several as --status failed,cancelled"})
 	runMain(t, "history", "--state-dir", state, "--trigger", "cli,cron").want(t, ExitUsage, nil, []string{`unknown trigger "cron"`})
+	runMain(t, "history", "--state-dir", state, "--status", "failed,").want(t, ExitUsage, nil,
+		[]string{`--status: "failed," has an empty item; give the values separated by single commas, like a,b`})
 	runMain(t, "remote", "--server", "http://127.0.0.1:1", "runs", "--status", "failed,cancelled").want(t, ExitUsage, nil,
 		[]string{"the server lists one status at a time; run 'remote runs' once for each (--status failed)"})
 }
