@@ -3,6 +3,9 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -49,9 +52,20 @@ func (e *env) say(text string) {
 // line each; with --log-format json a JSON line for each of err's
 // diagnostics, with file, line and column, then one for tail.
 func (e *env) problems(err error, tail string) {
+	e.problem(err)
+	if !e.logJSON {
+		fmt.Fprintln(e.stderr, tail)
+		return
+	}
+	e.errorLine(lines(tail))
+}
+
+// problem writes err on stderr; with --log-format json a JSON line at
+// error for each of its diagnostics, with file, line and column, or for
+// all its lines in one.
+func (e *env) problem(err error) {
 	if !e.logJSON {
 		fmt.Fprintln(e.stderr, err)
-		fmt.Fprintln(e.stderr, tail)
 		return
 	}
 	var ds yamlx.Diagnostics
@@ -65,5 +79,34 @@ func (e *env) problems(err error, tail string) {
 		}
 		e.errorLine(d.Msg, fs...)
 	}
-	e.errorLine(lines(tail))
+}
+
+// problemLine writes text, problems already put in words
+// ("x.yaml:3:5: unknown operation ..."), as it is; with --log-format json
+// a JSON line at error for each of its lines, a file:line:column in front
+// taken into the file, line and column fields.
+func (e *env) problemLine(text string) { e.located(zerolog.ErrorLevel, text) }
+
+// warningLine is problemLine for a warning, at warn.
+func (e *env) warningLine(text string) { e.located(zerolog.WarnLevel, text) }
+
+// locatedRE is a problem's file:line:column: in front of its message.
+var locatedRE = regexp.MustCompile(`^(\S+?):(\d+):(\d+): (.*)$`)
+
+func (e *env) located(level zerolog.Level, text string) {
+	text = strings.TrimRight(text, "\n")
+	if !e.logJSON {
+		fmt.Fprintln(e.stderr, text)
+		return
+	}
+	for _, l := range strings.Split(text, "\n") {
+		var fs []field
+		if m := locatedRE.FindStringSubmatch(l); m != nil {
+			line, _ := strconv.Atoi(m[2])
+			col, _ := strconv.Atoi(m[3])
+			fs = []field{str("file", m[1]), num("line", int64(line)), num("column", int64(col))}
+			l = m[4]
+		}
+		e.stderr.Write(appendJSONLine(nil, engine.Event{Time: time.Now()}, level, l, fs))
+	}
 }

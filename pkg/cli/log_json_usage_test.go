@@ -59,3 +59,52 @@ func TestJSONLogUsageErrorsAreJSONLines(t *testing.T) {
 		t.Errorf("the usage error's line: %v, want command run and usage \"arsenal-run run --help\"", l)
 	}
 }
+
+// TestJSONLogDaemonUsageErrors: serve and schedule with --log-format json
+// write what they refuse before they start (a bad flag, a missing
+// --keys, a playbook or keys file with problems, a role no policy has)
+// as JSON lines at error, a problem's place in file, line and column, as
+// run does; a --log-format that is neither is told before any other
+// problem. Before, each was text.
+func TestJSONLogDaemonUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	ok := writePlaybook(t, dir, "ok.yaml", "version: 1\nname: ok\nschedule: {cron: \"@every 1h\"}\nsteps:\n  - {id: a, op: control.noop}\n")
+	bad := writePlaybook(t, dir, "bad.yaml", "version: 1\nname: bad\nschedule: {cron: \"@every 1h\"}\nsteps:\n  - {id: a, op: control.nope}\n")
+	keys := writePlaybook(t, dir, "keys.yaml", "keys: []\n")
+	for _, tc := range []struct {
+		args  []string
+		says  string
+		place string // the file of the line, when it has one
+	}{
+		{[]string{"serve", "--log-format", "json", "--bogus"}, "unknown flag --bogus", ""},
+		{[]string{"serve", "--log-format", "json"}, "--keys FILE is required", ""},
+		{[]string{"serve", "--log-format", "json", "--keys", keys, "--state-dir", state}, "missing version", keys},
+		{[]string{"serve", "--log-format", "json", "--keys", keys, "--state-dir", state}, "the configuration has problems; nothing was served", ""},
+		{[]string{"schedule", "--log-format", "json"}, "give at least one playbook or directory", ""},
+		{[]string{"schedule", "--log-format", "json", ok, "--grace", "0"}, "--grace must be more than 0", ""},
+		{[]string{"schedule", "--log-format", "json", bad, "--state-dir", state}, `unknown operation "control.nope"`, bad},
+		{[]string{"schedule", "--log-format", "json", bad, "--state-dir", state}, "nothing was scheduled; fix the problems above", ""},
+		{[]string{"schedule", "--log-format", "json", ok, "--state-dir", state, "--role", "nosuch"}, `unknown role "nosuch"`, ""},
+	} {
+		res := runMain(t, tc.args...)
+		if res.code != ExitUsage {
+			t.Errorf("%q: exit %d, want %d\n%s", tc.args, res.code, ExitUsage, res.stderr)
+			continue
+		}
+		l := lineWith(jsonLogLines(t, res.stderr), tc.says)
+		if l == nil {
+			t.Errorf("%q: no JSON line says %q:\n%s", tc.args, tc.says, res.stderr)
+			continue
+		}
+		if l["level"] != "error" {
+			t.Errorf("%q: %q is at %v, want error", tc.args, tc.says, l["level"])
+		}
+		if tc.place != "" && (l["file"] != tc.place || l["line"] == nil) {
+			t.Errorf("%q: %q has file %v line %v, want %s and its line", tc.args, tc.says, l["file"], l["line"], tc.place)
+		}
+	}
+	for _, cmd := range []string{"serve", "schedule"} {
+		runMain(t, cmd, "--log-format", "xml", ok).want(t, ExitUsage, nil, []string{`--log-format is console or json, not "xml"`})
+	}
+}

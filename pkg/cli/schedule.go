@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -82,10 +81,16 @@ func runSchedule(e *env, args []string) int {
 	addRetentionFlags(fs, &o.keepRuns, &o.keepDays, "")
 	o.trace.add(fs.FlagSet)
 	o.remote = addRemoteFlags(fs)
+	jsonUsage(e, fs, logFormat)
 	pos, code, ok := fs.parse(args)
 	if !ok {
 		return code
 	}
+	// First: the format the other problems are written in.
+	if code, ok := checkLogFlags(fs, logFormat, logLevel); !ok {
+		return code
+	}
+	e.logJSON = *logFormat == "json"
 	if code, bad := checkBaseURL(fs, o.baseURL); bad {
 		return code
 	}
@@ -184,9 +189,6 @@ func scheduleFlags(e *env, fs *flagSet, o *scheduleOptions, roles listFlag, logF
 	case o.trace.problem() != "":
 		return fs.usageError("%s", o.trace.problem()), false
 	}
-	if code, ok := checkLogFlags(fs, &logFormat, &logLevel); !ok {
-		return code, false
-	}
 	o.logJSON = logFormat == "json"
 	o.logLevel, _ = zerolog.ParseLevel(logLevel)
 	o.logColored = !o.logJSON && e.paletteFor(e.stderr).on
@@ -218,15 +220,15 @@ func scheduleFlags(e *env, fs *flagSet, o *scheduleOptions, roles listFlag, logF
 // whether it may be scheduled; outcome says what was not done when not.
 func reportSet(e *env, set *scheduleSet, outcome string) bool {
 	for _, w := range set.warnings {
-		fmt.Fprintln(e.stderr, w)
+		e.warningLine(w)
 	}
 	if len(set.problems) == 0 {
 		return true
 	}
 	for _, p := range set.problems {
-		fmt.Fprintln(e.stderr, p)
+		e.problemLine(p)
 	}
-	fmt.Fprintln(e.stderr, outcome+"; fix the problems above")
+	e.problemLine(outcome + "; fix the problems above")
 	return false
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -54,77 +53,6 @@ type Scheduler interface {
 // state's scheduler lock.
 type NewScheduler func(mgr *runs.Manager, pbs []*steps.Playbook, spec store.Spec, roles []string, grace time.Duration, allow int, warn func(string, ...any)) (Scheduler, error)
 
-func serveCommand() *command {
-	return &command{
-		name:    "serve",
-		summary: "serve the operations and playbooks over a REST API",
-		synopsis: `serve --keys FILE (--state-dir DIR | --state URL [--report-dir DIR] --audit-log FILE)
-    [--listen ADDR] [--policy FILE] [--playbooks DIR] [--base-url URL]
-    [--inventory FILE] [--tls-cert F --tls-key F [--client-ca F]] [--env-passthrough NAMES]
-    [--schedule-role R]... [--no-schedule] [--grace D] [--public-metrics] [--max-running N] [--max-queued N] [--lease D]
-    [--max-concurrent-runs N] [--log-format console|json] [--log-level LEVEL] [--known-hosts FILE]... [--accept-new-host-keys]
-    [--trace-endpoint URL] [--trace-items N] [--session-ttl D] [--secure-cookie] [--no-console] [--plugins DIR]
-    [--trusted-proxy CIDR]... [--proxy-header HEADER] [--keep-runs N] [--keep-days D]`,
-		help: `Serve the REST API (docs/server.md) behind API keys: each request's key, or
-client certificate with --client-ca, maps to roles through the keys file, and
-the policy decides per operation. The web console (docs/console.md) is served at
-the root path unless --no-console; its users sign in with a key once and get a
-session that lasts --session-ttl. Every execute and run is preflighted, audited
-in STATE-DIR/audit.log (or --audit-log) and recorded in history. With --state
-URL the history, slots, cache and reports live in a PostgreSQL database that
-several serve processes share (docs/ha.md). With --playbooks DIR the playbooks
-there can be run through the API, and those with a schedule: run on it too
-unless --no-schedule, with the roles of --schedule-role (default operator).
-Runs see only the environment variables named by --env-passthrough.
-Behind nginx or a load balancer, --trusted-proxy names the proxies whose
-X-Forwarded-For (or Forwarded) gives the client's address, for the audit log's
-from and the failed sign-in limit; other clients cannot set theirs.
---keep-runs and --keep-days prune the history as for
-schedule: after every run, and, for the operations executed through the API, at
-start and every minute. SIGHUP reloads keys, policy and playbooks, all or
-nothing, and the TLS certificate, key and client CA, all or nothing apart.
-SIGTERM stops accepting, drains requests in flight for up to --grace, cancels
-the runs still going (their finally steps run; they are recorded cancelled) and
-exits 0. Every line on standard error is a zerolog line: console lines for
-people (coloured on a terminal) or, with --log-format json, JSON lines for a log
-shipper. The server's own lines (start, reload, leadership, stop) are at info
-and above; --log-level sets the level of the runs' lines.`,
-		exits: "0 stopped by SIGTERM or SIGINT; 1 the listener failed; 2 bad usage, or a keys file, policy, playbook or inventory that does not validate; 3 the policy denies a step of a scheduled playbook to the scheduler's roles; 143/130 stopped by SIGTERM/SIGINT while it waited for another process opening the state dir, before anything was served.",
-		run:   runServe,
-	}
-}
-
-type serveOptions struct {
-	listen, keys, policy, playbooks, inventory, stateDir string
-	state                                                stateFlags
-	spec                                                 store.Spec
-	auditLog                                             string
-	baseURL                                              string
-	lease                                                time.Duration
-	remote                                               *remoteFlags // --known-hosts, --accept-new-host-keys
-	trace                                                traceFlags
-	tlsCert, tlsKey, clientCA                            string
-	envPass                                              listFlag
-	schedRoles                                           listFlag // the roles of the scheduled runs
-	noSchedule, publicMetrics, noConsole, secureCookie   bool
-	sessionTTL                                           time.Duration
-	grace                                                time.Duration
-	maxRunning, maxQueued, maxAllow                      int
-	keepRuns, keepDays                                   int
-	logLevel, logFormat                                  string
-	proxy                                                proxyFlags
-	proxies                                              server.Proxies
-}
-
-// scheduleRoles are the roles of the runs serve's scheduler starts:
-// --schedule-role, else the default role.
-func (o serveOptions) scheduleRoles() []string {
-	if len(o.schedRoles) == 0 {
-		return []string{auth.DefaultRole}
-	}
-	return o.schedRoles
-}
-
 func runServe(e *env, args []string) int {
 	outlivePipes()
 	c := serveCommand()
@@ -161,10 +89,16 @@ func runServe(e *env, args []string) int {
 	addRetentionFlags(fs, &o.keepRuns, &o.keepDays, "")
 	o.trace.add(fs.FlagSet)
 	o.proxy.add(fs)
+	jsonUsage(e, fs, &o.logFormat)
 	pos, code, ok := fs.parse(args)
 	if !ok {
 		return code
 	}
+	// First: the format the other problems are written in.
+	if code, ok := checkLogFlags(fs, &o.logFormat, &o.logLevel); !ok {
+		return code
+	}
+	e.logJSON = o.logFormat == "json"
 	if o.proxies, code, ok = o.proxy.proxies(fs); !ok {
 		return code
 	}
@@ -208,9 +142,6 @@ func runServe(e *env, args []string) int {
 		return fs.usageError("--session-ttl %s: give a duration from 1m to %s, like 12h", short.Duration(o.sessionTTL), short.Duration(server.MaxSessionTTL))
 	case retentionProblem(o.keepRuns, o.keepDays) != "":
 		return fs.usageError("%s", retentionProblem(o.keepRuns, o.keepDays))
-	}
-	if code, ok := checkLogFlags(fs, &o.logFormat, &o.logLevel); !ok {
-		return code
 	}
 	level, _ := zerolog.ParseLevel(o.logLevel)
 	d := &daemon{e: e, o: o, level: level}
@@ -289,9 +220,9 @@ func (d *daemon) run() int {
 		return ExitUsage
 	}
 	d.inv = remoteSettings.Inventory
-	st, denied, ok := d.load(func(err error) { fmt.Fprintln(e.stderr, err) })
+	st, denied, ok := d.load(e.problem)
 	for _, msg := range denied {
-		fmt.Fprintln(e.stderr, msg+" ("+d.schedRolesHint()+")")
+		e.problemLine(msg + " (" + d.schedRolesHint() + ")")
 	}
 	switch {
 	case !ok:
