@@ -178,3 +178,51 @@ func TestRemoteFollowGoesOnWhenTheRunIsElsewhere(t *testing.T) {
 		t.Errorf("stderr does not say why the run was not cancelled:\n%s", p.stderr.String())
 	}
 }
+
+// TestRemoteFollowFirstSignalExits130: the stream may tell that the run
+// ended cancelled before the server answers the cancel that SIGINT asked
+// for; 'remote run --follow' exits 130 all the same, as run does. It
+// took the cancelled run for one cancelled by someone else and exited 1.
+func TestRemoteFollowFirstSignalExits130(t *testing.T) {
+	asked, streamGone := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	srv := fakeRunServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(http.StatusOK)
+		writeEvent(t, w, 1, "run_started")
+		select {
+		case <-r.Context().Done():
+			return
+		case <-asked:
+		}
+		now := time.Now().UTC()
+		rep := &report.Report{ReportVersion: report.FormatVersion, RunID: fakeRunID, Playbook: report.Playbook{Name: "sleeper"},
+			Roles: []string{"admin"}, Inputs: map[string]any{}, Status: report.StatusCancelled, StartedAt: now.Add(-time.Minute), FinishedAt: now,
+			Steps: []report.Step{}, Outputs: map[string]any{}, Error: &report.Error{Class: "cancelled", Message: "cancelled through the API by the caller"}}
+		data, _ := json.Marshal(map[string]any{"seq": 2, "kind": "run_finished", "run_id": fakeRunID, "playbook": "sleeper", "report": rep})
+		fmt.Fprintf(w, "id: 2\nevent: run_finished\ndata: %s\n\n", data)
+		w.(http.Flusher).Flush()
+		// The client has the run's end once it leaves the stream.
+		<-r.Context().Done()
+		close(streamGone)
+	})
+	mux := srv.Config.Handler.(*http.ServeMux)
+	mux.HandleFunc("POST /api/v1/runs/{id}/cancel", func(w http.ResponseWriter, r *http.Request) {
+		once.Do(func() { close(asked) })
+		// The answer comes after the stream told the run's end.
+		select {
+		case <-streamGone:
+		case <-r.Context().Done():
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusAccepted)
+		fmt.Fprintf(w, `{"run_id":%q,"status":"cancelling"}`, fakeRunID)
+	})
+
+	p := startEnv(t, []string{"ARSENAL_SERVER=" + srv.URL, "ARSENAL_API_KEY=ak_test"}, "run "+fakeRunID, "remote", "run", "sleeper", "--follow")
+	time.Sleep(300 * time.Millisecond) // the stream is open
+	p.cmd.Process.Signal(syscall.SIGINT)
+	if code := p.wait(t); code != ExitInterrupted {
+		t.Errorf("exit code %d, want %d (the run ended cancelled, as SIGINT asked); stderr:\n%s", code, ExitInterrupted, p.stderr.String())
+	}
+}

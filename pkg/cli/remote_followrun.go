@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"time"
 
@@ -46,7 +45,7 @@ func (r *remote) followRun(runID, status string, waiting *waitPlace, q questione
 	// while it is shown (see liveView.Write).
 	stderr := &lockedWriter{w: r.e.stderr}
 	r.e.stderr = stderr
-	ctx, stop, hangUp := r.signals(runID)
+	ctx, stop, hangUp, cause := r.signals(runID)
 	defer stop()
 	var obs observers
 	var live *liveView
@@ -89,7 +88,7 @@ func (r *remote) followRun(runID, status string, waiting *waitPlace, q questione
 	if q == nil {
 		r.unasked(rep)
 	}
-	return remoteExitCode(rep, context.Cause(ctx))
+	return remoteExitCode(rep, cause())
 }
 
 // jsonFollow writes a followed run's events as run's --log-format json

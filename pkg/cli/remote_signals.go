@@ -28,8 +28,11 @@ import (
 // does meanwhile (a server that stopped answering would otherwise hold
 // the command for ever). hangUp cancels the run as SIGHUP would, for a
 // terminal that went away without one (see signalWatch.hangUp); it
-// returns the error a question given up for it ends with.
-func (r *remote) signals(runID string) (ctx context.Context, stop func(), hangUp func(why string) error) {
+// returns the error a question given up for it ends with. cause waits
+// for the cancel a signal asked for to be answered, then returns ctx's
+// cause: the stream may show the run cancelled before the server answers
+// the cancel that stopped it, and the run's exit code is the signal's.
+func (r *remote) signals(runID string) (ctx context.Context, stop func(), hangUp func(why string) error, cause func() error) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	var asked sync.WaitGroup
 	w := watchSignals(r.e.stderr, func(s os.Signal) {
@@ -53,11 +56,15 @@ func (r *remote) signals(runID string) (ctx context.Context, stop func(), hangUp
 		os.Exit(c.code)
 	})
 	hangUp = func(why string) error { return ops.WithClass(ops.ClassCancelled, w.hangUp(why)) }
+	cause = func() error {
+		asked.Wait()
+		return context.Cause(ctx)
+	}
 	return ctx, func() {
 		w.stop()
 		asked.Wait()
 		cancel(nil)
-	}, hangUp
+	}, hangUp, cause
 }
 
 // cancelRun asks the server to cancel the run, then ends ctx with sig as
