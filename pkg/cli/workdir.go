@@ -19,15 +19,17 @@ func (d *daemon) warnAtStart(st server.State) {
 	}
 }
 
-// rootWorkdir warns of a daemon (cmd) started in / (under systemd, a unit
-// without WorkingDirectory=): the roles, of roles (nil: every role of
-// policy), that set no file_roots act in the working directory, which is
-// then the whole file system. "" when the working directory is another,
-// or every such role sets file_roots. policyFile is --policy, "" for the
-// built-in policy (policy nil).
+// rootWorkdir warns of a daemon (cmd) whose working directory or temp
+// directory is / (under systemd, a unit without WorkingDirectory=, or an
+// environment with TMPDIR=/): the roles, of roles (nil: every role of
+// policy), that set no file_roots act in both, the whole file system then.
+// "" when neither is /, or every such role sets file_roots. policyFile is
+// --policy, "" for the built-in policy (policy nil).
 func rootWorkdir(cmd string, policy *auth.Policy, roles []string, policyFile string) string {
 	wd, err := os.Getwd()
-	if err != nil || filepath.Clean(wd) != "/" {
+	atWD := err == nil && filepath.Clean(wd) == "/"
+	atTmp := filepath.Clean(os.TempDir()) == "/"
+	if !atWD && !atTmp {
 		return ""
 	}
 	if policy == nil {
@@ -45,8 +47,21 @@ func rootWorkdir(cmd string, policy *auth.Policy, roles []string, policyFile str
 	if policyFile != "" {
 		where = "the policy " + policyFile
 	}
-	return "the working directory of " + cmd + " is /, so " + what + " no file_roots, may touch every file of this machine that " +
-		cmd + "'s user may (a role without file_roots acts in the working directory and the temp directory); give " + cmd +
-		" a working directory of its own, not the state dir (WorkingDirectory= in its systemd unit, or cd there before starting it), " +
-		"or set file_roots of " + them + " in " + where + " (docs/authorization.md, \"Widening file_roots\")"
+	var at string
+	var fix []string
+	if atWD {
+		at = "the working directory of " + cmd + " is /"
+		fix = append(fix, "give "+cmd+" a working directory of its own, not the state dir (WorkingDirectory= in its systemd unit, or cd there before starting it)")
+	}
+	if atTmp {
+		if at == "" {
+			at = "the temp directory of " + cmd + " is / (TMPDIR=/)"
+		} else {
+			at += ", and so is its temp directory (TMPDIR=/)"
+		}
+		fix = append(fix, "set TMPDIR to a directory of "+cmd+"'s own, or unset it for /tmp")
+	}
+	return at + ", so " + what + " no file_roots, may touch every file of this machine that " +
+		cmd + "'s user may (a role without file_roots acts in the working directory and the temp directory); " + strings.Join(fix, ", and ") +
+		", or set file_roots of " + them + " in " + where + " (docs/authorization.md, \"Widening file_roots\")"
 }

@@ -56,3 +56,29 @@ func TestDaemonsStartedInRootWarn(t *testing.T) {
 		}
 	})
 }
+
+// TestRootTempDirWarns: a daemon whose TMPDIR is / warns as one started
+// in /: a role without file_roots acts in the temp directory too, so it
+// may touch every file. Before, only the working directory was looked at.
+func TestRootTempDirWarns(t *testing.T) {
+	t.Chdir(t.TempDir())
+	t.Setenv("TMPDIR", "/")
+	msg := rootWorkdir("serve", nil, nil, "")
+	for _, want := range []string{
+		"the temp directory of serve is / (TMPDIR=/), so roles admin, operator, viewer, which set no file_roots, may touch every file of this machine",
+		"set TMPDIR to a directory of serve's own, or unset it for /tmp, or set file_roots of those roles",
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("no %q in %q", want, msg)
+		}
+	}
+	t.Chdir("/")
+	if want := "the working directory of schedule is /, and so is its temp directory (TMPDIR=/), so role operator"; !strings.Contains(rootWorkdir("schedule", nil, []string{"operator"}, ""), want) {
+		t.Errorf("both at /: no %q", want)
+	}
+	t.Chdir(t.TempDir())
+	t.Setenv("TMPDIR", t.TempDir())
+	if msg := rootWorkdir("serve", nil, nil, ""); msg != "" {
+		t.Errorf("neither at /: %q", msg)
+	}
+}
