@@ -18,3 +18,9 @@ func ExposedToOthers(_, _ string) string { return "" }
 
 // GroupMayWrite cannot be told without Unix file owners.
 func GroupMayWrite(fs.FileInfo, string, string, string) string { return "" }
+
+// SafeOwned is false where files have no Unix owners: none is refused.
+func SafeOwned(string, int) bool { return false }
+
+// SafeHint is empty where files have no Unix owners.
+func SafeHint(string, int) string { return "" }

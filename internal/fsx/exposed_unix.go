@@ -123,8 +123,14 @@ func (w walk) exposed(path, could string) string {
 		}
 		if who != "" {
 			if dir.mode&fs.ModeSticky == 0 {
-				return fmt.Sprintf("is in %s, a directory %s may write (mode %04o): any of them can rename a file of their own over %s and %s; make the directory writable by its owner alone (chmod %s %s), or keep the file in a directory of your own",
+				msg := fmt.Sprintf("is in %s, a directory %s may write (mode %04o): any of them can rename a file of their own over %s and %s; make the directory writable by its owner alone (chmod %s %s), or keep the file in a directory of your own",
 					cur, who, dir.mode.Perm(), next, could, chmod, cur)
+				if chmod == "g-w" {
+					// A group the owner chose (staff on /usr/local, as
+					// some systems make it) may be trusted by name.
+					msg += "; " + safeHint(cur, who)
+				}
+				return msg
 			}
 			st, _ := fi.Sys().(*syscall.Stat_t)
 			switch {
@@ -209,6 +215,22 @@ func ForeignOwner(fi fs.FileInfo, path, what, could string) string {
 	return fmt.Sprintf("%s is owned by %s, who can change it at any time and %s; make root own it (chown root %s), or keep a copy where %s owns it and every directory above it; %s",
 		what, userName(uid), could, path, trustedOwners(os.Geteuid()), safeHint(hintDir(fi, real), userName(uid)))
 }
+
+// SafeOwned reports whether path, which user uid owns, is at or below a
+// directory $ARSENAL_SAFE_DIRECTORIES names, and so trusted whoever owns
+// it; the OnSafeUse hooks are told when it is.
+func SafeOwned(path string, uid int) bool {
+	real := realPath(path)
+	entry := safeEntry(real)
+	if entry != "" {
+		usedSafe(entry, real, "owned by "+userName(uid))
+	}
+	return entry != ""
+}
+
+// SafeHint is a refusal's word on $ARSENAL_SAFE_DIRECTORIES for a
+// directory dir that user uid owns or has a file in.
+func SafeHint(dir string, uid int) string { return safeHint(realPath(dir), userName(uid)) }
 
 // userName is "user UID (NAME)", or "user UID" when no account has uid.
 func userName(uid int) string {

@@ -128,6 +128,18 @@ func TestExposedRefusesADirectoryAGroupMayWrite(t *testing.T) {
 	if got := exposed(keys, "add a key", 0); !strings.HasPrefix(got, want) {
 		t.Errorf("exposed(%s) = %q\nwant %s", keys, got, want)
 	}
+	// A group the owner chose (staff on a /usr/local of mode 2775) may
+	// be trusted by name: the refusal says how.
+	chownMode(t, team, 0o775|os.ModeSetgid, 0, 5000)
+	if got, hint := exposed(keys, "add a key", 0), "set "+SafeEnv+"="+team+" in the environment"; !strings.Contains(got, hint) {
+		t.Errorf("exposed(%s) = %q\nwant it to say %s", keys, got, hint)
+	}
+	t.Setenv(SafeEnv, team)
+	if got := exposed(keys, "add a key", 0); got != "" {
+		t.Errorf("exposed(%s) with %s=%s = %q, want none", keys, SafeEnv, team, got)
+	}
+	t.Setenv(SafeEnv, "")
+	chownMode(t, team, 0o775, 0, 5000)
 	if got := PathAnyoneMayWrite(keys, "the keys file", "add a key"); got != "the keys file "+exposed(keys, "add a key", 0) {
 		t.Errorf("PathAnyoneMayWrite(%s) = %q", keys, got)
 	}

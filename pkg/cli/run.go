@@ -232,6 +232,7 @@ type runner struct {
 
 func (r *runner) run() int {
 	e, o := r.e, r.o
+	defer r.watchSafe()()
 	reg, code := e.registry()
 	if reg == nil {
 		return code

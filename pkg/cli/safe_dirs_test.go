@@ -59,8 +59,18 @@ func TestRunTrustsAWorkspaceNamedInArsenalSafeDirectories(t *testing.T) {
 	t.Setenv("ARSENAL_SAFE_DIRECTORIES", plugins+":"+ws)
 	r := runWithin(t, args...)
 	r.want(t, ExitOK, nil, nil)
-	if strings.Contains(r.stderr, "ARSENAL_SAFE_DIRECTORIES") {
-		t.Errorf("run speaks of what it trusted, which a daemon logs:\n%s", r.stderr)
+	// Said once each, as a daemon logs it: a CI log shows whose files
+	// the run trusted. Before, run was silent.
+	for _, want := range []string{
+		"arsenal-run: trusting " + policy + ", owned by user 1001, as $ARSENAL_SAFE_DIRECTORIES names " + ws + "\n",
+		"arsenal-run: trusting " + plugins,
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("run does not say %q:\n%s", want, r.stderr)
+		}
+	}
+	if n := strings.Count(r.stderr, "trusting "+policy+","); n != 1 {
+		t.Errorf("run says its trust of %s %d times, want once:\n%s", policy, n, r.stderr)
 	}
 	// Every user's write is refused still.
 	if err := os.Chmod(policy, 0o666); err != nil {
@@ -111,5 +121,36 @@ func TestDaemonsLogWhatTheyTrustThroughArsenalSafeDirectories(t *testing.T) {
 		if n := strings.Count(log, "trusting "+pb+","); n != 1 {
 			t.Errorf("%s logs its trust of %s %d times, want once:\n%s", c.args[0], pb, n, log)
 		}
+	}
+}
+
+// TestArsenalSafeDirectoriesCoversStateDirs: a state dir in a workspace
+// of user 1001's was refused to run and to the daemons whatever
+// ARSENAL_SAFE_DIRECTORIES said, with no word of it; the refusal now
+// names the variable, and with the workspace named the state dir is used
+// as every other file there is, run saying what it trusted.
+func TestArsenalSafeDirectoriesCoversStateDirs(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to make files owned by another user")
+	}
+	t.Setenv("GITHUB_STEP_SUMMARY", "")
+	t.Setenv("ARSENAL_SAFE_DIRECTORIES", "")
+	ws := filepath.Join(t.TempDir(), "ws")
+	state := filepath.Join(ws, "state")
+	if err := os.MkdirAll(state, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	pb := writePlaybook(t, t.TempDir(), "pb.yaml", "version: 1\nname: ci\nschedule: {cron: \"@daily\"}\nsteps:\n  - {id: a, op: control.noop}\n")
+	chownAll(t, ws, 1001)
+	hint := "set ARSENAL_SAFE_DIRECTORIES=" + state + " in the environment that starts arsenal-run"
+	runWithin(t, "run", pb, "--state-dir", state).want(t, ExitUsage, nil, []string{"the state dir " + state + " belongs to user 1001", hint})
+	runWithin(t, "schedule", pb, "--state-dir", state).want(t, ExitUsage, nil, []string{"the state dir " + state + " belongs to user 1001", hint})
+
+	t.Setenv("ARSENAL_SAFE_DIRECTORIES", ws)
+	r := runWithin(t, "run", pb, "--state-dir", state)
+	r.want(t, ExitOK, nil, []string{"arsenal-run: trusting " + state + ", owned by user 1001, as $ARSENAL_SAFE_DIRECTORIES names " + ws})
+	runWithin(t, "history", "--state-dir", state).want(t, ExitOK, []string{"ci"}, nil)
+	if msg := stateDirProblem(state); msg != "" {
+		t.Errorf("the daemons' check of a state dir in a safe directory: %s", msg)
 	}
 }

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"fmt"
+
 	"github.com/rs/zerolog"
 
 	"github.com/arsenal-run/arsenal-run/internal/fsx"
@@ -21,5 +23,21 @@ func watchSafe(log zerolog.Logger) (stop func()) {
 	return fsx.OnSafeUse(func(u fsx.SafeUse) {
 		log.Info().Str("path", u.Path).Str("safe_directory", u.Entry).
 			Msgf("trusting %s, %s, as $%s names %s", u.Path, u.Why, fsx.SafeEnv, u.Entry)
+	})
+}
+
+// watchSafe has run say, once each and at info, every file or directory
+// it trusts only because $ARSENAL_SAFE_DIRECTORIES names it, as a
+// daemon's log does: a CI log then shows whose workspace the policy or
+// playbook of a run as root came from. The live view, at error unless
+// --log-level says otherwise, leaves it out. The returned func stops the
+// watch.
+func (r *runner) watchSafe() (stop func()) {
+	if min, _ := r.logLevel(); zerolog.InfoLevel < min {
+		return func() {}
+	}
+	return fsx.OnSafeUse(func(u fsx.SafeUse) {
+		msg := fmt.Sprintf("trusting %s, %s, as $%s names %s", u.Path, u.Why, fsx.SafeEnv, u.Entry)
+		r.notice(zerolog.InfoLevel, program+": "+msg+"\n", msg, str("path", u.Path), str("safe_directory", u.Entry))
 	})
 }

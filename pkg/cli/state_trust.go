@@ -38,15 +38,15 @@ func makeTrustedStateDir(dir string) error {
 func stateDirProblem(dir string) string {
 	p, uid, found := history.Foreign(dir)
 	if found && p == dir {
-		return fmt.Sprintf("the state dir %s belongs to user %d, who can %s; use a state dir of your own (or root's), or make this one yours: chown -R %d %s",
-			dir, uid, stateDirCould, os.Geteuid(), dir)
+		return fmt.Sprintf("the state dir %s belongs to user %d, who can %s; use a state dir of your own (or root's), or make this one yours: chown -R %d %s; %s",
+			dir, uid, stateDirCould, os.Geteuid(), dir, fsx.SafeHint(dir, uid))
 	}
 	if msg := fsx.PathOthersMayWrite(dir, "the state dir", stateDirCould); msg != "" {
 		return msg
 	}
 	if found {
-		return fmt.Sprintf("%s in the state dir belongs to user %d, who can change it and so %s; remove it, or make it yours if it is the state dir's own: chown %d %s",
-			p, uid, stateDirCould, os.Geteuid(), p)
+		return fmt.Sprintf("%s in the state dir belongs to user %d, who can change it and so %s; remove it, or make it yours if it is the state dir's own: chown %d %s; %s",
+			p, uid, stateDirCould, os.Geteuid(), p, fsx.SafeHint(dir, uid))
 	}
 	return ""
 }

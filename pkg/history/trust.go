@@ -11,7 +11,8 @@ import (
 )
 
 // Foreign names what of the state dir dir a user other than this
-// process's and root owns, and that user: the directory (or a link in its
+// process's and root owns, outside the directories
+// $ARSENAL_SAFE_DIRECTORIES names (as every file arsenal-run trusts), and that user: the directory (or a link in its
 // place), or a file, folder or link in it, like a history database put
 // there while the directory was open to them. Such a user can change it
 // at any time: forge the result cache, which answers steps without
@@ -20,7 +21,7 @@ import (
 // follow say why).
 func Foreign(dir string) (path string, uid int, found bool) {
 	if fi, err := os.Lstat(dir); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
-		if uid, other := fsx.OwnedByOther(fi); other {
+		if uid, other := fsx.OwnedByOther(fi); other && !fsx.SafeOwned(dir, uid) {
 			return dir, uid, true
 		}
 	}
@@ -28,7 +29,7 @@ func Foreign(dir string) (path string, uid int, found bool) {
 	if err != nil {
 		return "", 0, false
 	}
-	if uid, other := fsx.OwnedByOther(fi); other {
+	if uid, other := fsx.OwnedByOther(fi); other && !fsx.SafeOwned(dir, uid) {
 		return dir, uid, true
 	}
 	entries, err := os.ReadDir(dir)
@@ -40,7 +41,7 @@ func Foreign(dir string) (path string, uid int, found bool) {
 		if err != nil {
 			continue
 		}
-		if uid, other := fsx.OwnedByOther(info); other {
+		if uid, other := fsx.OwnedByOther(info); other && !fsx.SafeOwned(filepath.Join(dir, e.Name()), uid) {
 			return filepath.Join(dir, e.Name()), uid, true
 		}
 	}
@@ -56,11 +57,11 @@ func foreignError(dir string) error {
 	}
 	const could = "who can change what is recorded there (the result cache answers steps without running them) and read the reports written there"
 	if p == dir {
-		return fmt.Errorf("history: the state dir %s belongs to user %d, %s; use a state dir of your own (--state-dir or $ARSENAL_STATE_DIR), or, if it is meant to be yours, make it so: chown -R %d %s",
-			dir, uid, could, os.Geteuid(), dir)
+		return fmt.Errorf("history: the state dir %s belongs to user %d, %s; use a state dir of your own (--state-dir or $ARSENAL_STATE_DIR), or, if it is meant to be yours, make it so: chown -R %d %s; %s",
+			dir, uid, could, os.Geteuid(), dir, fsx.SafeHint(dir, uid))
 	}
-	return fmt.Errorf("history: %s in the state dir belongs to user %d, %s; remove it, or make it yours if it is the state dir's own: chown %d %s; or use a state dir of your own",
-		p, uid, could, os.Geteuid(), p)
+	return fmt.Errorf("history: %s in the state dir belongs to user %d, %s; remove it, or make it yours if it is the state dir's own: chown %d %s; or use a state dir of your own; %s",
+		p, uid, could, os.Geteuid(), p, fsx.SafeHint(dir, uid))
 }
 
 // LinkTargetMissing is, for err of making the state dir dir, the advice
