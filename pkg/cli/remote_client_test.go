@@ -93,3 +93,26 @@ func TestRemoteJudgesTheSubcommandFirst(t *testing.T) {
 	runEnv(t, map[string]string{}, "remote").
 		want(t, ExitUsage, nil, []string{"give a subcommand: ops list, exec, run, runs or cancel"})
 }
+
+// TestRemoteSubcommandWithoutItsArgument: 'remote cancel' without the
+// run's id, and the other subcommands missing or given too many words,
+// say what they need and where it is found; they were called "unknown or
+// incomplete", which reads as a typo of the subcommand.
+func TestRemoteSubcommandWithoutItsArgument(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		says string
+	}{
+		{[]string{"cancel"}, "cancel needs the id of the run to cancel: write it as 'remote cancel RUN_ID'; 'remote runs' lists the runs"},
+		{[]string{"run"}, "run needs the name: of a served playbook: write it as 'remote run NAME [--input k=v]...'"},
+		{[]string{"exec"}, "exec needs the operation to execute: write it as 'remote exec OP [--param k=v]...'; 'remote ops list' lists the operations"},
+		{[]string{"run", "deploy", "now"}, "run takes one argument, the name: of a served playbook, and was given 2 (deploy, now)"},
+		{[]string{"ops"}, "write it as 'remote ops list'"},
+	} {
+		res := runMain(t, append([]string{"remote", "--server", "http://127.0.0.1:1"}, tc.args...)...)
+		res.want(t, ExitUsage, nil, []string{tc.says})
+		if strings.Contains(res.stderr, "unknown") {
+			t.Errorf("%q: called unknown:\n%s", tc.args, res.stderr)
+		}
+	}
+}

@@ -74,6 +74,13 @@ func remoteSubUsage(fs *flagSet, pos, args []string) string {
 		(sub == "exec" || sub == "run" || sub == "cancel") && len(rest) == 1,
 		sub == "runs" && len(rest) == 0:
 		return cmp.Or(emptyArg(pos), misplacedFlag(fs, sub))
+	case len(pos) == 1 && remoteNeeds[pos[0]] != "":
+		// A known subcommand without its argument is not unknown.
+		return fmt.Sprintf("%s needs %s: write it as 'remote %s'; %s", pos[0], remoteNeeds[pos[0]], remoteForms[pos[0]], remoteWhere[pos[0]])
+	case len(pos) > 2 && remoteNeeds[pos[0]] != "":
+		return fmt.Sprintf("%s takes one argument, %s, and was given %d (%s): write it as 'remote %s'", pos[0], remoteNeeds[pos[0]], len(pos)-1, strings.Join(pos[1:], ", "), remoteForms[pos[0]])
+	case len(pos) == 1 && pos[0] == "ops":
+		return "write it as 'remote ops list'"
 	}
 	return fmt.Sprintf("unknown or incomplete subcommand %q%s; give ops list, exec OP, run NAME, runs or cancel ID", strings.Join(pos, " "), remoteSubHint(pos))
 }
@@ -99,3 +106,13 @@ func remoteSubHint(pos []string) string {
 	}
 	return ""
 }
+
+// remoteNeeds is what the subcommands that take an argument need,
+// remoteForms how each is written, and remoteWhere where its argument
+// is found.
+var (
+	remoteNeeds = map[string]string{"exec": "the operation to execute", "run": "the name: of a served playbook", "cancel": "the id of the run to cancel"}
+	remoteForms = map[string]string{"exec": "exec OP [--param k=v]...", "run": "run NAME [--input k=v]...", "cancel": "cancel RUN_ID"}
+	remoteWhere = map[string]string{"exec": "'remote ops list' lists the operations", "run": "a name the server does not serve is answered with those it does",
+		"cancel": "'remote runs' lists the runs"}
+)
