@@ -302,3 +302,19 @@ func TestLoadDirectoryHints(t *testing.T) {
 		}
 	}
 }
+
+// TestMisspeltPlaybookInTheWorkingDirectory: a playbook named bare, as
+// typed in the directory that holds it (run slwo.yaml), is suggested as
+// one given with its directory is; the bare name's directory, "", was
+// read as no directory at all, and nothing was suggested.
+func TestMisspeltPlaybookInTheWorkingDirectory(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "slow.yaml"), []byte("version: 1\nname: slow\nsteps:\n  - {id: a, op: control.noop}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	_, err := Load("slwo.yaml", fixtureRegistry(t))
+	if err == nil || !strings.Contains(err.Error(), `(did you mean "slow.yaml"?)`) {
+		t.Errorf("Load(slwo.yaml) = %v; want it to suggest slow.yaml", err)
+	}
+}

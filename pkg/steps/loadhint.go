@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -103,7 +104,7 @@ func NearbyPlaybook(root, path string) string {
 	if st, err := os.Stat(filepath.Join(root, path)); err == nil && st.IsDir() {
 		dir, base = path, ""
 	}
-	entries, err := os.ReadDir(filepath.Join(root, dir)) // "" is "."
+	entries, err := os.ReadDir(cmp.Or(filepath.Join(root, dir), ".")) // os.ReadDir("") fails
 	if err != nil {
 		return ""
 	}
