@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 
 	"github.com/arsenal-run/arsenal-run/internal/fsx"
+	"github.com/arsenal-run/arsenal-run/internal/shellword"
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -81,6 +83,12 @@ func runReport(e *env, args []string) int {
 			// directory: the decoder's reason alone says not what to give.
 			if kind := notReportKind(pos[1]); kind != "" {
 				err = fmt.Errorf("%s: not a report: it is %s", pos[1], kind)
+			}
+			if isStateDir(pos[1]) {
+				// The state dir given for the report it holds.
+				dir := shellword.Word(pos[1])
+				fmt.Fprintf(e.stderr, "%s report: %s is a state dir, not a report: give the run's id with it, 'report show RUN_ID --state-dir %s' ('history --state-dir %s' lists the ids)\n", program, pos[1], dir, dir)
+				return ExitUsage
 			}
 			// A report of another version says which arsenal-run reads
 			// it: another file is no answer to that.
@@ -181,6 +189,13 @@ func notReportKind(path string) string {
 		return "a playbook (run it with 'arsenal-run run')"
 	}
 	return ""
+}
+
+// isStateDir reports whether path is a directory that holds a history
+// database, as run's --state-dir does.
+func isStateDir(path string) bool {
+	st, err := os.Stat(filepath.Join(path, history.FileName))
+	return err == nil && st.Mode().IsRegular()
 }
 
 // markdownHeadRE matches the head of the summary 'run --markdown' writes:

@@ -172,3 +172,17 @@ func TestRunIDWithLowerCaseT(t *testing.T) {
 		runMain(t, "report", "show", v, "--state-dir", state).want(t, ExitOK, []string{"nightly succeeded", "run " + id}, nil)
 	}
 }
+
+// TestReportShowOfAStateDir: the state dir given where the report goes
+// says to give a run's id with it, and how to list them; it was called a
+// directory, with the advice to give a run id and nothing of the
+// --state-dir that finds it.
+func TestReportShowOfAStateDir(t *testing.T) {
+	t.Setenv("GITHUB_STEP_SUMMARY", "")
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	runMain(t, "run", writePlaybook(t, dir, "quick.yaml", quick), "--state-dir", state).want(t, ExitOK, nil, nil)
+	runMain(t, "report", "show", state).want(t, ExitUsage, nil, []string{
+		"arsenal-run report: " + state + " is a state dir, not a report: give the run's id with it, 'report show RUN_ID --state-dir " + state + "' ('history --state-dir " + state + "' lists the ids)",
+	})
+}
