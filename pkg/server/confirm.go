@@ -16,10 +16,61 @@ import (
 )
 
 // questionsAnswer lists a run's open confirm: questions, and whether the
-// caller may answer them (and cancel the run).
+// caller may answer them (and cancel the run); when not, Refused says why,
+// as a cancel or an answer would be refused.
 type questionsAnswer struct {
-	Questions []runs.Question `json:"questions"`
-	MayAct    bool            `json:"may_act"`
+	Questions []question `json:"questions"`
+	MayAct    bool       `json:"may_act"`
+	Refused   string     `json:"refused,omitempty"`
+}
+
+// question is an open question and whether the caller may answer yes to
+// it, judged as confirm judges a yes; when not, YesRefused says why. A no
+// is the caller's whenever MayAct is.
+type question struct {
+	runs.Question
+	MayApprove bool   `json:"may_approve"`
+	YesRefused string `json:"yes_refused,omitempty"`
+}
+
+// judgeQuestions is the answer to GET /api/v1/runs/{id}/questions: open,
+// with act (mayAct's refusal, or nil) and, for each question, approve's
+// (the refusal a yes to it would get, or nil). A front end shows only
+// what the caller may do, and says why not, by these, the same checks
+// that cancel and confirm make.
+func judgeQuestions(open []runs.Question, act *apiError, approve func(q runs.Question) *apiError) questionsAnswer {
+	out := questionsAnswer{Questions: make([]question, len(open)), MayAct: act == nil}
+	if act != nil {
+		out.Refused = act.Message
+	}
+	for i, q := range open {
+		out.Questions[i] = question{Question: q, MayApprove: act == nil}
+		if act != nil {
+			out.Questions[i].YesRefused = act.Message
+			continue
+		}
+		if e := approve(q); e != nil {
+			out.Questions[i].MayApprove, out.Questions[i].YesRefused = false, e.Message
+		}
+	}
+	return out
+}
+
+// approveFor is how a yes of c to a question of run id is judged
+// (mayApprove, after approvesAsStarter), for a run started by name with
+// trigger and running with runRoles, its playbook pb (or nil and why not).
+func (s *Server) approveFor(st *loaded, id string, pb *steps.Playbook, why string, trigger runs.Trigger, name string, runRoles []string,
+	open []runs.Question, c *Principal) func(runs.Question) *apiError {
+	return func(q runs.Question) *apiError {
+		if approvesAsStarter(trigger, name, runRoles, c) {
+			return nil
+		}
+		body := confirmRequest{Step: q.Step}
+		if q.RunID != id {
+			body.RunID = q.RunID
+		}
+		return s.mayApprove(st, id, pb, why, runRoles, open, body, c, startedBy(trigger, name, c))
+	}
 }
 
 // GET /api/v1/runs/{id}/questions
@@ -35,7 +86,10 @@ func (s *Server) questions(w http.ResponseWriter, r *http.Request, c *Principal)
 	if e != nil {
 		return e
 	}
-	writeJSON(w, http.StatusOK, questionsAnswer{Questions: h.Questions(), MayAct: s.mayAct(h, c, "answer") == nil})
+	open, by, st := h.Questions(), h.Caller(), s.current()
+	pb, why := s.runPlaybook(st, h, h.Playbook(), "")
+	approve := s.approveFor(st, id, pb, why, by.Trigger, by.Name, by.Roles, open, c)
+	writeJSON(w, http.StatusOK, judgeQuestions(open, s.mayAct(h, c, "answer"), approve))
 	return nil
 }
 

@@ -346,19 +346,11 @@ func (s *Server) lookupQueued(ctx context.Context, id string) (queuedRun, *apiEr
 	return q, nil
 }
 
-// mayActQueued finds a queued run, or one running on any replica, and
-// lets the caller that started it act on it, and anyone who could have
-// started that same run, inputs included (see lookupQueued). Where its
-// inputs cannot be read (they do not open with this database's queue key,
-// or do not resolve), a caller whose roles need a grant is refused.
-func (s *Server) mayActQueued(ctx context.Context, id string, c *Principal, what string) *apiError {
-	q, e := s.lookupQueued(ctx, id)
-	if e != nil {
-		return e
-	}
-	return s.mayActOnQueued(id, q, c, what)
-}
-
+// mayActOnQueued lets the caller that started a queued run, or one
+// running on any replica (see lookupQueued), act on it, and anyone who
+// could have started that same run, inputs included. Where its inputs
+// cannot be read (they do not open with this database's queue key, or do
+// not resolve), a caller whose roles need a grant is refused.
 func (s *Server) mayActOnQueued(id string, q queuedRun, c *Principal, what string) *apiError {
 	if startedBy(q.trigger, q.caller, c) {
 		return nil
@@ -397,7 +389,11 @@ func (s *Server) queuedPlaybook(st *loaded, id string, q queuedRun) (*steps.Play
 // queuedQuestions answers GET /api/v1/runs/{id}/questions for a queued
 // run, from the questions the replica running it shared.
 func (s *Server) queuedQuestions(w http.ResponseWriter, r *http.Request, id string, c *Principal) *apiError {
-	mayAct := s.mayActQueued(r.Context(), id, c, "answer")
+	q, e := s.lookupQueued(r.Context(), id)
+	if e != nil {
+		return e
+	}
+	mayAct := s.mayActOnQueued(id, q, c, "answer")
 	if mayAct != nil && mayAct.Status != http.StatusForbidden {
 		return mayAct
 	}
@@ -405,11 +401,17 @@ func (s *Server) queuedQuestions(w http.ResponseWriter, r *http.Request, id stri
 	if err != nil {
 		return storeError(err)
 	}
-	out := make([]runs.Question, len(asked))
+	open := make([]runs.Question, len(asked))
 	for i, a := range asked {
-		out[i] = a.Question
+		open[i] = a.Question
 	}
-	writeJSON(w, http.StatusOK, questionsAnswer{Questions: out, MayAct: mayAct == nil})
+	approve := func(runs.Question) *apiError { return nil }
+	if mayAct == nil {
+		st := s.current()
+		pb, why := s.queuedPlaybook(st, id, q)
+		approve = s.approveFor(st, id, pb, why, q.trigger, q.caller, q.roles, open, c)
+	}
+	writeJSON(w, http.StatusOK, judgeQuestions(open, mayAct, approve))
 	return nil
 }
 
