@@ -19,6 +19,9 @@ export const actionMethods = {
         : h('button', { type: 'button', class: 'danger', id: 'cancel', 'data-action': 'cancel', disabled: this.cancelling || !!this.lostAt,
           title: this.lostAt ? 'the server cannot be reached; Cancel comes back once it can' : null,
           onclick: () => this.askCancel() }, this.cancelling ? 'Cancelling…' : 'Cancel run'));
+    } else if (this.live() && this.refused) {
+      // No Cancel run: the server would refuse it, for the reason it gives.
+      items.push(h('p', { class: 'muted cancel-refused', id: 'cancel-refused' }, 'You may not cancel this run: ' + this.refused + '.'));
     }
     const op = executedOp(rep);
     if (!this.live() && op) {

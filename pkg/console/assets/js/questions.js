@@ -22,6 +22,7 @@ export const questionMethods = {
       }
       if (this.left) return;
       this.mayAct = q.may_act;
+      this.refused = q.refused || '';
       const asked = [];
       for (const x of q.questions) {
         const key = x.run_id + '/' + x.step;
@@ -74,11 +75,42 @@ export const questionMethods = {
       return h('div', { class: 'question card', role: 'group', 'aria-label': 'Question of step ' + q.step, 'data-step': q.step, 'data-key': q.run_id + '/' + q.step },
         h('p', null, 'Step ', h('code', null, q.step), q.run_id !== this.id ? [' of sub-run ', h('code', null, q.run_id)] : null, ' asks:'),
         h('p', { class: 'question-text' }, q.question),
-        this.mayAct
-          ? h('div', { class: 'actions' }, yes, no)
-          : h('p', { class: 'muted' }, 'Someone who may run this playbook must answer it; your roles may not.'),
+        this.mayAct && q.may_approve !== false ? h('div', { class: 'actions' }, yes, no)
+          : this.mayAct ? [h('div', { class: 'actions' }, no),
+            h('p', { class: 'muted yes-refused' }, 'You may answer no, not yes: ' + (q.yes_refused || 'the server would refuse it') + '.')]
+            : h('p', { class: 'muted answer-refused' }, 'Someone who may run this playbook must answer it; your roles may not' +
+              (this.refused ? ' (' + this.refused + ')' : '') + '.'),
         out);
     }));
+  },
+
+  // judgeAsked reads the run's questions again once one came by the event
+  // stream, which does not say whether the caller may answer yes to it:
+  // the server's list does (may_approve), by the check its confirm makes.
+  // Until it comes Yes is shown; a yes the server would refuse is then
+  // taken away, and why said. Only a judgement that changes what is
+  // shown draws the questions again.
+  async judgeAsked() {
+    let q;
+    try {
+      q = await this.ctx.get(this.base + '/questions');
+    } catch (err) {
+      return;
+    }
+    if (this.left) return;
+    let changed = this.mayAct !== q.may_act;
+    this.mayAct = q.may_act;
+    this.refused = q.refused || '';
+    for (const x of q.questions) {
+      const p = this.pending.get(x.run_id + '/' + x.step);
+      if (!p) continue;
+      if ((p.may_approve !== false) !== x.may_approve) changed = true;
+      p.may_approve = x.may_approve;
+      p.yes_refused = x.yes_refused;
+    }
+    if (!changed) return;
+    this.renderActions();
+    this.renderQuestions();
   },
 
   // nextQuestion is where the focus goes when a question it was on has

@@ -99,6 +99,9 @@ class RunView {
     this.id = id;
     this.base = base;
     this.mayAct = questions.may_act;
+    // refused says why the caller may not act on the run, as the server
+    // would refuse a cancel or an answer.
+    this.refused = questions.refused || '';
     this.pending = new Map(questions.questions.map((q) => [q.run_id + '/' + q.step, q]));
     this.steps = new Map();
     // subRuns maps each sub-run's id to the step of this run that started
@@ -484,6 +487,7 @@ class RunView {
           this.pending.set(key, q);
           this.renderQuestions();
           this.askedNow([q]);
+          this.judgeAsked();
         }
         if (own) this.step(ev.step, ev.section).waiting();
         return;
