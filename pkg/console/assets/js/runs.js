@@ -8,6 +8,10 @@ import { timeEl, zonedTimeEl } from './time.js';
 const STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted', 'skipped', 'missed'];
 const TRIGGERS = ['api', 'cli', 'schedule'];
 const REFRESH_MS = 2000;
+// SHOWN are the statuses the list offers at one click above its filters,
+// each an address of its own to share: what an on-call engineer looks
+// for first.
+const SHOWN = [['', 'All'], ['failed', 'Failed'], ['running', 'Running'], ['queued', 'Queued'], ['cancelled', 'Cancelled']];
 
 // runRows turns runs into table rows: status, playbook (a link to the
 // run, marked when it is a dry run; for a scheduled slot that did not
@@ -31,7 +35,7 @@ export function runRows(runs, zoneOf = () => '') {
         badge(shownStatus(r)),
         h('span', { class: 'run-name' }, h('a', { href: '/runs/' + encodeURIComponent(r.id) }, r.playbook),
           r.dry_run ? h('span', { class: 'dry-run', title: 'only read operations were executed' }, 'dry run') : null,
-          h('span', { class: 'muted id' }, r.id), notRun(r, zoneOf(r.playbook)),
+          h('span', { class: 'muted id' }, r.id), notRun(r, zoneOf(r.playbook)) || whyEnded(r),
           // What a queued run waits for: a run slot under --max-running
           // (and how many runs are ahead), or its concurrency group.
           r.status === 'queued' && r.waiting ? h('span', { class: 'muted block slot-why waits' }, r.waiting.message) : null),
@@ -57,13 +61,33 @@ function notRun(r, zone) {
     r.blocked_by ? h('span', { class: 'block' }, 'behind run ', h('a', { href: '/runs/' + encodeURIComponent(r.blocked_by) }, r.blocked_by)) : null);
 }
 
+// whyEnded is the error of a run that failed or was interrupted, under
+// its name, so that a list of failed runs says what went wrong without
+// opening each: its first two lines, the whole in its title and on the
+// run's page.
+function whyEnded(r) {
+  const msg = r.error && r.error.message;
+  if (!msg || (r.status !== 'failed' && r.status !== 'interrupted')) return null;
+  return h('span', { class: 'block run-error', title: msg }, msg);
+}
+
 // pageText says which runs a page of the list holds: the latest, or older
 // ones, and whether there are older runs still (Older runs, under it).
 function pageText(n, older, more) {
   const runs = n + (n === 1 ? ' run' : ' runs');
+  // An empty list says so itself, naming the filters.
+  if (!older && !n) return '';
   if (!older) return more ? 'The latest ' + runs + '; Older runs, under the list, shows the ones before them.' : runs;
   if (!n) return 'No older runs.';
   return more ? runs + ', older; Older runs, under the list, shows the ones before them.' : runs + ', older: the oldest there are.';
+}
+
+// noneText says that no run matches the filters, naming them: "No
+// failed runs of deploy." rather than a bare "No runs match.", so that a
+// filter left set is seen for what it is.
+function noneText(f) {
+  return 'No ' + (f.status ? f.status + ' ' : '') + 'runs' + (f.playbook ? ' of ' + f.playbook : '') +
+    (f.trigger ? ' started through ' + f.trigger : '') + (f.before ? ' before these' : '') + '.';
 }
 
 export const RUN_COLUMNS = ['Status', 'Playbook', 'Trigger', 'Who', 'Started', 'Duration'];
@@ -123,21 +147,26 @@ export async function runsPage(ctx) {
   const older = h('a', { class: 'button', rel: 'next' }, 'Older runs', arrow('»'));
   const pager = h('nav', { class: 'actions', 'aria-label': 'Pages of runs', hidden: true }, newest, older);
   const heading = title(filters.before ? 'Runs, older' : 'Runs');
-  clear(ctx.main, heading, form, status, list, pager);
+  // tabs link to the list of one status, the other filters kept; the
+  // status select offers every status.
+  const tabs = h('nav', { class: 'status-tabs', 'aria-label': 'Runs by status' });
+  const showTabs = () => clear(tabs, SHOWN.map(([value, label]) => h('a', {
+    href: runsURL('', { status: value }), 'data-status': value || 'any', 'aria-current': value === filters.status ? 'page' : null }, label)));
+  clear(ctx.main, heading, tabs, form, status, list, pager);
 
   let timer = 0;
   let stopped = false;
   ctx.onLeave(() => { stopped = true; clearTimeout(timer); });
 
-  const queryString = (before = filters.before) => {
+  const queryString = (before = filters.before, other = {}) => {
     const p = new URLSearchParams();
-    for (const [k, v] of Object.entries({ ...filters, before })) {
+    for (const [k, v] of Object.entries({ ...filters, before, ...other })) {
       if (v && !(k === 'limit' && v === '50')) p.set(k, v);
     }
     return p.toString();
   };
-  const runsURL = (before) => {
-    const qs = queryString(before);
+  const runsURL = (before, other) => {
+    const qs = queryString(before, other);
     return '/runs' + (qs ? '?' + qs : '');
   };
   // showPager shows the links that go somewhere; Older runs follows the
@@ -172,7 +201,8 @@ export async function runsPage(ctx) {
       // durations of running runs go on.
       update(list, () => null, runs.length
         ? table({ text: 'Runs, newest first', hidden: true }, RUN_COLUMNS, runRows(runs, (name) => zones.get(name) || ''), 'runs')
-        : h('p', { class: 'empty' }, 'No runs match.'));
+        : h('p', { class: 'empty' }, noneText(filters), filters.status || filters.playbook || filters.trigger
+          ? [' ', h('a', { href: '/runs' }, 'Show all runs.')] : null));
       // An answer with next has older runs left: say so, as
       // a count alone would read as all there are.
       const count = (next ? 'more ' : '') + runs.length;
@@ -223,10 +253,12 @@ export async function runsPage(ctx) {
       document.title = 'Runs · arsenal-run';
     }
     history.replaceState(null, '', runsURL(''));
+    showTabs();
     lastCount = null;
     drawn = false;
     refresh();
   });
   form.addEventListener('submit', (e) => e.preventDefault());
+  showTabs();
   await refresh();
 }
