@@ -108,3 +108,22 @@ func TestTimesShareFormats(t *testing.T) {
 		t.Errorf("after the zone changed to São Paulo: %q, want GMT-3", got)
 	}
 }
+
+// TestStepStartedNamesBrowsersZone: a step's Started, on its card, names
+// the browser's zone as the run's does: a card read alone (copied into an
+// incident's channel) says which clock it is.
+func TestStepStartedNamesBrowsersZone(t *testing.T) {
+	b := browser(t, 2*time.Minute)
+	s := startSite(t, map[string]string{"hello": testPlaybooks["hello"]})
+	id := s.start("oncall", "hello", nil)
+	s.wait(id)
+	ctx := tab(t, b)
+	inZone(t, ctx, "Asia/Tokyo")
+	s.signIn(t, ctx, "oncall")
+	do(t, ctx, "open the run", chromedp.Navigate(s.url+"/runs/"+id))
+	sel := `document.querySelector('li.step[data-step=hi] dl.facts time')`
+	waitFor(t, ctx, "the step's start", `!!`+sel)
+	if got := eval[string](t, ctx, sel+`.textContent`); !strings.HasSuffix(got, "GMT+9") {
+		t.Errorf("the step's Started is %q, not named GMT+9", got)
+	}
+}

@@ -234,7 +234,7 @@ export class StepView {
     const facts = [];
     // A reason that only repeats the error, shown below, is left out.
     if (d.reason && !(d.error && d.reason.trim() === String(d.error.message || '').trim())) facts.push(h('dt', null, 'Reason'), h('dd', null, d.reason));
-    if (d.started_at) facts.push(h('dt', null, 'Started'), h('dd', null, timeEl(d.started_at)));
+    if (d.started_at) facts.push(h('dt', null, 'Started'), h('dd', null, timeEl(d.started_at, true)));
     if (d.authorization) {
       const a = d.authorization;
       const via = a.via && a.via !== 'direct' ? ' via ' + a.via : null;
@@ -249,7 +249,7 @@ export class StepView {
     if (d.confirmation) {
       const c = d.confirmation;
       facts.push(h('dt', null, c.answer === 'yes' ? 'Confirmed' : c.answer === 'no' ? 'Declined' : 'Answered'),
-        h('dd', { class: 'confirmation' }, 'answered ', h('strong', null, c.answer), c.by ? ' by ' + c.by : null, ' at ', timeEl(c.at), ': ', c.question));
+        h('dd', { class: 'confirmation' }, 'answered ', h('strong', null, c.answer), c.by ? ' by ' + c.by : null, ' at ', timeEl(c.at, true), ': ', c.question));
     }
     const sent = notificationNote(d);
     if (sent) facts.push(h('dt', null, 'Notification'), h('dd', null, sent));
