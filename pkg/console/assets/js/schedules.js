@@ -118,7 +118,8 @@ export async function schedulesPage(ctx) {
             s.paused ? h('span', { class: 'paused' }, 'Paused by ', h('strong', null, s.paused.by), ' since ', zonedTimeEl(s.paused.at, s.schedule.timezone)) : 'Active',
             control(s),
           ],
-        })), 'schedules') : h('p', { class: 'empty' }, 'No playbook of this server has a schedule: block.'));
+        })), 'schedules') : h('p', { class: 'empty' }, 'No playbook of this server has a ', h('code', null, 'schedule:'),
+          ' block, so nothing runs on a timetable here; a playbook with one is listed here once the server loads it (at start, or on SIGHUP).'));
     } catch (err) {
       if (err.status === 401 || stopped) return;
       if (notNow(err) && drawn) {
