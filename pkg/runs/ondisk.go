@@ -25,6 +25,21 @@ func (s *Service) FileNotice(pb *steps.Playbook) string {
 
 func (s *Service) fileDrift(pb *steps.Playbook, runs string) string {
 	drift, err := s.disk.Check(pb)
+	return driftMessage(pb, drift, err, runs)
+}
+
+// runFileWarning is FileWarning for req's run: from the verdict the
+// request carries (Request.FileChecked), or from a check of its own.
+func (s *Service) runFileWarning(req *Request, pb *steps.Playbook) string {
+	if v := req.FileChecked; v != nil && pb == req.Playbook {
+		return driftMessage(pb, v.Drift, v.Err, "this run runs it")
+	}
+	return s.FileWarning(pb)
+}
+
+// driftMessage says what drift, found with err, means for the runs of
+// pb; "" for DriftNone.
+func driftMessage(pb *steps.Playbook, drift steps.Drift, err error, runs string) string {
 	if drift == steps.DriftNone {
 		return "" // every run asks: it costs nothing more
 	}

@@ -297,7 +297,7 @@ func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) 
 		}
 	}
 	if req.Playbook != nil {
-		if w := s.FileWarning(pb); w != "" {
+		if w := s.runFileWarning(req, pb); w != "" {
 			p.warnings = []string{w}
 		}
 	}

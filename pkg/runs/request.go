@@ -58,6 +58,11 @@ type Request struct {
 	Path string
 	// Playbook is an already loaded and validated playbook.
 	Playbook *steps.Playbook
+	// FileChecked, with Playbook, is what a check of the playbook's file
+	// (steps.DiskCheck) found just before the request was made: the
+	// run's warning that the file changed since it was loaded comes from
+	// it, and the file is not looked at again. Nil: the service checks.
+	FileChecked *steps.FileVerdict
 	// RunID, when set, is the run's id instead of a new one: a run that
 	// was queued (pkg/queue) keeps the id its caller was given. It must be
 	// an id engine.NewRunID made.

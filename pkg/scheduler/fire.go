@@ -264,8 +264,12 @@ func (s *Scheduler) supervise(rs *runState, job Job, logged chan struct{}) {
 			close(logged)
 		}
 	}()
-	// Before the lock: the check may hash the file.
+	// Before the lock: the check may hash the file. The run service
+	// takes the verdict for the run's own warning rather than checking
+	// the file again.
 	drift, driftErr := s.disk.Check(job.Playbook)
+	rs.file = steps.FileVerdict{Drift: drift, Err: driftErr}
+	job.File = &rs.file
 	h, err := safeLaunch(s.cfg.Launcher, job)
 	s.mu.Lock()
 	now := s.cfg.Clock.Now()

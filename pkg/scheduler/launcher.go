@@ -78,7 +78,8 @@ func (l *RunLauncher) Launch(ctx context.Context, job Job) (Handle, error) {
 		return nil, errors.New("scheduler: a job without a playbook")
 	}
 	req := runs.Request{
-		Playbook: job.Playbook,
+		Playbook:    job.Playbook,
+		FileChecked: job.File,
 		Caller: runs.Caller{
 			Roles:   append([]string(nil), l.roles...),
 			Name:    CallerName,

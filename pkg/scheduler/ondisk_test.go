@@ -3,16 +3,20 @@ package scheduler
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/arsenal-run/arsenal-run/pkg/history"
 )
 
 // driftWarnings maps the run id of each warning about file to its
@@ -80,5 +84,47 @@ func TestRunOfEditedPlaybookSaysItRunsTheLoadedText(t *testing.T) {
 	}
 	if n := len(h.logs.lines("run started")); n != 5 {
 		t.Errorf("%d runs started, want 5: a changed file does not keep its runs from starting", n)
+	}
+}
+
+// TestEditNoticedAtTheNextFire: the scheduler checks a playbook's file
+// once a fire and hands its verdict to the run service, which no longer
+// checks the file again for the run's own warning. An edit made between
+// two fires is still noticed at the next: that run's "run started" is
+// followed by the warning, and its report carries it; the run before
+// has neither.
+func TestEditNoticedAtTheNextFire(t *testing.T) {
+	rh := newRunHarness(t, t10.Add(-time.Second), nil)
+	pb := rh.playbook("tick", "@every 1m", noopSteps)
+	rh.load(pb)
+	rh.run(time.Second) // 10:00, as loaded
+	rh.settle()
+	if err := os.WriteFile(pb.AbsFile, []byte("version: 1\nname: tick\nsteps: []\n# edited\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rh.run(time.Minute) // 10:01, edited
+	rh.settle()
+
+	list, err := rh.mgr.Service().History().List(context.Background(), history.Filter{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 {
+		t.Fatalf("%d runs, want 2", len(list))
+	}
+	logged := driftWarnings(t, rh.harness, pb.File)
+	for _, r := range list {
+		h, ok := rh.mgr.Get(r.ID)
+		if !ok || h.Report() == nil {
+			t.Fatalf("run %s: no report", r.ID)
+		}
+		edited := r.Slot != nil && r.Slot.Equal(t10.Add(time.Minute))
+		warned := len(h.Report().Warnings) == 1 && strings.Contains(h.Report().Warnings[0], "file "+pb.File+" changed since it was loaded")
+		if warned != edited || (!edited && len(h.Report().Warnings) != 0) {
+			t.Errorf("run of %v: report warnings %q; want the file changed only for the run after the edit", r.Slot, h.Report().Warnings)
+		}
+		if _, said := logged[r.ID]; said != edited {
+			t.Errorf("run of %v: log warned %v; want a warning only for the run after the edit", r.Slot, said)
+		}
 	}
 }

@@ -87,6 +87,11 @@ type Job struct {
 	// start; RunLauncher holds Watch's view of the run's events back
 	// until then (see RunLauncher.Watch).
 	Logged <-chan struct{}
+	// File is what the check of the playbook's file found just before
+	// the launch (the check that "run started" is followed by a warning
+	// on): a Launcher that would check the file again for the run's own
+	// warning takes this verdict instead (RunLauncher does).
+	File *steps.FileVerdict
 }
 
 // Store is where the scheduler keeps its record of slots; *history.Store
@@ -288,6 +293,9 @@ type runState struct {
 	id      string
 	handle  Handle // nil while Launch runs
 	cancel  error  // a cancel asked for while Launch ran
+	// file is what the check of the playbook's file found as the run
+	// was launched: Job.File points to it.
+	file steps.FileVerdict
 	// waiting is set while Launch has returned but the run waits for a
 	// place (see Waiter); withdrawn once the scheduler stopped and took it
 	// back, and its slot was recorded missed.

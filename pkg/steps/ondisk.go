@@ -27,6 +27,14 @@ const (
 	DriftUnreadable
 )
 
+// FileVerdict is what one DiskCheck.Check found: a caller that checked
+// a playbook's file just before handing its run on hands the verdict on
+// with it, so that the file is not looked at twice for one run.
+type FileVerdict struct {
+	Drift Drift
+	Err   error // what kept the file from being read, with DriftUnreadable
+}
+
 // DiskCheck compares playbooks' files with the text they were loaded
 // from. The file is hashed again only when its size, modification time
 // or identity changed since it was last hashed, so a check is a stat.
