@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"sync"
 )
 
 // canonical returns the canonical form a signature covers (see macOf) of
@@ -14,7 +15,39 @@ import (
 // of equal keys kept; numbers stay as written; a string is written again
 // only when a second encoding could differ (see str).
 func canonical(data []byte) ([]byte, error) {
-	c := canonicalizer{in: data, out: make([]byte, 0, len(data))}
+	c := canonicalizer{out: make([]byte, 0, len(data))}
+	return c.canonical(data)
+}
+
+// canonicalMAC returns the MAC under key of data's canonical form, with
+// a canonicalizer used again: a process that signs a report for every
+// run would otherwise grow its buffers anew for each.
+func canonicalMAC(data, key []byte) ([]byte, error) {
+	c := canonicalizers.Get().(*canonicalizer)
+	c.out, c.scratch = c.out[:0], c.scratch[:0]
+	canon, err := c.canonical(data)
+	var mac []byte
+	if err == nil {
+		mac = macBytes(canon, key)
+	}
+	// Nothing of data stays reachable from the pool.
+	c.in = nil
+	clear(c.members[:cap(c.members)])
+	c.members = c.members[:0]
+	if cap(c.out) <= maxKeptCanonical {
+		canonicalizers.Put(c)
+	}
+	return mac, err
+}
+
+var canonicalizers = sync.Pool{New: func() any { return new(canonicalizer) }}
+
+// maxKeptCanonical bounds the buffer of a canonicalizer kept for reuse:
+// one large report's does not stay in memory.
+const maxKeptCanonical = 64 << 10
+
+func (c *canonicalizer) canonical(data []byte) ([]byte, error) {
+	c.in, c.i = data, 0
 	c.space()
 	if c.i >= len(c.in) || c.in[c.i] != '{' {
 		return nil, errors.New("not a JSON object")

@@ -21,11 +21,11 @@ func SignEncoded(r *Report, key []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sign report: %w", err)
 	}
-	canon, err := canonical(data)
+	mac, err := canonicalMAC(data, key)
 	if err != nil {
 		return nil, fmt.Errorf("sign report: %w", err)
 	}
-	r.Signature = hex.EncodeToString(macBytes(canon, key))
+	r.Signature = hex.EncodeToString(mac)
 	// The signature goes just before the key id, the last member when
 	// nothing was cut (OutputBudget): a report of another shape is
 	// encoded again.

@@ -9,11 +9,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/arsenal-run/arsenal-run/internal/keyfile"
@@ -125,11 +127,11 @@ func Sign(r *Report, key []byte) error {
 	if err != nil {
 		return fmt.Errorf("sign report: %w", err)
 	}
-	canon, err := canonical(data)
+	mac, err := canonicalMAC(data, key)
 	if err != nil {
 		return fmt.Errorf("sign report: %w", err)
 	}
-	r.Signature = hex.EncodeToString(macBytes(canon, key))
+	r.Signature = hex.EncodeToString(mac)
 	return nil
 }
 
@@ -226,8 +228,33 @@ func macOf(m map[string]any, key []byte) ([]byte, []byte, error) {
 }
 
 func macBytes(canon, key []byte) []byte {
-	h := hmac.New(sha256.New, key)
-	h.Write([]byte(macContext))
+	p := lastMACs.Load()
+	if p == nil || subtle.ConstantTimeCompare(p.key, key) != 1 {
+		p = &macPool{key: bytes.Clone(key)}
+		lastMACs.Store(p)
+	}
+	h, _ := p.pool.Get().(hash.Hash)
+	if h == nil {
+		h = hmac.New(sha256.New, p.key)
+	} else {
+		h.Reset()
+	}
+	h.Write(macContextBytes)
 	h.Write(canon)
-	return h.Sum(nil)
+	sum := h.Sum(nil)
+	p.pool.Put(h)
+	return sum
 }
+
+// lastMACs keeps HMACs of the key macBytes was last given, to be used
+// again: a process signs every report with its state dir's one key, and
+// an HMAC made anew allocates its two hashes and hashes the key into
+// both, where one used again starts from the states it kept.
+var lastMACs atomic.Pointer[macPool]
+
+type macPool struct {
+	key  []byte
+	pool sync.Pool // of hash.Hash, HMACs keyed by key
+}
+
+var macContextBytes = []byte(macContext)
