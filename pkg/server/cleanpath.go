@@ -12,14 +12,39 @@ import (
 // with no JSON body: a POST followed there might be sent again, or
 // dropped, by the client. other answers the API's JSON 404 naming the
 // clean path, counted in /metrics as every path no route serves is.
-func cleanFirst(mux, other http.Handler) http.Handler {
+//
+// A path whose segment holds an encoded slash (%2F) goes to other too
+// when the path with that slash decoded is another route's: no run id,
+// playbook or schedule name holds a slash, so the client meant the
+// route's path, and other says to send it.
+func cleanFirst(mux *http.ServeMux, other http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, ok := uncleanPath(r); ok {
 			other.ServeHTTP(w, r)
 			return
 		}
+		if _, ok := slashDecoded(mux, r); ok {
+			other.ServeHTTP(w, r)
+			return
+		}
 		mux.ServeHTTP(w, r)
 	})
+}
+
+// slashDecoded returns r's path with its encoded slashes taken as
+// separators, and whether a route serves r's method on that path but
+// not on the path as sent (where %2F is part of a segment).
+func slashDecoded(mux *http.ServeMux, r *http.Request) (string, bool) {
+	raw := r.URL.EscapedPath()
+	if !strings.Contains(raw, "%2F") && !strings.Contains(raw, "%2f") {
+		return "", false
+	}
+	_, sent := mux.Handler(&http.Request{Method: r.Method, URL: r.URL, Host: r.Host})
+	_, decoded := mux.Handler(&http.Request{Method: r.Method, URL: &url.URL{Path: r.URL.Path}, Host: r.Host})
+	if decoded == "" || decoded == "/" || decoded == sent {
+		return "", false
+	}
+	return r.URL.Path, true
 }
 
 // uncleanPath returns the clean form of r's path, and whether it differs

@@ -358,9 +358,13 @@ func (s *Server) other(w http.ResponseWriter, r *http.Request, c *Principal) *ap
 // has one, else 404, saying which path serves one written with a
 // trailing slash.
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request, _ *Principal) *apiError {
+	if p, ok := slashDecoded(s.mux, r); ok {
+		return notFound("no endpoint %s %s: %%2F in a path is part of a value, not a separator, and no run id or name holds a slash; send %s %s", r.Method, r.URL.EscapedPath(), r.Method, p)
+	}
 	var allow []string
 	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
-		probe := &http.Request{Method: m, URL: &url.URL{Path: r.URL.Path}, Host: r.Host}
+		// The path as sent: an escaped slash stays inside its segment.
+		probe := &http.Request{Method: m, URL: &url.URL{Path: r.URL.Path, RawPath: r.URL.RawPath}, Host: r.Host}
 		if _, pattern := s.mux.Handler(probe); pattern != "" && pattern != "/" {
 			allow = append(allow, m)
 		}
