@@ -115,6 +115,9 @@ func buildFromJSON(args ...any) (any, error) {
 	}
 	var v any
 	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		if holdsSecret(b.ctx, s) {
+			return nil, errSecretNotJSON
+		}
 		return nil, err
 	}
 	return v, b.take("fromJSON", jsonSize(v), "lists and maps")

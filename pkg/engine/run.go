@@ -14,6 +14,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/arsenal-run/arsenal-run/internal/exprsafe"
 	"github.com/arsenal-run/arsenal-run/internal/redact"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -256,6 +257,7 @@ func (r *run) execute(parent context.Context) *report.Report {
 		}
 	}
 	r.emit(Event{Kind: EventRunStarted, Playbook: pb.Name, Warnings: r.o.warnings})
+	parent = exprsafe.WithSecrets(parent, r.holdsSecret)
 	ctx := parent
 	if pb.Timeout > 0 {
 		var cancel context.CancelFunc

@@ -1,0 +1,33 @@
+package exprsafe
+
+import (
+	"context"
+	"errors"
+)
+
+// The decoder's reason a text is not JSON quotes the character where it
+// stopped reading ("invalid character 'L' looking for beginning of
+// value"): a hint for a plain text, but one character of a secret's, which
+// masking, that hides the secret whole, leaves shown.
+
+type secretsKey struct{}
+
+// WithSecrets returns ctx, under which an evaluation given it (as
+// ContextVar) asks holds whether a text fromJSON cannot read holds a
+// secret; it then says so rather than quote the text.
+func WithSecrets(ctx context.Context, holds func(string) bool) context.Context {
+	return context.WithValue(ctx, secretsKey{}, holds)
+}
+
+// errSecretNotJSON is fromJSON's error for a text that holds a secret:
+// the words of parseProblem's reason, after "json: ".
+var errSecretNotJSON = errors.New("json: the text holds a secret, so the character where it stops being JSON is not shown")
+
+// holdsSecret tells whether ctx says s holds a secret.
+func holdsSecret(ctx context.Context, s string) bool {
+	if ctx == nil {
+		return false
+	}
+	holds, _ := ctx.Value(secretsKey{}).(func(string) bool)
+	return holds != nil && holds(s)
+}
