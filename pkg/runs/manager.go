@@ -200,16 +200,20 @@ func (m *Manager) start(ctx context.Context, req Request, claim Claim) (*Handle,
 	default:
 		// A run with a group is queued even when a slot is free; the
 		// limit counts it only when it would have to wait for a slot.
+		// The refusals read queued before the lock is let go: the runs
+		// that take their slot change it.
 		if m.queued >= m.maxQ && (p.group == "" || len(m.slots) == cap(m.slots)) {
+			err := fmt.Errorf("%w (%d running, %d waiting)", ErrQueueFull, cap(m.slots), m.queued)
 			m.mu.Unlock()
 			p.release()
-			return nil, fmt.Errorf("%w (%d running, %d waiting)", ErrQueueFull, cap(m.slots), m.queued)
+			return nil, err
 		}
 		if c := h.Caller(); c.Trigger == TriggerAPI && c.Name != "" {
 			if n := m.callerWaiting(c); n >= max(1, m.maxQ/2) {
+				err := fmt.Errorf("%w: %s holds %d of the %d places to wait in, the most one caller may (%d running, %d waiting)", ErrQueueFull, c.Name, n, m.maxQ, cap(m.slots), m.queued)
 				m.mu.Unlock()
 				p.release()
-				return nil, fmt.Errorf("%w: %s holds %d of the %d places to wait in, the most one caller may (%d running, %d waiting)", ErrQueueFull, c.Name, n, m.maxQ, cap(m.slots), m.queued)
+				return nil, err
 			}
 		}
 		m.queued++
