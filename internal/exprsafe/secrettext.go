@@ -12,11 +12,16 @@ import (
 
 type secretsKey struct{}
 
+// SecretHolder tells whether a text holds a secret.
+type SecretHolder interface {
+	HoldsSecret(s string) bool
+}
+
 // WithSecrets returns ctx, under which an evaluation given it (as
-// ContextVar) asks holds whether a text fromJSON cannot read holds a
+// ContextVar) asks h whether a text fromJSON cannot read holds a
 // secret; it then says so rather than quote the text.
-func WithSecrets(ctx context.Context, holds func(string) bool) context.Context {
-	return context.WithValue(ctx, secretsKey{}, holds)
+func WithSecrets(ctx context.Context, h SecretHolder) context.Context {
+	return context.WithValue(ctx, secretsKey{}, h)
 }
 
 // errSecretNotJSON is fromJSON's error for a text that holds a secret:
@@ -28,6 +33,6 @@ func holdsSecret(ctx context.Context, s string) bool {
 	if ctx == nil {
 		return false
 	}
-	holds, _ := ctx.Value(secretsKey{}).(func(string) bool)
-	return holds != nil && holds(s)
+	h, _ := ctx.Value(secretsKey{}).(SecretHolder)
+	return h != nil && h.HoldsSecret(s)
 }

@@ -257,7 +257,7 @@ func (r *run) execute(parent context.Context) *report.Report {
 		}
 	}
 	r.emit(Event{Kind: EventRunStarted, Playbook: pb.Name, Warnings: r.o.warnings})
-	parent = exprsafe.WithSecrets(parent, r.holdsSecret)
+	parent = exprsafe.WithSecrets(parent, r)
 	ctx := parent
 	if pb.Timeout > 0 {
 		var cancel context.CancelFunc

@@ -120,6 +120,6 @@ func (c *Call) Mask(v any) any {
 	return c.run.red.Value(v)
 }
 
-// holdsSecret tells whether s holds a secret the run masks, in any form
-// masking finds.
-func (r *run) holdsSecret(s string) bool { return r.red.String(s) != s }
+// HoldsSecret tells whether s holds a secret the run masks, in any form
+// masking finds (exprsafe.SecretHolder).
+func (r *run) HoldsSecret(s string) bool { return r.red.String(s) != s }
