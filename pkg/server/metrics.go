@@ -3,9 +3,7 @@ package server
 import (
 	"log"
 	"net/http"
-	"strconv"
 	"sync"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -32,17 +30,16 @@ type metrics struct {
 	runs      *prometheus.CounterVec
 	authFails *prometheus.CounterVec
 	streams   prometheus.Gauge
-	ops       map[string]bool // names that may be a label
+	// ops are the execution counters of each operation by outcome, and
+	// of "other" for a name the registry does not have.
+	ops map[string]*series[string]
 
 	mu        sync.Mutex
 	playbooks map[string]bool
 }
 
 func newMetrics(s *Server) *metrics {
-	m := &metrics{reg: prometheus.NewRegistry(), ops: map[string]bool{}, playbooks: map[string]bool{}}
-	for _, n := range s.mgr.Service().Registry().Names() {
-		m.ops[n] = true
-	}
+	m := &metrics{reg: prometheus.NewRegistry(), ops: map[string]*series[string]{}, playbooks: map[string]bool{}}
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "arsenal_http_requests_total", Help: "HTTP requests by route (method and path pattern of the route table; other: console pages and paths no route serves) and status code.",
 	}, []string{"route", "code"})
@@ -53,6 +50,9 @@ func newMetrics(s *Server) *metrics {
 	m.execs = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "arsenal_executions_total", Help: "Operation calls through the API (execute, batch, processes, supervisors, cluster), by op and outcome: the call's status (succeeded, failed, denied, cancelled, skipped), or the error class of a call refused before it ran (validation, authorization, not_found, rate_limited, unavailable, internal).",
 	}, []string{"op", "outcome"})
+	for _, n := range append(s.mgr.Service().Registry().Names(), "other") {
+		m.ops[n] = newSeries(func(outcome string) prometheus.Counter { return m.execs.WithLabelValues(n, outcome) })
+	}
 	m.runs = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "arsenal_runs_total", Help: "Playbook runs that ended, by playbook and status.",
 	}, []string{"playbook", "status"})
@@ -93,16 +93,12 @@ func (m *metrics) serve(w http.ResponseWriter, r *http.Request, c *Principal) *a
 	return nil
 }
 
-func (m *metrics) request(route string, code int, d time.Duration) {
-	m.requests.WithLabelValues(route, strconv.Itoa(code)).Inc()
-	m.latency.WithLabelValues(route).Observe(d.Seconds())
-}
-
 func (m *metrics) execution(op, outcome string) {
-	if !m.ops[op] {
-		op = "other"
+	s := m.ops[op]
+	if s == nil {
+		s = m.ops["other"]
 	}
-	m.execs.WithLabelValues(op, outcome).Inc()
+	s.inc(outcome)
 }
 
 func (m *metrics) authFailure(reason string) { m.authFails.WithLabelValues(reason).Inc() }

@@ -156,6 +156,7 @@ func (s *Server) wrap(rt *route) http.Handler {
 	if rt.path == "/" {
 		label = "other"
 	}
+	counts := s.metrics.newRouteSeries(label)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		if rt.path != "/" {
@@ -172,7 +173,7 @@ func (s *Server) wrap(rt *route) http.Handler {
 					writeError(sw, errorf(http.StatusInternalServerError, ClassInternal, "internal error; the server logged it"))
 				}
 			}
-			s.metrics.request(label, sw.code(), time.Since(start))
+			counts.observe(sw.code(), time.Since(start).Seconds())
 		}()
 		h := w.Header()
 		h["Cache-Control"] = noStore
