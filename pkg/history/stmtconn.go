@@ -173,6 +173,21 @@ func execIn(ctx context.Context, tx *writeTx, query string, args []any) (n int64
 	return n, err
 }
 
+// execOn runs query, which takes no values, on conn through the
+// connection's own statement (see stmtConn): a batch sets and resets
+// temp_store on its connection, and SQLite would otherwise parse those
+// statements again for every batch.
+func execOn(ctx context.Context, conn *sql.Conn, query string) error {
+	return conn.Raw(func(dc any) error {
+		c, ok := dc.(*stmtConn)
+		if !ok {
+			return fmt.Errorf("history: connection %T is not the Store's", dc)
+		}
+		_, err := c.exec(ctx, query, nil)
+		return err
+	})
+}
+
 // execRowsIn is execIn for a statement of many rows (placeholders): args
 // are its rows of cols values, and the columns of shared are bound once.
 func execRowsIn(ctx context.Context, tx *writeTx, query string, args []any, cols int, shared uint64) (n int64, err error) {

@@ -73,8 +73,7 @@ func (s *Store) beginBatch(ctx context.Context) (*writeTx, error) {
 	s.wmu.Lock()
 	conn, err := s.db.Conn(ctx)
 	if err == nil {
-		_, err = conn.ExecContext(ctx, "PRAGMA temp_store = MEMORY")
-		if err != nil {
+		if err = execOn(ctx, conn, "PRAGMA temp_store = MEMORY"); err != nil {
 			conn.Close()
 		}
 	}
@@ -86,7 +85,7 @@ func (s *Store) beginBatch(ctx context.Context) (*writeTx, error) {
 	tx, err := conn.BeginTx(ctx, nil)
 	err = w.end(err)
 	done := func() {
-		if _, err := conn.ExecContext(context.Background(), "PRAGMA temp_store = DEFAULT"); err != nil {
+		if err := execOn(context.Background(), conn, "PRAGMA temp_store = DEFAULT"); err != nil {
 			// A connection that cannot be set back is not reused.
 			conn.Raw(func(any) error { return driver.ErrBadConn })
 		}
