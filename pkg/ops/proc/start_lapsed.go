@@ -2,7 +2,6 @@ package proc
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -17,7 +16,7 @@ var _ ops.Lapsing = (*StartOp)(nil)
 // have taken since. A process that runs under the pid with another start
 // time is another process.
 func (*StartOp) Lapsed(ctx context.Context, out map[string]any) string {
-	pid, ok := wholeNumber(out["pid"])
+	pid, ok := ops.WholeNumber(out["pid"])
 	started, _ := out["started_at"].(string)
 	at, err := time.Parse(time.RFC3339Nano, started)
 	if !ok || pid < 1 || err != nil {
@@ -33,20 +32,4 @@ func (*StartOp) Lapsed(ctx context.Context, out map[string]any) string {
 		return fmt.Sprintf("the process it started, pid %d, has exited", pid)
 	}
 	return ""
-}
-
-// wholeNumber reads a pid from an output as a report gives it back.
-func wholeNumber(v any) (int, bool) {
-	switch n := v.(type) {
-	case int:
-		return n, true
-	case int64:
-		return int(n), true
-	case float64:
-		return int(n), n == float64(int(n))
-	case json.Number:
-		i, err := n.Int64()
-		return int(i), err == nil
-	}
-	return 0, false
 }

@@ -298,7 +298,7 @@ func parseCPU(v any) (time.Duration, error) {
 }
 
 func parseCount(v any, min int) (int, error) {
-	n, ok := toInt(v)
+	n, ok := ops.WholeNumber(v)
 	if !ok {
 		return 0, fmt.Errorf("want a whole number, got %v", v)
 	}
@@ -306,18 +306,4 @@ func parseCount(v any, min int) (int, error) {
 		return 0, fmt.Errorf("%d is out of range (%d..%d)", n, min, 1<<30)
 	}
 	return n, nil
-}
-
-func toInt(v any) (int, bool) {
-	switch n := v.(type) {
-	case int:
-		return n, true
-	case int64:
-		return int(n), true
-	case float64:
-		if n == float64(int(n)) {
-			return int(n), true
-		}
-	}
-	return 0, false
 }

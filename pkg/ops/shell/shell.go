@@ -127,7 +127,7 @@ func (e *Exec) ValidateParams(p ops.Params, final bool) error {
 			if v == ops.Deferred {
 				continue
 			}
-			if n, ok := toInt(v); !ok || n < 0 || n > 255 {
+			if n, ok := ops.WholeNumber(v); !ok || n < 0 || n > 255 {
 				add("ok_codes", "item %d: %v is not an exit code (0..255)", i, v)
 			}
 		}
@@ -147,20 +147,6 @@ func (e *Exec) ValidateParams(p ops.Params, final bool) error {
 		return errs
 	}
 	return nil
-}
-
-func toInt(v any) (int, bool) {
-	switch n := v.(type) {
-	case int:
-		return n, true
-	case int64:
-		return int(n), true
-	case float64:
-		if n == float64(int(n)) {
-			return int(n), true
-		}
-	}
-	return 0, false
 }
 
 // request is one validated run of shell.exec.
@@ -192,7 +178,7 @@ func newRequest(ctx context.Context, p ops.Params) (*request, error) {
 	}
 	r.env = env
 	for _, v := range p.List("ok_codes") {
-		n, _ := toInt(v)
+		n, _ := ops.WholeNumber(v)
 		r.okCodes = append(r.okCodes, n)
 	}
 	if p.Known("sandbox") {
