@@ -12,6 +12,11 @@ import "strings"
 // / or an @ that its program reads is masked whole; a path holding an @
 // after a host:port masks a little more than the password. s is returned
 // as it is when nothing is masked.
+//
+// It is not URLString applied to each word: URLString parses one URL, so
+// it re-encodes it and masks credential-looking query values as well,
+// and a password holding a / or a ? does not parse as one, while a
+// command line must keep every other byte as the program was given it.
 func URLPasswords(s string) string {
 	if !strings.Contains(s, "://") {
 		return s

@@ -43,7 +43,9 @@ func URL(u *url.URL) string {
 }
 
 // URLString masks a URL given as a string; text that does not parse as a URL
-// is returned with any user info before an @ masked.
+// is returned with any user info before an @ masked. For a command line,
+// which may hold many URLs among other words, URLPasswords masks the
+// passwords alone and leaves the rest as it was written.
 func URLString(s string) string {
 	u, err := url.Parse(s)
 	if err != nil {
