@@ -129,14 +129,7 @@ func (s *Store) doomedRuns(ctx context.Context, keepRuns, keepDays int) (map[str
 			return err
 		}
 		defer rows.Close()
-		for rows.Next() {
-			var id, path string
-			if err := rows.Scan(&id, &path); err != nil {
-				return err
-			}
-			doomed[id] = path
-		}
-		return rows.Err()
+		return ReadDoomed(rows, doomed)
 	}
 	if keepRuns > 0 {
 		// The playbooks, by a skip scan of runs_playbook: each step jumps
@@ -185,6 +178,28 @@ func (s *Store) doomedRuns(ctx context.Context, keepRuns, keepDays int) (map[str
 		}
 	}
 	return doomed, nil
+}
+
+// Rows are the rows of a query as both drivers give them: database/sql's
+// *sql.Rows and pgx.Rows.
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// ReadDoomed reads the rows of a query for the runs Prune deletes, each
+// an id and its report path, into doomed, an id to its report path. The
+// caller closes rows.
+func ReadDoomed(rows Rows, doomed map[string]string) error {
+	for rows.Next() {
+		var id, path string
+		if err := rows.Scan(&id, &path); err != nil {
+			return err
+		}
+		doomed[id] = path
+	}
+	return rows.Err()
 }
 
 // deleteRuns deletes the runs ids that are not running, with their step

@@ -343,14 +343,7 @@ func (s *Store) Prune(ctx context.Context, keepRuns, keepDays int) ([]string, er
 			return err
 		}
 		defer rows.Close()
-		for rows.Next() {
-			var id, path string
-			if err := rows.Scan(&id, &path); err != nil {
-				return err
-			}
-			doomed[id] = path
-		}
-		return rows.Err()
+		return history.ReadDoomed(rows, doomed)
 	}
 	if keepRuns > 0 {
 		// The rows of skipped and missed slots are not runs: they
