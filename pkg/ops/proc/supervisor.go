@@ -14,7 +14,6 @@ import (
 
 	"github.com/arsenal-run/arsenal-run/internal/redact"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
-	opsredact "github.com/arsenal-run/arsenal-run/pkg/ops/internal/redact"
 )
 
 // Restart is a restart policy for a supervised process.
@@ -242,60 +241,6 @@ func (s *Supervisor) Start(spec Spec) (ChildInfo, error) {
 // otherwise list, keep in memory and restart on supervisor.restart every
 // process it ever ran.
 const KeepEnded = 100
-
-// MaxSeenSecrets is how many secrets of the processes it started a
-// Supervisor masks in every command line it is asked about.
-const MaxSeenSecrets = 512
-
-// MaskCommandLine masks in cmdline, the command line of process pid as
-// the system shows it, the secrets of the runs whose processes this
-// Supervisor started: a forked child keeps its parent's command line
-// under a pid of its own, before it execs or for good (workers, and the
-// orphans a shell leaves behind), so the pid alone does not find them.
-func (s *Supervisor) MaskCommandLine(pid int, cmdline string) string {
-	// And those of the commands shell.exec ran, whatever run they are of,
-	// and any URL's password (arsenal-run's own --state among them).
-	cmdline = redact.URLPasswords(opsredact.MaskCommandLine(cmdline))
-	if s == nil {
-		return cmdline
-	}
-	s.mu.Lock()
-	if s.masker == nil && len(s.seen) > 0 {
-		s.masker = redact.New(s.seen...)
-	}
-	masker := s.masker
-	var dropped []string // its own, past MaxSeenSecrets newer ones
-	if c := s.running[pid]; c != nil {
-		for _, v := range c.spec.Secrets {
-			if v != "" && !slices.Contains(s.seen, v) {
-				dropped = append(dropped, v)
-			}
-		}
-	}
-	s.mu.Unlock()
-	if masker != nil {
-		cmdline = masker.String(cmdline)
-	}
-	if len(dropped) > 0 {
-		cmdline = redact.New(dropped...).String(cmdline)
-	}
-	return cmdline
-}
-
-// rememberSecretsLocked adds secrets to those every command line is
-// masked with, dropping the oldest past MaxSeenSecrets. The masker is
-// built again when next asked for, once for any number of starts.
-func (s *Supervisor) rememberSecretsLocked(secrets []string) {
-	for _, v := range secrets {
-		if v != "" && !slices.Contains(s.seen, v) {
-			s.seen = append(s.seen, v)
-			s.masker = nil
-		}
-	}
-	if n := len(s.seen) - MaxSeenSecrets; n > 0 {
-		s.seen = append(s.seen[:0], s.seen[n:]...)
-	}
-}
 
 // forgetEndedLocked returns the group's children without the oldest of
 // its ended ones past KeepEnded. A child being restarted (its reply set)
