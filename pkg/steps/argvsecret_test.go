@@ -32,14 +32,7 @@ steps:
     op: shell.exec
     with: {command: [sh, -c, 'curl -H "Authorization: Bearer $TOKEN"'], env: {TOKEN: "${{ inputs.token }}"}}
 `
-	pb, err := Parse("p.yaml", []byte(src), r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var warns []string
-	for _, w := range pb.Warnings {
-		warns = append(warns, w.Error())
-	}
+	warns := parseWarnings(t, src, r)
 	if len(warns) != 1 || !strings.HasPrefix(warns[0], "p.yaml:9:59: warning: inputs.token, a secret, goes on the command line of step a's program") {
 		t.Errorf("warnings = %q, want one for inputs.token in step a's command", warns)
 	}
@@ -76,14 +69,7 @@ steps:
     op: shell.exec
     with: {command: [mysql, "-p${{ steps.v.output.value }}", "${{ steps.v.output.version }}"]}
 `
-	pb, err := Parse("p.yaml", []byte(src), r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var warns []string
-	for _, w := range pb.Warnings {
-		warns = append(warns, w.Error())
-	}
+	warns := parseWarnings(t, src, r)
 	want := []string{
 		"p.yaml:15:42: warning: vars.header, which reads inputs.token, a secret, goes on the command line of step a's program",
 		"p.yaml:18:51: warning: steps.v.output.value, a secret output of vault.read, goes on the command line of step b's program",
@@ -139,14 +125,7 @@ steps:
     foreach: inputs.hosts
     with: {command: [ping, "${{ item }}"]}
 `
-	pb, err := Parse("p.yaml", []byte(src), r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var warns []string
-	for _, w := range pb.Warnings {
-		warns = append(warns, w.Error())
-	}
+	warns := parseWarnings(t, src, r)
 	want := []string{
 		"p.yaml:16:37: warning: env.TOKEN, which reads inputs.token, a secret, goes on the command line of step a's program, which any user of the host can read with ps while it runs; read $TOKEN in the program instead of ${{ env.TOKEN }}",
 		"p.yaml:20:37: warning: env.AUTH, which reads inputs.token, a secret, goes on the command line of step b's program",
@@ -160,4 +139,19 @@ steps:
 			t.Errorf("warnings = %q, want one starting %q", warns, w)
 		}
 	}
+}
+
+// parseWarnings parses the playbook src as p.yaml and returns its
+// warnings as the user sees them.
+func parseWarnings(t *testing.T, src string, reg *ops.Registry) []string {
+	t.Helper()
+	pb, err := Parse("p.yaml", []byte(src), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var warns []string
+	for _, w := range pb.Warnings {
+		warns = append(warns, w.Error())
+	}
+	return warns
 }

@@ -90,14 +90,7 @@ steps:
     op: shell.exec
     with: {shell: "${{ inputs.user }}", script: "curl -u \"$TOKEN\" https://x"}
 `
-	pb, err := Parse("p.yaml", []byte(src), r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var warns []string
-	for _, w := range pb.Warnings {
-		warns = append(warns, w.Error())
-	}
+	warns := parseWarnings(t, src, r)
 	want := []string{
 		"p.yaml:12:20: warning: the script of step a expands $TOKEN (env.TOKEN, which reads inputs.token, a secret) in the arguments of curl on line 1, which any user of the host can read with ps while it runs",
 		"p.yaml:17:15: warning: the script of step b expands $PASS (env.PASS, which reads inputs.token, a secret) in the arguments of mysql on line 2",
