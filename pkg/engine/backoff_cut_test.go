@@ -27,6 +27,23 @@ func cancelAtRetry(t *testing.T, p *Plan, cause error) *report.Report {
 	return rep
 }
 
+// cancelAtStart runs p and cancels it as its step id starts.
+func cancelAtStart(t *testing.T, p *Plan, id string) *report.Report {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	obs := ObserverFunc(func(ev Event) {
+		if ev.Kind == EventStepStarted && ev.Step == id {
+			cancel()
+		}
+	})
+	rep, err := p.Run(ctx, nil, WithRunObserver(obs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
 // TestCancelDuringBackoffSaysTheWaitWasCut: a run cancelled while a step
 // waits to try again ends the step cancelled, with an error that tells
 // the cut wait from the attempt's own failure, which it still quotes.

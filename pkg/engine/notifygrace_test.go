@@ -27,17 +27,7 @@ notify:
   - on: [cancelled]
     webhook: {url: "https://hooks.example/T0/B0/xyz"}
 `)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	obs := ObserverFunc(func(ev Event) {
-		if ev.Kind == EventStepStarted && ev.Step == "work" {
-			cancel()
-		}
-	})
-	rep, err := p.Run(ctx, nil, WithRunObserver(obs))
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := cancelAtStart(t, p, "work")
 	if rep.Status != report.StatusCancelled || stepOf(t, rep, "cleanup").Error == nil {
 		t.Fatalf("run %s, cleanup %+v; want cancelled, cleanup cut by the budget", rep.Status, stepOf(t, rep, "cleanup"))
 	}

@@ -27,17 +27,7 @@ outputs:
   plain: "${{ steps.work.status }}"
   heavy: "${{ let r = 1..5000; sum(r, sum(r, #)) }}"
 `)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	obs := ObserverFunc(func(ev Event) {
-		if ev.Kind == EventStepStarted && ev.Step == "work" {
-			cancel()
-		}
-	})
-	rep, err := p.Run(ctx, nil, WithRunObserver(obs))
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := cancelAtStart(t, p, "work")
 	if rep.Status != report.StatusCancelled {
 		t.Fatalf("run %s, want cancelled", rep.Status)
 	}
@@ -97,17 +87,7 @@ steps:
     with: {message: "${{ string(let r = 1..2000; sum(r, sum(r, #))) }}"}
   - {id: work, op: control.sleep, needs: [heavy], with: {duration: 1m}}
 `)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	obs := ObserverFunc(func(ev Event) {
-		if ev.Kind == EventStepStarted && ev.Step == "work" {
-			cancel()
-		}
-	})
-	rep, err := p.Run(ctx, nil, WithRunObserver(obs))
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := cancelAtStart(t, p, "work")
 	if rep.Status != report.StatusCancelled || stepOf(t, rep, "heavy").Status != report.StatusSucceeded {
 		t.Fatalf("run %s, heavy %s; want cancelled after heavy succeeded", rep.Status, stepOf(t, rep, "heavy").Status)
 	}
