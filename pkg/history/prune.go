@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -70,11 +71,7 @@ func (s *Store) Prune(ctx context.Context, keepRuns, keepDays int) ([]string, er
 	if err != nil {
 		return nil, fmt.Errorf("history: prune: %w", err)
 	}
-	ids := make([]string, 0, len(doomed))
-	for id := range doomed {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
+	ids := slices.Sorted(maps.Keys(doomed))
 	var held time.Duration
 	var removed []string
 	for i := 0; i < len(ids); i += pruneRunBatch {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -361,11 +362,7 @@ func (s *Store) Prune(ctx context.Context, keepRuns, keepDays int) ([]string, er
 			return nil, s.wrap("prune", err)
 		}
 	}
-	ids := make([]string, 0, len(doomed))
-	for id := range doomed {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
+	ids := slices.Sorted(maps.Keys(doomed))
 	var removed []string
 	for batch := range slices.Chunk(ids, pruneRunBatch) {
 		gone, err := s.deleteRuns(ctx, batch)
