@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -84,6 +83,7 @@ func runServe(e *env, args []string) int {
 	fs.DurationVar(&o.grace, "grace", 30*time.Second, "on SIGTERM, wait up to `D` for requests in flight")
 	fs.IntVar(&o.maxRunning, "max-running", runs.DefaultMaxRunning, "run at most `N` playbook runs at once")
 	fs.IntVar(&o.maxQueued, "max-queued", runs.DefaultMaxQueued, "let at most `N` more runs wait; past it, 429")
+	fs.Func("max-output-memory", outputMemoryUsage, setOutputMemory(&o.outputMiB))
 	fs.StringVar(&o.logLevel, "log-level", "warn", "log runs to stderr at `LEVEL`: debug, info, warn or error")
 	fs.StringVar(&o.logFormat, "log-format", "console", "write log lines in `FORMAT`: console (for people) or json")
 	addRetentionFlags(fs, &o.keepRuns, &o.keepDays, "")
@@ -174,13 +174,6 @@ type daemon struct {
 	inv *inventory.Inventory
 }
 
-// serveGCPercent is the collector's target in serve unless $GOGC says
-// otherwise: the server allocates per request, and at full load the
-// default (100) spent about a quarter of its CPU collecting; 400 costs a
-// few MiB of heap more (bench/README.md). The scheduler keeps the default:
-// there it halved nothing but doubled the heap.
-const serveGCPercent = 400
-
 func (d *daemon) run() int {
 	e, o := d.e, d.o
 	// A SIGHUP (systemctl reload) during start-up, which may wait on a
@@ -190,16 +183,14 @@ func (d *daemon) run() int {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGHUP)
 	defer signal.Stop(sigs)
-	if e.getenv("GOGC") == "" {
-		debug.SetGCPercent(serveGCPercent)
-	}
+	setServeGC(e.getenv, int64(o.outputMiB)<<20)
 	supLog := d.log.With().Str("component", "supervisor").Logger()
 	d.sup = proc.NewSupervisor(proc.Options{Log: &supLog})
 	defer func() {
 		leaveProcesses(d.log, d.sup, "serve")
 		d.sup.Close()
 	}()
-	reg, err := newRegistry(builtin.Options{Supervisor: d.sup})
+	reg, err := newRegistry(builtin.Options{Supervisor: d.sup, OutputMemory: int64(o.outputMiB) << 20})
 	if err != nil {
 		e.errorf("cannot set up the operations: %v", err)
 		return ExitFailed

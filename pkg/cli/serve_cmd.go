@@ -16,7 +16,7 @@ func serveCommand() *command {
     [--listen ADDR] [--policy FILE] [--playbooks DIR] [--base-url URL]
     [--inventory FILE] [--tls-cert F --tls-key F [--client-ca F]] [--env-passthrough NAMES]
     [--schedule-role R]... [--no-schedule] [--grace D] [--public-metrics] [--max-running N] [--max-queued N] [--lease D]
-    [--max-concurrent-runs N] [--log-format console|json] [--log-level LEVEL] [--known-hosts FILE]... [--accept-new-host-keys]
+    [--max-concurrent-runs N] [--max-output-memory MIB] [--log-format console|json] [--log-level LEVEL] [--known-hosts FILE]... [--accept-new-host-keys]
     [--trace-endpoint URL] [--trace-items N] [--session-ttl D] [--secure-cookie] [--no-console] [--plugins DIR]
     [--trusted-proxy CIDR]... [--proxy-header HEADER] [--keep-runs N] [--keep-days D]`,
 		help: `Serve the REST API (docs/server.md) behind API keys: each request's key, or
@@ -63,7 +63,7 @@ type serveOptions struct {
 	noSchedule, publicMetrics, noConsole, secureCookie   bool
 	sessionTTL                                           time.Duration
 	grace                                                time.Duration
-	maxRunning, maxQueued, maxAllow                      int
+	maxRunning, maxQueued, maxAllow, outputMiB           int
 	keepRuns, keepDays                                   int
 	logLevel, logFormat                                  string
 	proxy                                                proxyFlags

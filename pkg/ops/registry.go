@@ -200,10 +200,19 @@ func hasDeferred(p Params) bool {
 type Registry struct {
 	mu  sync.RWMutex
 	ops map[string]*Entry
+	mem *OutputMemory
 }
 
-// NewRegistry returns an empty registry.
-func NewRegistry() *Registry { return &Registry{ops: map[string]*Entry{}} }
+// NewRegistry returns an empty registry, its output memory of
+// DefaultOutputMemory.
+func NewRegistry() *Registry {
+	return &Registry{ops: map[string]*Entry{}, mem: NewOutputMemory(0)}
+}
+
+// OutputMemory is the pool the registry's operations share for the
+// outputs they build (see OutputMemory): one per registry, so one per
+// process in the commands. SetLimit on it sets the process's limit.
+func (r *Registry) OutputMemory() *OutputMemory { return r.mem }
 
 // Register adds an operation. The spec is checked (name form, risk, parameter
 // types and defaults); a name already taken is ErrDuplicateOp.

@@ -70,10 +70,17 @@ type Options struct {
 	// closed by Registry.Close. A run with settings of its own puts a
 	// remote.Pool in its context instead (remote.WithPool).
 	Remote remote.Settings
+	// OutputMemory is the most bytes file.read and http.request may hold
+	// at once, all steps and runs together, while they build their
+	// outputs (ops.OutputMemory); 0 for ops.DefaultOutputMemory.
+	OutputMemory int64
 }
 
 // Register adds every built-in operation to r.
 func Register(r *ops.Registry, opt Options) error {
+	if opt.OutputMemory > 0 {
+		r.OutputMemory().SetLimit(opt.OutputMemory)
+	}
 	for _, reg := range []func() error{
 		func() error { return control.Register(r) },
 		func() error { return shell.Register(r, opt.Shell) },

@@ -33,7 +33,7 @@ func Register(r *ops.Registry) error {
 		spec ops.Spec
 		op   ops.Op
 	}{
-		{readSpec(), &Read{}},
+		{readSpec(), &Read{Memory: r.OutputMemory()}},
 		{writeSpec(), &Write{}},
 		{statSpec(), &Stat{}},
 		{deleteSpec(), &Delete{}},

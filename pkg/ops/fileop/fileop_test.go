@@ -1,6 +1,7 @@
 package fileop
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -417,7 +418,8 @@ func TestReadOfAFileCutShorterMeanwhile(t *testing.T) {
 	}
 	defer f.Close()
 	// The size when it was opened, before the cut.
-	got, size, truncated, err := readCapped(e.ctx, f, 5000, 100)
+	parts, size, truncated, err := readCapped(e.ctx, f, 5000, 100)
+	got := bytes.Join(parts, nil)
 	if err != nil || string(got) != "after the cut\n" || size != 14 || truncated {
 		t.Errorf("read %q, size %d, truncated %v, %v; want the 14 bytes the file holds", got, size, truncated, err)
 	}

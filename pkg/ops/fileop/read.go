@@ -2,11 +2,10 @@ package fileop
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"os"
-	"strings"
 	"syscall"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
@@ -14,8 +13,12 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
 )
 
-// Read is the file.read operation.
-type Read struct{}
+// Read is the file.read operation. Memory, when set, is the pool its
+// reads hold their bytes in (ops.OutputMemory); fileop.Register sets the
+// registry's.
+type Read struct {
+	Memory *ops.OutputMemory
+}
 
 var (
 	_ ops.Op             = (*Read)(nil)
@@ -48,7 +51,7 @@ func readSpec() ops.Spec {
 func (*Read) ValidateParams(p ops.Params, _ bool) error { return checkPath(p) }
 
 // Execute reads the file.
-func (*Read) Execute(ctx context.Context, p ops.Params) (map[string]any, error) {
+func (r *Read) Execute(ctx context.Context, p ops.Params) (map[string]any, error) {
 	path := p.String("path")
 	t, err := open(ctx, path)
 	if err != nil {
@@ -78,32 +81,59 @@ func (*Read) Execute(ctx context.Context, p ops.Params) (map[string]any, error) 
 		return nil, ops.Errorf(ops.ClassExecution, "%s changed while being opened; try again", path)
 	}
 	limit := p.Int("max_bytes")
-	content, size, truncated, err := readCapped(ctx, f, ofi.Size(), limit)
+	base64 := p.String("encoding") == "base64"
+	// The bytes read are held while their text is built: both count in
+	// the process's output memory until the step has its output.
+	raw := int64(min(ofi.Size(), int64(limit)))
+	if ofi.Size() == 0 {
+		raw = int64(limit) // a /proc file says 0: what it holds is known once read
+	}
+	what := fmt.Sprintf("file.read of %s (max_bytes %d, encoding %s)", path, limit, p.String("encoding"))
+	hold, err := r.Memory.Hold(ctx, raw+outputLen(raw, base64), what)
+	if err != nil {
+		return nil, err
+	}
+	defer hold.Release()
+	parts, size, truncated, err := readCapped(ctx, f, ofi.Size(), limit)
 	if err != nil {
 		return nil, err
 	}
 	var s string
-	if p.String("encoding") == "base64" {
-		s = base64.StdEncoding.EncodeToString(content)
+	if base64 {
+		s = capture.Base64(parts)
 	} else {
-		s = strings.ToValidUTF8(string(content), "\uFFFD")
+		s = capture.ValidText(parts)
 	}
 	return map[string]any{"content": s, "size": int(size), "truncated": truncated, "path": t.abs}, nil
 }
 
+// outputLen is the most text raw bytes become: base64's four for three,
+// or U+FFFD's three for a lone invalid byte beside a valid one (two for
+// two), and a note of a cut.
+func outputLen(raw int64, base64 bool) int64 {
+	if base64 {
+		return (raw + noteLen + 2) / 3 * 4
+	}
+	return 2*raw + noteLen
+}
+
+// noteLen is room for the note of a cut.
+const noteLen = 64
+
 // readCapped reads f, of size bytes when it was opened, within limit
-// bytes, and returns what it read, the size it read it at and whether the
-// middle was left out. A file known to be larger is read as its head and
-// its tail only, without reading the middle; files whose size is not
-// known in advance (like those under /proc), and one cut shorter since it
-// was opened (a log a copytruncate rotated), are streamed through a
-// capture.Buffer, lest the bytes it no longer holds come back as zeros.
-func readCapped(ctx context.Context, f *os.File, size int64, limit int) ([]byte, int64, bool, error) {
+// bytes, and returns what it read as capture.Cut's parts, the size it
+// read it at and whether the middle was left out. A file known to be
+// larger is read as its head and its tail only, into one buffer, without
+// reading the middle; files whose size is not known in advance (like
+// those under /proc), and one cut shorter since it was opened (a log a
+// copytruncate rotated), are streamed through a capture.Buffer, lest the
+// bytes it no longer holds come back as zeros.
+func readCapped(ctx context.Context, f *os.File, size int64, limit int) ([][]byte, int64, bool, error) {
 	secrets := ops.CallFrom(ctx).Secrets
 	if size > int64(limit) {
 		half := limit / 2
-		head := make([]byte, half)
-		tail := make([]byte, limit-half)
+		buf := make([]byte, limit)
+		head, tail := buf[:half], buf[half:]
 		hn, err := f.ReadAt(head, 0)
 		if err != nil && !errors.Is(err, io.EOF) {
 			return nil, 0, false, ops.Errorf(ops.ClassExecution, "reading: %w", err)
@@ -113,10 +143,10 @@ func readCapped(ctx context.Context, f *os.File, size int64, limit int) ([]byte,
 			return nil, 0, false, ops.Errorf(ops.ClassExecution, "reading: %w", err)
 		}
 		if hn == len(head) && tn == len(tail) {
-			return capture.Join(head, tail, size-int64(limit), secrets), size, true, nil
+			return capture.Cut(head, tail, size-int64(limit), secrets), size, true, nil
 		}
 	}
-	buf := capture.NewBuffer(limit)
+	buf := capture.NewBufferSize(limit, int(size)+1) // +1: EOF is read into room
 	buf.Guard(secrets)
 	n, err := io.Copy(buf, readerCtx{ctx, io.NewSectionReader(f, 0, 1<<62)})
 	if err != nil {
@@ -125,7 +155,7 @@ func readCapped(ctx context.Context, f *os.File, size int64, limit int) ([]byte,
 		}
 		return nil, 0, false, ops.Errorf(ops.ClassExecution, "reading: %w", err)
 	}
-	return buf.Bytes(), n, buf.Truncated(), nil
+	return buf.Parts(), n, buf.Truncated(), nil
 }
 
 // readerCtx stops reading when ctx is done.

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsx"
 	"github.com/arsenal-run/arsenal-run/internal/jsonx"
 	"github.com/arsenal-run/arsenal-run/internal/redact"
 	"github.com/arsenal-run/arsenal-run/internal/short"
@@ -101,11 +102,17 @@ func (op *Request) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 	}
 	defer resp.Body.Close()
 	limit := op.bodyLimit(p)
-	buf := capture.NewBuffer(limit)
-	buf.Guard(ops.CallFrom(ctx).Secrets)
 	raw := &counted{ReadCloser: resp.Body}
 	resp.Body = raw
 	answer, undecoded := decodedBody(resp)
+	known, held := bodySize(resp, answer == io.Reader(raw), limit)
+	hold, err := op.Memory.Hold(ctx, held, fmt.Sprintf("%s %s (max_bytes %d)", method, masked, limit))
+	if err != nil {
+		return nil, err
+	}
+	defer hold.Release()
+	buf := capture.NewBufferSize(limit, known)
+	buf.Guard(ops.CallFrom(ctx).Secrets)
 	size, err := io.Copy(buf, answer)
 	if err != nil {
 		if _, own := context.Cause(ctx).(timeoutError); own {
@@ -118,10 +125,14 @@ func (op *Request) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 		// client certificate, whatever it asked (nil Record).
 		return nil, op.fail(ctx, fmt.Errorf("reading the body: %w", cutBody(err, resp, raw.n)), nil, method, u, show)
 	}
+	parts := buf.Parts()
+	if ok, err := hold.Grow(ctx, int64(capture.ValidTextLen(parts))); err != nil || !ok {
+		return nil, op.memoryFail(ctx, err, method, masked, size)
+	}
 	out := map[string]any{
 		"status":      resp.StatusCode,
 		"headers":     headerMap(resp.Header),
-		"body":        strings.ToValidUTF8(string(buf.Bytes()), "\uFFFD"),
+		"body":        capture.ValidText(parts),
 		"json":        nil,
 		"json_error":  nil,
 		"truncated":   buf.Truncated(),
@@ -139,10 +150,21 @@ func (op *Request) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 		out["json_error"] = fmt.Sprintf("the body (%d bytes) is longer than max_bytes (%d), so it was cut and not decoded; "+
 			"raise max_bytes (up to %d, 64 MiB) to read it as JSON", size, limit, maxBytesLimit)
 	default:
-		if v, err := decodeJSON(buf.Bytes()); err != nil {
-			out["json_error"] = "the body is not valid JSON: " + err.Error()
-		} else {
-			out["json"] = v
+		body := buf.Bytes() // whole: not cut
+		cost := jsonCost(body)
+		ok, err := hold.Grow(ctx, cost)
+		switch {
+		case err != nil:
+			return nil, op.memoryFail(ctx, err, method, masked, size)
+		case !ok:
+			out["json_error"] = fmt.Sprintf("the body (%d bytes) was not decoded: its JSON would take about %s of memory decoded, more than the %s operations may hold at once (%s); "+
+				"ask the server for less (a page, a filter), or raise the limit", size, fsx.Size(cost), fsx.Bytes(op.Memory.Limit()), ops.OutputMemorySetting)
+		default:
+			if v, err := decodeJSON(body); err != nil {
+				out["json_error"] = "the body is not valid JSON: " + err.Error()
+			} else {
+				out["json"] = v
+			}
 		}
 	}
 	if !statusOK(resp.StatusCode, p.List("expect_status")) {
@@ -151,10 +173,15 @@ func (op *Request) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 			want = fmt.Sprint(l)
 		}
 		msg := fmt.Sprintf("%s %s: status %s, expected %s", method, out["url"], resp.Status, want)
-		body := buf.Bytes()
+		body := parts[0]
 		if secrets := ops.CallFrom(ctx).Secrets; len(secrets) > 0 {
-			// Masked before the cut, which would leave a secret's head.
-			body = []byte(redact.New(secrets...).String(string(body)))
+			// Masked before the cut, which would leave a secret's head:
+			// the snippet's bytes and a secret's length past them.
+			longest := 0
+			for _, s := range secrets {
+				longest = max(longest, len(s))
+			}
+			body = []byte(redact.New(secrets...).String(string(body[:min(len(body), 256+longest)])))
 		}
 		if snippet := snippet(body, 200); snippet != "" {
 			msg += "; body: " + snippet

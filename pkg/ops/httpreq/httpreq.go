@@ -38,6 +38,10 @@ type Request struct {
 	// BodyLimit is how many bytes of a response body are kept by default;
 	// beyond it the first and last halves are kept. Default 1 MiB.
 	BodyLimit int
+	// Memory is the pool a response's body, its text and its decoded
+	// JSON are held in while the step runs (ops.OutputMemory); Register
+	// sets the registry's when it is nil.
+	Memory *ops.OutputMemory
 
 	once             sync.Once
 	secure, insecure *http.Transport
@@ -54,6 +58,9 @@ var (
 func Register(r *ops.Registry, op *Request) error {
 	if op == nil {
 		op = &Request{}
+	}
+	if op.Memory == nil {
+		op.Memory = r.OutputMemory()
 	}
 	return r.Register(Spec(), op)
 }

@@ -110,14 +110,15 @@ func (b *Buffer) Dropped() int64 { return b.dropped }
 // Bytes returns what was kept: all of it, or the head, a line saying how many
 // bytes were dropped, and the tail.
 func (b *Buffer) Bytes() []byte {
-	if b.tail == nil {
-		return b.head
+	parts := b.Parts()
+	if len(parts) == 1 {
+		return parts[0]
 	}
-	tail := b.tail[:b.pos]
-	if b.full {
-		tail = append(b.tail[b.pos:len(b.tail):len(b.tail)], tail...)
+	out := make([]byte, 0, Len(parts))
+	for _, p := range parts {
+		out = append(out, p...)
 	}
-	return Join(b.head, tail, b.dropped, b.secrets)
+	return out
 }
 
 // Join returns head, a line saying how many bytes were dropped after it,
@@ -126,6 +127,18 @@ func (b *Buffer) Bytes() []byte {
 // and so are the pieces of a UTF-8 character the cut went through, which
 // would show as U+FFFD beside the note.
 func Join(head, tail []byte, dropped int64, secrets []string) []byte {
+	parts := Cut(head, tail, dropped, secrets)
+	out := make([]byte, 0, Len(parts))
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+// Cut returns what Join joins, as the parts head, the note and tail,
+// without copying them: for a caller that encodes them straight into its
+// output (see Base64 and ValidText).
+func Cut(head, tail []byte, dropped int64, secrets []string) [][]byte {
 	if dropped > 0 && len(secrets) > 0 {
 		h, t := redact.New(secrets...).Pieces(head, tail)
 		head, tail = head[:len(head)-h], tail[t:]
@@ -136,12 +149,12 @@ func Join(head, tail []byte, dropped int64, secrets []string) []byte {
 		head, tail = head[:len(head)-h], tail[t:]
 		dropped += int64(h + t)
 	}
-	out := make([]byte, 0, len(head)+len(tail)+64)
-	out = append(out, head...)
-	if dropped > 0 {
-		out = fmt.Appendf(out, "\n[... %d bytes truncated ...]\n", dropped)
+	if dropped == 0 {
+		// One part, so that a character or a run of invalid bytes across
+		// the two is read as one, as Join made it.
+		return [][]byte{append(head[:len(head):len(head)], tail...)}
 	}
-	return append(out, tail...)
+	return [][]byte{head, fmt.Appendf(nil, "\n[... %d bytes truncated ...]\n", dropped), tail}
 }
 
 // runePieces returns how many bytes at the end of head begin a UTF-8
