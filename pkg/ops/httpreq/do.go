@@ -275,7 +275,8 @@ var safeHeaders = map[string]bool{"Accept": true, "Accept-Language": true, "User
 // checkRedirect follows at most max redirects. When a redirect leaves the
 // original scheme and host (or downgrades https to http) it drops
 // credentials, the Referer (the client adds the URL called, whose query
-// may hold a token) and every header the step set, except harmless ones.
+// may hold a token) and every header the step set, except harmless ones,
+// and it stops at a 307 or 308, which would send the body there too.
 func checkRedirect(max int, userHeaders []string) func(*http.Request, []*http.Request) error {
 	return func(req *http.Request, via []*http.Request) error {
 		if max == 0 {
@@ -287,6 +288,15 @@ func checkRedirect(max int, userHeaders []string) func(*http.Request, []*http.Re
 		orig := via[0].URL
 		if hostPort(orig) == hostPort(req.URL) && !(orig.Scheme == "https" && req.URL.Scheme == "http") {
 			return nil
+		}
+		if r := req.Response; r != nil && req.Body != nil && req.Body != http.NoBody {
+			// A 307 or 308 sends the body again (a 301, 302 or 303 turns
+			// the request into a GET without it), here to a host the step
+			// does not name, or in clear: curl, browsers and Go's client
+			// would send it; what a step posts (a token, a payload) is for
+			// its URL's host only.
+			return fmt.Errorf("not followed: the server answered %s, which would send the request's body again, to another host (or over http); "+
+				"give that URL in the step if the body is meant for it, or set follow_redirects: 0 to get the redirect itself", r.Status)
 		}
 		for _, h := range []string{"Authorization", "Proxy-Authorization", "Cookie", "Cookie2", "Referer"} {
 			req.Header.Del(h)

@@ -73,7 +73,7 @@ func Spec() ops.Spec {
 		Name: "http.request",
 		Description: "Send an HTTP request and return the response. Fails when the status is not in expect_status (default: any 2xx); the output is returned with the failure. " +
 			"The body is kept up to max_bytes (head and tail) and decoded into json when the response is JSON. " +
-			"Redirects are followed up to follow_redirects; credentials and custom headers are never sent on to another host. " +
+			"Redirects are followed up to follow_redirects; credentials, custom headers and the body are never sent on to another host (a 307 or 308 there is not followed). " +
 			"Passwords and token-like query parameters in URLs are masked in the output and errors. " +
 			"Without method, a request with body or json is a POST, as with curl -d; else a GET. Risk: read for GET, HEAD and OPTIONS, write otherwise, or when an X-HTTP-Method-Override header or a _method query parameter names another method.",
 		Risk: ops.RiskWrite,
