@@ -176,6 +176,20 @@ func (h *OutputHold) Grow(ctx context.Context, n int64) (bool, error) {
 	return false, context.Cause(ctx)
 }
 
+// Keep gives back what h holds past n bytes: a hold taken for the most
+// a step could need, once it knows what it does.
+func (h *OutputHold) Keep(n int64) {
+	m := h.m
+	if m == nil || h.released || n >= h.n {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.used -= h.n - max(n, 0)
+	h.n = max(n, 0)
+	m.dispatch()
+}
+
 // Release gives the bytes back; later calls do nothing.
 func (h *OutputHold) Release() {
 	if h == nil || h.m == nil || h.released {

@@ -145,3 +145,22 @@ func waitUntil(t *testing.T, m *OutputMemory, cond func() bool) {
 		runtime.Gosched()
 	}
 }
+
+// TestOutputMemoryKeepGivesBackTheRest: a hold taken for the most a step
+// could need gives back the rest once it knows, and a waiter goes on.
+func TestOutputMemoryKeepGivesBackTheRest(t *testing.T) {
+	m := NewOutputMemory(100)
+	ctx := context.Background()
+	a, _ := m.Hold(ctx, 80, "a")
+	bDone := make(chan error, 1)
+	go func() { _, err := m.Hold(ctx, 50, "b"); bDone <- err }()
+	waitFor(t, m, 1)
+	a.Keep(30)
+	if err := <-bDone; err != nil {
+		t.Fatal(err)
+	}
+	a.Keep(60) // more than it holds: nothing
+	if now, _ := m.Used(); now != 80 {
+		t.Errorf("used %d; want 80 (30 kept, and b's 50)", now)
+	}
+}

@@ -125,6 +125,13 @@ func (op *Request) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 		// client certificate, whatever it asked (nil Record).
 		return nil, op.fail(ctx, fmt.Errorf("reading the body: %w", cutBody(err, resp, raw.n)), nil, method, u, show)
 	}
+	// A body of unknown size is now known: the hold keeps its buffers,
+	// and the copy of the tail the parts of a cut body make.
+	kept := buf.Held()
+	if buf.Truncated() {
+		kept += limit
+	}
+	hold.Keep(int64(kept))
 	parts := buf.Parts()
 	if ok, err := hold.Grow(ctx, int64(capture.ValidTextLen(parts))); err != nil || !ok {
 		return nil, op.memoryFail(ctx, err, method, masked, size)

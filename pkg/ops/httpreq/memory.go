@@ -12,7 +12,7 @@ import (
 // Content-Length, the body read as it came; else 0), and the bytes its
 // buffer may hold: that size up to limit, for a buffer made at once; else
 // twice limit, what a buffer growing to limit holds while it copies
-// itself. A server cannot make it hold more by lying: net/http reads no
+// itself, until the body is read and its size known. A server cannot make it hold more by lying: net/http reads no
 // more than the Content-Length it gave.
 func bodySize(resp *http.Response, asSent bool, limit int) (known int, held int64) {
 	if asSent && resp.ContentLength >= 0 {

@@ -31,6 +31,10 @@ func NewBufferSize(limit, size int) *Buffer {
 	return b
 }
 
+// Held is the bytes b's buffers take: what it keeps, and the room made
+// for more.
+func (b *Buffer) Held() int { return cap(b.head) + cap(b.tail) }
+
 // Len is the length of parts together.
 func Len(parts [][]byte) int {
 	n := 0
