@@ -68,7 +68,7 @@ func ParseCron(spec string, loc *time.Location, now time.Time) (cron.Schedule, s
 			return nil, "@every needs a duration, like @every 5m"
 		}
 		if d < MinEvery {
-			return nil, "@every " + strings.TrimSpace(rest) + " is below the minimum of 1s"
+			return nil, "@every " + strings.TrimSpace(rest) + " is below the minimum of 1s; write @every 1s or a longer interval, like @every 5m"
 		}
 		if d > MaxEvery {
 			return nil, "@every " + strings.TrimSpace(rest) + " is more than five years (43800h), so its first slot would be years away; write a cron spec for a date, like 0 3 1 1 * for every 1 January"
@@ -89,7 +89,8 @@ func ParseCron(spec string, loc *time.Location, now time.Time) (cron.Schedule, s
 		return nil, cronWords(spec, s, err)
 	}
 	if sched.Next(now.In(loc)).IsZero() {
-		return nil, fmt.Sprintf("cron %q never fires (no matching date in the next five years, like 30 February)", spec)
+		return nil, fmt.Sprintf("cron %q never fires (no matching date in the next five years, like 30 February); "+
+			"make its day-of-month and month fields meet on a real date (0 0 28 2 * for 28 February), or remove the schedule: block", spec)
 	}
 	return sched, ""
 }

@@ -69,7 +69,7 @@ func TestParseCronDayOfWeekSeven(t *testing.T) {
 
 // TestParseCronDays: a day is not a unit of a Go duration, so @every 1d
 // is refused with the hours to write instead; a spec that never fires is
-// quoted like the other cron messages.
+// quoted like the other cron messages; each says what to write instead.
 func TestParseCronDays(t *testing.T) {
 	for spec, want := range map[string]string{
 		"@every 1d":   "@every 1d: days and weeks are no unit of a duration; write @every 24h",
@@ -79,9 +79,11 @@ func TestParseCronDays(t *testing.T) {
 		// Too large for a Go duration (about 292 years): too long, not
 		// malformed.
 		"@every 1000000000h":  "@every 1000000000h is more than five years (43800h), so its first slot would be years away; write a cron spec for a date, like 0 3 1 1 * for every 1 January",
-		"@every -1000000000h": "@every -1000000000h is below the minimum of 1s",
-		"0 0 30 2 *":          `cron "0 0 30 2 *" never fires (no matching date in the next five years, like 30 February)`,
-		"@every 1h30m":        "",
+		"@every -1000000000h": "@every -1000000000h is below the minimum of 1s; write @every 1s or a longer interval, like @every 5m",
+		"@every 500ms":        "@every 500ms is below the minimum of 1s; write @every 1s or a longer interval, like @every 5m",
+		"0 0 30 2 *": `cron "0 0 30 2 *" never fires (no matching date in the next five years, like 30 February); ` +
+			`make its day-of-month and month fields meet on a real date (0 0 28 2 * for 28 February), or remove the schedule: block`,
+		"@every 1h30m": "",
 	} {
 		if _, problem := ParseCron(spec, time.UTC, time.Now()); problem != want {
 			t.Errorf("%s: %q, want %q", spec, problem, want)
