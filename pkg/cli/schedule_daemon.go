@@ -340,6 +340,7 @@ func (d *schedDaemon) reload() {
 		d.log.Warn().Msg(w)
 	}
 	if err := set.err(); err != nil {
+		logReloadProblems(d.log, d.o.logJSON, set.problems)
 		if len(set.noneIn) > 0 {
 			err = fmt.Errorf("%w\n%s", err, keptFiring(d.sched.Health().Playbooks, set.noneIn))
 		}

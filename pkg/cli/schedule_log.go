@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -214,4 +215,27 @@ func scheduledInputHint(in *steps.Input) string {
 		hint += " or create " + in.FromFile
 	}
 	return hint
+}
+
+// logReloadProblems writes, under --log-format json, a line at error for
+// each problem that refused a reload, its file:line:column taken into the
+// file, line and column fields, as the problems that refuse the start are
+// written: a log collector finds them by file and position rather than
+// inside the one error of the "reload failed" line that follows. Console
+// lines leave them to that line, which holds them all.
+func logReloadProblems(log zerolog.Logger, asJSON bool, problems []string) {
+	if !asJSON {
+		return
+	}
+	for _, p := range problems {
+		for _, l := range strings.Split(strings.TrimRight(p, "\n"), "\n") {
+			ev := log.Error()
+			if m := locatedRE.FindStringSubmatch(l); m != nil {
+				line, _ := strconv.Atoi(m[2])
+				col, _ := strconv.Atoi(m[3])
+				ev, l = ev.Str("file", m[1]).Int("line", line).Int("column", col), m[4]
+			}
+			ev.Msg(l)
+		}
+	}
 }
