@@ -122,7 +122,7 @@ func writeRunTable(runs []Run, ids []string, n int, withNotes, statusFirst bool)
 			notes = append(notes, "dry run")
 		}
 		if r.Error != nil {
-			notes = append(notes, errorText(r.Error, 80))
+			notes = append(notes, errorText(blockerShort(r), 80))
 		}
 		if r.ResumedFrom != "" {
 			notes = append(notes, "resumed from "+oneLine(r.ResumedFrom, 80))
@@ -147,6 +147,19 @@ func writeRunTable(runs []Run, ids []string, n int, withNotes, statusFirst bool)
 	// Aligned in terminal columns: a playbook named in Japanese or with
 	// emoji takes two a character, which would push STATUS out of line.
 	return termtext.Align(t.String(), 2)
+}
+
+// blockerShort is the error of a skipped slot with the id of the run that
+// blocked it cut to ShortIDLen (which history show takes), so that the
+// note keeps why the slot was skipped, "(overlap: skip)", within its 80
+// characters rather than cutting it for the id's hex tail.
+func blockerShort(r Run) *report.Error {
+	if r.BlockedBy == "" || len(r.BlockedBy) <= ShortIDLen || !strings.Contains(r.Error.Message, r.BlockedBy) {
+		return r.Error
+	}
+	e := *r.Error
+	e.Message = strings.ReplaceAll(e.Message, r.BlockedBy, termtext.Head(r.BlockedBy, ShortIDLen))
+	return &e
 }
 
 // noteColumn is the terminal column where the table's NOTE starts.

@@ -435,3 +435,25 @@ func TestWriteRunSaysAFanOutHadNoItems(t *testing.T) {
 		}
 	}
 }
+
+// TestSkippedNoteKeepsItsReason: a slot skipped behind a run with a full
+// id. Before, its NOTE was cut at 80 characters inside the message,
+// "skipped: run 20261207T155006-00dee42bccbb4ab3b6ec34d3596d718f was
+// still running…", and lost why it was skipped. Now the blocker's id is
+// shortened to the start history show takes, and the reason stays whole.
+func TestSkippedNoteKeepsItsReason(t *testing.T) {
+	blocker := "20261207T155006-00dee42bccbb4ab3b6ec34d3596d718f"
+	runs := []Run{{ID: "20261207T155010-01a25132bf503368d1b563ef2d54", Playbook: "slow", Status: report.StatusSkipped,
+		StartedAt: t0, FinishedAt: ptr(t0), Roles: []string{}, BlockedBy: blocker,
+		Error: &report.Error{Message: "skipped: run " + blocker + " was still running (overlap: skip)"}}}
+	var b bytes.Buffer
+	if err := WriteRuns(&b, runs, false); err != nil {
+		t.Fatal(err)
+	}
+	if want := "skipped: run 20261207T155006-00dee42b was still running (overlap: skip)\n"; !strings.HasSuffix(b.String(), want) {
+		t.Errorf("the note does not end in %q:\n%s", want, b.String())
+	}
+	if runs[0].Error.Message != "skipped: run "+blocker+" was still running (overlap: skip)" {
+		t.Errorf("the run's own error was changed: %q", runs[0].Error.Message)
+	}
+}
