@@ -187,7 +187,8 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 	}
 	defer svc.Close()
 	if svc.Interrupted > 0 {
-		d.log.Warn().Int("runs", svc.Interrupted).Msg("marked the runs of earlier processes that ended before their runs did as interrupted")
+		d.log.Warn().Int("runs", svc.Interrupted).Msg("marked the runs of earlier processes that ended before their runs did as interrupted; " +
+			"`" + program + " history --status interrupted " + stateArg(o.spec) + "` lists them")
 	}
 	mgr := runs.NewManager(svc, runs.Limits{MaxRunning: o.maxRuns, MaxQueued: maxManagerQueue})
 	defer mgr.Shutdown(context.Background()) // every run has ended when the scheduler has

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/arsenal-run/arsenal-run/internal/shellword"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/scheduler"
 	"github.com/arsenal-run/arsenal-run/pkg/store"
@@ -179,6 +180,16 @@ func stateName(spec store.Spec) string {
 		return "--state " + spec.String()
 	}
 	return "--state-dir " + spec.Dir
+}
+
+// stateArg is where the state of spec is as a command's words, for a
+// command a message gives to copy: --state-dir DIR quoted for the shell,
+// or --state URL, its password masked.
+func stateArg(spec store.Spec) string {
+	if spec.Postgres() {
+		return "--state " + spec.String()
+	}
+	return "--state-dir " + shellword.Word(spec.Dir)
 }
 
 // noDatabase reports whether a PostgreSQL URL is its scheme alone
