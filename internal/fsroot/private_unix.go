@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"syscall"
+
+	"github.com/arsenal-run/arsenal-run/internal/fsx"
 )
 
 // securePrivate makes dir when it is missing and checks that it is a
@@ -41,7 +43,7 @@ func securePrivate(dir string) error {
 	}
 	if fi.Mode().Perm()&0o077 != 0 {
 		if err := f.Chmod(0o700); err != nil {
-			return privateDirError(dir, fmt.Sprintf("is open to others (mode %04o) and could not be made 0700 (%v)", fi.Mode().Perm(), err))
+			return privateDirError(dir, fmt.Sprintf("is open to others (mode %s) and could not be made 0700 (%v)", fsx.Octal(fi.Mode()), err))
 		}
 	}
 	return nil

@@ -123,8 +123,8 @@ func (w walk) exposed(path, could string) string {
 		}
 		if who != "" {
 			if dir.mode&fs.ModeSticky == 0 {
-				msg := fmt.Sprintf("is in %s, a directory %s may write (mode %04o): any of them can rename a file of their own over %s and %s; make the directory writable by its owner alone (chmod %s %s), or keep the file in a directory of your own",
-					cur, who, dir.mode.Perm(), next, could, chmod, cur)
+				msg := fmt.Sprintf("is in %s, a directory %s may write (mode %s): any of them can rename a file of their own over %s and %s; make the directory writable by its owner alone (chmod %s %s), or keep the file in a directory of your own",
+					cur, who, Octal(dir.mode), next, could, chmod, cur)
 				if chmod == "g-w" {
 					// A group the owner chose (staff on /usr/local, as
 					// some systems make it) may be trusted by name.
@@ -164,14 +164,12 @@ func (w walk) exposed(path, could string) string {
 // it, sticky bit or not (it keeps others' files, not new ones, out),
 // before it is read.
 func missing(cur, next, could string, mode fs.FileMode, who, chmod string) string {
-	fix, bits := "keep the file in a directory of your own", mode.Perm()
+	fix := "keep the file in a directory of your own"
 	if mode&fs.ModeSticky == 0 {
 		fix = fmt.Sprintf("make the directory writable by its owner alone (chmod %s %s), or %s", chmod, cur, fix)
-	} else {
-		bits |= 0o1000
 	}
-	return fmt.Sprintf("would be in %s, a directory %s may write (mode %04o), and %s does not exist: any of them can create it and %s; %s",
-		cur, who, bits, next, could, fix)
+	return fmt.Sprintf("would be in %s, a directory %s may write (mode %s), and %s does not exist: any of them can create it and %s; %s",
+		cur, who, Octal(mode), next, could, fix)
 }
 
 // foreignDir is Exposed's advice for next, looked up in the directory cur

@@ -264,7 +264,7 @@ func anyoneMayWrite(fi fs.FileInfo, path, what, could string) string {
 // worldWrite is the problem of a file or directory every user may write,
 // with advice, the chmod that fixes it, before path.
 func worldWrite(fi fs.FileInfo, path, what, could, advice string) string {
-	return fmt.Sprintf("%s's mode %04o lets every user of this host write it and %s; %s %s", what, fi.Mode().Perm(), could, advice, path)
+	return fmt.Sprintf("%s's mode %s lets every user of this host write it and %s; %s %s", what, Octal(fi.Mode()), could, advice, path)
 }
 
 // TildeHint says, for err, the error of opening path, that a path

@@ -39,8 +39,8 @@ func GroupMayWrite(fi fs.FileInfo, path, what, could string) string {
 		usedSafe(entry, real, "which "+membersOf(st.Gid)+" may write")
 		return ""
 	}
-	return fmt.Sprintf("%s's mode %04o lets %s write it (it is owned by %s) and %s; make it writable by its owner alone: chmod g-w %s, or give it to root's group: chgrp 0 %s; %s",
-		what, fi.Mode().Perm(), membersOf(st.Gid), userName(int(st.Uid)), could, path, path, safeHint(hintDir(fi, real), membersOf(st.Gid)))
+	return fmt.Sprintf("%s's mode %s lets %s write it (it is owned by %s) and %s; make it writable by its owner alone: chmod g-w %s, or give it to root's group: chgrp 0 %s; %s",
+		what, Octal(fi.Mode()), membersOf(st.Gid), userName(int(st.Uid)), could, path, path, safeHint(hintDir(fi, real), membersOf(st.Gid)))
 }
 
 // trustedGroup tells whether the members of group gid may write what

@@ -13,6 +13,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/arsenal-run/arsenal-run/internal/fsx"
 )
 
 // Spec names a key file's key for messages: Name like "report key", and
@@ -46,7 +48,7 @@ func Read(path string, k Spec) ([]byte, error) {
 	case !fi.Mode().IsRegular():
 		return nil, fmt.Errorf("%s %s is not a regular file; remove it and a new key is made (%s)", k.Name, path, k.Lost)
 	case fi.Mode().Perm()&0o077 != 0:
-		return nil, fmt.Errorf("%s %s has mode %04o; others must not read or write it: chmod 600 %s", k.Name, path, fi.Mode().Perm(), path)
+		return nil, fmt.Errorf("%s %s has mode %s; others must not read or write it: chmod 600 %s", k.Name, path, fsx.Octal(fi.Mode()), path)
 	case !ownedBySelf(fi):
 		return nil, fmt.Errorf("%s %s belongs to another user; it must be owned by the user arsenal-run runs as: "+
 			"chown %d %s if it is this state dir's key and no one else had it, or remove it and a new key is made (%s)", k.Name, path, os.Geteuid(), path, k.Lost)

@@ -66,8 +66,8 @@ func stateDirWarning(dir string) string {
 		return ""
 	}
 	if fi.Mode().Perm()&0o002 != 0 {
-		return fmt.Sprintf("the state dir %s (mode %04o) lets every user of this host write it, and any of them could %s; make it this user's alone: chmod o-w %s",
-			dir, fi.Mode().Perm(), stateDirCouldForRun, dir)
+		return fmt.Sprintf("the state dir %s (mode %s) lets every user of this host write it, and any of them could %s; make it this user's alone: chmod o-w %s",
+			dir, fsx.Octal(fi.Mode()), stateDirCouldForRun, dir)
 	}
 	if msg := fsx.ExposedToOthers(dir, stateDirCouldForRun); msg != "" {
 		return "the state dir " + msg

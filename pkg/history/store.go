@@ -277,7 +277,7 @@ func readOnly(abs string, err error) error {
 	}
 	fix := "make it writable by this user (chmod u+w " + shellword.Word(abs) + ", and chown it if it is another's)"
 	if st, serr := os.Stat(abs); serr == nil {
-		fix = fmt.Sprintf("it is mode %04o: make it writable by this user (chmod u+w %s)", st.Mode().Perm(), shellword.Word(abs))
+		fix = fmt.Sprintf("it is mode %s: make it writable by this user (chmod u+w %s)", fsx.Octal(st.Mode()), shellword.Word(abs))
 	}
 	return fmt.Errorf("%w; this user may not write the history database, which opening it does even to read it: %s, or copy the state dir to a writable place and read the copy", err, fix)
 }

@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"syscall"
+
+	"github.com/arsenal-run/arsenal-run/internal/fsx"
 )
 
 // oNoFollow makes an open fail on a symlink at the name itself, so that a
@@ -50,7 +52,7 @@ func secureLockDir(dir string) error {
 	}
 	if fi.Mode().Perm()&0o022 != 0 {
 		if err := f.Chmod(0o700); err != nil {
-			return fmt.Errorf("concurrency group lock directory %s is writable by others (mode %04o) and could not be made 0700: %w; remove it or give --state-dir", dir, fi.Mode().Perm(), err)
+			return fmt.Errorf("concurrency group lock directory %s is writable by others (mode %s) and could not be made 0700: %w; remove it or give --state-dir", dir, fsx.Octal(fi.Mode()), err)
 		}
 	}
 	return nil

@@ -195,8 +195,8 @@ func readTLSFile(flag, path, what string, private bool) ([]byte, error) {
 		return nil, fmt.Errorf("%s %s: %s", flag, path, msg)
 	}
 	if fi, err := f.Stat(); err == nil && private && fi.Mode().Perm()&0o004 != 0 {
-		return nil, fmt.Errorf("%s %s: %s's mode %04o lets every user of this host read it, and whoever holds it can pass for this server to its clients and read the keys and secrets they send; "+
-			"make it private: chmod o-r %s, and consider the key exposed (replace it and its certificate) if others could log in here", flag, path, what, fi.Mode().Perm(), path)
+		return nil, fmt.Errorf("%s %s: %s's mode %s lets every user of this host read it, and whoever holds it can pass for this server to its clients and read the keys and secrets they send; "+
+			"make it private: chmod o-r %s, and consider the key exposed (replace it and its certificate) if others could log in here", flag, path, what, fsx.Octal(fi.Mode()), path)
 	}
 	data, err := fsx.ReadOpen(f, path, maxTLSFile)
 	if err != nil {

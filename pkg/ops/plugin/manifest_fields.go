@@ -71,7 +71,7 @@ func command(v *yaml.Node, dir string, d *yamlx.Diags) []string {
 		d.Add(yamlx.PosOf(n.Content[0]), "program %s is not an executable file; chmod +x it", prog)
 		return nil
 	case fi.Mode().Perm()&0o002 != 0:
-		d.Add(yamlx.PosOf(n.Content[0]), "program %s: its mode %04o lets every user of this host rewrite it and %s; make it writable by its owner alone: chmod go-w %s", prog, fi.Mode().Perm(), progCould, prog)
+		d.Add(yamlx.PosOf(n.Content[0]), "program %s: its mode %s lets every user of this host rewrite it and %s; make it writable by its owner alone: chmod go-w %s", prog, fsx.Octal(fi.Mode()), progCould, prog)
 		return nil
 	}
 	if msg := fsx.GroupMayWrite(fi, prog, "the program", progCould); msg != "" {

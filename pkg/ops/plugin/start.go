@@ -10,6 +10,8 @@ import (
 	"os"
 	"strings"
 	"syscall"
+
+	"github.com/arsenal-run/arsenal-run/internal/fsx"
 )
 
 // startProblem says why the program could not be started, and what to do.
@@ -43,7 +45,7 @@ func startProblem(prog string, err error) string {
 	case errors.Is(serr, fs.ErrNotExist) && errors.Is(err, syscall.ENOENT):
 		return fmt.Sprintf("%s does not exist, though it did when the plugins were loaded; put it back, or remove its manifest (and restart serve or schedule, which read the manifests at start)", prog)
 	case serr == nil && errors.Is(err, syscall.EACCES) && fi.Mode().IsRegular() && fi.Mode()&0o111 == 0:
-		return fmt.Sprintf("%s is not executable (mode %04o); chmod +x it", prog, fi.Mode().Perm())
+		return fmt.Sprintf("%s is not executable (mode %s); chmod +x it", prog, fsx.Octal(fi.Mode()))
 	}
 	if u := errors.Unwrap(err); u != nil {
 		err = u

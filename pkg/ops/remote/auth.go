@@ -251,11 +251,11 @@ func loadIdentity(file, certFile, passphrase string, inAgent agentKeyring, daemo
 	// whoever owns it, one every user may read.
 	switch perm := fi.Mode().Perm(); {
 	case ownedByMe(fi) && perm&0o077 != 0:
-		return nil, fmt.Errorf("identity file %s has mode %04o: UNPROTECTED PRIVATE KEY FILE, readable by others, which OpenSSH refuses too; "+
-			"make it private with `chmod 600 %s` (and consider the key exposed if others could log in here)", file, perm, file)
+		return nil, fmt.Errorf("identity file %s has mode %s: UNPROTECTED PRIVATE KEY FILE, readable by others, which OpenSSH refuses too; "+
+			"make it private with `chmod 600 %s` (and consider the key exposed if others could log in here)", file, fsx.Octal(fi.Mode()), file)
 	case daemon && perm&0o004 != 0:
-		return nil, fmt.Errorf("identity file %s has mode %04o: UNPROTECTED PRIVATE KEY FILE, every user of this host may read it, and the runs of serve and schedule refuse it; "+
-			"make it private with `chmod 600 %s` (and consider the key exposed if others could log in here)", file, perm, file)
+		return nil, fmt.Errorf("identity file %s has mode %s: UNPROTECTED PRIVATE KEY FILE, every user of this host may read it, and the runs of serve and schedule refuse it; "+
+			"make it private with `chmod 600 %s` (and consider the key exposed if others could log in here)", file, fsx.Octal(fi.Mode()), file)
 	}
 	key, err := ssh.ParsePrivateKey(b)
 	var missing *ssh.PassphraseMissingError
