@@ -33,6 +33,9 @@ func TestFlagValuesAreChecked(t *testing.T) {
 		{[]string{"run", pb, "--max-parallel", "-1"}, "--max-parallel must be at least 1, not -1"},
 		{[]string{"run", pb, "--keep-runs", "-1"}, "--keep-runs must be 0 (keep every run) or more, not -1"},
 		{[]string{"run", pb, "--keep-days", "-1"}, "--keep-days must be 0 (never drop runs by age) or more, not -1"},
+		{[]string{"run", pb, "--keep-days", "-1d"}, "--keep-days must be 0 (never drop runs by age) or more, not -1"},
+		{[]string{"run", pb, "--keep-days", "7h"}, `--keep-days: "7h" is not a number of days; it counts whole days: give one like 7 or 7d (0 = never)`},
+		{[]string{"run", pb, "--keep-days", "1w"}, `--keep-days: "1w" is not a number of days`},
 		{[]string{"run", pb, "--log-level", "verbose"}, `--log-level is one of debug, info, warn, error, not "verbose"`},
 		{[]string{"run", pb, "--log-level", "eror"}, `did you mean "error"?`},
 		{[]string{"run", pb, "--log-format", "text"}, `--log-format is console or json, not "text"`},
@@ -146,5 +149,20 @@ func TestKeyExpiryIsReadAsWritten(t *testing.T) {
 		if got, err := expiryTime(in, now); err == nil {
 			t.Errorf("expiryTime(%q) = %s; want it refused", in, got)
 		}
+	}
+}
+
+// TestKeepDaysTakesTheDaysOfSince: --keep-days 7d, the form --since takes,
+// is seven days, not a usage error.
+func TestKeepDaysTakesTheDaysOfSince(t *testing.T) {
+	t.Setenv("GITHUB_STEP_SUMMARY", "")
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	pb := writePlaybook(t, dir, "pb.yaml", "version: 1\nname: kept\nsteps:\n  - {id: a, op: control.noop}\n")
+	runMain(t, "run", pb, "--state-dir", state, "--keep-days", "7d").want(t, ExitOK, nil, nil)
+	res := runMain(t, "history", "--state-dir", state, "--json")
+	res.want(t, ExitOK, nil, nil)
+	if n := strings.Count(res.stdout, `"playbook": "kept"`); n != 1 {
+		t.Errorf("%d runs in the history, want 1:\n%s", n, res.stdout)
 	}
 }

@@ -2,7 +2,10 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -15,7 +18,33 @@ import (
 // pre starts each usage line, for run's "with a state dir: ".
 func addRetentionFlags(fs *flagSet, keepRuns, keepDays *int, pre string) {
 	fs.IntVar(keepRuns, "keep-runs", 0, pre+"keep the newest `N` runs of each playbook in the history; skipped and missed slots are not runs and do not count (0 = all)")
-	fs.IntVar(keepDays, "keep-days", 0, pre+"drop runs older than `D` days from the history (0 = never)")
+	fs.Var(daysFlag{keepDays}, "keep-days", pre+"drop runs older than `D` days from the history, as 7 or 7d (0 = never)")
+}
+
+// daysFlag is --keep-days: a whole number of days, with or without the d
+// that --since takes (7 or 7d), so the form one flag accepts is not
+// refused by the other.
+type daysFlag struct{ n *int }
+
+func (d daysFlag) String() string {
+	if d.n == nil {
+		return "0"
+	}
+	return strconv.Itoa(*d.n)
+}
+
+func (d daysFlag) Get() any { return *d.n }
+
+func (d daysFlag) Set(s string) error {
+	n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(s), "d"))
+	switch {
+	case errors.Is(err, strconv.ErrRange):
+		return fmt.Errorf("%s is more days than can be counted; give 0 to never drop runs by age", s)
+	case err != nil:
+		return fmt.Errorf("%q is not a number of days; it counts whole days: give one like 7 or 7d (0 = never)", s)
+	}
+	*d.n = n
+	return nil
 }
 
 // retentionProblem is the usage error of the retention flags, or "".
