@@ -67,7 +67,8 @@ func (r *remote) runs() int {
 	}
 	rows := make([][]string, len(out.Runs))
 	for i, run := range out.Runs {
-		// As in 'history': a run still queued or going on has no
+		// As in 'history': the status has its mark (✓, ✗), a run
+		// still queued or going on has no
 		// duration yet, and an interrupted one ran at least until its
 		// last recorded step ended.
 		dur := "-"
@@ -79,7 +80,7 @@ func (r *remote) runs() int {
 		}
 		// What the server answers is cleaned of terminal controls: a
 		// playbook's name, or the server, may hold escapes.
-		rows[i] = []string{termtext.Line(run.ID), termtext.Line(run.Playbook), termtext.Line(run.Status), termtext.Line(run.Trigger), run.StartedAt.UTC().Format("2006-01-02 15:04:05"), dur,
+		rows[i] = []string{termtext.Line(run.ID), termtext.Line(run.Playbook), history.StatusIcon(report.Status(run.Status)) + " " + termtext.Line(run.Status), termtext.Line(run.Trigger), run.StartedAt.UTC().Format("2006-01-02 15:04:05"), dur,
 			runNote(run.DryRun, run.Error, run.ResumedFrom)}
 	}
 	t := runsTable(rows, termWidth(r.e.stdout))

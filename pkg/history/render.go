@@ -135,9 +135,9 @@ func writeRunTable(runs []Run, ids []string, n int, withNotes, statusFirst bool)
 		}
 		started := r.StartedAt.UTC().Format("2006-01-02 15:04:05")
 		if statusFirst {
-			fmt.Fprintf(&t, "%s %s\t%s\t%s\t%s\t%s", icon(r.Status), status, dur, ids[i], oneLine(r.Playbook, n), started)
+			fmt.Fprintf(&t, "%s %s\t%s\t%s\t%s\t%s", StatusIcon(r.Status), status, dur, ids[i], oneLine(r.Playbook, n), started)
 		} else {
-			fmt.Fprintf(&t, "%s\t%s\t%s\t%s %s\t%s", started, ids[i], oneLine(r.Playbook, n), icon(r.Status), status, dur)
+			fmt.Fprintf(&t, "%s\t%s\t%s\t%s %s\t%s", started, ids[i], oneLine(r.Playbook, n), StatusIcon(r.Status), status, dur)
 		}
 		if withNotes {
 			fmt.Fprintf(&t, "\t%s", strings.Join(notes, "; "))
@@ -222,7 +222,9 @@ func percent(f float64) string {
 	return s
 }
 
-func icon(s report.Status) string {
+// StatusIcon is the mark before a run's or step's status in the tables of
+// history and 'remote runs': report.Icon's, and "…" for one going on.
+func StatusIcon(s report.Status) string {
 	switch s {
 	case StatusRunning:
 		return "…"

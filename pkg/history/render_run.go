@@ -52,7 +52,7 @@ func WriteRunReportFit(w io.Writer, run Run, rows []StepRow, rep *report.Report,
 	// come from a file anyone who can write the state dir can change:
 	// nothing from them reaches the terminal uncleaned.
 	fmt.Fprintf(&b, "run       %s\nplaybook  %s (%s)\nstatus    %s %s\nstarted   %s\n", termtext.Clean(run.ID), termtext.Clean(run.Playbook), termtext.Clean(run.Path),
-		icon(run.Status), termtext.Clean(string(run.Status)), run.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"))
+		StatusIcon(run.Status), termtext.Clean(string(run.Status)), run.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"))
 	switch {
 	case run.Status == StatusInterrupted:
 		fmt.Fprintf(&b, "duration  at least %s (until its last recorded step ended)\n", report.FormatMS(run.DurationMS))
@@ -152,7 +152,7 @@ func writeItems(w io.Writer, items []StepRow, details map[rowKey]detail, more st
 		if succeeded == 1 {
 			n = "1 item"
 		}
-		fmt.Fprintf(w, "  %s[…]\t%s\t%s %s\t\t\t%s\n", stepName(&items[0], details[keyOf(items[0])]), oneLine(items[0].Op, 80), icon(report.StatusSucceeded), report.StatusSucceeded, n)
+		fmt.Fprintf(w, "  %s[…]\t%s\t%s %s\t\t\t%s\n", stepName(&items[0], details[keyOf(items[0])]), oneLine(items[0].Op, 80), StatusIcon(report.StatusSucceeded), report.StatusSucceeded, n)
 	}
 }
 
@@ -381,7 +381,7 @@ func writeRow(w io.Writer, r *StepRow, details map[rowKey]detail) {
 	case d.noItems && errText == "":
 		errText = report.EmptyFanOutNote
 	}
-	fmt.Fprintf(w, "%s\t%s\t%s %s\t%d\t%s\t%s\n", id, oneLine(r.Op, 80), icon(r.Status), oneLine(string(r.Status), 20), r.Attempt, dur, errText)
+	fmt.Fprintf(w, "%s\t%s\t%s %s\t%d\t%s\t%s\n", id, oneLine(r.Op, 80), StatusIcon(r.Status), oneLine(string(r.Status), 20), r.Attempt, dur, errText)
 }
 
 // midLine is s for a table cell, as oneLine, but cut in its middle, at a
