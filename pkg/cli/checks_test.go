@@ -100,7 +100,7 @@ func TestStateDirThatIsAFile(t *testing.T) {
 	for _, cmd := range []string{"history", "stats"} {
 		res := runMain(t, cmd, "--state-dir", file)
 		res.want(t, ExitUsage, nil, []string{"arsenal-run " + cmd + ": " + file + " is not a directory"})
-		if strings.Contains(res.stderr, "runs are recorded with") {
+		if strings.Contains(res.stderr, "records them only with") {
 			t.Errorf("%s advises recording runs in a file:\n%s", cmd, res.stderr)
 		}
 	}
@@ -165,4 +165,14 @@ func TestKeepDaysTakesTheDaysOfSince(t *testing.T) {
 	if n := strings.Count(res.stdout, `"playbook": "kept"`); n != 1 {
 		t.Errorf("%d runs in the history, want 1:\n%s", n, res.stdout)
 	}
+}
+
+// TestNoHistorySaysWhereEachFrontEndRecords: history on a dir with no
+// history names where run, serve and schedule record their runs, not run's
+// alone, since the runs looked for may be a scheduler's or a server's.
+func TestNoHistorySaysWhereEachFrontEndRecords(t *testing.T) {
+	empty := t.TempDir()
+	res := runMain(t, "history", "--state-dir", empty)
+	res.want(t, ExitUsage, nil, []string{"arsenal-run history: no history in " + empty,
+		"'run' records them only with --state-dir DIR", "'serve' in its --state-dir", "'schedule' in its --state-dir (default ", "--state URL"})
 }

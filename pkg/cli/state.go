@@ -109,7 +109,9 @@ func openStore(e *env, c *command, spec store.Spec) (store.Store, int) {
 		// A database this user may not reach is not "no history":
 		// store.Open says so, with what to do.
 		if _, err := os.Stat(filepath.Join(spec.Dir, history.FileName)); err != nil && !errors.Is(err, fs.ErrPermission) {
-			fmt.Fprintf(e.stderr, "%s %s: no history in %s; runs are recorded with 'run --state-dir %s' (or $ARSENAL_STATE_DIR)\n", program, c.name, spec.Dir, spec.Dir)
+			// The runs may have come from any front end, each with its
+			// own way of choosing the dir: name them all.
+			fmt.Fprintf(e.stderr, "%s %s: no history in %s; give --state-dir the dir the runs were recorded in: 'run' records them only with --state-dir DIR (or $ARSENAL_STATE_DIR), 'serve' in its --state-dir, 'schedule' in its --state-dir (default %s); for a shared PostgreSQL store give --state URL\n", program, c.name, spec.Dir, e.defaultStateDir())
 			return nil, ExitUsage
 		}
 	}
