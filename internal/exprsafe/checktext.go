@@ -73,8 +73,7 @@ func CheckProblem(msg, src string) string {
 		}
 	}
 	if m := reNonBool.FindStringSubmatch(msg); m != nil {
-		return "the condition before ? must give true or false, but this one gives " + article(typeWord(m[1])) +
-			"; compare it, like x == \"yes\" or x > 0, or test that it is there, x != nil"
+		return ternaryNotBool(typeWord(m[1]))
 	}
 	if m := reListIndex.FindStringSubmatch(msg); m != nil {
 		out := "a list's items are picked by a whole number, x[0], but this index is " + article(typeWord(m[1]))
@@ -132,4 +131,11 @@ var textFuncs = map[string]bool{
 func hasArguments(src, f string) bool {
 	re := regexp.MustCompile(`\b` + regexp.QuoteMeta(f) + `\s*\(\s*[^)\s]`)
 	return re.MatchString(src)
+}
+
+// ternaryNotBool is the problem of a c ? a : b whose c gives got, not
+// true or false: as validate finds it and as a run does.
+func ternaryNotBool(got string) string {
+	return "the condition before ? must give true or false, but this one gives " + article(got) +
+		"; compare it, like x == \"yes\" or x > 0, or test that it is there, x != nil"
 }

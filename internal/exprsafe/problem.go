@@ -87,6 +87,11 @@ func Problem(program *vm.Program, err error, advice func(null string) string) st
 		if out, ok := parseProblem(msg, strings.TrimSuffix(name, "()")); ok {
 			return out + at
 		}
+		if m := reConversion.FindStringSubmatch(msg); m != nil && m[2] == "bool" && name == "" && located && ternaryBefore(program.Source().String(), fe.From) {
+			// The run stopped at a c ? a : b whose c is not true or
+			// false: say it as validate does.
+			return ternaryNotBool(typeWord(m[1])) + at
+		}
 		return plainProblem(msg, name, advice("")) + at
 	}
 	what := "a function over a list"
@@ -209,4 +214,31 @@ func Where(err error, src string) (int, bool) {
 // what Problem says, for a caller that names the place in the file.
 func TrimPosition(msg string) string {
 	return rePosition.ReplaceAllString(msg, "")
+}
+
+// ternaryBefore tells whether src has the ? of a c ? a : b before or at
+// the rune offset from, where a run reports the c that is not true or
+// false; a ?. or ?? and what is quoted do not count.
+func ternaryBefore(src string, from int) bool {
+	r := []rune(src)
+	var quote rune
+	for i := 0; i < len(r) && i <= from; i++ {
+		switch c := r[i]; {
+		case quote != 0 && c == '\\':
+			i++
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'' || c == '`':
+			quote = c
+		case c == '?':
+			if i+1 < len(r) && (r[i+1] == '.' || r[i+1] == '?') {
+				i++
+				continue
+			}
+			return true
+		}
+	}
+	return false
 }
