@@ -66,6 +66,10 @@ steps:
 	if !strings.HasPrefix(got, "No, do not run it | You may answer no, not yes: ") || !strings.Contains(got, "other file roots") {
 		t.Errorf("the operator's question of a file.delete their roots do not reach: %q", got)
 	}
+	// A screen reader is told only No is offered, not to answer it.
+	waitFor(t, oncall, "the question said as No alone", `(document.querySelector('main p.sr-only[aria-live]') || {}).textContent === 'Step purge asks: Delete it? You may answer No, not Yes: it is under Waiting for an answer, at the top of the page.'`)
+	do(t, oncall, "open the run again", chromedp.Navigate(s.url+"/runs/"+id))
+	waitFor(t, oncall, "the question said as No alone on a page just opened", `((document.querySelector('main p.sr-only[aria-live]') || {}).textContent || '').endsWith('You may answer No, not Yes: it is under Waiting for an answer, at the top of the page.')`)
 	// The server refuses that yes indeed, and takes the no.
 	if code, _ := s.api("oncall", "POST", "/api/v1/runs/"+id+"/confirm", map[string]any{"step": "purge", "answer": "yes"}); code != 403 {
 		t.Errorf("the operator's yes: %d, want 403", code)

@@ -99,18 +99,24 @@ export const questionMethods = {
     }
     if (this.left) return;
     let changed = this.mayAct !== q.may_act;
+    const noOnly = [];
     this.mayAct = q.may_act;
     this.refused = q.refused || '';
     for (const x of q.questions) {
       const p = this.pending.get(x.run_id + '/' + x.step);
       if (!p) continue;
-      if ((p.may_approve !== false) !== x.may_approve) changed = true;
+      if ((p.may_approve !== false) !== x.may_approve) {
+        changed = true;
+        // Said before it was judged as one to answer Yes or No.
+        if (x.may_approve === false) noOnly.push(p);
+      }
       p.may_approve = x.may_approve;
       p.yes_refused = x.yes_refused;
     }
     if (!changed) return;
     this.renderActions();
     this.renderQuestions();
+    if (this.mayAct) this.askedNow(noOnly);
   },
 
   // nextQuestion is where the focus goes when a question it was on has
@@ -126,8 +132,11 @@ export const questionMethods = {
     if (!qs.length) return;
     const what = qs.length === 1 ? 'Step ' + qs[0].step + ' asks: ' + qs[0].question
       : qs.length + ' steps ask questions: ' + qs.map((q) => q.step).join(', ') + '.';
-    clear(this.announce, what + ' ' + (this.mayAct
-      ? (qs.length === 1 ? 'Answer it' : 'Answer them') + ' under Waiting for an answer, at the top of the page.'
-      : 'Someone who may run this playbook must answer.'));
+    // Where Yes is not offered (the server would refuse it), Answer it
+    // would promise what the page does not hold.
+    const noOnly = qs.every((q) => q.may_approve === false);
+    clear(this.announce, what + ' ' + (!this.mayAct ? 'Someone who may run this playbook must answer.'
+      : noOnly ? 'You may answer No, not Yes: ' + (qs.length === 1 ? 'it is' : 'they are') + ' under Waiting for an answer, at the top of the page.'
+        : (qs.length === 1 ? 'Answer it' : 'Answer them') + ' under Waiting for an answer, at the top of the page.'));
   },
 };
