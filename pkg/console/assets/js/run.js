@@ -140,7 +140,9 @@ class RunView {
     this.heading = title(rep.playbook.name, ' ', this.statusEl);
     clear(ctx.main,
       this.heading, this.notes,
-      this.announce, this.connEl, this.facts, this.actions, this.questionsEl, this.errorEl,
+      // What went wrong comes first, above the facts and Run again: it
+      // is what the page of a failed run is opened for.
+      this.announce, this.connEl, this.errorEl, this.facts, this.actions, this.questionsEl,
       h('h2', null, 'Timeline'),
       h('figure', { class: 'chart' }, this.timelineBox,
         h('figcaption', { class: 'muted small' }, 'Time from the run\'s start; a bar is a step, segments are its attempts, thin bars its fan-out items. ',
