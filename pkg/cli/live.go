@@ -196,7 +196,15 @@ func (v *liveView) log(ev engine.Event) {
 		case "error":
 			mark = v.p.red("!")
 		}
-		v.print(fmt.Sprintf("%s %s  %s", mark, v.p.dim(ev.Step), termtext.Line(ev.Message)))
+		// A message of several lines (the tail of a log) keeps them,
+		// each cleaned of controls, under its first, indented.
+		msg := strings.Split(strings.TrimRight(ev.Message, "\r\n"), "\n")
+		lines := make([]string, len(msg))
+		lines[0] = fmt.Sprintf("%s %s  %s", mark, v.p.dim(ev.Step), termtext.Line(msg[0]))
+		for i, l := range msg[1:] {
+			lines[i+1] = "    " + termtext.Line(l)
+		}
+		v.print(lines...)
 		return
 	}
 	s := v.running[ev.Step]
