@@ -8,13 +8,13 @@ package fileop
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsx"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
 )
@@ -116,22 +116,6 @@ func fileType(m fs.FileMode) string {
 	return "other"
 }
 
-// modeString formats permission bits as four octal digits, with setuid,
-// setgid and sticky in the first.
-func modeString(m fs.FileMode) string {
-	n := uint32(m.Perm())
-	if m&fs.ModeSetuid != 0 {
-		n |= 0o4000
-	}
-	if m&fs.ModeSetgid != 0 {
-		n |= 0o2000
-	}
-	if m&fs.ModeSticky != 0 {
-		n |= 0o1000
-	}
-	return fmt.Sprintf("%04o", n)
-}
-
 // Stat is the file.stat operation.
 type Stat struct{}
 
@@ -184,7 +168,7 @@ func (*Stat) Execute(ctx context.Context, p ops.Params) (map[string]any, error) 
 	}
 	out["exists"] = true
 	out["size"] = int(fi.Size())
-	out["mode"] = modeString(fi.Mode())
+	out["mode"] = fsx.Octal(fi.Mode())
 	out["mtime"] = fi.ModTime().UTC().Format(time.RFC3339Nano)
 	out["is_dir"] = fi.IsDir()
 	out["type"] = fileType(fi.Mode())

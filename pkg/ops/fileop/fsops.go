@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"syscall"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsx"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
 )
@@ -191,21 +192,7 @@ func (*Chmod) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 			return nil, policy.Classify(ctx, err, path, policy.Roots(ctx))
 		}
 	}
-	return map[string]any{"path": t.abs, "mode": fmt.Sprintf("%04o", uint32(mode.Perm())|special(mode)), "changed": changed}, nil
-}
-
-func special(m fs.FileMode) uint32 {
-	var s uint32
-	if m&fs.ModeSetuid != 0 {
-		s |= 0o4000
-	}
-	if m&fs.ModeSetgid != 0 {
-		s |= 0o2000
-	}
-	if m&fs.ModeSticky != 0 {
-		s |= 0o1000
-	}
-	return s
+	return map[string]any{"path": t.abs, "mode": fsx.Octal(mode), "changed": changed}, nil
 }
 
 // Chown is file.chown.
