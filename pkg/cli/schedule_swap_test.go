@@ -42,7 +42,7 @@ func TestScheduleRefusesAPlaybookAnotherUserCouldSwap(t *testing.T) {
 	}
 	chmod(pb, 0o644)
 	chmod(dir, 0o777|os.ModeSticky)
-	if got := scheduleProblems(t, dir); !strings.Contains(got, dir+": the playbooks directory's mode 0777 lets every user of this host write it and add a playbook") ||
+	if got := scheduleProblems(t, dir); !strings.Contains(got, dir+": the playbooks directory's mode 1777 lets every user of this host write it and add a playbook") ||
 		!strings.Contains(got, "chmod go-w "+dir) {
 		t.Errorf("schedule of a directory of mode 1777: %s", got)
 	}

@@ -35,7 +35,12 @@ func TestDaemonsRefuseAStateDirAnotherUserCouldChange(t *testing.T) {
 		if err := os.Chmod(state, mode); err != nil {
 			t.Fatal(err)
 		}
-		daemons("--state-dir: the state dir's mode 0777 lets every user of this host write it and forge what serve and schedule read there (the result cache, which answers steps without running them",
+		// The mode as ls shows it: 1777 with the sticky bit.
+		shown := "0777"
+		if mode&os.ModeSticky != 0 {
+			shown = "1777"
+		}
+		daemons("--state-dir: the state dir's mode "+shown+" lets every user of this host write it and forge what serve and schedule read there (the result cache, which answers steps without running them",
 			"chmod o-w "+state)
 		if entries, _ := os.ReadDir(state); len(entries) != 0 {
 			t.Fatalf("a refused state dir of mode %v was written: %v", mode, entries)
