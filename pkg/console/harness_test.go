@@ -95,6 +95,23 @@ func (s *site) editPlaybook(name, text string) {
 }
 
 // playbook is one of the site's playbooks.
+// usePolicy makes text, a policy file read as if at dir/policy.yaml, the
+// site's policy, its keys and playbooks kept.
+func (s *site) usePolicy(t testing.TB, dir, text string) {
+	t.Helper()
+	policy, err := auth.ParsePolicy(filepath.Join(dir, "policy.yaml"), []byte(text), s.mgr.Service().Registry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks, err := server.ParseKeys("keys.yaml", []byte(s.keysFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.srv.Reload(server.State{Keys: ks, Policy: policy, Playbooks: s.pbs}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func (s *site) playbook(name string) *steps.Playbook {
 	s.t.Helper()
 	pb, ok := s.pbs.Get(name)

@@ -7,9 +7,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/arsenal-run/arsenal-run/pkg/auth"
-	"github.com/arsenal-run/arsenal-run/pkg/server"
 )
 
 // TestRunPageShowsOnlyWhatTheServerTakes: on an admin's run, each viewer
@@ -32,17 +29,7 @@ steps:
   - {id: purge, op: file.delete, needs: [gate], confirm: "Delete it?", with: {path: "${{ inputs.target }}", missing_ok: true}}
 `})
 	dir := t.TempDir()
-	policy, err := auth.ParsePolicy(filepath.Join(dir, "policy.yaml"), []byte("version: 1\nroles:\n  admin: {max_risk: destructive}\n  operator: {max_risk: destructive, file_roots: ["+filepath.Join(dir, "app")+"]}\n  viewer: {max_risk: read}\n"), s.mgr.Service().Registry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ks, err := server.ParseKeys("keys.yaml", []byte(s.keysFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.srv.Reload(server.State{Keys: ks, Policy: policy, Playbooks: s.pbs}); err != nil {
-		t.Fatal(err)
-	}
+	s.usePolicy(t, dir, "version: 1\nroles:\n  admin: {max_risk: destructive}\n  operator: {max_risk: destructive, file_roots: ["+filepath.Join(dir, "app")+"]}\n  viewer: {max_risk: read}\n")
 	code, m := s.api("alice", "POST", "/api/v1/playbooks/purge/runs", map[string]any{"inputs": map[string]any{"target": filepath.Join(t.TempDir(), "gone")}, "ask": true})
 	if code != 202 {
 		t.Fatalf("start: %d %v", code, m)

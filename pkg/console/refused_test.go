@@ -9,9 +9,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
-	"github.com/arsenal-run/arsenal-run/pkg/server"
 )
 
 // TestRunPageStepRefusedWhenItRan: a step whose operation the role's rule
@@ -28,17 +26,7 @@ steps:
   - {id: write, op: file.write, with: {path: "${{ inputs.target }}", content: x}}
 `})
 	dir := t.TempDir()
-	policy, err := auth.ParsePolicy(filepath.Join(dir, "policy.yaml"), []byte("version: 1\nroles:\n  admin: {max_risk: destructive}\n  operator: {max_risk: write, file_roots: ["+filepath.Join(dir, "app")+"]}\n  viewer: {max_risk: read}\n"), s.mgr.Service().Registry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ks, err := server.ParseKeys("keys.yaml", []byte(s.keysFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.srv.Reload(server.State{Keys: ks, Policy: policy, Playbooks: s.pbs}); err != nil {
-		t.Fatal(err)
-	}
+	s.usePolicy(t, dir, "version: 1\nroles:\n  admin: {max_risk: destructive}\n  operator: {max_risk: write, file_roots: ["+filepath.Join(dir, "app")+"]}\n  viewer: {max_risk: read}\n")
 	id := s.start("oncall", "refused", map[string]any{"target": filepath.Join(dir, "elsewhere.txt")})
 	rep := s.wait(id)
 	st := rep.Steps[0]
@@ -79,17 +67,7 @@ steps:
 	if err := os.Mkdir(app, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	policy, err := auth.ParsePolicy(filepath.Join(dir, "policy.yaml"), []byte("version: 1\nroles:\n  admin: {max_risk: destructive}\n  operator: {max_risk: write, file_roots: ["+app+"]}\n  viewer: {max_risk: read}\n"), s.mgr.Service().Registry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ks, err := server.ParseKeys("keys.yaml", []byte(s.keysFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.srv.Reload(server.State{Keys: ks, Policy: policy, Playbooks: s.pbs}); err != nil {
-		t.Fatal(err)
-	}
+	s.usePolicy(t, dir, "version: 1\nroles:\n  admin: {max_risk: destructive}\n  operator: {max_risk: write, file_roots: ["+app+"]}\n  viewer: {max_risk: read}\n")
 	ctx := tab(t, b)
 	s.signIn(t, ctx, "oncall")
 	code, m := s.api("oncall", "POST", "/api/v1/playbooks/fanrefused/runs", map[string]any{"inputs": map[string]any{"targets": []any{filepath.Join(app, "ok.txt"), filepath.Join(dir, "elsewhere.txt")}}, "ask": true})

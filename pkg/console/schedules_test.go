@@ -2,7 +2,6 @@ package console
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,9 +9,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
-	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
-	"github.com/arsenal-run/arsenal-run/pkg/server"
 )
 
 // The playbooks of the schedule tests: a schedule whose step writes, so
@@ -153,17 +150,7 @@ func TestSchedulePauseKeepsTheFocus(t *testing.T) {
 			return real(input, opts);
 		};
 	})()`))
-	policy, err := auth.ParsePolicy(filepath.Join(t.TempDir(), "policy.yaml"), []byte("version: 1\nroles:\n  admin: {max_risk: destructive}\n  operator: {max_risk: read}\n  viewer: {max_risk: read}\n"), s.mgr.Service().Registry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ks, err := server.ParseKeys("keys.yaml", []byte(s.keysFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.srv.Reload(server.State{Keys: ks, Policy: policy, Playbooks: s.pbs}); err != nil {
-		t.Fatal(err)
-	}
+	s.usePolicy(t, t.TempDir(), "version: 1\nroles:\n  admin: {max_risk: destructive}\n  operator: {max_risk: read}\n  viewer: {max_risk: read}\n")
 	do(t, ctx, "press Resume with Enter", chromedp.KeyEvent(kb.Enter))
 	waitFor(t, ctx, "the refusal", `window.__answered === 403`)
 	do(t, ctx, "let the list be read", chromedp.Evaluate[chromedp.Void](`window.__release()`))
