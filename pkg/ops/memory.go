@@ -2,6 +2,7 @@ package ops
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -11,41 +12,58 @@ import (
 // DefaultOutputMemory is how many bytes the operations of one registry (of
 // one process: run, schedule or serve) may hold at once for the outputs
 // they are building: file.read's content, http.request's body and its
-// decoded JSON. It is more than the largest single step needs (a 64 MiB
-// file.read in base64 holds about 150 MiB), so by default a step is never
-// refused, only made to wait while others hold the rest.
+// decoded JSON, the stdout and stderr a shell.exec, ssh.exec or plugin step
+// keeps. It is more than the largest single step needs (a 64 MiB file.read
+// in base64 holds about 150 MiB), so by default a step is never refused,
+// only made to wait while others hold the rest.
 const DefaultOutputMemory = 256 << 20
 
 // OutputMemorySetting names how an operator raises the limit; refusals
-// quote it.
-const OutputMemorySetting = "arsenal-run serve --max-output-memory MIB"
+// quote it. run, schedule and serve take the flag alike.
+const OutputMemorySetting = "--max-output-memory MIB of arsenal-run run, schedule or serve"
+
+// ErrOutputMemoryBusy is the error of a growth past what its hold said it
+// could grow to (see OutputHold.Grow) that was refused because every other
+// step holding output memory waited too: one of them had to give way, or
+// the pool would have been passed.
+var ErrOutputMemoryBusy = errors.New("the other steps building outputs held the rest of the output memory and waited for more themselves")
 
 // OutputMemory bounds the bytes the operations of a registry hold at once
 // while they build their outputs, across every step, fan-out item and run
 // of the process: a fan-out of a thousand 64 MiB reads waits for room
 // instead of holding 150 GB. What a finished run keeps is bounded by its
 // own output budget (the engine's DefaultOutputBudget); this bounds what
-// is in flight. Waiters are served in order, so a large hold is not
-// starved by small ones. It is safe for concurrent use.
+// is in flight.
+//
+// A hold says at once the most it may grow to (its claim), and the pool
+// grants bytes only while it can still give every hold its claim, one
+// after another (the banker's rule): holds that grow as their output comes
+// never wait for each other for ever, and the bytes held never pass the
+// limit. New holds are served in order, so a large hold is not starved by
+// small ones. It is safe for concurrent use.
 type OutputMemory struct {
 	mu      sync.Mutex
 	limit   int64
 	used    int64
-	holders int       // holds not yet released
-	waiting []*waiter // new holds, in order
-	growing []*waiter // holds that want more, in order; served first
-	peak    int64     // the most used at once, for tests and numbers
+	holds   map[*OutputHold]struct{} // granted, not released
+	waiting []*waiter                // new holds, in order
+	growing []*waiter                // holds that want more, in order; served first
+	peak    int64                    // the most used at once, for tests and numbers
+	scratch []need                   // safe's, kept between calls
 }
 
 type waiter struct {
-	n     int64
-	ready chan struct{} // closed when granted
+	h       *OutputHold // the hold that grows, or the new hold
+	n       int64       // bytes wanted
+	claim   int64       // the hold's claim once granted
+	ready   chan struct{}
+	refused bool // a growth past the claim given way (ErrOutputMemoryBusy)
 }
 
 // NewOutputMemory returns a pool of limit bytes (DefaultOutputMemory when
 // limit <= 0).
 func NewOutputMemory(limit int64) *OutputMemory {
-	m := &OutputMemory{}
+	m := &OutputMemory{holds: map[*OutputHold]struct{}{}}
 	m.SetLimit(limit)
 	return m
 }
@@ -82,36 +100,44 @@ func (m *OutputMemory) Used() (now, peak int64) {
 // OutputHold is bytes held in an OutputMemory, until Release.
 type OutputHold struct {
 	m        *OutputMemory
-	n        int64
+	n        int64 // held
+	claim    int64 // the most it may grow to without asking past it
 	released bool
 }
 
-// Hold takes n bytes for what (a description such as "file.read of 64
-// MiB in base64"), waiting in turn for room while others hold them. It
-// refuses at once, with an error of class execution that names the limit
-// and how to raise it, n larger than the whole limit, which no wait would
+// Hold takes n bytes for what, which will not grow: HoldUpTo(ctx, n, n,
+// what).
+func (m *OutputMemory) Hold(ctx context.Context, n int64, what string) (*OutputHold, error) {
+	return m.HoldUpTo(ctx, n, n, what)
+}
+
+// HoldUpTo takes n bytes for what (a description such as "file.read of
+// 64 MiB in base64"), which may grow (Grow) up to claim bytes as its
+// output comes, waiting in turn for room while others hold it. It refuses
+// at once, with an error of class execution that names the limit and how
+// to raise it, a claim larger than the whole limit, which no wait would
 // give; and it returns the context's cause when ctx ends first. When it
 // must wait it tells the step once (Call.Message), so that a slow step
 // says why. A nil OutputMemory holds nothing and never waits.
-func (m *OutputMemory) Hold(ctx context.Context, n int64, what string) (*OutputHold, error) {
+func (m *OutputMemory) HoldUpTo(ctx context.Context, n, claim int64, what string) (*OutputHold, error) {
 	if m == nil {
 		return &OutputHold{}, nil
 	}
 	n = max(n, 0)
+	claim = max(claim, n)
 	m.mu.Lock()
-	if n > m.limit {
+	if claim > m.limit {
 		limit := m.limit
 		m.mu.Unlock()
 		return nil, Errorf(ClassExecution, "%s would hold %s at once, more than the %s the process lets operations hold while they build their outputs (%s); "+
-			"ask for fewer bytes (max_bytes), or raise the limit", what, fsx.Size(n), fsx.Bytes(limit), OutputMemorySetting)
+			"ask for fewer bytes (max_bytes, max_output), or raise the limit", what, fsx.Size(claim), fsx.Bytes(limit), OutputMemorySetting)
 	}
-	if len(m.waiting) == 0 && len(m.growing) == 0 && m.used+n <= m.limit {
-		m.grant(n)
-		m.holders++
+	w := &waiter{h: &OutputHold{m: m}, n: n, claim: claim, ready: make(chan struct{})}
+	if len(m.waiting) == 0 && m.safe(nil, n, claim) {
+		m.give(w)
 		m.mu.Unlock()
-		return &OutputHold{m: m, n: n}, nil
+		return w.h, nil
 	}
-	w := &waiter{n: n, ready: make(chan struct{})}
 	m.waiting = append(m.waiting, w)
 	used, limit := m.used, m.limit
 	m.mu.Unlock()
@@ -121,16 +147,14 @@ func (m *OutputMemory) Hold(ctx context.Context, n int64, what string) (*OutputH
 	}
 	select {
 	case <-w.ready:
-		return &OutputHold{m: m, n: n}, nil
+		return w.h, nil
 	case <-ctx.Done():
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	select {
 	case <-w.ready: // granted meanwhile: given back
-		m.used -= n
-		m.holders--
-		m.dispatch()
+		m.drop(w.h)
 	default:
 		m.waiting = remove(m.waiting, w)
 		m.dispatch() // a large waiter gone may let smaller ones through
@@ -138,99 +162,36 @@ func (m *OutputMemory) Hold(ctx context.Context, n int64, what string) (*OutputH
 	return nil, context.Cause(ctx)
 }
 
-// Grow adds n bytes to h, waiting for them ahead of new holds. It returns
-// false, holding nothing more, when h plus n would be more than the whole
-// limit. A hold that grows waits for others to release; when every hold
-// of the pool waits to grow (none could release), the first is let
-// through past the limit rather than all waiting for ever: the bytes held
-// are then at most the limit and that one growth.
-func (h *OutputHold) Grow(ctx context.Context, n int64) (bool, error) {
-	m := h.m
-	if m == nil || n <= 0 {
-		return true, nil
-	}
-	m.mu.Lock()
-	if h.n+n > m.limit {
-		m.mu.Unlock()
-		return false, nil
-	}
-	w := &waiter{n: n, ready: make(chan struct{})}
-	m.growing = append(m.growing, w)
-	m.dispatch()
-	m.mu.Unlock()
-	select {
-	case <-w.ready:
-		h.n += n
-		return true, nil
-	case <-ctx.Done():
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	select {
-	case <-w.ready:
-		h.n += n
-	default:
-		m.growing = remove(m.growing, w)
-		m.dispatch()
-	}
-	return false, context.Cause(ctx)
-}
-
-// Keep gives back what h holds past n bytes: a hold taken for the most
-// a step could need, once it knows what it does.
-func (h *OutputHold) Keep(n int64) {
-	m := h.m
-	if m == nil || h.released || n >= h.n {
-		return
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.used -= h.n - max(n, 0)
-	h.n = max(n, 0)
-	m.dispatch()
-}
-
 // Release gives the bytes back; later calls do nothing.
 func (h *OutputHold) Release() {
-	if h == nil || h.m == nil || h.released {
+	if h == nil || h.m == nil {
 		return
 	}
-	h.released = true
 	m := h.m
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if !h.released {
+		m.drop(h)
+	}
+}
+
+// drop releases h; m.mu is held.
+func (m *OutputMemory) drop(h *OutputHold) {
+	h.released = true
 	m.used -= h.n
-	m.holders--
+	h.n, h.claim = 0, 0
+	delete(m.holds, h)
 	m.dispatch()
 }
 
-// grant adds n to what is used; m.mu is held.
-func (m *OutputMemory) grant(n int64) {
-	m.used += n
+// give grants w, a new hold or a growth; m.mu is held.
+func (m *OutputMemory) give(w *waiter) {
+	w.h.n += w.n
+	w.h.claim = max(w.claim, w.h.n)
+	m.holds[w.h] = struct{}{}
+	m.used += w.n
 	m.peak = max(m.peak, m.used)
-}
-
-// dispatch grants what fits, growths first, then new holds in order; a
-// new hold that does not fit stops the ones behind it. m.mu is held.
-func (m *OutputMemory) dispatch() {
-	for len(m.growing) > 0 {
-		w := m.growing[0]
-		// Every hold waits to grow: nothing will be released.
-		stuck := len(m.growing) >= m.holders
-		if m.used+w.n > m.limit && !stuck {
-			return
-		}
-		m.growing = m.growing[1:]
-		m.grant(w.n)
-		close(w.ready)
-	}
-	for len(m.waiting) > 0 && m.used+m.waiting[0].n <= m.limit {
-		w := m.waiting[0]
-		m.waiting = m.waiting[1:]
-		m.grant(w.n)
-		m.holders++
-		close(w.ready)
-	}
+	close(w.ready)
 }
 
 func remove(ws []*waiter, w *waiter) []*waiter {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -85,16 +86,53 @@ func TestOutputMemoryWaitEndsWithTheStep(t *testing.T) {
 	a.Release()
 }
 
-// TestOutputMemoryGrowthNeverDeadlocks: holds that each want to grow
-// while none can release would wait for ever; the first is let through.
-func TestOutputMemoryGrowthNeverDeadlocks(t *testing.T) {
+// TestOutputMemoryGrowthNeverPassesTheLimit: holds that may each grow
+// are given only while the pool can still give each its claim, so their
+// growths never wait for each other for ever and the bytes held never
+// pass the limit. The pool let the first of two such growths through
+// past it (130 of 100 bytes).
+func TestOutputMemoryGrowthNeverPassesTheLimit(t *testing.T) {
+	m := NewOutputMemory(100)
+	ctx := context.Background()
+	a, _ := m.HoldUpTo(ctx, 50, 80, "a")
+	if ok, err := a.Grow(ctx, 60); ok || err != nil {
+		t.Errorf("a growth past the whole limit: %v, %v; want false", ok, err)
+	}
+	bDone := make(chan error, 1)
+	var b *OutputHold
+	go func() {
+		var err error
+		if b, err = m.HoldUpTo(ctx, 50, 80, "b"); err == nil {
+			_, err = b.Grow(ctx, 30)
+		}
+		bDone <- err
+	}()
+	waitFor(t, m, 1) // b waits: a may still grow by 30
+	if ok, err := a.Grow(ctx, 30); !ok || err != nil {
+		t.Fatalf("a's growth within its claim: %v, %v", ok, err)
+	}
+	if granted(bDone) {
+		t.Fatal("b was given room a's claim needed")
+	}
+	a.Release()
+	if err := <-bDone; err != nil {
+		t.Fatal(err)
+	}
+	b.Release()
+	if now, peak := m.Used(); now != 0 || peak > 100 {
+		t.Errorf("%d bytes still held, %d at most at once; want 0, and at most the limit of 100", now, peak)
+	}
+}
+
+// TestOutputMemoryGrowthPastTheClaimGivesWay: holds that all wait to grow
+// past their claims, none able to release, would wait for ever: the first
+// gives way with ErrOutputMemoryBusy, and the other is given its room once
+// that one ends.
+func TestOutputMemoryGrowthPastTheClaimGivesWay(t *testing.T) {
 	m := NewOutputMemory(100)
 	ctx := context.Background()
 	a, _ := m.Hold(ctx, 50, "a")
 	b, _ := m.Hold(ctx, 50, "b")
-	if ok, err := a.Grow(ctx, 60); ok || err != nil {
-		t.Errorf("a growth past the whole limit: %v, %v; want false", ok, err)
-	}
 	aDone := make(chan error, 1)
 	go func() { _, err := a.Grow(ctx, 30); aDone <- err }()
 	waitForGrowth(t, m, 1)
@@ -103,19 +141,49 @@ func TestOutputMemoryGrowthNeverDeadlocks(t *testing.T) {
 	}
 	bDone := make(chan error, 1)
 	go func() { _, err := b.Grow(ctx, 30); bDone <- err }()
-	if err := <-aDone; err != nil {
-		t.Fatal(err)
+	if err := <-aDone; !errors.Is(err, ErrOutputMemoryBusy) {
+		t.Fatalf("a: %v; want ErrOutputMemoryBusy", err)
 	}
-	if now, _ := m.Used(); now != 130 {
-		t.Errorf("used %d; want 130 (a let through)", now)
+	if granted(bDone) {
+		t.Fatal("b grew past the limit while a still held its bytes")
 	}
 	a.Release()
 	if err := <-bDone; err != nil {
 		t.Fatal(err)
 	}
 	b.Release()
-	if now, _ := m.Used(); now != 0 {
-		t.Errorf("%d bytes still held", now)
+	if now, peak := m.Used(); now != 0 || peak > 100 {
+		t.Errorf("%d bytes still held, %d at most at once; want 0, and at most the limit of 100", now, peak)
+	}
+}
+
+// TestOutputMemoryManyGrowersStayUnderTheLimit: many holds growing in
+// small steps at once, as captured outputs do, all end, and never hold
+// more than the limit together.
+func TestOutputMemoryManyGrowersStayUnderTheLimit(t *testing.T) {
+	m := NewOutputMemory(1000)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for i := range 32 {
+		wg.Go(func() {
+			h, err := m.HoldUpTo(ctx, 10, 100+int64(i), "h")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer h.Release()
+			for range 9 {
+				if ok, err := h.Grow(ctx, 10); !ok || err != nil {
+					t.Errorf("a growth within the claim: %v, %v", ok, err)
+					return
+				}
+				runtime.Gosched()
+			}
+		})
+	}
+	wg.Wait()
+	if now, peak := m.Used(); now != 0 || peak > 1000 {
+		t.Errorf("%d bytes still held, %d at most at once; want 0, and at most the limit", now, peak)
 	}
 }
 

@@ -106,7 +106,10 @@ func (op *Request) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 	resp.Body = raw
 	answer, undecoded := decodedBody(resp)
 	known, held := bodySize(resp, answer == io.Reader(raw), limit)
-	hold, err := op.Memory.Hold(ctx, held, fmt.Sprintf("%s %s (max_bytes %d)", method, masked, limit))
+	// The hold may grow by the body's text: room the pool keeps for it,
+	// all of it at most (a step alone in the pool has the rest).
+	claim := max(held, min(held+textRoom(max(known, limit)), op.Memory.Limit()))
+	hold, err := op.Memory.HoldUpTo(ctx, held, claim, fmt.Sprintf("%s %s (max_bytes %d)", method, masked, limit))
 	if err != nil {
 		return nil, err
 	}
@@ -161,11 +164,16 @@ func (op *Request) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 		cost := jsonCost(body)
 		ok, err := hold.Grow(ctx, cost)
 		switch {
+		case errors.Is(err, ops.ErrOutputMemoryBusy):
+			out["json_error"] = fmt.Sprintf("the body (%d bytes) was not decoded: its JSON would take about %s of memory decoded, and the other steps building outputs at once "+
+				"held the rest of the %s operations may hold (%s) while they waited for more too; "+
+				"run fewer such steps at once (concurrency), or raise the limit", size, fsx.Size(cost), fsx.Bytes(op.Memory.Limit()), ops.OutputMemorySetting)
 		case err != nil:
 			return nil, op.memoryFail(ctx, err, method, masked, size)
 		case !ok:
-			out["json_error"] = fmt.Sprintf("the body (%d bytes) was not decoded: its JSON would take about %s of memory decoded, more than the %s operations may hold at once (%s); "+
-				"ask the server for less (a page, a filter), or raise the limit", size, fsx.Size(cost), fsx.Bytes(op.Memory.Limit()), ops.OutputMemorySetting)
+			out["json_error"] = fmt.Sprintf("the body (%d bytes) was not decoded: its JSON would take about %s of memory decoded, beside the %s its bytes and text hold, "+
+				"more than the %s operations may hold at once (%s); ask the server for less (a page, a filter), or raise the limit to at least %s",
+				size, fsx.Size(cost), fsx.Size(hold.Held()), fsx.Bytes(op.Memory.Limit()), ops.OutputMemorySetting, fsx.Bytes((hold.Held()+cost+1<<20-1)>>20<<20))
 		default:
 			if v, err := decodeJSON(body); err != nil {
 				out["json_error"] = "the body is not valid JSON: " + err.Error()
