@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
 
 // A remote command runs under a small POSIX shell wrapper, so that it can
@@ -73,8 +75,9 @@ type sudoOpts struct {
 
 // command is a remote program ready to start.
 type command struct {
-	line   string // the exec request
-	input  []byte // the exports, then the script or stdin; the password goes first when asked
+	mem    *ops.OutputMemory // holds the captured output as it comes; nil: none
+	line   string            // the exec request
+	input  []byte            // the exports, then the script or stdin; the password goes first when asked
 	nonce  string
 	sudo   *sudoOpts
 	prompt string // sudo's password prompt, unique to this command

@@ -150,6 +150,7 @@ func (e *Exec) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 		ctx, cancel = context.WithTimeoutCause(ctx, d, &timeoutError{d})
 		defer cancel()
 	}
+	cmd.mem = e.mem
 	res, err := pool.run(ctx, h, authOpts{passphrase: p.String("key_passphrase")}, cmd)
 	if res == nil {
 		return nil, err

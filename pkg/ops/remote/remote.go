@@ -145,7 +145,7 @@ func PoolFrom(ctx context.Context) *Pool {
 // Register adds the ssh.* operations to r. They share one Pool built from
 // s, closed when the registry is closed.
 func Register(r *ops.Registry, s Settings) error {
-	b := base{pool: NewPool(s)}
+	b := base{pool: NewPool(s), mem: r.OutputMemory()}
 	for _, reg := range []struct {
 		spec ops.Spec
 		op   ops.Op
@@ -165,7 +165,10 @@ func Register(r *ops.Registry, s Settings) error {
 }
 
 // base is what every ssh.* operation shares: the registry's pool.
-type base struct{ pool *Pool }
+type base struct {
+	pool *Pool
+	mem  *ops.OutputMemory // the registry's, for ssh.exec's captured output
+}
 
 var _ io.Closer = base{}
 

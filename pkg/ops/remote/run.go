@@ -15,6 +15,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/inventory"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/capture"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/outhold"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/redact"
 )
 
@@ -47,7 +48,16 @@ func (p *Pool) run(ctx context.Context, h *inventory.Host, a authOpts, cmd *comm
 		secrets = append(secrets, cmd.sudo.password)
 	}
 	mask := redact.Masker(secrets)
-	stdout, stderr := capture.NewBuffer(p.s.OutputLimit), capture.NewBuffer(p.s.OutputLimit)
+	limit := p.s.OutputLimit
+	if limit <= 0 {
+		limit = capture.DefaultLimit
+	}
+	held, err := outhold.Hold(ctx, cmd.mem, limit, fmt.Sprintf("%s on %s", cmd.name, h.Name))
+	if err != nil {
+		return nil, err
+	}
+	defer held.Release()
+	stdout, stderr := held.Buffer(limit), held.Buffer(limit)
 	stdout.Guard(secrets)
 	stderr.Guard(secrets)
 	var outSink, errSink io.Writer = stdout, stderr
@@ -105,7 +115,7 @@ func (p *Pool) run(ctx context.Context, h *inventory.Host, a authOpts, cmd *comm
 		l.Flush()
 	}
 	res := &result{truncated: stdout.Truncated() || stderr.Truncated()}
-	res.stdout, res.stderr = stdout.Text(), stderr.Text()
+	res.stdout, res.stderr = held.Text(stdout), held.Text(stderr)
 	if mask != nil {
 		res.stdout, res.stderr = mask(res.stdout), mask(res.stderr)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/capture"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/outhold"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/outpipe"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/procenv"
@@ -62,7 +63,13 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 	call := ops.CallFrom(ctx)
 	// Whoever lists processes while it runs sees its command line.
 	redact.RememberCommandSecrets(r.argv, call.Secrets)
-	stdout, stderr := capture.NewBuffer(r.outputLimit(e)), capture.NewBuffer(r.outputLimit(e))
+	limit := r.outputLimit(e)
+	held, err := outhold.Hold(ctx, e.Memory, limit, fmt.Sprintf("shell.exec of %s (max_output %d)", r.argv[0], limit))
+	if err != nil {
+		return nil, err
+	}
+	defer held.Release()
+	stdout, stderr := held.Buffer(limit), held.Buffer(limit)
 	stdout.Guard(call.Secrets)
 	stderr.Guard(call.Secrets)
 	cmd := &exec.Cmd{
@@ -172,8 +179,8 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 		return nil, ops.WithClass(ops.ClassExecution, fmt.Errorf("waiting for %s: %w", r.argv[0], werr))
 	}
 	res := &result{
-		stdout:    stdout.Text(),
-		stderr:    stderr.Text(),
+		stdout:    held.Text(stdout),
+		stderr:    held.Text(stderr),
 		truncated: stdout.Truncated() || stderr.Truncated(),
 		limits:    r.sandbox,
 	}

@@ -36,6 +36,9 @@ type Exec struct {
 	// wrote; and for stdin to be read, should such a process hold it.
 	// Default 1s.
 	WaitDelay time.Duration
+	// Memory is the pool the captured stdout and stderr are held in as
+	// they come (ops.OutputMemory); Register sets the registry's.
+	Memory *ops.OutputMemory
 }
 
 var (
@@ -45,10 +48,12 @@ var (
 
 // Register adds shell.exec to r. e may be nil for the defaults.
 func Register(r *ops.Registry, e *Exec) error {
-	if e == nil {
-		e = &Exec{}
+	var c Exec
+	if e != nil {
+		c = *e
 	}
-	return r.Register(Spec(), e)
+	c.Memory = r.OutputMemory()
+	return r.Register(Spec(), &c)
 }
 
 // Spec describes shell.exec.

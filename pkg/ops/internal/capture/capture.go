@@ -28,8 +28,15 @@ type Buffer struct {
 	pos     int    // next write position in tail
 	full    bool   // tail has wrapped
 	dropped int64
-	secrets []string // see Guard
+	secrets []string    // see Guard
+	reserve func(n int) // see Reserve
 }
+
+// Reserve makes b call reserve with the bytes its buffers are about to
+// take more, before it takes them: a pool of memory that may make the
+// writer wait (ops.OutputMemory). Its head then grows by doubling, never
+// past the limit.
+func (b *Buffer) Reserve(reserve func(n int)) { b.reserve = reserve }
 
 // NewBuffer returns a Buffer that keeps at most limit bytes (DefaultLimit
 // when limit <= 0).
@@ -54,6 +61,9 @@ func (b *Buffer) Write(p []byte) (int, error) {
 	n := len(p)
 	if b.tail == nil {
 		if len(b.head)+len(p) <= b.limit {
+			if b.reserve != nil && len(b.head)+len(p) > cap(b.head) {
+				b.growHead(len(b.head) + len(p))
+			}
 			b.head = append(b.head, p...)
 			return n, nil
 		}
@@ -64,6 +74,9 @@ func (b *Buffer) Write(p []byte) (int, error) {
 			b.head = append(b.head, p[:k]...)
 			p = p[k:]
 		}
+		if b.reserve != nil {
+			b.reserve(b.limit - half)
+		}
 		b.tail = make([]byte, b.limit-half)
 		rest := b.head[half:]
 		b.head = b.head[:half:half]
@@ -71,6 +84,16 @@ func (b *Buffer) Write(p []byte) (int, error) {
 	}
 	b.ringWrite(p)
 	return n, nil
+}
+
+// growHead makes room in head for want bytes, by doubling up to the
+// limit, after reserving what the new array takes more.
+func (b *Buffer) growHead(want int) {
+	c := min(max(2*cap(b.head), want, 4<<10), b.limit)
+	b.reserve(c - cap(b.head))
+	head := make([]byte, len(b.head), c)
+	copy(head, b.head)
+	b.head = head
 }
 
 func (b *Buffer) ringWrite(p []byte) {

@@ -35,6 +35,17 @@ func NewBufferSize(limit, size int) *Buffer {
 // for more.
 func (b *Buffer) Held() int { return cap(b.head) + cap(b.tail) }
 
+// Kept is the bytes b keeps: all that was written, or its head and tail.
+func (b *Buffer) Kept() int {
+	if b.tail == nil {
+		return len(b.head)
+	}
+	if b.full {
+		return len(b.head) + len(b.tail)
+	}
+	return len(b.head) + b.pos
+}
+
 // Len is the length of parts together.
 func Len(parts [][]byte) int {
 	n := 0

@@ -1,0 +1,75 @@
+// Package outhold holds the stdout and stderr a step captures from a
+// process (shell.exec, ssh.exec, a plugin) in the process's output memory
+// (ops.OutputMemory), as they come.
+package outhold
+
+import (
+	"context"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/capture"
+)
+
+// Streams is one step's hold on the output memory for its captured
+// streams. Its methods are safe for concurrent use (the two streams are
+// read at once).
+type Streams struct {
+	ctx  context.Context
+	hold *ops.OutputHold
+}
+
+// Claim is the most two streams of limit bytes each are reckoned to take
+// while they are captured and turned into text: each stream's buffers
+// (limit), and its text with the joined copy of a cut stream (twice the
+// limit, a note of the cut beside it).
+func Claim(limit int) int64 { return 2 * (3*int64(limit) + noteRoom) }
+
+// noteRoom is room for the note of a cut.
+const noteRoom = 64
+
+// Hold takes room in mem for what's two streams of limit bytes each:
+// nothing at first, up to Claim(limit), or all of mem when that is more
+// (a max_output of 64 MiB; its bytes are then taken as they come, waiting
+// past the claim until the pool can give them). It waits in turn with the
+// other steps while the pool cannot keep that room, and returns the
+// context's cause when ctx ends first. A nil mem holds nothing.
+func Hold(ctx context.Context, mem *ops.OutputMemory, limit int, what string) (*Streams, error) {
+	h, err := mem.HoldUpTo(ctx, 0, min(Claim(limit), mem.Limit()), what)
+	if err != nil {
+		return nil, err
+	}
+	return &Streams{ctx: ctx, hold: h}, nil
+}
+
+// Buffer returns a capture.Buffer of limit bytes whose buffers take their
+// room from s before they grow: a process writing more waits, its pipe
+// full, while the pool has none.
+func (s *Streams) Buffer(limit int) *capture.Buffer {
+	b := capture.NewBuffer(limit)
+	b.Reserve(s.take)
+	return b
+}
+
+// Text returns b's text (capture.Buffer.Text), after taking room for it.
+func (s *Streams) Text(b *capture.Buffer) string {
+	n := b.Kept()
+	if b.Truncated() {
+		n = 2*n + noteRoom // the join, then its text
+	}
+	s.take(n)
+	return b.Text()
+}
+
+// Release gives the room back.
+func (s *Streams) Release() {
+	if s != nil {
+		s.hold.Release()
+	}
+}
+
+// take waits for n bytes. When the step ends while it waits, or the pool
+// asks it to give way (ops.ErrOutputMemoryBusy: a max_output past the
+// claim, every other step waiting too), the bytes are kept all the same:
+// max_output bounds them, and cutting a step's output for the pool would
+// lose what it printed.
+func (s *Streams) take(n int) { _, _ = s.hold.Grow(s.ctx, int64(n)) }
