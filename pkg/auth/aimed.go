@@ -1,23 +1,69 @@
 package auth
 
 import (
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
 	"go.yaml.in/yaml/v3"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
 // AimedUse is where a playbook uses an input as the address an operation
 // connects to: an http.request url, a notify webhook's url, an SMTP host,
-// a net.tcp_check address.
+// a net.tcp_check address; in the playbook itself or in a sub-playbook it
+// passes the input down to.
 type AimedUse struct {
 	Op, Param string
-	// Step is the id of the step (or notify entry) that connects;
-	// Where names it for messages ("step call", "notify entry chat").
+	// Step is the id of the playbook's step (or notify entry) that
+	// connects, or that runs the sub-playbook that does; Where names
+	// what connects for messages ("step call", "notify entry chat",
+	// "step call of sub/hook.yaml, run by step fwd").
 	Step, Where string
 	// Via is what carried the input there, for messages: "" for the
 	// input itself, or " (through vars.url)" and the like.
-	Via       string
-	Line, Col int // of the address text in the playbook file
+	Via string
+	// File is the sub-playbook that holds the address, as named from the
+	// playbook's directory; "" when the playbook itself does.
+	File      string
+	Line, Col int // of the address text, in File or the playbook
+	// AtLine and AtCol are where the playbook itself aims the input: the
+	// address text, or the value a playbook.run step passes down.
+	AtLine, AtCol int
+}
+
+// Aim is what a playbook's text tells of where its inputs lead and of the
+// secrets its runs hold that none of its own inputs is.
+type Aim struct {
+	// Uses are, by input name, the first use of each as an address.
+	Uses map[string]AimedUse
+	// Held are the secrets a run holds besides the playbook's own inputs.
+	Held []Held
+	// Subs says the playbook runs sub-playbooks named literally: what
+	// they say was read now, and may change without the playbook.
+	Subs bool
+}
+
+// Held is a secret a run of a playbook may hold that no caller gives.
+type Held struct {
+	// Kind is "env" (an expression reads env.Name), "output" (step Name
+	// runs Op, which declares secret outputs) or "input" (secret input
+	// Name of the sub-playbook File, which the step running it does not
+	// pass).
+	Kind, Name string
+	Op         string
+	// Env is an input's env: (or from_env:) variable; Filled says a
+	// default or from_file gives it a value otherwise.
+	Env    string
+	Filled bool
+	// File is the sub-playbook, as named from the playbook's directory;
+	// "" for the playbook itself.
+	File      string
+	Line, Col int
 }
 
 // AimedInputs reads the playbook file's bytes data and returns, for each
@@ -25,30 +71,188 @@ type AimedUse struct {
 // its first such use: written there itself, or carried through the
 // playbook's vars, env variables, a control.set step's output or the item
 // of a fan-out, as the policy's check of a grant's free secrets follows
-// them. A sub-playbook and another operation's output are not followed.
-// Data that is no YAML mapping gives none.
+// them. Another operation's output is not followed, nor a sub-playbook
+// (AimOf follows those). Data that is no YAML mapping gives none.
 func AimedInputs(reg *ops.Registry, data []byte, names []string) map[string]AimedUse {
-	if reg == nil || len(names) == 0 {
+	root := yamlRoot(data)
+	if reg == nil || len(names) == 0 || root == nil {
 		return nil
 	}
+	w := &aimWalk{reg: reg}
+	out := map[string]AimedUse{}
+	for _, name := range names {
+		if u, ok := w.direct(aimDoc{root: root}, name); ok {
+			out[name] = u
+		}
+	}
+	return out
+}
+
+// AimOf is AimedInputs for the playbook at abs (its bytes data), which
+// also follows each input into the sub-playbooks that playbook.run steps
+// with a literal path run (read now, from abs's directory), and lists the
+// secrets a run holds besides the playbook's inputs (Aim.Held): the env
+// variables its expressions read, the secret outputs of its operations,
+// and, in the sub-playbooks, those and the secret inputs the calling step
+// does not pass down.
+func AimOf(reg *ops.Registry, abs string, data []byte, names []string) Aim {
+	root := yamlRoot(data)
+	if reg == nil || root == nil {
+		return Aim{}
+	}
+	w := &aimWalk{reg: reg, docs: map[string]*yaml.Node{}, held: map[string]bool{}}
+	top := aimDoc{root: root, abs: abs, depth: 1}
+	w.collect(top)
+	a := Aim{Held: w.found, Subs: w.subs}
+	for _, name := range names {
+		if u, ok := w.find(top, name, nil); ok {
+			if a.Uses == nil {
+				a.Uses = map[string]AimedUse{}
+			}
+			a.Uses[name] = u
+		}
+	}
+	return a
+}
+
+// aimWalk reads a playbook and its sub-playbooks for AimOf.
+type aimWalk struct {
+	reg   *ops.Registry
+	docs  map[string]*yaml.Node // by absolute path; nil: does not read
+	held  map[string]bool       // files whose Held are collected
+	found []Held
+	subs  bool
+}
+
+// aimDoc is one playbook of the walk.
+type aimDoc struct {
+	root  *yaml.Node
+	abs   string // its absolute path
+	rel   string // as named from the top playbook's directory; "" for it
+	depth int    // 1 for the top playbook
+}
+
+// yamlRoot is data's top mapping, or nil.
+func yamlRoot(data []byte) *yaml.Node {
 	var doc yaml.Node
 	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
 		return nil
 	}
-	root := doc.Content[0]
-	uses := aimUses(reg, root)
-	if len(uses) == 0 {
-		return nil
-	}
-	out := map[string]AimedUse{}
-	for _, name := range names {
-		refs := carriers(root, name)
-		for _, u := range uses {
-			if via, ok := carried(u, refs, name); ok {
-				out[name] = AimedUse{Op: u.op, Param: u.param, Step: u.step, Where: u.where, Via: via, Line: u.line, Col: u.col}
-				break
-			}
+	return doc.Content[0]
+}
+
+// direct is input's first use as an address in d itself.
+func (w *aimWalk) direct(d aimDoc, input string) (AimedUse, bool) {
+	refs := carriers(d.root, input)
+	for _, u := range aimUses(w.reg, d.root) {
+		if via, ok := carried(u, refs, input); ok {
+			return AimedUse{Op: u.op, Param: u.param, Step: u.step, Where: u.where, Via: via, File: d.rel,
+				Line: u.line, Col: u.col, AtLine: u.line, AtCol: u.col}, true
 		}
 	}
+	return AimedUse{}, false
+}
+
+// find is input's first use as an address in d, or in a sub-playbook d
+// passes it to as an input that sub-playbook leaves free (no enum, min,
+// max or pattern). stack holds the files being searched, against loops.
+func (w *aimWalk) find(d aimDoc, input string, stack []string) (AimedUse, bool) {
+	if u, ok := w.direct(d, input); ok {
+		return u, true
+	}
+	refs := carriers(d.root, input)
+	for _, c := range w.calls(d) {
+		if c.inputs == nil || c.inputs.Kind != yaml.MappingNode || c.child.root == nil || slices.Contains(stack, c.child.abs) {
+			continue
+		}
+		for i := 0; i+1 < len(c.inputs.Content); i += 2 {
+			k, v := c.inputs.Content[i].Value, c.inputs.Content[i+1]
+			var via string
+			var at *yaml.Node
+			eachString(v, func(s *yaml.Node) {
+				if at == nil {
+					if x, ok := carried(aimText{text: s.Value, foreach: c.foreach}, refs, input); ok {
+						via, at = x, s
+					}
+				}
+			})
+			if at == nil || constrained(c.child.root, k) {
+				continue
+			}
+			u, ok := w.find(c.child, k, append(stack, d.abs))
+			if !ok {
+				continue
+			}
+			u.Via = via + " (passed to " + c.child.rel + " as its input " + k + ")" + u.Via
+			u.Where += " of " + c.child.rel + ", run by step " + c.id
+			if d.rel != "" {
+				u.Where += " of " + d.rel
+			}
+			u.Step, u.AtLine, u.AtCol = c.id, at.Line, at.Column
+			return u, true
+		}
+	}
+	return AimedUse{}, false
+}
+
+// subCall is a playbook.run step with a literal path.
+type subCall struct {
+	id      string
+	inputs  *yaml.Node // its with.inputs
+	foreach *yaml.Node
+	child   aimDoc // root nil when it does not read as a playbook
+}
+
+// calls are d's playbook.run steps with a literal path, their playbooks
+// read (up to steps.MaxSubDepth deep).
+func (w *aimWalk) calls(d aimDoc) []subCall {
+	var out []subCall
+	eachStep(d.root, func(step *yaml.Node) {
+		with := mapValue(step, "with")
+		path := scalar(mapValue(with, "path"))
+		if scalar(mapValue(step, "op")) != steps.SubPlaybookOp || path == "" || strings.Contains(path, "${{") {
+			return
+		}
+		w.subs = true
+		c := subCall{id: scalar(mapValue(step, "id")), inputs: mapValue(with, "inputs"), foreach: mapValue(step, "foreach")}
+		rel, abs := path, path
+		if !filepath.IsAbs(path) {
+			rel, abs = filepath.Join(filepath.Dir(d.rel), path), filepath.Join(filepath.Dir(d.abs), path)
+		}
+		c.child = aimDoc{abs: filepath.Clean(abs), rel: rel, depth: d.depth + 1}
+		if d.depth < steps.MaxSubDepth {
+			c.child.root = w.read(c.child.abs)
+		}
+		out = append(out, c)
+	})
 	return out
+}
+
+// read parses the playbook at abs, once; nil when it does not read as one.
+func (w *aimWalk) read(abs string) *yaml.Node {
+	if root, ok := w.docs[abs]; ok {
+		return root
+	}
+	var root *yaml.Node
+	if f, err := os.Open(abs); err == nil {
+		data, err := io.ReadAll(io.LimitReader(f, steps.MaxFileSize+1))
+		f.Close()
+		if err == nil && len(data) <= steps.MaxFileSize {
+			root = yamlRoot(data)
+		}
+	}
+	w.docs[abs] = root
+	return root
+}
+
+// constrained says whether the playbook root bounds its input name with
+// an enum, min, max or pattern.
+func constrained(root *yaml.Node, name string) bool {
+	in := mapValue(mapValue(root, "inputs"), name)
+	for _, k := range []string{"enum", "min", "max", "pattern"} {
+		if mapValue(in, k) != nil {
+			return true
+		}
+	}
+	return false
 }

@@ -2,9 +2,10 @@ package runs
 
 // A run started through the API holds secrets its caller may never see: a
 // secret input filled from the server's environment, a file or its
-// default. An input the caller chooses freely must not decide where such
-// a run connects, or the caller could send those secrets to a host of
-// theirs.
+// default, a variable of the server's environment an expression reads, an
+// operation's secret output, and those of the sub-playbooks it runs. An
+// input the caller chooses freely must not decide where such a run
+// connects, or the caller could send those secrets to a host of theirs.
 
 import (
 	"crypto/sha256"
@@ -23,37 +24,45 @@ import (
 // aimedKey keys, in Playbook.Derived, where a playbook's inputs aim.
 type aimedKey struct{}
 
-// aimed is where each input of a playbook aims (auth.AimedInputs); stale
-// says the file no longer has the bytes the playbook was loaded from, so
-// that where its inputs aim cannot be told.
+// aimed is where each input of a playbook aims and what else a run holds
+// (auth.AimOf); stale says the file no longer has the bytes the playbook
+// was loaded from, so that neither can be told.
 type aimed struct {
-	uses  map[string]auth.AimedUse
+	auth.Aim
 	stale bool
 }
 
-// aimedInputs returns, made once per loaded playbook, where its inputs
-// are used as an address.
+// aimedInputs returns where pb's inputs are used as an address, made once
+// per loaded playbook; for one that runs sub-playbooks, made again now,
+// as they may have changed since it loaded.
 func (s *Service) aimedInputs(pb *steps.Playbook) aimed {
-	return pb.Derived(aimedKey{}, func() any {
-		data, err := os.ReadFile(pb.AbsFile)
-		sum := sha256.Sum256(data)
-		if err != nil || hex.EncodeToString(sum[:]) != pb.SHA256 {
-			return aimed{stale: true}
-		}
-		names := make([]string, len(pb.Inputs))
-		for i, in := range pb.Inputs {
-			names[i] = in.Name
-		}
-		return aimed{uses: auth.AimedInputs(s.cfg.Registry, data, names)}
-	}).(aimed)
+	a := pb.Derived(aimedKey{}, func() any { return s.readAim(pb) }).(aimed)
+	if a.Subs {
+		return s.readAim(pb)
+	}
+	return a
+}
+
+func (s *Service) readAim(pb *steps.Playbook) aimed {
+	data, err := os.ReadFile(pb.AbsFile)
+	sum := sha256.Sum256(data)
+	if err != nil || hex.EncodeToString(sum[:]) != pb.SHA256 {
+		return aimed{stale: true}
+	}
+	names := make([]string, len(pb.Inputs))
+	for i, in := range pb.Inputs {
+		names[i] = in.Name
+	}
+	return aimed{Aim: auth.AimOf(s.cfg.Registry, pb.AbsFile, data, names)}
 }
 
 // checkAimedInputs denies, for a run started through the API, each step
-// that connects to an address an input decides, when the caller set that
-// input to a value of their choosing (no enum, min, max or pattern in the
-// playbook bounds it) and the run holds a secret input the caller did not
-// give. A run under a grant is left to the grant, which pins the inputs
-// a caller may set.
+// that connects to an address an input decides (itself, or through a
+// sub-playbook it runs), when the caller set that input to a value of
+// their choosing (no enum, min, max or pattern in the playbook bounds it)
+// and the run holds a secret the caller did not give (heldSecrets). A run
+// under a grant is left to the grant, which pins the inputs a caller may
+// set.
 func (s *Service) checkAimedInputs(p *prepared) {
 	req, pb := p.req, p.plan.Playbook()
 	if req.Caller.Trigger != TriggerAPI || pb.AbsFile == "" || auth.UsesGrant(p.decisions) {
@@ -76,13 +85,28 @@ func (s *Service) checkAimedInputs(p *prepared) {
 			chosen = append(chosen, in.Name)
 		}
 	}
-	if len(chosen) == 0 || len(held) == 0 {
+	if len(chosen) == 0 {
 		return
 	}
 	a := s.aimedInputs(pb)
-	secrets := "secret input " + strings.Join(held, ", ")
-	if len(held) > 1 {
-		secrets = "secret inputs " + strings.Join(held, ", ")
+	var secrets []string
+	switch len(held) {
+	case 0:
+	case 1:
+		secrets = append(secrets, "secret input "+held[0])
+	default:
+		secrets = append(secrets, "secret inputs "+strings.Join(held, ", "))
+	}
+	if !a.stale {
+		secrets = append(secrets, heldSecrets(a.Held, p.env, pb.File)...)
+	}
+	if len(secrets) == 0 {
+		return
+	}
+	what := andList(secrets)
+	give := ""
+	if len(held) > 0 {
+		give = "give " + strings.Join(held, ", ") + " yourself, "
 	}
 	var rules []string
 	deny := map[string]string{}
@@ -90,10 +114,10 @@ func (s *Service) checkAimedInputs(p *prepared) {
 		var rule string
 		if a.stale {
 			rule = fmt.Sprintf("input %s was set by the caller, and the run holds %s that the caller did not give; playbook file %s changed since it was loaded, so where the input leads cannot be checked: reload the server (SIGHUP), or leave %s at its default",
-				name, secrets, pb.File, name)
-		} else if u, ok := a.uses[name]; ok {
-			rule = fmt.Sprintf("input %s, set by the caller to a value no enum or pattern bounds, is the address %s's %s connects to%s (%s, %s:%d:%d), and the run holds %s that the caller did not give, so the caller could send it anywhere; give %s yourself, leave %s at its default, or bound %s in the playbook with an enum or a pattern (like pattern: \"^https://hooks\\\\.example\\\\.com/\")",
-				name, u.Op, u.Param, u.Via, u.Where, pb.File, u.Line, u.Col, secrets, strings.Join(held, ", "), name, name)
+				name, what, pb.File, name)
+		} else if u, ok := a.Uses[name]; ok {
+			rule = fmt.Sprintf("input %s, set by the caller to a value no enum or pattern bounds, is the address %s's %s connects to%s (%s, %s:%d:%d), and the run holds %s that the caller did not give, so the caller could send it anywhere; %sleave %s at its default, or bound %s in the playbook with an enum or a pattern (like pattern: \"^https://hooks\\\\.example\\\\.com/\")",
+				name, u.Op, u.Param, u.Via, u.Where, aimFile(pb.File, u.File), u.Line, u.Col, what, give, name, name)
 			deny[u.Step] = rule
 		} else {
 			continue
