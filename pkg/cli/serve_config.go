@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -84,6 +85,9 @@ func (d *daemon) load(problem func(error)) (st server.State, denied []string, ok
 			problem(errors.New(msg + " (serve's runs see only the variables --env-passthrough names)"))
 			ok = false
 		}
+	}
+	if st.Playbooks != nil {
+		d.warnAimed(st.Playbooks.All())
 	}
 	if st.Playbooks != nil && policyOK {
 		// A cache: the policy refuses would fail every run of the
@@ -290,4 +294,31 @@ func (d *daemon) logProblem(err error) {
 // --env-passthrough names, nothing else.
 func (o *serveOptions) runEnv() runs.AllowEnv {
 	return runs.AllowEnv{From: runs.ProcessEnv{}, Names: o.envPass}
+}
+
+// warnAimed warns, a line for each, of the playbooks whose runs an API
+// caller could aim at a host of theirs while they hold a secret the
+// caller may not give (runs.AimWarning): such a run is refused the step
+// that connects, and an enum or a pattern on the input is the fix.
+func (d *daemon) warnAimed(pbs []*steps.Playbook) {
+	base := runs.MapEnv{}
+	for _, kv := range d.o.runEnv().Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			base[k] = v
+		}
+	}
+	for _, pb := range pbs {
+		env := base
+		if vars, _ := steps.ReadEnvFiles(pb); len(vars) > 0 {
+			env = maps.Clone(base)
+			for k, v := range vars {
+				if _, ok := env[k]; !ok {
+					env[k] = v
+				}
+			}
+		}
+		if w := runs.AimWarning(d.reg, pb, env); w != "" {
+			d.warnf("%s", w)
+		}
+	}
 }
