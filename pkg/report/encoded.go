@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"sync"
 )
 
 // Signing a report encodes it as JSON, and writing it encodes it again:
@@ -13,14 +14,20 @@ import (
 // WriteUnsyncedEncoded writes it, so that a report is encoded once.
 
 // SignEncoded signs r as Sign does and returns r encoded as json.Marshal
-// encodes it, signature included.
+// encodes it, signature included. The report is encoded into a buffer
+// kept for the next one and copied out once, signature in place: the
+// copy json.Marshal makes, its growth for the signature and the text of
+// the key id's member cost a report three allocations and its size twice.
 func SignEncoded(r *Report, key []byte) ([]byte, error) {
 	r.Signature = ""
 	r.KeyID = KeyID(key)
-	data, err := json.Marshal(r)
-	if err != nil {
+	e := encoders.Get().(*encoder)
+	defer e.put()
+	e.buf.Reset()
+	if err := e.enc.Encode(r); err != nil {
 		return nil, fmt.Errorf("sign report: %w", err)
 	}
+	data := bytes.TrimSuffix(e.buf.Bytes(), []byte{'\n'}) // Encode ends a value with one
 	mac, err := canonicalMAC(data, key)
 	if err != nil {
 		return nil, fmt.Errorf("sign report: %w", err)
@@ -29,28 +36,77 @@ func SignEncoded(r *Report, key []byte) ([]byte, error) {
 	// The signature goes just before the key id, the last member when
 	// nothing was cut (OutputBudget): a report of another shape is
 	// encoded again.
-	tail := `,"key_id":"` + r.KeyID + `"}`
-	if r.OutputBudget != nil || !bytes.HasSuffix(data, []byte(tail)) {
+	head, ok := cutKeyID(data, r.KeyID)
+	if r.OutputBudget != nil || !ok {
 		return json.Marshal(r)
 	}
-	data = append(data[:len(data)-len(tail)], `,"signature":"`...)
-	data = append(data, r.Signature...)
-	return append(append(data, '"'), tail...), nil
+	out := make([]byte, 0, len(data)+len(`,"signature":""`)+len(r.Signature))
+	out = append(out, head...)
+	out = append(out, `,"signature":"`...)
+	out = append(out, r.Signature...)
+	return append(append(out, '"'), data[len(head):]...), nil
 }
+
+// cutKeyID returns data, a report encoded with key id id, up to its
+// "key_id" member, when that is its last.
+func cutKeyID(data []byte, id string) ([]byte, bool) {
+	const member, end = `,"key_id":"`, `"}`
+	rest, ok := bytes.CutSuffix(data, []byte(end))
+	if !ok {
+		return nil, false
+	}
+	if rest, ok = bytes.CutSuffix(rest, []byte(id)); !ok {
+		return nil, false
+	}
+	return bytes.CutSuffix(rest, []byte(member))
+}
+
+// An encoder encodes reports into a buffer kept for the next report.
+type encoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+var encoders = sync.Pool{New: func() any {
+	e := new(encoder)
+	e.enc = json.NewEncoder(&e.buf)
+	return e
+}}
+
+// put keeps e for another report, unless its buffer grew past
+// maxKeptReportBuf: one large report's does not stay in memory.
+func (e *encoder) put() {
+	if e.buf.Cap() <= maxKeptReportBuf {
+		encoders.Put(e)
+	}
+}
+
+// indented holds buffers a report is indented into before it is written.
+var indented = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxKeptReportBuf bounds a buffer kept for the next report.
+const maxKeptReportBuf = 64 << 10
 
 // WriteUnsyncedEncoded writes the report that encoded holds, as
 // SignEncoded returns it, to path as WriteUnsynced writes a report: the
-// same bytes, the same way.
+// same bytes, the same way, indented into a buffer kept for the next.
 func WriteUnsyncedEncoded(path string, encoded []byte) error {
-	out, ok := appendIndented(make([]byte, 0, 2*len(encoded)+1), encoded) // as json.MarshalIndent grows it
+	kept := indented.Get().(*[]byte)
+	out, ok := appendIndented((*kept)[:0], encoded)
 	if !ok {
 		var buf bytes.Buffer
 		if err := json.Indent(&buf, encoded, "", "  "); err != nil {
 			return fmt.Errorf("encode report: %w", err)
 		}
-		out = buf.Bytes()
+		return writeFile(path, append(buf.Bytes(), '\n'), 0o600, false)
 	}
-	return writeFile(path, append(out, '\n'), 0o600, false)
+	out = append(out, '\n')
+	err := writeFile(path, out, 0o600, false)
+	if cap(out) <= maxKeptReportBuf {
+		*kept = out[:0]
+		indented.Put(kept)
+	}
+	return err
 }
 
 // appendIndented appends src, compact JSON as json.Marshal writes it, to
