@@ -209,7 +209,7 @@ func Programs(argv []string) []Program {
 				}
 			case name == "env" && (strings.Contains(v, "=") || v == "-"):
 				// NAME=value, and - for -i
-			case name == "sudo" && isAssignment(v):
+			case name == "sudo" && sudoAssignment(v):
 				// sudo VAR=value cmd sets VAR for cmd
 			case operands > 0:
 				operands--
@@ -228,7 +228,7 @@ func Programs(argv []string) []Program {
 				break options
 			}
 		}
-		for ended && i < len(argv) && (name == "env" && strings.Contains(argv[i], "=") || name == "sudo" && isAssignment(argv[i])) {
+		for ended && i < len(argv) && (name == "env" && strings.Contains(argv[i], "=") || name == "sudo" && sudoAssignment(argv[i])) {
 			i++ // env -- NAME=value PROGRAM: "--" ends the options, not the assignments
 		}
 		if w.joins != nil && i < len(argv) && !w.given(w.joins, argv[out[len(out)-1].At+1:i]) {
@@ -407,10 +407,12 @@ func LongOption(opt string, names ...[]string) string {
 	return found
 }
 
-// isAssignment is whether v is NAME=value, as sudo reads a variable to
+// sudoAssignment is whether v is NAME=value, as sudo reads a variable to
 // set before its command: a name that holds no /, so that a program
-// named by a path with = in it is still the program.
-func isAssignment(v string) bool {
+// named by a path with = in it is still the program. It is wider than
+// sh's rule (shellword.IsAssignment): sudo takes A-B=x as a variable,
+// and the program is the word after it.
+func sudoAssignment(v string) bool {
 	n, _, ok := strings.Cut(v, "=")
 	return ok && n != "" && !strings.Contains(n, "/")
 }

@@ -9,16 +9,16 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/arsenal-run/arsenal-run/internal/redact"
+	"github.com/arsenal-run/arsenal-run/internal/shellword"
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
 
 var (
-	nameRE    = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
-	idRE      = regexp.MustCompile(`^[a-z0-9_]+$`)
-	identRE   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	nameRE  = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+	idRE    = regexp.MustCompile(`^[a-z0-9_]+$`)
+	identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
 // MaxDuration is the longest duration a playbook may write.
@@ -235,7 +235,7 @@ func (l *loader) decodeInputs(n *yaml.Node) {
 				in.Secret, _ = yamlx.Bool(v, "secret", l.d)
 			case "env", "from_env":
 				if s, ok := yamlx.Str(v, key, l.d); ok {
-					if !envNameRE.MatchString(s) {
+					if !shellword.IsName(s) {
 						l.d.Add(yamlx.PosOf(v), "%s %q is not a valid environment variable name", key, s)
 					}
 					if envKey != "" {
@@ -328,7 +328,7 @@ func (l *loader) envVars(n *yaml.Node, what string, s *Step) []*EnvVar {
 	}
 	var out []*EnvVar
 	for _, p := range pairs {
-		if !envNameRE.MatchString(p.Key) {
+		if !shellword.IsName(p.Key) {
 			l.d.Add(yamlx.PosOf(p.K), "%q is not a valid environment variable name (letters, digits and _, not starting with a digit)", yamlx.Truncate(p.Key, 80))
 			continue
 		}

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/joho/godotenv"
+
+	"github.com/arsenal-run/arsenal-run/internal/shellword"
 )
 
 // ParseEnvFile parses dotenv text with github.com/joho/godotenv: NAME=value
@@ -143,7 +145,7 @@ func envSyntaxError(src []byte, err error) (e *EnvFileError, open bool) {
 func envNameErrors(src []byte, vars map[string]string) []*EnvFileError {
 	var bad, nul []string
 	for k, v := range vars {
-		if !envNameRE.MatchString(k) {
+		if !shellword.IsName(k) {
 			bad = append(bad, k)
 		}
 		if strings.IndexByte(v, 0) >= 0 {

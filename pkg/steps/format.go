@@ -1,5 +1,7 @@
 package steps
 
+import "github.com/arsenal-run/arsenal-run/internal/shellword"
+
 // Format describes the playbook format as this package reads it: the keys
 // each mapping allows, the values of enumerations, the patterns names must
 // match and the bounds of numbers. Generators such as the JSON Schema in
@@ -67,7 +69,7 @@ func PlaybookFormat() Format {
 		NamePattern:         nameRE.String(),
 		IDPattern:           idRE.String(),
 		IdentPattern:        identRE.String(),
-		EnvNamePattern:      envNameRE.String(),
+		EnvNamePattern:      shellword.NamePattern,
 		TimezonePattern:     tzRE.String(),
 		MaxIDLen:            MaxIDLen,
 		MaxSteps:            MaxSteps,

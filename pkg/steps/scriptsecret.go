@@ -5,6 +5,8 @@ import (
 	"path"
 	"regexp"
 	"strings"
+
+	"github.com/arsenal-run/arsenal-run/internal/shellword"
 )
 
 // scriptOps are the operations whose script parameter is shell text that
@@ -156,7 +158,7 @@ func scriptArgvVar(script string, secret map[string]string) (name, prog string, 
 // secretArg returns the secret variable one of words, a simple command,
 // expands in the arguments of the program it runs, and that program.
 func secretArg(words []string, secret map[string]string, funcs map[string]bool) (name, prog string) {
-	for len(words) > 0 && (keywords[words[0]] || isAssignment(words[0])) {
+	for len(words) > 0 && (keywords[words[0]] || shellword.IsAssignment(words[0])) {
 		words = words[1:]
 	}
 	if len(words) == 0 || noExec[words[0]] || funcs[words[0]] {
@@ -173,12 +175,6 @@ func secretArg(words []string, secret map[string]string, funcs map[string]bool) 
 // funcDefRE finds the name of each function a script defines: name() or
 // function name.
 var funcDefRE = regexp.MustCompile(`(?m)^\s*(?:function\s+([A-Za-z_]\w*)|([A-Za-z_]\w*)\s*\(\s*\))`)
-
-// isAssignment reports whether w is NAME=value, which sets a variable.
-func isAssignment(w string) bool {
-	eq := strings.IndexByte(w, '=')
-	return eq > 0 && envNameRE.MatchString(w[:eq])
-}
 
 // expands returns the variable of secret that word w expands ($NAME or
 // ${NAME…}), outside single quotes; "" when none.

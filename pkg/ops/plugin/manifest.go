@@ -53,7 +53,6 @@ var manifestLimits = yamlx.Limits{
 
 var (
 	manifestKeys = []string{"version", "name", "category", "description", "risk", "command", "timeout", "env", "params", "output"}
-	envNameRE    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	opNameRE     = regexp.MustCompile(`^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$`)
 )
 

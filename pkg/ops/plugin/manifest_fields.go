@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/arsenal-run/arsenal-run/internal/fsx"
+	"github.com/arsenal-run/arsenal-run/internal/shellword"
 	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
@@ -130,7 +131,7 @@ func envNames(v *yaml.Node, d *yamlx.Diags) []string {
 	var out []string
 	for _, c := range n.Content {
 		if s, ok := yamlx.Str(c, "each env name", d); ok {
-			if !envNameRE.MatchString(s) {
+			if !shellword.IsName(s) {
 				d.Add(yamlx.PosOf(c), "env: %q is not a variable name (letters, digits and _)", yamlx.Truncate(s, 40))
 				continue
 			}

@@ -47,8 +47,6 @@ import (
 // which cannot be trapped, ends it with the program, so sshd reports KILL.
 
 var (
-	// envNameRE is a name the remote shell can export.
-	envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	// userNameRE is a user name sudo may run as.
 	userNameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}\$?$`)
 )

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/shellword"
 	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/capture"
@@ -91,7 +92,7 @@ func (*Exec) ValidateParams(p ops.Params, final bool) error {
 			add("env", "%v", err)
 		}
 		for k := range p.Map("env") {
-			if !envNameRE.MatchString(k) {
+			if !shellword.IsName(k) {
 				add("env", "%q cannot be exported by a POSIX shell; use letters, digits and _, not starting with a digit", k)
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/arsenal-run/arsenal-run/internal/fsx"
+	"github.com/arsenal-run/arsenal-run/internal/shellword"
 	"github.com/arsenal-run/arsenal-run/internal/wrapper"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
@@ -195,7 +196,7 @@ func plainWords(text string) ([]string, bool) {
 		}
 	}
 	words := strings.Fields(text)
-	for len(words) > 0 && shellAssignment(words[0]) {
+	for len(words) > 0 && shellword.IsAssignment(words[0]) {
 		words = words[1:] // NAME=value before the program, PATH=/usr/bin too
 	}
 	return words, true
@@ -215,26 +216,9 @@ var shellFirst = map[string]bool{
 func commandWords(words []string) []string {
 	for len(words) > 0 && shellFirst[words[0]] {
 		words = words[1:]
-		for len(words) > 0 && shellAssignment(words[0]) {
+		for len(words) > 0 && shellword.IsAssignment(words[0]) {
 			words = words[1:]
 		}
 	}
 	return words
-}
-
-// shellAssignment is whether word is NAME=value as sh reads it before a
-// command's program: NAME a letter or _ and then letters, digits and _;
-// the value may hold a / (PATH=/usr/bin), the name may not (/opt/a=b/run
-// is a program).
-func shellAssignment(word string) bool {
-	name, _, ok := strings.Cut(word, "=")
-	if !ok || name == "" || name[0] >= '0' && name[0] <= '9' {
-		return false
-	}
-	for _, c := range name {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
-			return false
-		}
-	}
-	return true
 }
