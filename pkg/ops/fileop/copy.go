@@ -3,7 +3,6 @@ package fileop
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -203,10 +202,10 @@ func copyFile(ctx context.Context, src, dest *target, mode fs.FileMode, replace 
 		return 0, err
 	}
 	dir, base := filepath.Dir(dest.rel), filepath.Base(dest.rel)
-	tmp := filepath.Join(dir, fmt.Sprintf(".%s.arsenal-tmp-%d-%d", base, os.Getpid(), tmpSeq.Add(1)))
+	tmp := tempName(dir, base)
 	out, err := dest.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
 	if errors.Is(err, fs.ErrNotExist) {
-		return 0, ops.Errorf(ops.ClassExecution, "the directory of %s does not exist%s; create it or set create_dirs: true", dest.path, policy.LookedFor(ctx, dest.path))
+		return 0, noDir(ctx, dest.path)
 	}
 	if err != nil {
 		return 0, err

@@ -251,7 +251,7 @@ func copyTruncate(ctx context.Context, root *os.Root, rel, first string, fi fs.F
 		return 0, err
 	}
 	defer src.Close()
-	tmp := filepath.Join(filepath.Dir(rel), fmt.Sprintf(".%s.arsenal-tmp-%d-%d", filepath.Base(first), os.Getpid(), tmpSeq.Add(1)))
+	tmp := tempName(filepath.Dir(rel), filepath.Base(first))
 	dst, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return 0, err
@@ -319,7 +319,7 @@ func gzipFile(ctx context.Context, root *os.Root, src, dst string) error {
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(filepath.Dir(dst), fmt.Sprintf(".%s.arsenal-tmp-%d-%d", filepath.Base(dst), os.Getpid(), tmpSeq.Add(1)))
+	tmp := tempName(filepath.Dir(dst), filepath.Base(dst))
 	out, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -154,7 +153,7 @@ func (*Template) Execute(ctx context.Context, p ops.Params) (map[string]any, err
 	if t.rel == "." {
 		return nil, ops.Errorf(ops.ClassExecution, "%s is a root directory, not a file", path)
 	}
-	dir, base := filepath.Dir(t.rel), filepath.Base(t.rel)
+	dir := filepath.Dir(t.rel)
 	// Without mode a rewritten file keeps its permission bits but not
 	// setuid, setgid or sticky, as file.write does, and those bits alone
 	// do not make it differ. It keeps its owner and group (see keepOwner).
@@ -201,30 +200,13 @@ func (*Template) Execute(ctx context.Context, p ops.Params) (map[string]any, err
 			return nil, fail(err)
 		}
 	}
-	tmp := filepath.Join(dir, fmt.Sprintf(".%s.arsenal-tmp-%d-%d", base, os.Getpid(), tmpSeq.Add(1)))
 	var replaced fs.FileInfo
 	if exists {
 		replaced = fi
 	}
-	_, err = writeTemp(t.root, tmp, rendered, mode, replaced)
-	// A run stopped while the content was written installs nothing.
-	if err == nil && ctx.Err() != nil {
-		err = context.Cause(ctx)
+	if err := replaceWith(ctx, t, rendered, mode, replaced); err != nil {
+		return nil, err
 	}
-	if err == nil {
-		err = t.root.Rename(tmp, t.rel)
-	}
-	if err != nil {
-		_ = t.root.Remove(tmp)
-		if ctx.Err() != nil {
-			return nil, context.Cause(ctx)
-		}
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, ops.Errorf(ops.ClassExecution, "the directory of %s does not exist%s; create it or set create_dirs: true", path, policy.LookedFor(ctx, path))
-		}
-		return nil, writeFailed(ctx, err, path, t.abs, unchanged(exists))
-	}
-	syncDir(t.root, dir)
 	return out, nil
 }
 

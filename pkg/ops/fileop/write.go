@@ -88,7 +88,7 @@ func (*Write) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 	if t.rel == "." {
 		return nil, ops.Errorf(ops.ClassExecution, "%s is a root directory, not a file", path)
 	}
-	dir, base := filepath.Dir(t.rel), filepath.Base(t.rel)
+	dir := filepath.Dir(t.rel)
 	// A replaced file keeps its permission bits but not setuid, setgid or
 	// sticky: new content gets those only when mode asks for them, which
 	// makes the step destructive (see modeRisk).
@@ -183,8 +183,21 @@ func (*Write) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 		out["bytes"], out["changed"] = n, created || n > 0
 		return out, nil
 	}
-	tmp := filepath.Join(dir, fmt.Sprintf(".%s.arsenal-tmp-%d-%d", base, os.Getpid(), tmpSeq.Add(1)))
-	_, err = writeTemp(t.root, tmp, content, mode, replaced)
+	if err := replaceWith(ctx, t, content, mode, replaced); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// replaceWith writes content to a new file beside t, with mode and the
+// owner and group of the file it replaces (replaced; nil for none), and
+// renames it over t, so that a reader sees the old content or the new,
+// never part; the rename is made durable. A run stopped meanwhile
+// installs nothing, and a failure leaves no temporary file behind.
+func replaceWith(ctx context.Context, t *target, content string, mode fs.FileMode, replaced fs.FileInfo) error {
+	dir := filepath.Dir(t.rel)
+	tmp := tempName(dir, filepath.Base(t.rel))
+	_, err := writeTemp(t.root, tmp, content, mode, replaced)
 	if err == nil && ctx.Err() != nil {
 		err = context.Cause(ctx)
 	}
@@ -194,19 +207,21 @@ func (*Write) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 	if err != nil {
 		_ = t.root.Remove(tmp)
 		if ctx.Err() != nil {
-			return nil, context.Cause(ctx)
+			return context.Cause(ctx)
 		}
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, noDir(ctx, path)
+			return noDir(ctx, t.path)
 		}
-		return nil, writeFailed(ctx, err, path, t.abs, unchanged(replaced != nil))
+		return writeFailed(ctx, err, t.path, t.abs, unchanged(replaced != nil))
 	}
-	// Make the rename itself durable.
-	if d, err := t.root.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
-	return out, nil
+	syncDir(t.root, dir)
+	return nil
+}
+
+// tempName is the name of a temporary file in dir, for one that is to be
+// renamed to base: hidden, unique in this process and marked as ours.
+func tempName(dir, base string) string {
+	return filepath.Join(dir, fmt.Sprintf(".%s.arsenal-tmp-%d-%d", base, os.Getpid(), tmpSeq.Add(1)))
 }
 
 // noDir is the error of a write whose directory does not exist, said as
