@@ -187,7 +187,7 @@ func (p *Plugin) run(ctx context.Context, call *ops.Call, in []byte, mask func(s
 	g := procgroup.New(cmd.Process.Pid, syscall.SIGTERM, p.grace())
 	defer shell.WatchGroup(g.PGID())()
 	stop := context.AfterFunc(ctx, g.Terminate)
-	exited := waitExited(cmd.Process.Pid)
+	exited := procgroup.WaitExited(cmd.Process.Pid)
 	stop()
 	if exited {
 		g.Finish() // the leader is a zombie: its group id cannot be reused yet

@@ -154,7 +154,7 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 		}
 	}
 	stop := context.AfterFunc(ctx, g.Terminate)
-	exited := waitExited(cmd.Process.Pid)
+	exited := procgroup.WaitExited(cmd.Process.Pid)
 	stop()
 	if exited {
 		// The leader is a zombie, so its process group id cannot have been
