@@ -8,6 +8,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/arsenal-run/arsenal-run/internal/exprsafe"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 )
 
@@ -25,11 +26,11 @@ func (l *loader) bareExpr(n *yaml.Node, what string, sc scope, s *Step, asBool b
 		l.d.Add(yamlx.PosOf(n), "%s must be an expression, not %s", what, yamlx.KindName(n))
 		return nil
 	}
-	if texts, spans, _, _ := scanTemplate(n.Value); len(spans) == 1 && texts[0] == "" && texts[1] == "" && spans[0].start == 0 && spans[0].end == len(n.Value) {
+	if texts, spans, _, _ := exprsafe.Scan(n.Value); len(spans) == 1 && texts[0] == "" && texts[1] == "" && spans[0].Start == 0 && spans[0].End == len(n.Value) {
 		// `when: ${{ x }}` is accepted as `when: x`.
-		src, off = spans[0].src, spans[0].srcOff
+		src, off = spans[0].Src, spans[0].SrcOff
 	} else if len(spans) > 0 {
-		l.d.Add(l.posAt(n, spans[0].start), "%s is an expression already; write it without ${{ }}", what)
+		l.d.Add(l.posAt(n, spans[0].Start), "%s is an expression already; write it without ${{ }}", what)
 		return nil
 	} else if t := strings.TrimSpace(n.Value); strings.HasPrefix(t, "{{") {
 		// Ansible's and Jinja's when: "{{ x }}"; no expression starts so.
@@ -66,7 +67,7 @@ func (l *loader) value(n *yaml.Node, sc scope, s *Step, varAt int, quiet bool) *
 			v.Lit = yamlx.Scalar(n)
 			return v
 		}
-		texts, spans, problem, at := scanTemplate(n.Value)
+		texts, spans, problem, at := exprsafe.Scan(n.Value)
 		if problem != "" {
 			l.d.Add(l.posAt(n, at), "%s%s", problem, commentHint(n))
 			v.Lit = n.Value
@@ -81,12 +82,12 @@ func (l *loader) value(n *yaml.Node, sc scope, s *Step, varAt int, quiet bool) *
 		}
 		if len(spans) == 1 && texts[0] == "" && texts[1] == "" {
 			v.Kind = KindExpr
-			v.Expr = l.expr(n, spans[0].src, spans[0].srcOff, sc, s, false, varAt)
+			v.Expr = l.expr(n, spans[0].Src, spans[0].SrcOff, sc, s, false, varAt)
 			return v
 		}
 		v.Kind = KindTemplate
 		for i, sp := range spans {
-			v.Parts = append(v.Parts, Part{Text: texts[i], Expr: l.expr(n, sp.src, sp.srcOff, sc, s, false, varAt)})
+			v.Parts = append(v.Parts, Part{Text: texts[i], Expr: l.expr(n, sp.Src, sp.SrcOff, sc, s, false, varAt)})
 		}
 		v.Parts = append(v.Parts, Part{Text: texts[len(texts)-1]})
 		return v

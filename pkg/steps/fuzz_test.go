@@ -12,6 +12,8 @@ import (
 
 	"github.com/expr-lang/expr/conf"
 	"github.com/expr-lang/expr/types"
+
+	"github.com/arsenal-run/arsenal-run/internal/exprsafe"
 )
 
 // addFixtureSeeds adds every fixture file as a seed.
@@ -44,9 +46,9 @@ func addFixtureExprs(f *testing.F) {
 				if m := bareExprRE.FindStringSubmatch(line); m != nil {
 					found = append(found, strings.Trim(m[1], `"'`))
 				}
-				_, spans, _, _ := scanTemplate(line)
+				_, spans, _, _ := exprsafe.Scan(line)
 				for _, sp := range spans {
-					found = append(found, sp.src)
+					found = append(found, sp.Src)
 				}
 				for _, src := range found {
 					if !seen[src] {

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/arsenal-run/arsenal-run/internal/exprsafe"
 )
 
 // Text written as {{ inputs.x }} (Ansible, Jinja, Go templates) or
@@ -25,14 +27,14 @@ var (
 
 // warnLiteralExprs warns about {{ x }} and ${ x } in the text of a string
 // scalar outside its ${{ }} spans.
-func (l *loader) warnLiteralExprs(n *yaml.Node, spans []exprSpan) {
+func (l *loader) warnLiteralExprs(n *yaml.Node, spans []exprsafe.Span) {
 	s := n.Value
 	if !strings.Contains(s, "{{") && !strings.Contains(s, "${") {
 		return
 	}
 	inSpan := func(i int) bool {
 		for _, sp := range spans {
-			if i >= sp.start && i < sp.end {
+			if i >= sp.Start && i < sp.End {
 				return true
 			}
 		}

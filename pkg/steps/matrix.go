@@ -3,6 +3,7 @@ package steps
 import (
 	"go.yaml.in/yaml/v3"
 
+	"github.com/arsenal-run/arsenal-run/internal/exprsafe"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 )
 
@@ -165,6 +166,6 @@ func isWholeExpr(n *yaml.Node) bool {
 	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!str" {
 		return false
 	}
-	texts, spans, problem, _ := scanTemplate(n.Value)
+	texts, spans, problem, _ := exprsafe.Scan(n.Value)
 	return problem == "" && len(spans) == 1 && texts[0] == "" && texts[1] == ""
 }

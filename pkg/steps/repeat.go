@@ -7,6 +7,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/arsenal-run/arsenal-run/internal/exprsafe"
 	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 )
@@ -83,7 +84,7 @@ func (l *loader) settingExpr(n *yaml.Node, what string, s *Step, want string) (*
 	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!str" || !strings.Contains(n.Value, "${{") {
 		return nil, false
 	}
-	texts, spans, problem, at := scanTemplate(n.Value)
+	texts, spans, problem, at := exprsafe.Scan(n.Value)
 	switch {
 	case problem != "":
 		l.d.Add(l.posAt(n, at), "%s", problem)
@@ -92,7 +93,7 @@ func (l *loader) settingExpr(n *yaml.Node, what string, s *Step, want string) (*
 		l.d.Add(yamlx.PosOf(n), "%s must be a literal or exactly one ${{ expression }}, like \"${{ inputs.%s }}\"", what, strings.TrimPrefix(strings.TrimPrefix(what, "retry."), "repeat."))
 		return nil, true
 	}
-	e := l.expr(n, spans[0].src, spans[0].srcOff, scopeVars|scopeStart, s, false, -1)
+	e := l.expr(n, spans[0].Src, spans[0].SrcOff, scopeVars|scopeStart, s, false, -1)
 	l.pending[len(l.pending)-1].want = want
 	l.pending[len(l.pending)-1].what = what
 	return e, true

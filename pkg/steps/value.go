@@ -1,11 +1,5 @@
 package steps
 
-import (
-	"strings"
-
-	"github.com/arsenal-run/arsenal-run/internal/exprsafe"
-)
-
 // ValueKind says how a Value is computed.
 type ValueKind uint8
 
@@ -49,47 +43,4 @@ func (v *Value) Dynamic() bool { return v != nil && v.Kind != KindLiteral }
 type Part struct {
 	Text string
 	Expr *Expr
-}
-
-// exprSpan is one ${{ }} found in a string: the expression text and its byte
-// offsets in the string.
-type exprSpan struct {
-	src        string
-	start, end int // start of "${{", end after "}}"
-	srcOff     int // offset of src in the string
-}
-
-// scanTemplate finds the ${{ }} spans of s. An expression ends at the first
-// "}}" outside string literals and braces, so `${{ {"a": {"b": 1}} }}` works.
-// "$${{" is a literal "${{". It returns the literal pieces between spans
-// and a message when a span is not closed.
-func scanTemplate(s string) (texts []string, spans []exprSpan, problem string, probOff int) {
-	var text strings.Builder
-	i := 0
-	for {
-		j := strings.Index(s[i:], "${{")
-		if j < 0 {
-			text.WriteString(s[i:])
-			texts = append(texts, text.String())
-			return texts, spans, "", 0
-		}
-		j += i
-		if j > 0 && s[j-1] == '$' {
-			text.WriteString(s[i : j-1])
-			text.WriteString("${{")
-			i = j + 3
-			continue
-		}
-		text.WriteString(s[i:j])
-		end := exprsafe.CloseExpr(s, j+3)
-		if end < 0 {
-			return nil, nil, "${{ is not closed by }}; close it, or write $${{ for a literal ${{", j
-		}
-		texts = append(texts, text.String())
-		text.Reset()
-		raw := s[j+3 : end]
-		lead := len(raw) - len(strings.TrimLeft(raw, " \t\n"))
-		spans = append(spans, exprSpan{src: strings.TrimSpace(raw), start: j, end: end + 2, srcOff: j + 3 + lead})
-		i = end + 2
-	}
 }

@@ -67,41 +67,23 @@ type Template struct {
 // errors. "$${{" is a literal "${{".
 func Compile(name, src string, values map[string]any) (*Template, error) {
 	t := &Template{name: name, src: src}
+	texts, spans, problem, at := exprsafe.Scan(src)
+	if problem != "" {
+		return nil, t.errAt(at, problem)
+	}
+	if len(spans) > MaxExprs {
+		return nil, t.errAt(spans[MaxExprs].Start, fmt.Sprintf("more than %d expressions in one template", MaxExprs))
+	}
 	cfg := config(values)
-	var text strings.Builder
-	i := 0
-	for {
-		j := strings.Index(src[i:], "${{")
-		if j < 0 {
-			text.WriteString(src[i:])
-			t.parts = append(t.parts, part{text: text.String()})
-			return t, nil
-		}
-		j += i
-		if j > 0 && src[j-1] == '$' {
-			text.WriteString(src[i : j-1])
-			text.WriteString("${{")
-			i = j + 3
-			continue
-		}
-		text.WriteString(src[i:j])
-		end := exprsafe.CloseExpr(src, j+3)
-		if end < 0 {
-			return nil, t.errAt(j, "${{ is not closed by }}; close it, or write $${{ for a literal ${{")
-		}
-		raw := src[j+3 : end]
-		lead := len(raw) - len(strings.TrimLeft(raw, " \t\r\n"))
-		p := part{text: text.String(), src: strings.TrimSpace(raw), off: j + 3 + lead}
-		text.Reset()
-		if len(t.parts) >= MaxExprs {
-			return nil, t.errAt(j, fmt.Sprintf("more than %d expressions in one template", MaxExprs))
-		}
+	for i, sp := range spans {
+		p := part{text: texts[i], src: sp.Src, off: sp.SrcOff}
 		if err := t.compile(&p, cfg, values); err != nil {
 			return nil, err
 		}
 		t.parts = append(t.parts, p)
-		i = end + 2
 	}
+	t.parts = append(t.parts, part{text: texts[len(spans)]})
+	return t, nil
 }
 
 // config is the compiler configuration: an environment of values and the
