@@ -15,7 +15,6 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/console"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
@@ -51,104 +50,6 @@ type Scheduler interface {
 // them. It returns a *scheduler.HeldError when another process holds the
 // state's scheduler lock.
 type NewScheduler func(mgr *runs.Manager, pbs []*steps.Playbook, spec store.Spec, roles []string, grace time.Duration, allow int, warn func(string, ...any)) (Scheduler, error)
-
-func runServe(e *env, args []string) int {
-	outlivePipes()
-	c := serveCommand()
-	fs := newFlags(e, c)
-	var o serveOptions
-	fs.StringVar(&o.listen, "listen", "127.0.0.1:8080", "listen on `ADDR` (a bare port means loopback)")
-	fs.StringVar(&o.keys, "keys", "", "the keys `FILE`: API keys and client certificate subjects with their roles")
-	fs.StringVar(&o.policy, "policy", "", "authorize with the policy `FILE` instead of the built-in one")
-	fs.StringVar(&o.playbooks, "playbooks", "", "serve the playbooks of `DIR` (and run their schedules)")
-	fs.StringVar(&o.baseURL, "base-url", "", "the `URL` runs are found under, for run.url and notifications' links ({run_id} is replaced, else /runs/ID is added)")
-	fs.StringVar(&o.inventory, "inventory", "", "the hosts of ssh.* steps and inventory.hosts(), and the cluster's nodes for /api/v1/cluster/*, from `FILE`")
-	e.addPluginsFlag(fs.FlagSet)
-	rf := &remoteFlags{}
-	o.remote = rf
-	fs.Var(&rf.knownHosts, "known-hosts", "check SSH host keys against the known_hosts `FILE` instead of ~/.ssh/known_hosts (repeatable)")
-	fs.BoolVar(&rf.acceptNew, "accept-new-host-keys", false, "trust and record the key of a host that no known_hosts file lists; a changed key is still refused")
-	o.state.add(fs, "history, reports and the audit log under `DIR` (default $ARSENAL_STATE_DIR)")
-	fs.DurationVar(&o.lease, "lease", postgres.DefaultLease, "with --state: a replica silent for `D` is taken for dead (its runs interrupted, its leadership lost)")
-	fs.StringVar(&o.auditLog, "audit-log", "", "append the audit log to `FILE` (default STATE-DIR/audit.log; required with --state)")
-	fs.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with the certificate `FILE` (PEM)")
-	fs.StringVar(&o.tlsKey, "tls-key", "", "the private key `FILE` of --tls-cert")
-	fs.StringVar(&o.clientCA, "client-ca", "", "require client certificates signed by the CA in `FILE` (mutual TLS)")
-	fs.Var(&o.envPass, "env-passthrough", "let runs read the environment variables `NAMES` (comma-separated; repeatable)")
-	o.addScheduleFlags(fs)
-	fs.BoolVar(&o.publicMetrics, "public-metrics", false, "serve /metrics without a key")
-	fs.BoolVar(&o.noConsole, "no-console", false, "do not serve the web console at / (sign-in with POST /api/v1/session still works)")
-	fs.DurationVar(&o.sessionTTL, "session-ttl", server.DefaultSessionTTL, "console sessions last `D` (1m to 720h), or until their key expires")
-	fs.BoolVar(&o.secureCookie, "secure-cookie", false, "the console is reached over HTTPS through a proxy that terminates TLS: the session cookie is Secure and __Host- prefixed, and a session's requests must come from an https page")
-	fs.DurationVar(&o.grace, "grace", 30*time.Second, "on SIGTERM, wait up to `D` for requests in flight")
-	fs.IntVar(&o.maxRunning, "max-running", runs.DefaultMaxRunning, "run at most `N` playbook runs at once")
-	fs.IntVar(&o.maxQueued, "max-queued", runs.DefaultMaxQueued, "let at most `N` more runs wait; past it, 429")
-	fs.Func("max-output-memory", outputMemoryUsage, setOutputMemory(&o.outputMiB))
-	fs.StringVar(&o.logLevel, "log-level", "warn", "log runs to stderr at `LEVEL`: debug, info, warn or error")
-	fs.StringVar(&o.logFormat, "log-format", "console", "write log lines in `FORMAT`: console (for people) or json")
-	addRetentionFlags(fs, &o.keepRuns, &o.keepDays, "")
-	o.trace.add(fs.FlagSet)
-	o.proxy.add(fs)
-	jsonUsage(e, fs, &o.logFormat)
-	pos, code, ok := fs.parse(args)
-	if !ok {
-		return code
-	}
-	// First: the format the other problems are written in.
-	if code, ok := checkLogFlags(fs, &o.logFormat, &o.logLevel); !ok {
-		return code
-	}
-	e.logJSON = o.logFormat == "json"
-	if o.proxies, code, ok = o.proxy.proxies(fs); !ok {
-		return code
-	}
-	if code, bad := checkBaseURL(fs, o.baseURL); bad {
-		return code
-	}
-	if len(pos) > 0 {
-		return fs.usageError("takes no arguments; give files with --keys, --policy, --playbooks")
-	}
-	addr, err := listenAddr(o.listen)
-	if err != nil {
-		return fs.usageError("--listen %s: %v", o.listen, err)
-	}
-	o.listen = addr
-	spec, ok := o.state.spec(fs, false)
-	if !ok {
-		return ExitUsage
-	}
-	spec.Lease = o.lease
-	o.spec, o.stateDir = spec, spec.Dir
-	switch {
-	case o.lease < 3*time.Second:
-		return fs.usageError("--lease must be at least 3s, like 30s, not %s", short.Duration(o.lease))
-	case o.scheduleFlagsProblem(fs) != "":
-		return fs.usageError("%s", o.scheduleFlagsProblem(fs))
-	case o.keys == "":
-		return fs.usageError("--keys FILE is required; make a key with '%s keys new --name NAME --role ROLE'", program)
-	case o.stateDir == "" && !spec.Postgres():
-		return fs.usageError("--state-dir DIR (or --state URL) is required: history, reports and the audit log live there")
-	case spec.Postgres() && o.auditLog == "":
-		return fs.usageError("--audit-log FILE is required with --state: every execute is audited, and a database holds no audit log")
-	case (o.tlsCert == "") != (o.tlsKey == ""):
-		return fs.usageError("--tls-cert and --tls-key go together")
-	case o.clientCA != "" && o.tlsCert == "":
-		return fs.usageError("--client-ca needs --tls-cert and --tls-key")
-	case o.grace <= 0:
-		return fs.usageError("--grace must be a positive duration, like 30s")
-	case o.maxRunning < 1 || o.maxQueued < 0:
-		return fs.usageError("--max-running must be at least 1 and --max-queued at least 0")
-	case o.sessionTTL < time.Minute || o.sessionTTL > server.MaxSessionTTL:
-		return fs.usageError("--session-ttl %s: give a duration from 1m to %s, like 12h", short.Duration(o.sessionTTL), short.Duration(server.MaxSessionTTL))
-	case retentionProblem(o.keepRuns, o.keepDays) != "":
-		return fs.usageError("%s", retentionProblem(o.keepRuns, o.keepDays))
-	}
-	level, _ := zerolog.ParseLevel(o.logLevel)
-	d := &daemon{e: e, o: o, level: level}
-	d.setLog(e.paletteFor(e.stderr).on)
-	defer watchSafe(d.log)()
-	return d.run()
-}
 
 // daemon is one serve process from start-up to exit.
 type daemon struct {
