@@ -2,7 +2,6 @@ package history
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"sync"
 )
@@ -38,27 +37,24 @@ type groupWrite struct {
 	wake  chan bool // true: write the batch; false: err is the outcome
 	woken bool      // sent true; guarded by commitGroup.mu
 	start *Run      // a queued start's run, or nil
+	rows  int       // the step rows it writes; see groupedTx
 }
 
 // maxGroup bounds a batch, so that one commit's WAL frames stay few and a
 // caller's wait stays short.
 const maxGroup = 128
 
-// grouped runs do in a write transaction shared with the writes that
+// groupedTx runs do in a write transaction shared with the writes that
 // arrive while another is under way, and returns do's error, or the
-// commit's. do must only write through tx and may run in another
-// goroutine; ctx cancels it only while it waits to start.
-func (s *Store) grouped(ctx context.Context, do func(ctx context.Context, tx *sql.Tx) error) error {
-	return s.groupedTx(ctx, func(ctx context.Context, tx *writeTx) error { return do(ctx, tx.Tx) })
-}
-
-// groupedTx is grouped for a write that binds its values through the
-// connection's own statements (execIn).
-func (s *Store) groupedTx(ctx context.Context, do func(ctx context.Context, tx *writeTx) error) error {
+// commit's. do must only write through tx, with execIn or execRowsIn,
+// and may run in another goroutine; ctx cancels it only while it waits
+// to start. rows is how many step rows do writes (and so, at most,
+// deletes: a run's live rows), which bounds what its savepoint holds.
+func (s *Store) groupedTx(ctx context.Context, rows int, do func(ctx context.Context, tx *writeTx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	w := &groupWrite{do: do, wake: make(chan bool, 1)}
+	w := &groupWrite{do: do, wake: make(chan bool, 1), rows: rows}
 	return s.groupWait(ctx, w, s.enqueue(w))
 }
 
@@ -165,6 +161,22 @@ func (s *Store) keepStart(run *Run) {
 	g.unwritten[run.ID] = run
 }
 
+// smallWrites reports whether the statement journals of batch may stay
+// in memory (see beginDirect): a write alone has no savepoint, and its
+// statements hold maxRows rows at most; in a batch, each write's
+// savepoint holds the pages it changes, which its rows bound.
+func smallWrites(batch []*groupWrite) bool {
+	if len(batch) == 1 {
+		return true
+	}
+	for _, w := range batch {
+		if w.rows > maxRows {
+			return false
+		}
+	}
+	return true
+}
+
 // writeGroup writes a batch in one transaction, setting each write's err.
 // A panic in a write fails the batch rather than leaving its other
 // callers waiting for ever.
@@ -183,7 +195,7 @@ func (s *Store) writeGroup(ctx context.Context, batch []*groupWrite) {
 			}
 		}
 	}()
-	tx, err := s.beginWrite(ctx)
+	tx, err := s.beginDirect(ctx, smallWrites(batch))
 	if err != nil {
 		fail(err)
 		return

@@ -2,7 +2,6 @@ package history
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -47,8 +46,8 @@ func TestGroupUndoesAFailedWriteAlone(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			return s.grouped(ctx, func(ctx context.Context, tx *sql.Tx) error {
-				if _, err := tx.ExecContext(ctx, upsertStarted, args...); err != nil {
+			return s.groupedTx(ctx, 0, func(ctx context.Context, tx *writeTx) error {
+				if _, err := execIn(ctx, tx, upsertStarted, args); err != nil {
 					return err
 				}
 				return boom
@@ -162,7 +161,7 @@ func TestGroupCancelledBeforeItStarts(t *testing.T) {
 func TestGroupSurvivesAPanic(t *testing.T) {
 	s := openStore(t)
 	ctx := context.Background()
-	err := s.grouped(ctx, func(context.Context, *sql.Tx) error { panic("boom") })
+	err := s.groupedTx(ctx, 0, func(context.Context, *writeTx) error { panic("boom") })
 	if err == nil || !strings.Contains(err.Error(), "boom") {
 		t.Fatalf("error %v, want the panic", err)
 	}
@@ -179,7 +178,7 @@ func holdWriter(t *testing.T, s *Store) (release func()) {
 	entered, hold := make(chan struct{}), make(chan struct{})
 	done := make(chan error, 1)
 	go func() {
-		done <- s.grouped(context.Background(), func(context.Context, *sql.Tx) error {
+		done <- s.groupedTx(context.Background(), 0, func(context.Context, *writeTx) error {
 			close(entered)
 			<-hold
 			return nil

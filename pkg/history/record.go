@@ -90,7 +90,7 @@ func (s *Store) RecordStart(ctx context.Context, run Run) (err error) {
 	if err != nil {
 		return err
 	}
-	err = s.groupedTx(ctx, func(ctx context.Context, tx *writeTx) error {
+	err = s.groupedTx(ctx, 0, func(ctx context.Context, tx *writeTx) error {
 		_, err := execIn(ctx, tx, upsertStarted, args)
 		return err
 	})
@@ -214,7 +214,7 @@ func (s *Store) RecordFinish(ctx context.Context, r *report.Report, reportPath, 
 			f.Slot = *start.Slot
 		}
 	}
-	err = s.groupedTx(ctx, func(ctx context.Context, tx *writeTx) error {
+	err = s.groupedTx(ctx, len(steps)/stepValues, func(ctx context.Context, tx *writeTx) error {
 		if err := recordRun(ctx, tx, f, &b); err != nil {
 			return err
 		}

@@ -144,9 +144,10 @@ type Store struct {
 // the database file. Readers (history, stats, the API) never block the
 // writer, nor it them; a crash leaves committed transactions intact.
 //
-// Write transactions start with BEGIN IMMEDIATE (the _txlock parameter), so
-// two writers queue on the busy timeout instead of deadlocking when both try
-// to upgrade a read lock.
+// Write transactions start with BEGIN IMMEDIATE (the _txlock parameter, or
+// the statement itself, prepared once on a connection, for the writes of
+// runs: see beginDirect), so two writers queue on the busy timeout instead
+// of deadlocking when both try to upgrade a read lock.
 func Open(dir string) (*Store, error) { return OpenNotice(dir, nil) }
 
 // OpenNotice is Open that tells notice, rather than standard error, that

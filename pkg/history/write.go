@@ -17,7 +17,8 @@ import (
 // and a write that gave up says who held the database and what to do.
 
 // writeTx is a write transaction that holds the Store's write lock until
-// it commits or rolls back.
+// it commits or rolls back. Tx is nil for one begun by beginDirect, whose
+// statements go through the connection's own (execIn).
 type writeTx struct {
 	*sql.Tx
 	conn   *sql.Conn // the connection of Tx, for execIn
@@ -26,13 +27,32 @@ type writeTx struct {
 }
 
 func (t *writeTx) Commit() error {
-	err := t.Tx.Commit()
+	var err error
+	if t.Tx != nil {
+		err = t.Tx.Commit()
+	} else if err = execOn(context.Background(), t.conn, "COMMIT"); err != nil {
+		// SQLite may keep the transaction open after a failed
+		// COMMIT: the connection is closed, which rolls it back,
+		// rather than given back to the pool inside it.
+		t.conn.Raw(func(any) error { return driver.ErrBadConn })
+	}
 	t.once.Do(t.unlock)
 	return err
 }
 
 func (t *writeTx) Rollback() error {
-	err := t.Tx.Rollback()
+	var err error
+	if t.Tx != nil {
+		err = t.Tx.Rollback()
+	} else {
+		t.once.Do(func() {
+			if err = execOn(context.Background(), t.conn, "ROLLBACK"); err != nil {
+				t.conn.Raw(func(any) error { return driver.ErrBadConn })
+			}
+			t.unlock()
+		})
+		return err
+	}
 	t.once.Do(t.unlock)
 	return err
 }
@@ -59,20 +79,28 @@ func (s *Store) beginWrite(ctx context.Context) (*writeTx, error) {
 	}}, nil
 }
 
-// beginBatch is beginWrite for a transaction of statements of many rows
-// each (eachRows), whose statement journal SQLite keeps in memory. The
-// journal holds the pages a statement changes, so that an error undoes
-// that statement alone; past 64 KiB SQLite moves it to a temporary file,
-// and a batch of a hundred executes' runs passed that in each statement:
-// every batch created, wrote and deleted a file, a sixth of the history
-// writer's CPU, and failed when the temporary directory was not
-// writable. The statements of a batch hold 256 rows at most, so their
-// journal stays small; the connection goes back to the pool with the
-// default setting.
-func (s *Store) beginBatch(ctx context.Context) (*writeTx, error) {
+// beginDirect is beginWrite for a transaction whose statements all go
+// through the connection's own (execIn, execRowsIn), as a run's start
+// and end do: its BEGIN IMMEDIATE, COMMIT and ROLLBACK are statements
+// prepared once on the connection too. Through database/sql, the SQLite
+// driver parsed each of them again for every transaction, a twentieth
+// of what recording a scheduled run cost.
+//
+// With memTemp, SQLite keeps the transaction's statement journals in
+// memory. A journal holds the pages a statement (or a savepoint of a
+// group, see writeGroup) changes, so that an error undoes that statement
+// alone; past 64 KiB SQLite moves it to a temporary file, and a batch of
+// a hundred executes' runs passed that in each statement, as a run with
+// its step rows in a group often did: each created, wrote and deleted a
+// file, a sixth of the writer's CPU and more, and failed when the
+// temporary directory was not writable. The caller bounds what a journal
+// may hold (statements of maxRows rows at most, a savepoint of a run of
+// few rows); the connection goes back to the pool with the default
+// setting.
+func (s *Store) beginDirect(ctx context.Context, memTemp bool) (*writeTx, error) {
 	s.wmu.Lock()
 	conn, err := s.db.Conn(ctx)
-	if err == nil {
+	if err == nil && memTemp {
 		if err = execOn(ctx, conn, "PRAGMA temp_store = MEMORY"); err != nil {
 			conn.Close()
 		}
@@ -81,22 +109,32 @@ func (s *Store) beginBatch(ctx context.Context) (*writeTx, error) {
 		s.wmu.Unlock()
 		return nil, err
 	}
-	w := s.watchBusy()
-	tx, err := conn.BeginTx(ctx, nil)
-	err = w.end(err)
 	done := func() {
-		if err := execOn(context.Background(), conn, "PRAGMA temp_store = DEFAULT"); err != nil {
-			// A connection that cannot be set back is not reused.
-			conn.Raw(func(any) error { return driver.ErrBadConn })
+		if memTemp {
+			if err := execOn(context.Background(), conn, "PRAGMA temp_store = DEFAULT"); err != nil {
+				// A connection that cannot be set back is not reused.
+				conn.Raw(func(any) error { return driver.ErrBadConn })
+			}
 		}
 		conn.Close()
 		s.wmu.Unlock()
 	}
-	if err != nil {
+	w := s.watchBusy()
+	if err = w.end(execOn(ctx, conn, "BEGIN IMMEDIATE")); err != nil {
+		// A BEGIN that failed began nothing, but one cut short by ctx
+		// may have: the connection is not reused.
+		conn.Raw(func(any) error { return driver.ErrBadConn })
 		done()
 		return nil, err
 	}
-	return &writeTx{Tx: tx, conn: conn, unlock: done}, nil
+	return &writeTx{conn: conn, unlock: done}, nil
+}
+
+// beginBatch is beginDirect for a transaction of statements of many rows
+// each (eachRows), their journals in memory: they hold maxRows rows at
+// most.
+func (s *Store) beginBatch(ctx context.Context) (*writeTx, error) {
+	return s.beginDirect(ctx, true)
 }
 
 // exec runs one write statement once this Store's other writes are done.
