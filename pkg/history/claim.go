@@ -36,7 +36,9 @@ func (s *Store) ClaimSlots(ctx context.Context, slots []Slot) (_ []bool, err err
 	if err := s.CheckDir(); err != nil {
 		return nil, err
 	}
-	tx, err := s.beginWrite(ctx)
+	// Its statements' journals stay in memory: they hold maxRows
+	// slots at most, or their run rows (see beginDirect).
+	tx, err := s.beginWriteIn(ctx, true)
 	if err != nil {
 		return nil, fmt.Errorf("history: claim slots: %w", err)
 	}

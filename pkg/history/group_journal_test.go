@@ -95,3 +95,61 @@ func TestGroupedRunsNeedNoTempDir(t *testing.T) {
 		}
 	}
 }
+
+// TestClaimSkippedSlotsNeedNoTempDir: an instant's slots that did not
+// run, with their run rows, are claimed without a temporary file, as a
+// group's runs are (see TestGroupedRunsNeedNoTempDir): a thousand
+// playbooks skipping their slots at once made SQLite move each
+// statement's journal to a file, and failed where the temporary
+// directory cannot be written.
+func TestClaimSkippedSlotsNeedNoTempDir(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: only root may write to /proc, where no file can be made")
+	}
+	s := openStore(t)
+	ctx := context.Background()
+	const n = 1000
+	refs := make([]ScheduleRef, n)
+	for i := range refs {
+		refs[i] = ScheduleRef{Playbook: fmt.Sprintf("p%04d", i), Fingerprint: "@every 1s"}
+	}
+	if _, err := s.TrackSchedules(ctx, t0, refs); err != nil {
+		t.Fatal(err)
+	}
+	slots := make([]Slot, n)
+	claim := func(sec int) error {
+		slot := t0.Add(time.Duration(sec) * time.Second)
+		for i, r := range refs {
+			slots[i] = Slot{Playbook: r.Playbook, Path: r.Playbook + ".yaml", Slot: slot, Outcome: SlotSkipped, At: slot.Add(time.Millisecond),
+				BlockedBy: "r1", Message: "skipped: run r1 was still running (overlap: skip)"}
+		}
+		claimed, err := s.ClaimSlots(ctx, slots)
+		for i, ok := range claimed {
+			if !ok {
+				t.Errorf("second %d: the slot of %s was refused", sec, slots[i].Playbook)
+			}
+		}
+		return err
+	}
+	// Each playbook's run rows: the index by playbook spans many pages.
+	sec := 1
+	for ; sec <= 5; sec++ {
+		if err := claim(sec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.db.ExecContext(ctx, "PRAGMA temp_store_directory = '/proc'"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.db.ExecContext(ctx, "PRAGMA temp_store_directory = ''") })
+	if err := claim(sec); err != nil {
+		t.Fatalf("second %d: %v", sec, err)
+	}
+	var rows int
+	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM runs WHERE status = 'skipped'").Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	if rows != sec*n {
+		t.Errorf("%d run rows of skipped slots, want %d", rows, sec*n)
+	}
+}

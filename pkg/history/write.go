@@ -60,23 +60,50 @@ func (t *writeTx) Rollback() error {
 // beginWrite begins a write transaction (BEGIN IMMEDIATE, see Open) once
 // this Store's other writes are done.
 func (s *Store) beginWrite(ctx context.Context) (*writeTx, error) {
-	s.wmu.Lock()
-	conn, err := s.db.Conn(ctx)
+	return s.beginWriteIn(ctx, false)
+}
+
+// beginWriteIn is beginWrite whose statement journals stay in memory
+// with memTemp; see beginDirect.
+func (s *Store) beginWriteIn(ctx context.Context, memTemp bool) (*writeTx, error) {
+	conn, done, err := s.writeConn(ctx, memTemp)
 	if err != nil {
-		s.wmu.Unlock()
 		return nil, err
 	}
 	w := s.watchBusy()
 	tx, err := conn.BeginTx(ctx, nil)
 	if err = w.end(err); err != nil {
-		conn.Close()
-		s.wmu.Unlock()
+		done()
 		return nil, err
 	}
-	return &writeTx{Tx: tx, conn: conn, unlock: func() {
+	return &writeTx{Tx: tx, conn: conn, unlock: done}, nil
+}
+
+// writeConn takes this Store's write lock and a connection for a write
+// transaction, with temp_store MEMORY when memTemp, and returns done,
+// which gives both back, the connection with SQLite's default.
+func (s *Store) writeConn(ctx context.Context, memTemp bool) (*sql.Conn, func(), error) {
+	s.wmu.Lock()
+	conn, err := s.db.Conn(ctx)
+	if err == nil && memTemp {
+		if err = execOn(ctx, conn, "PRAGMA temp_store = MEMORY"); err != nil {
+			conn.Close()
+		}
+	}
+	if err != nil {
+		s.wmu.Unlock()
+		return nil, nil, err
+	}
+	return conn, func() {
+		if memTemp {
+			if err := execOn(context.Background(), conn, "PRAGMA temp_store = DEFAULT"); err != nil {
+				// A connection that cannot be set back is not reused.
+				conn.Raw(func(any) error { return driver.ErrBadConn })
+			}
+		}
 		conn.Close()
 		s.wmu.Unlock()
-	}}, nil
+	}, nil
 }
 
 // beginDirect is beginWrite for a transaction whose statements all go
@@ -98,26 +125,9 @@ func (s *Store) beginWrite(ctx context.Context) (*writeTx, error) {
 // few rows); the connection goes back to the pool with the default
 // setting.
 func (s *Store) beginDirect(ctx context.Context, memTemp bool) (*writeTx, error) {
-	s.wmu.Lock()
-	conn, err := s.db.Conn(ctx)
-	if err == nil && memTemp {
-		if err = execOn(ctx, conn, "PRAGMA temp_store = MEMORY"); err != nil {
-			conn.Close()
-		}
-	}
+	conn, done, err := s.writeConn(ctx, memTemp)
 	if err != nil {
-		s.wmu.Unlock()
 		return nil, err
-	}
-	done := func() {
-		if memTemp {
-			if err := execOn(context.Background(), conn, "PRAGMA temp_store = DEFAULT"); err != nil {
-				// A connection that cannot be set back is not reused.
-				conn.Raw(func(any) error { return driver.ErrBadConn })
-			}
-		}
-		conn.Close()
-		s.wmu.Unlock()
 	}
 	w := s.watchBusy()
 	if err = w.end(execOn(ctx, conn, "BEGIN IMMEDIATE")); err != nil {
