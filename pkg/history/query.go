@@ -18,6 +18,9 @@ import (
 type Filter struct {
 	Playbook string
 	Status   report.Status
+	// Statuses selects the runs of any of them (with Status, of any of
+	// them or Status), as GET /api/v1/runs?status=failed,cancelled asks.
+	Statuses []report.Status
 	Trigger  Trigger
 	Since    time.Time // runs started at or after
 	Before   time.Time // runs started before, for paging
@@ -35,6 +38,27 @@ type Filter struct {
 	ResumedFrom string
 }
 
+// AnyStatus is the statuses f selects runs of, Status and Statuses;
+// none when f selects runs of any status.
+func (f Filter) AnyStatus() []report.Status {
+	if f.Status == "" {
+		return f.Statuses
+	}
+	if len(f.Statuses) == 0 {
+		return []report.Status{f.Status}
+	}
+	if slices.Contains(f.Statuses, f.Status) {
+		return f.Statuses
+	}
+	return append([]report.Status{f.Status}, f.Statuses...)
+}
+
+// HasStatus reports whether f selects runs of status st.
+func (f Filter) HasStatus(st report.Status) bool {
+	sts := f.AnyStatus()
+	return len(sts) == 0 || slices.Contains(sts, st)
+}
+
 // DefaultLimit is how many runs List returns when Filter.Limit is 0.
 const DefaultLimit = 50
 
@@ -48,8 +72,11 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Run, error) {
 	if f.Playbook != "" {
 		where, args = append(where, "playbook = ?"), append(args, f.Playbook)
 	}
-	if f.Status != "" {
-		where, args = append(where, "status = ?"), append(args, string(f.Status))
+	if sts := f.AnyStatus(); len(sts) > 0 {
+		where = append(where, "status IN (?"+strings.Repeat(", ?", len(sts)-1)+")")
+		for _, st := range sts {
+			args = append(args, string(st))
+		}
 	}
 	if f.Trigger != "" {
 		where, args = append(where, "triggered_by = ?"), append(args, string(f.Trigger))

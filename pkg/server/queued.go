@@ -246,13 +246,13 @@ func (s *Server) queuedInputs(a queue.RunArgs) (report.Playbook, map[string]any)
 }
 
 // waitingRuns lists, for GET /api/v1/runs, the runs waiting in the shared
-// queue that f selects (none without a queue, or for a status other than
+// queue that f selects (none without a queue, or for statuses without
 // queued): those no replica took yet, and those a replica took that wait
 // there for their concurrency group, which only that replica's run service
 // holds. Each is queued, started when it was queued, and says in waiting
 // what it waits for (see sharedPlace).
 func (s *Server) waitingRuns(ctx context.Context, f history.Filter) ([]runInfo, error) {
-	if s.cfg.Queue == nil || f.Status != "" && f.Status != report.Status(runs.StateQueued) {
+	if s.cfg.Queue == nil || !f.HasStatus(report.Status(runs.StateQueued)) {
 		return nil, nil
 	}
 	wf := queue.WaitingFilter{Playbook: f.Playbook, Trigger: runs.Trigger(f.Trigger), Before: f.Before, BeforeID: f.BeforeID, Limit: f.Limit}

@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/telemetry"
@@ -81,7 +82,7 @@ func (s *Server) routeTable() []*route {
 			ok:      map[int]string{200: "Report", 202: "RunStarted"}, errors: []int{400, 403, 404, 413, 503}},
 		{method: "GET", path: "/api/v1/runs", handle: s.listRuns, tag: "runs",
 			summary: "List runs, newest first: those of this server still going, then history.",
-			query: []param{{"playbook", "string", "only runs of this playbook"}, {"status", "string", "only runs with this status"},
+			query: []param{{"playbook", "string", "only runs of this playbook"}, {"status", "string", "only runs with this status, or any of several separated by commas (failed,cancelled): " + strings.Join(runStatuses(), ", ")},
 				{"trigger", "string", "cli, schedule or api"}, {"limit", "integer", "at most this many (default 50, up to 1000)"},
 				{"before", "string", "the next of the previous page, to page on; or an RFC 3339 time: only runs started before it"},
 				{"since", "string", "only runs started at or after it: how long ago (30m, 24h, 2d, 1w) or an RFC 3339 time"}},

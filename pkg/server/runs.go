@@ -220,6 +220,7 @@ type runInfo struct {
 
 // GET /api/v1/runs[?playbook=&status=&trigger=&limit=&before=&since=]
 //
+// status takes several, separated by commas (status=failed,cancelled).
 // Runs are listed newest first in one total order, started_at then id,
 // both descending; a page that runs are left after (each store is read for
 // one more) carries next, the cursor of its last run, which before takes
@@ -227,6 +228,9 @@ type runInfo struct {
 // are neither skipped nor repeated), or an RFC 3339 time: those before it.
 func (s *Server) listRuns(w http.ResponseWriter, r *http.Request, _ *Principal) *apiError {
 	q := r.URL.Query()
+	if sts := q["status"]; len(sts) > 1 {
+		return badField("status", "query parameter status is given %d times; give it once, with several statuses separated by commas: status=%s", len(sts), strings.Join(sts, ","))
+	}
 	if e := onlyParams(q, "playbook", "status", "trigger", "limit", "before", "since"); e != nil {
 		return e
 	}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/base64"
+	"fmt"
 	"net/url"
 	"slices"
 	"strconv"
@@ -17,7 +18,7 @@ import (
 // runFilter reads the filters of GET /api/v1/runs at now, refusing a bad
 // one with its field.
 func runFilter(q url.Values, now time.Time) (history.Filter, *apiError) {
-	f := history.Filter{Playbook: q.Get("playbook"), Status: report.Status(q.Get("status")), Trigger: history.Trigger(q.Get("trigger")), Limit: history.DefaultLimit}
+	f := history.Filter{Playbook: q.Get("playbook"), Trigger: history.Trigger(q.Get("trigger")), Limit: history.DefaultLimit}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1000 {
@@ -47,10 +48,12 @@ func runFilter(q url.Values, now time.Time) (history.Filter, *apiError) {
 				v, f.Since.UTC().Format("2006-01-02 15:04:05"), q.Get("before"), f.Before.UTC().Format("2006-01-02 15:04:05"))
 		}
 	}
-	// A run of this process waits as queued before it reaches the history.
-	statuses := append(history.Statuses(), string(runs.StateQueued))
-	if v := q.Get("status"); v != "" && !slices.Contains(statuses, v) {
-		return f, badField("status", "status=%q is not a run status%s; give one of %s", v, history.StatusHint(strings.ToLower(v), statuses), strings.Join(statuses, ", "))
+	if v := q.Get("status"); v != "" {
+		sts, e := statusList(v)
+		if e != nil {
+			return f, e
+		}
+		f.Statuses = sts
 	}
 	if v := q.Get("trigger"); v != "" && !slices.Contains([]string{"cli", "schedule", "api"}, v) {
 		return f, badField("trigger", "trigger=%q is not a trigger%s; give cli, schedule or api", v, history.TriggerHint(strings.ToLower(v)))
@@ -58,10 +61,39 @@ func runFilter(q url.Values, now time.Time) (history.Filter, *apiError) {
 	return f, nil
 }
 
+// statusList reads status: one status, or several separated by commas
+// (failed,cancelled), each once, refusing an empty item or a word that is
+// no status with the field and the statuses there are.
+func statusList(v string) ([]report.Status, *apiError) {
+	statuses := runStatuses()
+	var out []report.Status
+	for item := range strings.SplitSeq(v, ",") {
+		switch {
+		case item == "":
+			return nil, badField("status", "status=%q has an empty item; give one status or several separated by single commas, like status=failed,cancelled", v)
+		case !slices.Contains(statuses, item):
+			what := fmt.Sprintf("status=%q", item)
+			if item != v {
+				what = fmt.Sprintf("status=%q: %q", v, item)
+			}
+			return nil, badField("status", "%s is not a run status%s; give one of %s, or several separated by commas, like status=failed,cancelled",
+				what, history.StatusHint(strings.ToLower(item), statuses), strings.Join(statuses, ", "))
+		case !slices.Contains(out, report.Status(item)):
+			out = append(out, report.Status(item))
+		}
+	}
+	return out, nil
+}
+
+// runStatuses are the statuses GET /api/v1/runs filters by: those of the
+// history, and queued, as a run of this process waits before it reaches
+// the history.
+func runStatuses() []string { return append(history.Statuses(), string(runs.StateQueued)) }
+
 // matches reports whether a run of this process belongs on the page f
 // selects, as history's List would select it.
 func matches(f history.Filter, info runInfo) bool {
-	return (f.Playbook == "" || info.Playbook == f.Playbook) && (f.Status == "" || info.Status == string(f.Status)) &&
+	return (f.Playbook == "" || info.Playbook == f.Playbook) && f.HasStatus(report.Status(info.Status)) &&
 		(f.Trigger == "" || info.Trigger == string(f.Trigger)) && (f.Before.IsZero() || afterPage(f, info)) && fromSince(f, info)
 }
 

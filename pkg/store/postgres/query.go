@@ -26,8 +26,12 @@ func (s *Store) List(ctx context.Context, f history.Filter) ([]history.Run, erro
 	if f.Playbook != "" {
 		add("playbook = $%d", f.Playbook)
 	}
-	if f.Status != "" {
-		add("status = $%d", string(f.Status))
+	if sts := f.AnyStatus(); len(sts) > 0 {
+		list := make([]string, len(sts))
+		for i, st := range sts {
+			list[i] = string(st)
+		}
+		add("status = ANY($%d)", list)
 	}
 	if f.Trigger != "" {
 		add("triggered_by = $%d", string(f.Trigger))
