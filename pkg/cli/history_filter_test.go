@@ -137,8 +137,7 @@ func TestStoreReadFailedOfPostgres(t *testing.T) {
 
 // TestHistorySeveralStatuses: --status and --trigger take a comma list or
 // a second use, and list the runs of any of them, newest first; a value
-// that is no status among them is named; remote runs, whose server filters
-// by one status, says to ask once for each.
+// that is no status among them is named.
 func TestHistorySeveralStatuses(t *testing.T) {
 	t.Setenv("GITHUB_STEP_SUMMARY", "")
 	dir := t.TempDir()
@@ -164,6 +163,4 @@ func TestHistorySeveralStatuses(t *testing.T) {
 	runMain(t, "history", "--state-dir", state, "--trigger", "cli,cron").want(t, ExitUsage, nil, []string{`unknown trigger "cron"`})
 	runMain(t, "history", "--state-dir", state, "--status", "failed,").want(t, ExitUsage, nil,
 		[]string{`--status: "failed," has an empty item; give the values separated by single commas, like a,b`})
-	runMain(t, "remote", "--server", "http://127.0.0.1:1", "runs", "--status", "failed,cancelled").want(t, ExitUsage, nil,
-		[]string{"the server lists one status at a time; run 'remote runs' once for each (--status failed)"})
 }

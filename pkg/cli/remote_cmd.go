@@ -38,7 +38,8 @@ type remoteOptions struct {
 	category, timeout             string
 	params, inputs                multiFlag
 	wait, follow, dryRun, yes     bool
-	playbook, status              string
+	playbook                      string
+	status                        listFlag
 	limit                         int
 	since                         durationFlag
 	logFormat                     string
@@ -64,7 +65,7 @@ func runRemote(e *env, args []string) int {
 	fs.BoolVar(&o.follow, "follow", false, "run: show the run's events as they happen, then its report; on a terminal, ask its confirm: questions")
 	fs.BoolVar(&o.yes, "yes", false, "run: answer yes to every confirm: question (needed without a terminal); waits for the run's end")
 	fs.StringVar(&o.playbook, "playbook", "", "runs: only runs of playbook `P`")
-	fs.StringVar(&o.status, "status", "", "runs: only runs with status `S`, in any case")
+	fs.Var(&o.status, "status", "runs: only runs with status `S`, in any case; several as failed,cancelled")
 	fs.Var(&o.since, "since", "runs: only runs started within `D` (24h, 2d) or since an RFC 3339 time")
 	fs.IntVar(&o.limit, "limit", 0, "runs: at most `N` runs, 1 to 1000 (default the server's, 50)")
 	addRemoteLogFlag(e, fs, &o)
@@ -118,12 +119,9 @@ func runRemote(e *env, args []string) int {
 		return fs.usageError("--limit must be 1 to %d (the most the server lists at once), not %d", maxRemoteLimit, o.limit)
 	}
 	// Any case, as 'history' takes them: the server's names are all
-	// lower case.
-	o.status = strings.ToLower(o.status)
-	if strings.Contains(o.status, ",") {
-		// The server filters by one status; 'history' merges several.
-		return fs.usageError("--status %q: the server lists one status at a time; run 'remote runs' once for each (--status %s), or 'history --status %s' where the history is", o.status, strings.Split(o.status, ",")[0], o.status)
-	}
+	// lower case. Several are sent as one comma list, which the server
+	// judges.
+	o.status = lowerOnce(o.status)
 	// A key pasted into a CI secret often ends in a newline (echo), which
 	// no key holds and no header may carry.
 	key := strings.TrimSpace(e.getenv(o.keyEnv))

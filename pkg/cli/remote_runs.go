@@ -20,8 +20,8 @@ func (r *remote) runs() int {
 	if r.o.playbook != "" {
 		q.Set("playbook", r.o.playbook)
 	}
-	if r.o.status != "" {
-		q.Set("status", r.o.status)
+	if len(r.o.status) > 0 {
+		q.Set("status", r.o.status.String())
 	}
 	if r.o.since.text != "" {
 		// The server reads the same forms, how long ago by its clock,
@@ -198,8 +198,8 @@ func runsAsked(o remoteOptions) string {
 	if o.playbook != "" {
 		s += " --playbook " + flagValue(o.playbook)
 	}
-	if o.status != "" {
-		s += " --status " + flagValue(o.status)
+	if len(o.status) > 0 {
+		s += " --status " + flagValue(o.status.String())
 	}
 	if o.since.text != "" {
 		s += " --since " + flagValue(o.since.text)
