@@ -10,8 +10,28 @@ const TRIGGERS = ['api', 'cli', 'schedule'];
 const REFRESH_MS = 2000;
 // SHOWN are the statuses the list offers at one click above its filters,
 // each an address of its own to share: what an on-call engineer looks
-// for first.
-const SHOWN = [['', 'All'], ['failed', 'Failed'], ['running', 'Running'], ['queued', 'Queued'], ['cancelled', 'Cancelled']];
+// for first, the runs that did not finish well together among them.
+const SHOWN = [['', 'All'], ['failed', 'Failed'], ['running', 'Running'], ['queued', 'Queued'], ['cancelled', 'Cancelled'],
+  ['failed,cancelled', 'Failed or cancelled']];
+// SEVERAL are the lists of several statuses the status filter offers
+// after the single ones; another one the address asks for is offered too.
+const SEVERAL = ['failed,cancelled', 'failed,cancelled,interrupted', 'queued,running'];
+
+// statusesOf is a status filter as the list asks for it: its statuses in
+// the order of STATUSES, each once (cancelled,failed is failed,cancelled,
+// and one tab), or the value as it is when it holds what is no status,
+// for the server to refuse by its field.
+export function statusesOf(v) {
+  const items = v.split(',');
+  if (!v || items.some((s) => !STATUSES.includes(s))) return v;
+  return STATUSES.filter((s) => items.includes(s)).join(',');
+}
+
+// statusWords names a status filter in words: failed or cancelled.
+function statusWords(v) {
+  const items = v.split(',');
+  return items.length < 2 ? v : items.slice(0, -1).join(', ') + ' or ' + items[items.length - 1];
+}
 
 // runRows turns runs into table rows: status, playbook (a link to the
 // run, marked when it is a dry run; for a scheduled slot that did not
@@ -86,7 +106,7 @@ function pageText(n, older, more) {
 // failed runs of deploy." rather than a bare "No runs match.", so that a
 // filter left set is seen for what it is.
 function noneText(f) {
-  return 'No ' + (f.status ? f.status + ' ' : '') + 'runs' + (f.playbook ? ' of ' + f.playbook : '') +
+  return 'No ' + (f.status ? statusWords(f.status) + ' ' : '') + 'runs' + (f.playbook ? ' of ' + f.playbook : '') +
     (f.trigger ? ' started through ' + f.trigger : '') + (f.before ? ' before these' : '') + '.';
 }
 
@@ -95,12 +115,12 @@ export const RUN_COLUMNS = ['Status', 'Playbook', 'Trigger', 'Who', 'Started', '
 export async function runsPage(ctx) {
   const q = ctx.query;
   const filters = {
-    playbook: q.get('playbook') || '', status: q.get('status') || '', trigger: q.get('trigger') || '', limit: q.get('limit') || '50',
+    playbook: q.get('playbook') || '', status: statusesOf(q.get('status') || ''), trigger: q.get('trigger') || '', limit: q.get('limit') || '50',
     before: q.get('before') || '',
   };
-  const select = (name, label, values) => {
+  const select = (name, label, values, words = (v) => v) => {
     const id = uid('filter');
-    const el = h('select', { id, name }, h('option', { value: '' }, 'any'), values.map((v) => h('option', { value: v, selected: v === filters[name] }, v)));
+    const el = h('select', { id, name }, h('option', { value: '' }, 'any'), values.map((v) => h('option', { value: v, selected: v === filters[name] }, words(v))));
     return [h('div', { class: 'field inline' }, h('label', { for: id }, label), el), el];
   };
   let playbooks = [];
@@ -116,7 +136,9 @@ export async function runsPage(ctx) {
   if (!ctx.current()) return;
   if (filters.playbook && !playbooks.includes(filters.playbook)) playbooks.push(filters.playbook);
   const [pbField] = select('playbook', 'Playbook', playbooks);
-  const [stField] = select('status', 'Status', STATUSES);
+  const statusValues = [...STATUSES, ...SEVERAL];
+  if (filters.status && !statusValues.includes(filters.status)) statusValues.push(filters.status);
+  const [stField] = select('status', 'Status', statusValues, statusWords);
   const [trField] = select('trigger', 'Trigger', TRIGGERS);
   const limitID = uid('filter');
   const limit = h('input', { id: limitID, name: 'limit', type: 'number', min: 1, max: 1000, value: filters.limit, inputmode: 'numeric' });
@@ -163,7 +185,9 @@ export async function runsPage(ctx) {
     for (const [k, v] of Object.entries({ ...filters, before, ...other })) {
       if (v && !(k === 'limit' && v === '50')) p.set(k, v);
     }
-    return p.toString();
+    // A comma is a comma in a query: status=failed,cancelled reads
+    // better in an address to share than its %2C.
+    return p.toString().replaceAll('%2C', ',');
   };
   const runsURL = (before, other) => {
     const qs = queryString(before, other);
