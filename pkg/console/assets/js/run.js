@@ -470,13 +470,16 @@ class RunView {
         const sub = own ? null : this.subRuns.get(ev.run_id);
         const target = own ? ev.step : sub && sub.top;
         if (!target) return;
-        const prefix = own ? '' : '[' + sub.path + (ev.step || '') + '] ';
-        const line = prefix + (ev.stream === 'stderr' ? '! ' : '') + (ev.message || '');
+        const prefix = (own ? '' : '[' + sub.path + (ev.step || '') + '] ') + (ev.stream === 'stderr' ? '! ' : '');
+        // A message of several lines (a control.log of a log's tail) is
+        // as many lines of the box, each named as the first, and counts
+        // as many against the lines the box keeps.
+        const lines = String(ev.message || '').replace(/\r?\n$/, '').split(/\r?\n/).map((l) => prefix + l);
         // The sub-run's section is of its own step, not of this run's.
         const v = this.step(target, own ? ev.section : undefined);
-        v.log(line, ev.index);
+        for (const line of lines) v.log(line, ev.index);
         // A sub-run's index is an item of its own steps, not of this one.
-        if (own && ev.index !== undefined && ev.index !== null) v.itemOutput(ev.index, line);
+        if (own && ev.index !== undefined && ev.index !== null) v.itemOutput(ev.index, lines[lines.length - 1]);
         return;
       }
       case 'confirm_asked': {
