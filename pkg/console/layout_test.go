@@ -224,7 +224,11 @@ func focusRing(t *testing.T, ctx context.Context) {
 // operations catalogue.
 func shoot(t *testing.T, ctx context.Context, page string, vp viewport, dark bool) {
 	t.Helper()
-	do(t, ctx, "settle", chromedp.Evaluate[chromedp.Void](`document.activeElement && document.activeElement.blur()`), chromedp.Sleep(150*time.Millisecond))
+	// A step card out of sight is not painted (content-visibility: auto),
+	// and a whole-page picture is taken beyond the window: it would show
+	// the cards below the window empty.
+	do(t, ctx, "settle", chromedp.Evaluate[chromedp.Void](`document.activeElement && document.activeElement.blur();
+		for (const li of document.querySelectorAll('li.step')) li.style.contentVisibility = 'visible'`), chromedp.Sleep(150*time.Millisecond))
 	capture := chromedp.FullScreenshot(100)
 	if (vp.mobile && page != "playbook-form") || page == "operations" {
 		capture = chromedp.CaptureScreenshot()
