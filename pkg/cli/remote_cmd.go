@@ -14,7 +14,7 @@ func remoteCommand() *command {
 		synopsis: `remote --server URL [--key-env VAR] [--ca F --cert F --key F] [--log-format console|json] ops list [--category C]
 remote --server URL exec OP [--param k=v]... [--timeout D]
 remote --server URL run NAME [--input k=v]... [--dry-run] [--wait] [--follow] [--yes]
-remote --server URL runs [--playbook P] [--status S] [--since D] [--limit N]
+remote --server URL runs [--playbook P] [--status S[,S...]] [--since D] [--limit N]
 remote --server URL cancel ID`,
 		help: `Call the REST API of 'arsenal-run serve' (docs/server.md), so that a CI job or a
 chat bot can run an operation or a runbook on a host without shell access to it.

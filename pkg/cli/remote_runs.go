@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -51,7 +52,12 @@ func (r *remote) runs() int {
 		Hint string `json:"hint"`
 	}
 	if _, err := r.call(context.Background(), "GET", path, nil, &out); err != nil {
-		return r.fail(err)
+		code := r.fail(err)
+		if ae, ok := errors.AsType[*apiError](err); ok && ae.Field == "status" && len(r.o.status) > 1 && strings.Contains(ae.Msg, "status=\""+r.o.status.String()+"\" is") {
+			// A server before several statuses took the list for one.
+			r.e.errorf("this server lists one status at a time: run 'remote runs' once for each (--status %s), or 'history --status %s' where the history is", r.o.status[0], r.o.status.String())
+		}
+		return code
 	}
 	if len(out.Runs) == 0 {
 		// A header alone reads as an answer cut short; as 'history'

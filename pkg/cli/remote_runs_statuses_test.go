@@ -53,3 +53,20 @@ func TestRemoteRunsSeveralStatuses(t *testing.T) {
 		t.Errorf("remote runs --status failed,: %d %s", r.code, r.stderr)
 	}
 }
+
+// TestRemoteRunsSeveralStatusesOldServer: a server that lists one status
+// at a time refuses the list as one unknown status; the client says what
+// that server takes instead.
+func TestRemoteRunsSeveralStatusesOldServer(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"error": {"class": "validation", "field": "status", "message": %q}}`,
+			fmt.Sprintf("status=%q is not a run status; give one of succeeded, failed, cancelled", r.URL.Query().Get("status")))
+	}))
+	defer srv.Close()
+	r := runEnv(t, map[string]string{"ARSENAL_SERVER": srv.URL, "ARSENAL_API_KEY": "ak_test"}, "remote", "runs", "--status", "failed,cancelled")
+	if r.code != ExitUsage || !strings.Contains(r.stderr, "this server lists one status at a time: run 'remote runs' once for each (--status failed), or 'history --status failed,cancelled'") {
+		t.Errorf("remote runs --status failed,cancelled to a server of one status: %d %s", r.code, r.stderr)
+	}
+}
