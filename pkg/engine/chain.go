@@ -181,7 +181,7 @@ func (e *Engine) chain() Handler {
 func dryRunGate(next Handler) Handler {
 	return func(ctx context.Context, c *Call) (map[string]any, error) {
 		if c.run != nil && c.run.o.dryRun {
-			if d := c.run.o.preflight[c.run.o.prefix+c.Step.ID]; d != nil && !d.Allowed {
+			if d := c.run.o.preflightOf(c.run.o.prefix + c.Step.ID); d != nil && !d.Allowed {
 				c.Decision = d
 				return nil, ops.WithClass(ops.ClassAuthorization, fmt.Errorf("%w: %s", ops.ErrDenied, d.Rule))
 			}

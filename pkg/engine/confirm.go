@@ -145,7 +145,7 @@ func (r *run) auditUnrun(n *node, env map[string]any, rec *record) {
 		return
 	}
 	c := &Call{RunID: r.id, Roles: r.o.roles, Step: n.step, Entry: n.step.Entry, Index: -1, run: r, env: env,
-		Confirmation: rec.confirmed, Decision: r.o.preflight[r.o.prefix+n.step.ID]}
+		Confirmation: rec.confirmed, Decision: r.o.preflightOf(r.o.prefix + n.step.ID)}
 	err := ops.WithClass(ops.Class(rec.err.Class), errors.New(rec.err.Message))
 	if aerr := a.Audit(c, nil, err, 0); aerr != nil {
 		r.lost.note(aerr)

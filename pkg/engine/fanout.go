@@ -43,7 +43,7 @@ func (r *run) fanout(ctx context.Context, n *node, env map[string]any, log zerol
 		rec.setErr(err)
 		return
 	}
-	if d := r.o.preflight[r.o.prefix+s.ID]; len(list) == 0 && r.o.dryRun && d != nil && !d.Allowed {
+	if d := r.o.preflightOf(r.o.prefix + s.ID); len(list) == 0 && r.o.dryRun && d != nil && !d.Allowed {
 		// No item, no call: the authorizer is never asked. A real run
 		// stops on the preflight's denial before anything runs, so the
 		// dry run reports the step denied as that run would, rather

@@ -19,7 +19,9 @@ import (
 // succeeded in prev, with an unchanged definition, keep their recorded
 // output and are not executed again; the rest run. Check the pairing first
 // with CheckResume.
-func Resume(prev *report.Report) RunOption { return func(o *runOptions) { o.resume = prev } }
+func Resume(prev *report.Report) RunOption {
+	return RunOption{kind: optResume, val: prev}
+}
 
 // ResumeError says why a report cannot be resumed with this plan.
 type ResumeError struct{ Msg string }

@@ -160,8 +160,8 @@ const playbookTimeout = "playbook timeout"
 // playbook's or an operation's behalf.
 func (p *Plan) Run(ctx context.Context, inputs map[string]any, opts ...RunOption) (*report.Report, error) {
 	var o runOptions
-	for _, f := range opts {
-		f(&o)
+	for _, a := range opts {
+		a.apply(&o)
 	}
 	if err := p.runEnviron(&o); err != nil {
 		return nil, err
@@ -366,7 +366,7 @@ func (r *run) decision(n *node) *report.Decision {
 	if d := r.recs[n.idx].decision; d != nil {
 		return d
 	}
-	return r.o.preflight[r.o.prefix+n.step.ID]
+	return r.o.preflightOf(r.o.prefix + n.step.ID)
 }
 
 // wouldBeDenied lists the steps of a dry run that authorization denied or

@@ -5,11 +5,95 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/arsenal-run/arsenal-run/pkg/inventory"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
-// RunOption configures one run.
-type RunOption func(*runOptions)
+// RunOption configures one run. It is a value that names the option and
+// holds its argument, not a closure: a server gives each of its runs
+// about ten options, and a closure that captures its argument costs an
+// allocation each, as does the run's options once a closure sets them.
+type RunOption struct {
+	kind  optKind
+	str   string
+	str2  string
+	strs  []string
+	val   any
+	flag  bool
+	level zerolog.Level
+}
+
+// optKind names a run option.
+type optKind uint8
+
+// The run options, one for each function that makes one.
+const (
+	optNone optKind = iota
+	optWarnings
+	optCaller
+	optURL
+	optEnviron
+	optID
+	optDryRun
+	optYes
+	optConfirmHint
+	optRoles
+	optLog
+	optProcessOutput
+	optAuthorizer
+	optObserver
+	optPreflight
+	optSelection
+	optInventory
+	optResume
+)
+
+// apply sets a's option in o.
+func (a RunOption) apply(o *runOptions) {
+	switch a.kind {
+	case optWarnings:
+		o.warnings, o.quiet = a.strs, a.flag
+	case optCaller:
+		o.who, o.from = a.str, a.str2
+	case optURL:
+		o.url = a.str
+	case optEnviron:
+		o.environ = a.strs
+		if o.environ == nil {
+			o.environ = []string{}
+		}
+	case optID:
+		o.id = a.str
+	case optDryRun:
+		o.dryRun = true
+	case optYes:
+		o.yes = true
+	case optConfirmHint:
+		o.confirmHint = a.str
+	case optRoles:
+		o.roles = a.strs
+	case optLog:
+		o.logOut, o.logLevel, o.logSet = writerOf(a.val), a.level, true
+	case optProcessOutput:
+		o.procOut = writerOf(a.val)
+	case optAuthorizer:
+		o.auth, _ = a.val.(Authorizer)
+	case optObserver:
+		o.observer, _ = a.val.(Observer)
+	case optPreflight:
+		o.preflight, _ = a.val.(map[string]report.Decision)
+	case optSelection:
+		if sel := (Selection{From: a.str, Only: a.strs}); !sel.IsZero() {
+			o.sel = &sel
+		}
+	case optInventory:
+		inv, _ := a.val.(*inventory.Inventory)
+		o.inventory = steps.InventoryData(inv)
+	case optResume:
+		o.resume, _ = a.val.(*report.Report)
+	}
+}
 
 type runOptions struct {
 	id       string
@@ -44,9 +128,9 @@ type runOptions struct {
 	hostEnv  []string
 	fileVars map[string]string
 	// preflight are the decisions made before the run, by step path
-	// ("id", or "step/id" inside a sub-playbook); prefix is this run's
-	// path in them.
-	preflight map[string]*report.Decision
+	// ("id", or "step/id" inside a sub-playbook), read and never changed
+	// (see preflightOf); prefix is this run's path in them.
+	preflight map[string]report.Decision
 	prefix    string
 	who       string     // who started the run, for the auditor
 	from      string     // where they started it from
@@ -71,19 +155,21 @@ type runOptions struct {
 // it knows), and its run_started event and report carry them. Sub-runs
 // do not inherit them.
 func WithWarnings(quiet bool, warnings ...string) RunOption {
-	return func(o *runOptions) { o.warnings, o.quiet = warnings, quiet }
+	return RunOption{kind: optWarnings, strs: warnings, flag: quiet}
 }
 
 // WithCaller records who started the run and from where (a user and host,
 // an API key's name and client address); the auditor reads them from
 // Call.Caller. Sub-runs inherit them.
 func WithCaller(who, from string) RunOption {
-	return func(o *runOptions) { o.who, o.from = who, from }
+	return RunOption{kind: optCaller, str: who, str2: from}
 }
 
 // WithRunURL gives the run the address of its page, for run.url in
 // expressions and the link of notifications.
-func WithRunURL(url string) RunOption { return func(o *runOptions) { o.url = url } }
+func WithRunURL(url string) RunOption {
+	return RunOption{kind: optURL, str: url}
+}
 
 // WithEnviron sets the host environment the run reads (${{ env.X }}) and
 // passes on to the processes it starts, as KEY=value; without it, the
@@ -91,20 +177,17 @@ func WithRunURL(url string) RunOption { return func(o *runOptions) { o.url = url
 // Plan.Environ's given: callers that resolve inputs with Plan.Environ pass
 // it a non-nil list, so that both mean the same environment.
 func WithEnviron(env []string) RunOption {
-	return func(o *runOptions) {
-		o.environ = env
-		if o.environ == nil {
-			o.environ = []string{}
-		}
-	}
+	return RunOption{kind: optEnviron, strs: env}
 }
 
 // WithRunID sets the run's id instead of a random one.
-func WithRunID(id string) RunOption { return func(o *runOptions) { o.id = id } }
+func WithRunID(id string) RunOption {
+	return RunOption{kind: optID, str: id}
+}
 
 // DryRun evaluates conditions and interpolation but executes only
 // operations whose risk is read; the others are reported as skipped.
-func DryRun() RunOption { return func(o *runOptions) { o.dryRun = true } }
+func DryRun() RunOption { return RunOption{kind: optDryRun} }
 
 // DryRun reports whether the call belongs to a dry run (a sub-run of one
 // too). The only call of an operation that is not read-only that a dry run
@@ -113,7 +196,7 @@ func DryRun() RunOption { return func(o *runOptions) { o.dryRun = true } }
 func (c *Call) DryRun() bool { return c.run != nil && c.run.o.dryRun }
 
 // AssumeYes answers every confirm: question with yes.
-func AssumeYes() RunOption { return func(o *runOptions) { o.yes = true } }
+func AssumeYes() RunOption { return RunOption{kind: optYes} }
 
 // DefaultConfirmHint completes the error of a confirm: step denied because
 // nobody can be asked, for a run started from a command line: "step needs
@@ -128,42 +211,64 @@ const YesFlag = "--yes"
 // terminal and no --yes (the REST API): hint says, in that front end's
 // words, why nobody was asked and how to get the question asked. Sub-runs
 // inherit it.
-func WithConfirmHint(hint string) RunOption { return func(o *runOptions) { o.confirmHint = hint } }
+func WithConfirmHint(hint string) RunOption {
+	return RunOption{kind: optConfirmHint, str: hint}
+}
 
 // WithRoles records the caller's roles in the report and hands them to the
 // authorizer.
-func WithRoles(roles ...string) RunOption { return func(o *runOptions) { o.roles = roles } }
+func WithRoles(roles ...string) RunOption {
+	return RunOption{kind: optRoles, strs: roles}
+}
 
 // WithRunLog sends this run's log lines to w instead of the engine's.
 func WithRunLog(w io.Writer, level zerolog.Level) RunOption {
-	return func(o *runOptions) { o.logOut, o.logLevel, o.logSet = w, level, true }
+	return RunOption{kind: optLog, val: w, level: level}
 }
 
 // WithProcessOutput streams the live output of processes that steps run to
 // w, a line at a time, prefixed with the step id and masked.
-func WithProcessOutput(w io.Writer) RunOption { return func(o *runOptions) { o.procOut = w } }
+func WithProcessOutput(w io.Writer) RunOption {
+	return RunOption{kind: optProcessOutput, val: w}
+}
 
 // WithRunAuthorizer authorizes this run's calls instead of the engine's
 // authorizer; servers that run for many callers set one per run.
-func WithRunAuthorizer(a Authorizer) RunOption { return func(o *runOptions) { o.auth = a } }
+func WithRunAuthorizer(auth Authorizer) RunOption {
+	return RunOption{kind: optAuthorizer, val: auth}
+}
 
 // WithRunObserver receives this run's progress events, besides the
 // engine's observer.
-func WithRunObserver(obs Observer) RunOption { return func(o *runOptions) { o.observer = obs } }
+func WithRunObserver(obs Observer) RunOption {
+	return RunOption{kind: optObserver, val: obs}
+}
 
 // WithPreflight gives the run the authorization decisions made before it
 // started, by step path: "id" for the playbook's steps, "step/id" for the
 // steps of a sub-playbook that step runs. A step that does not reach the
 // authorizer at run time (skipped, or not started) reports its preflight
 // decision, and a dry run whose preflight denied a step fails with class
-// authorization, so a dry run doubles as a permission check.
+// authorization, so a dry run doubles as a permission check. The run and
+// its sub-runs read decisions and never change them; nor may the caller
+// while they run.
 func WithPreflight(decisions map[string]report.Decision) RunOption {
-	return func(o *runOptions) {
-		o.preflight = make(map[string]*report.Decision, len(decisions))
-		all := make([]report.Decision, 0, len(decisions))
-		for k, d := range decisions {
-			all = append(all, d)
-			o.preflight[k] = &all[len(all)-1]
-		}
+	return RunOption{kind: optPreflight, val: decisions}
+}
+
+// preflightOf returns the preflight decision of the step at path, nil
+// when there is none: a copy, for the decisions are the caller's and
+// shared with sub-runs.
+func (o *runOptions) preflightOf(path string) *report.Decision {
+	d, ok := o.preflight[path]
+	if !ok {
+		return nil
 	}
+	return &d
+}
+
+// writerOf is the io.Writer an option holds, nil for none.
+func writerOf(v any) io.Writer {
+	w, _ := v.(io.Writer)
+	return w
 }

@@ -36,11 +36,7 @@ func (s Selection) String() string {
 // WithSelection runs only the selected steps; see Selection. Check it with
 // CheckPartial first.
 func WithSelection(sel Selection) RunOption {
-	return func(o *runOptions) {
-		if !sel.IsZero() {
-			o.sel = &sel
-		}
-	}
+	return RunOption{kind: optSelection, str: sel.From, strs: sel.Only}
 }
 
 // selected returns the nodes sel selects, by node index, rescue steps
