@@ -197,14 +197,9 @@ func dryRunGate(next Handler) Handler {
 
 func execute(ctx context.Context, c *Call) (map[string]any, error) {
 	call := &ops.Call{RunID: c.RunID, Step: c.Step.ID, Attempt: c.Tries(), Log: c.Log, Scope: c.Scope}
-	ctx = context.WithValue(ctx, runKey{}, c.run)
 	if c.run != nil {
 		call.Dir, call.Playbook = c.run.p.pb.Dir, c.run.p.pb.Name
-		st := c.Step
-		call.LiteralParam = func(name string) bool {
-			_, ok := st.LiteralParam(name)
-			return ok
-		}
+		call.Literal = c.Step
 		call.Secrets = c.run.secrets()
 		call.Environ = c.run.o.environ
 		call.RefuseSwappable = c.run.p.e.refuseSwaps
@@ -226,10 +221,12 @@ func execute(ctx context.Context, c *Call) (map[string]any, error) {
 	if c.Index >= 0 {
 		call.Step = fmt.Sprintf("%s[%d]", c.Step.ID, c.Index)
 	}
-	// Set for every call, not only an item's: a step without items in an
-	// item's sub-run would otherwise name its own sub-run after the item
-	// further up, whose name its context still carries.
-	ctx = context.WithValue(ctx, itemNameKey{}, c.ItemPath())
+	// The call itself, for playbook.run to find its run and its item's
+	// name (callFrom). Set for every call, not only an item's: a step
+	// without items in an item's sub-run would otherwise name its own
+	// sub-run after the item further up, whose call its context still
+	// carries.
+	ctx = context.WithValue(ctx, callKey{}, c)
 	return c.Entry.Invoke(ops.WithCall(ctx, call), c.Params, chaintoken.New())
 }
 
@@ -279,14 +276,9 @@ func attempt(clock Clock) Middleware {
 func guard(grace time.Duration, clock Clock) Middleware {
 	return func(next Handler) Handler {
 		return func(ctx context.Context, c *Call) (map[string]any, error) {
-			type result struct {
-				out map[string]any
-				err error
-			}
-			ch := make(chan result, 1)
 			// The operation gets its own copy of the call: once abandoned it
 			// may still read it while the chain records the outcome.
-			own := *c
+			g := &guarded{own: *c, done: make(chan struct{})}
 			go func() {
 				defer func() {
 					if v := recover(); v != nil {
@@ -296,28 +288,28 @@ func guard(grace time.Duration, clock Clock) Middleware {
 						// in the report.
 						c.run.emitCall(c, Event{Kind: EventLog, Level: "error", Err: c.run.maskText(stack),
 							Message: c.run.maskText(fmt.Sprintf("operation %s panicked: %v", c.Entry.Spec.Name, v))})
-						ch <- result{nil, ops.Errorf(ops.ClassSystem, "operation %s panicked: %v", c.Entry.Spec.Name, v)}
+						g.out, g.err = nil, ops.Errorf(ops.ClassSystem, "operation %s panicked: %v", c.Entry.Spec.Name, v)
 					}
+					close(g.done)
 				}()
-				out, err := next(ctx, &own)
-				ch <- result{out, err}
+				g.out, g.err = next(ctx, &g.own)
 			}()
 			select {
-			case r := <-ch:
-				return r.out, r.err
+			case <-g.done:
+				return g.out, g.err
 			case <-ctx.Done():
 			}
 			if c.Entry.Implements((*subPlaybook)(nil)) {
 				// A sub-run is never abandoned: it ends its own steps and
 				// bounds its handlers, and its record must reach the
 				// report.
-				r := <-ch
-				return r.out, r.err
+				<-g.done
+				return g.out, g.err
 			}
 			grace := grace + c.Entry.StopTime(c.Params) // a kill_grace is the operation's own
 			select {
-			case r := <-ch:
-				return r.out, r.err
+			case <-g.done:
+				return g.out, g.err
 			case <-clock.After(grace):
 				c.Abandoned = true
 				c.Log.Error().Int64("grace_ms", grace.Milliseconds()).Msg("operation ignored cancellation; abandoned")
@@ -326,6 +318,17 @@ func guard(grace time.Duration, clock Clock) Middleware {
 			}
 		}
 	}
+}
+
+// guarded is one call of an operation in guard: the operation's copy of
+// the call and its outcome, set before done is closed. One allocation,
+// and a channel without a buffer, where the copy and a channel of
+// outcomes cost three.
+type guarded struct {
+	own  Call
+	out  map[string]any
+	err  error
+	done chan struct{}
 }
 
 // deniedWhenRun is the decision a call records once it ran: the

@@ -100,11 +100,6 @@ func subCause(cause error, step, caller string) error {
 	return cause
 }
 
-// itemNameKey carries, in the context of a fan-out item's operation, the
-// item's name in the report's paths of nested steps (subItemPath), for
-// playbook.run.
-type itemNameKey struct{}
-
 // subItemPath names item i of step id, whose label is label, as the
 // report's paths of nested steps do: "fan[web-1]" by its label, "fan[0]"
 // by its index when it has none (two items would share it).

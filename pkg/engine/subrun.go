@@ -17,9 +17,20 @@ import (
 // MaxSubDepth bounds how deep playbook.run may nest.
 const MaxSubDepth = 8
 
-// runKey carries the calling run in an operation's context, for
-// playbook.run.
-type runKey struct{}
+// callKey carries the call in its operation's context, for playbook.run:
+// the calling run, and the name of the item that calls (see callFrom).
+type callKey struct{}
+
+// callFrom returns the run that calls the operation of ctx, nil outside a
+// run, and the calling step as the report's paths of nested steps name
+// it (subItemPath), "" outside a call.
+func callFrom(ctx context.Context) (*run, string) {
+	c, _ := ctx.Value(callKey{}).(*Call)
+	if c == nil {
+		return nil, ""
+	}
+	return c.run, c.ItemPath()
+}
 
 // RegisterPlaybookOp adds playbook.run to the engine's registry: it runs a
 // sub-playbook through the same engine, with the caller's roles, authorizer,
@@ -47,7 +58,7 @@ type subPlaybook struct {
 }
 
 func (s *subPlaybook) Execute(ctx context.Context, p ops.Params) (map[string]any, error) {
-	parent, _ := ctx.Value(runKey{}).(*run)
+	parent, item := callFrom(ctx)
 	name := p.String("path")
 	path := name
 	call := ops.CallFrom(ctx)
@@ -101,8 +112,8 @@ func (s *subPlaybook) Execute(ctx context.Context, p ops.Params) (map[string]any
 	// its label, not the index call.Step has, so that the sub-run's
 	// events, log lines, audit lines and cuts name it one way.
 	step := call.Step
-	if n, ok := ctx.Value(itemNameKey{}).(string); ok {
-		step = n
+	if item != "" {
+		step = item
 	}
 	if parent != nil {
 		o.id, o.parent, o.resume, o.sel = "", parent.id, nil, nil

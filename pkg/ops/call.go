@@ -24,11 +24,11 @@ type Call struct {
 	// Dir is the directory relative paths are resolved against: the
 	// directory of the playbook file.
 	Dir string
-	// LiteralParam, when set, reports whether the step writes a parameter
-	// as a literal value in the playbook rather than an expression, so
-	// that a value a caller's inputs choose is told from one the playbook
-	// fixes; nil means none is literal.
-	LiteralParam func(name string) bool
+	// Literal, when set, tells the parameters the step writes as literal
+	// values in the playbook rather than expressions, so that a value a
+	// caller's inputs choose is told from one the playbook fixes; nil
+	// means none is literal. Operations ask IsLiteral.
+	Literal LiteralParams
 	// Scope carries the caller's authorization scope (file roots, networks);
 	// operations that check their params against it read it with a type
 	// assertion to the authorization package's type.
@@ -57,6 +57,23 @@ type Call struct {
 	// runs of serve and schedule, whose roles those files' writers may
 	// not have (engine.RefuseSwappable).
 	RefuseSwappable bool
+}
+
+// LiteralParams are the parameters a step writes as literal values:
+// LiteralParam returns a parameter's value and true when the step writes
+// it so. The engine gives the step itself, no function made for the call.
+type LiteralParams interface {
+	LiteralParam(name string) (any, bool)
+}
+
+// IsLiteral reports whether the step writes parameter name as a literal
+// value in the playbook (Literal); false when the call does not say.
+func (c *Call) IsLiteral(name string) bool {
+	if c.Literal == nil {
+		return false
+	}
+	_, ok := c.Literal.LiteralParam(name)
+	return ok
 }
 
 // Environ returns the environment a process started by the op in ctx

@@ -186,7 +186,7 @@ func LoadInventory(ctx context.Context, path string) ([]Node, error) {
 	// file beside a served playbook parsed, and its fields shown.
 	var extra []string
 	call := ops.CallFrom(ctx)
-	literal := call.LiteralParam != nil && call.LiteralParam("inventory")
+	literal := call.IsLiteral("inventory")
 	if call.Dir != "" && literal {
 		extra = append(extra, call.Dir)
 	}

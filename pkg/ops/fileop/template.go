@@ -223,7 +223,7 @@ func templateText(ctx context.Context, p ops.Params) (string, string, error) {
 	// file) through check: true's diff.
 	var extra []string
 	call := ops.CallFrom(ctx)
-	literal := call.LiteralParam != nil && call.LiteralParam("src")
+	literal := call.IsLiteral("src")
 	if call.Dir != "" && literal {
 		extra = []string{call.Dir}
 	}

@@ -101,8 +101,7 @@ func TestTemplateInlineAndPlaybookDir(t *testing.T) {
 	if _, err := e.run("file.template", params); !errors.Is(err, ops.ErrDenied) || !strings.Contains(err.Error(), "src is computed by an expression") {
 		t.Fatalf("computed src beside the playbook: %v, want denied saying why", err)
 	}
-	literal := func(name string) bool { return name == "src" }
-	e.ctx = ops.WithCall(context.Background(), &ops.Call{Dir: pbDir, Scope: scope{[]string{e.root}}, LiteralParam: literal})
+	e.ctx = ops.WithCall(context.Background(), &ops.Call{Dir: pbDir, Scope: scope{[]string{e.root}}, Literal: literalSrc{}})
 	if _, err := e.run("file.template", params); err != nil {
 		t.Fatal(err)
 	}
@@ -284,3 +283,8 @@ func TestTemplateStopsWhenCancelled(t *testing.T) {
 		t.Fatalf("got %v, want the context's cause", err)
 	}
 }
+
+// literalSrc is a step that writes its src as a literal value.
+type literalSrc struct{}
+
+func (literalSrc) LiteralParam(name string) (any, bool) { return nil, name == "src" }
