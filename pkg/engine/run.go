@@ -196,7 +196,7 @@ func (p *Plan) newRun(inputs map[string]any, o runOptions) *run {
 		out, level = o.logOut, o.logLevel
 	}
 	if out == nil {
-		r.logw = nopCloser{io.Discard}
+		r.logw = discardLog
 		r.log = zerolog.Nop()
 	} else {
 		r.logw = r.red.JSONWriter(out)
@@ -210,15 +210,15 @@ func (p *Plan) newRun(inputs map[string]any, o runOptions) *run {
 		r.log = c.Logger()
 	}
 	r.env = environ(o.environ)
-	// The steps' states and records, one allocation each for them all:
-	// a short run of a few steps pays for its set-up as much as for its
+	// The steps' states and records, one allocation for them all: a
+	// short run of a few steps pays for its set-up as much as for its
 	// steps.
 	r.states = make(map[string]*steps.StepState, len(p.nodes))
 	r.recs = make([]*record, len(p.nodes))
-	states, recs := make([]steps.StepState, len(p.nodes)), make([]record, len(p.nodes))
+	slots := make([]stepSlot, len(p.nodes))
 	for i, n := range p.nodes {
-		r.states[n.step.ID] = &states[i]
-		r.recs[i] = &recs[i]
+		r.states[n.step.ID] = &slots[i].state
+		r.recs[i] = &slots[i].rec
 	}
 	r.ownBudget.limit = budgetLimit(p.e.outputBudget)
 	r.ownBudget.msgs.limit = r.ownBudget.limit / attemptMessageShare
@@ -232,7 +232,18 @@ func (p *Plan) newRun(inputs map[string]any, o runOptions) *run {
 	return r
 }
 
+// stepSlot is what a run holds of one step: its state, which
+// expressions read, and its record.
+type stepSlot struct {
+	state steps.StepState
+	rec   record
+}
+
 type nopCloser struct{ io.Writer }
+
+// discardLog is the log of a run that logs nothing, made once: its value
+// in an interface would otherwise cost an allocation a run.
+var discardLog io.WriteCloser = nopCloser{io.Discard}
 
 func (nopCloser) Close() error { return nil }
 

@@ -23,7 +23,7 @@ func (r *run) runSection(ctx context.Context, nodes []*node, env map[string]any)
 			ready = append(ready, n)
 		}
 	}
-	done := make(chan *node, len(nodes))
+	var done chan *node // made for the first step run beside another
 	running, finished := 0, 0
 	for finished < len(nodes) {
 		for len(ready) > 0 {
@@ -46,6 +46,10 @@ func (r *run) runSection(ctx context.Context, nodes []*node, env map[string]any)
 				continue
 			}
 			running++
+			if done == nil {
+				done = make(chan *node, len(nodes))
+			}
+			done := done // captured by value: the variable stays on the stack
 			go func() {
 				r.runInSlot(ctx, n, env)
 				// The rescue steps take their own slots: holding this one
