@@ -67,6 +67,8 @@ type env struct {
 	newScheduler NewScheduler
 	// plugins is the --plugins flag of the command being run.
 	plugins string
+	// outputMiB is its --max-output-memory; 0 when not given.
+	outputMiB int
 	// daemon is set by serve and schedule, which run until stopped:
 	// loadPlugins then keeps pluginsRead, the manifests it read, to tell
 	// at a SIGHUP that they changed (one-shot commands read them once).

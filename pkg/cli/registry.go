@@ -39,16 +39,20 @@ func (e *env) registry() (*ops.Registry, int) {
 // process.start places processes in sup, and adds the plugins. On
 // failure it returns nil and the exit code.
 func (e *env) daemonRegistry(sup *proc.Supervisor) (*ops.Registry, int) {
-	r, err := newRegistry(builtin.Options{Supervisor: sup})
+	r, err := newRegistry(builtin.Options{Supervisor: sup, OutputMemory: e.outputMemory()})
 	return e.withPlugins(r, err)
 }
 
 // withPlugins adds the plugins to r, a registry just built (err its
-// error), or says why there is none and returns the exit code.
+// error), with the output memory --max-output-memory gave, or says why
+// there is none and returns the exit code.
 func (e *env) withPlugins(r *ops.Registry, err error) (*ops.Registry, int) {
 	if err != nil {
 		e.errorf("cannot set up the operations: %v", err)
 		return nil, ExitFailed
+	}
+	if n := e.outputMemory(); n > 0 {
+		r.OutputMemory().SetLimit(n)
 	}
 	if code := e.loadPlugins(r); code != ExitOK {
 		r.Close()

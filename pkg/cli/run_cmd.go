@@ -19,7 +19,7 @@ func runCommand() *command {
     [--yes] [--resume REPORT [--force]] [--from STEP | --only STEP...]
     [--state-dir DIR | --state URL [--report-dir DIR]] [--audit-log FILE] [--base-url URL]
     [--log-format console|json] [--log-level LEVEL] [--max-parallel N]
-    [--keep-runs N] [--keep-days D] [--quiet]
+    [--max-output-memory MIB] [--keep-runs N] [--keep-days D] [--quiet]
     [--trace-endpoint URL] [--trace-items N] [--plugins DIR]
     [--inventory FILE] [--known-hosts FILE]... [--accept-new-host-keys]
 run PLAYBOOK --list`,
@@ -110,6 +110,7 @@ func runArgs(e *env, args []string, gh *ghNotes) int {
 	fs.StringVar(&o.logFormat, "log-format", "console", "log lines in `FORMAT`: console or json")
 	fs.StringVar(&o.logLevel, "log-level", "", "log at `LEVEL`: debug, info, warn or error (default info; error with the live view)")
 	fs.IntVar(&o.parallel, "max-parallel", engine.DefaultMaxParallel, "run at most `N` steps at once")
+	e.addOutputMemoryFlag(fs.FlagSet)
 	addRetentionFlags(fs, &o.keepRuns, &o.keepDays, "with a state dir: ")
 	fs.BoolVar(&o.quiet, "quiet", false, "on a terminal: show one status line, without the steps' output")
 	fs.BoolVar(&o.list, "list", false, "print the steps with their needs and conditions, and run nothing")

@@ -25,7 +25,7 @@ func scheduleCommand() *command {
 		summary: "run playbooks on their cron schedules; --next previews fire times",
 		synopsis: `schedule PLAYBOOK|DIR... --next N [--from TIME]
 schedule PLAYBOOK|DIR... [--state-dir DIR | --state URL [--report-dir DIR]] [--role R]... [--policy FILE]
-    [--listen ADDR] [--grace D] [--max-concurrent-runs N] [--audit-log FILE] [--base-url URL] [--log-format console|json]
+    [--listen ADDR] [--grace D] [--max-concurrent-runs N] [--max-output-memory MIB] [--audit-log FILE] [--base-url URL] [--log-format console|json]
     [--log-level LEVEL] [--keep-runs N] [--keep-days D] [--trace-endpoint URL] [--trace-items N]
     [--plugins DIR] [--inventory FILE] [--known-hosts FILE]... [--accept-new-host-keys]`,
 		help: `Run every given playbook that has a schedule: block, on its schedule, until
@@ -74,6 +74,7 @@ func runSchedule(e *env, args []string) int {
 	fs.StringVar(&o.listen, "listen", "", "serve /healthz and /metrics on `ADDR` (a bare port means loopback)")
 	fs.DurationVar(&o.grace, "grace", scheduler.DefaultGrace, "on SIGTERM, wait `D` for running runs before cancelling them")
 	fs.IntVar(&o.maxRuns, "max-concurrent-runs", scheduler.DefaultMaxConcurrentRuns, "run at most `N` runs at once, all playbooks together (more wait their turn); also the most runs of one playbook under overlap: allow")
+	e.addOutputMemoryFlag(fs.FlagSet)
 	fs.StringVar(&o.baseURL, "base-url", "", "the `URL` runs are found under, for run.url and notifications' links ({run_id} is replaced, else /runs/ID is added)")
 	fs.StringVar(&o.auditLog, "audit-log", "", "append one JSON line per executed or denied step to `FILE`")
 	logFormat := fs.String("log-format", "console", "log lines in `FORMAT`: console or json")

@@ -84,14 +84,14 @@ func (d *daemon) run() int {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGHUP)
 	defer signal.Stop(sigs)
-	setServeGC(e.getenv, int64(o.outputMiB)<<20)
+	setServeGC(e.getenv, e.outputMemory())
 	supLog := d.log.With().Str("component", "supervisor").Logger()
 	d.sup = proc.NewSupervisor(proc.Options{Log: &supLog})
 	defer func() {
 		leaveProcesses(d.log, d.sup, "serve")
 		d.sup.Close()
 	}()
-	reg, err := newRegistry(builtin.Options{Supervisor: d.sup, OutputMemory: int64(o.outputMiB) << 20})
+	reg, err := newRegistry(builtin.Options{Supervisor: d.sup, OutputMemory: e.outputMemory()})
 	if err != nil {
 		e.errorf("cannot set up the operations: %v", err)
 		return ExitFailed

@@ -68,7 +68,7 @@ type serveOptions struct {
 	noSchedule, publicMetrics, noConsole, secureCookie   bool
 	sessionTTL                                           time.Duration
 	grace                                                time.Duration
-	maxRunning, maxQueued, maxAllow, outputMiB           int
+	maxRunning, maxQueued, maxAllow                      int
 	keepRuns, keepDays                                   int
 	logLevel, logFormat                                  string
 	proxy                                                proxyFlags
@@ -116,7 +116,7 @@ func runServe(e *env, args []string) int {
 	fs.DurationVar(&o.grace, "grace", 30*time.Second, "on SIGTERM, wait up to `D` for requests in flight")
 	fs.IntVar(&o.maxRunning, "max-running", runs.DefaultMaxRunning, "run at most `N` playbook runs at once")
 	fs.IntVar(&o.maxQueued, "max-queued", runs.DefaultMaxQueued, "let at most `N` more runs wait; past it, 429")
-	fs.Func("max-output-memory", outputMemoryUsage, setOutputMemory(&o.outputMiB))
+	e.addOutputMemoryFlag(fs.FlagSet)
 	fs.StringVar(&o.logLevel, "log-level", "warn", "log runs to stderr at `LEVEL`: debug, info, warn or error")
 	fs.StringVar(&o.logFormat, "log-format", "console", "write log lines in `FORMAT`: console (for people) or json")
 	addRetentionFlags(fs, &o.keepRuns, &o.keepDays, "")

@@ -70,9 +70,11 @@ type Options struct {
 	// closed by Registry.Close. A run with settings of its own puts a
 	// remote.Pool in its context instead (remote.WithPool).
 	Remote remote.Settings
-	// OutputMemory is the most bytes file.read and http.request may hold
-	// at once, all steps and runs together, while they build their
-	// outputs (ops.OutputMemory); 0 for ops.DefaultOutputMemory.
+	// OutputMemory is the most bytes the operations may hold at once, all
+	// steps and runs together, while they build their outputs
+	// (ops.OutputMemory): file.read's content, http.request's body and
+	// JSON, the stdout and stderr shell.exec, ssh.exec and plugins keep;
+	// 0 for ops.DefaultOutputMemory.
 	OutputMemory int64
 }
 

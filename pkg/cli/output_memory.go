@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"flag"
 	"fmt"
 	"runtime/debug"
 	"strconv"
@@ -10,7 +11,17 @@ import (
 
 // outputMemoryUsage is --max-output-memory's usage line.
 var outputMemoryUsage = fmt.Sprintf("let operations hold at most `MIB` MiB at once, all runs together, while they build their outputs "+
-	"(file.read's content, http.request's body and JSON); more wait their turn (default %d)", ops.DefaultOutputMemory>>20)
+	"(file.read's content, http.request's body and JSON, the stdout and stderr of shell.exec, ssh.exec and plugins); more wait their turn (default %d)", ops.DefaultOutputMemory>>20)
+
+// addOutputMemoryFlag adds --max-output-memory to a command that runs
+// playbooks (run, schedule, serve): the registry it builds takes it.
+func (e *env) addOutputMemoryFlag(fs *flag.FlagSet) {
+	fs.Func("max-output-memory", outputMemoryUsage, setOutputMemory(&e.outputMiB))
+}
+
+// outputMemory is the limit --max-output-memory gave, in bytes; 0 when
+// it was not given (ops.DefaultOutputMemory).
+func (e *env) outputMemory() int64 { return int64(e.outputMiB) << 20 }
 
 // setOutputMemory returns --max-output-memory's setter: a whole number
 // of MiB, at least minOutputMemory, kept in *mib.
