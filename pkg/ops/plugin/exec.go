@@ -23,6 +23,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/capture"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/outhold"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/outpipe"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/procgroup"
@@ -66,6 +67,9 @@ func (p *Plugin) Execute(ctx context.Context, params ops.Params) (map[string]any
 	defer cancel()
 	mask := p.masker(call, params)
 	res, err := p.run(ctx, call, in, mask)
+	if res != nil {
+		defer res.release()
+	}
 	if err == nil {
 		var out map[string]any
 		if out, err = p.result(res); err == nil {
@@ -130,9 +134,15 @@ type outcome struct {
 	signal         string
 	resources      *ops.Resources
 	mask           func(string) string // nil: nothing to mask
+	held           *outhold.Streams    // the output memory the streams hold, until release
 }
 
-func (p *Plugin) run(ctx context.Context, call *ops.Call, in []byte, mask func(string) string) (*outcome, error) {
+// release gives back the output memory o's streams hold.
+func (o *outcome) release() { o.held.Release() }
+
+// run runs the program. The outcome holds its streams in the output
+// memory until its release.
+func (p *Plugin) run(ctx context.Context, call *ops.Call, in []byte, mask func(string) string) (res *outcome, err error) {
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
 	}
@@ -145,7 +155,18 @@ func (p *Plugin) run(ctx context.Context, call *ops.Call, in []byte, mask func(s
 	if limit <= 0 {
 		limit = capture.DefaultLimit
 	}
-	o := &outcome{stdout: capture.NewBuffer(limit), stderr: capture.NewBuffer(limit), limit: limit, mask: mask}
+	// Its stdout and stderr are held in the process's output memory as
+	// they come, as a shell step's are, until its answer is read.
+	held, err := outhold.Hold(ctx, p.mem, limit, fmt.Sprintf("plugin %s (output limit %d)", p.m.Name, limit))
+	if err != nil {
+		return nil, err
+	}
+	o := &outcome{stdout: held.Buffer(limit), stderr: held.Buffer(limit), limit: limit, mask: mask, held: held}
+	defer func() {
+		if res == nil {
+			held.Release()
+		}
+	}()
 	// The program dies with arsenal-run, as a shell step's does: with
 	// this thread (kept until it is reaped), and its group by the
 	// watchdog.

@@ -168,6 +168,7 @@ func Load(dir string, reg *ops.Registry, opt Options) error {
 			all = append(all, diags(err, f)...)
 			continue
 		}
+		p.mem = reg.OutputMemory()
 		// A category of the built-in operations is refused: a policy's
 		// allow: [file.*] was written for them, and would cover a plugin
 		// it never meant to. (A name taken already is left to Register,

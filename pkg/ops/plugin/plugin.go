@@ -24,6 +24,7 @@ type Plugin struct {
 	params *jsonschema.Schema            // nil: no params schema
 	props  map[string]*jsonschema.Schema // each top-level property's schema
 	output *jsonschema.Schema            // nil: any object
+	mem    *ops.OutputMemory             // the registry's, for the captured output
 }
 
 var (
