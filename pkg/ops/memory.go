@@ -142,8 +142,12 @@ func (m *OutputMemory) HoldUpTo(ctx context.Context, n, claim int64, what string
 	used, limit := m.used, m.limit
 	m.mu.Unlock()
 	if msg := CallFrom(ctx).Message; msg != nil {
+		size := fsx.Size(n)
+		if claim > n { // held as its output comes
+			size = "room for up to " + fsx.Size(claim)
+		}
 		msg("info", fmt.Sprintf("%s waits for %s of memory: other steps hold %s of the %s operations may hold at once (%s)",
-			what, fsx.Size(n), fsx.Size(used), fsx.Bytes(limit), OutputMemorySetting))
+			what, size, fsx.Size(used), fsx.Bytes(limit), OutputMemorySetting))
 	}
 	select {
 	case <-w.ready:

@@ -36,6 +36,17 @@ func (p *Pool) run(ctx context.Context, h *inventory.Host, a authOpts, cmd *comm
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
 	}
+	// The memory first: a step waiting for it holds no session, which
+	// steps that have theirs could use.
+	limit := p.s.OutputLimit
+	if limit <= 0 {
+		limit = capture.DefaultLimit
+	}
+	held, err := outhold.Hold(ctx, cmd.mem, limit, fmt.Sprintf("ssh.exec of %s on %s", cmd.name, h.Name))
+	if err != nil {
+		return nil, err
+	}
+	defer held.Release()
 	sess, c, release, err := p.session(ctx, h, a)
 	if err != nil {
 		return nil, err
@@ -48,15 +59,6 @@ func (p *Pool) run(ctx context.Context, h *inventory.Host, a authOpts, cmd *comm
 		secrets = append(secrets, cmd.sudo.password)
 	}
 	mask := redact.Masker(secrets)
-	limit := p.s.OutputLimit
-	if limit <= 0 {
-		limit = capture.DefaultLimit
-	}
-	held, err := outhold.Hold(ctx, cmd.mem, limit, fmt.Sprintf("%s on %s", cmd.name, h.Name))
-	if err != nil {
-		return nil, err
-	}
-	defer held.Release()
 	stdout, stderr := held.Buffer(limit), held.Buffer(limit)
 	stdout.Guard(secrets)
 	stderr.Guard(secrets)
@@ -106,7 +108,7 @@ func (p *Pool) run(ctx context.Context, h *inventory.Host, a authOpts, cmd *comm
 	case werr = <-waited:
 	case <-runCtx.Done():
 		stopped = &stopAccount{grace: p.s.KillGrace}
-		werr = p.stop(c, a, sess, m, waited, fmt.Sprintf("%s on %s", cmd.name, h.Name), stopped)
+		werr = p.stop(c, a, sess, m, waited, fmt.Sprintf("ssh.exec of %s on %s", cmd.name, h.Name), stopped)
 	}
 	close(finished)
 	feeding.Wait()
