@@ -120,6 +120,12 @@ func (m *OutputMemory) Hold(ctx context.Context, n int64, what string) (*OutputH
 // must wait it tells the step once (Call.Message), so that a slow step
 // says why. A nil OutputMemory holds nothing and never waits.
 func (m *OutputMemory) HoldUpTo(ctx context.Context, n, claim int64, what string) (*OutputHold, error) {
+	return m.HoldUpToFor(ctx, n, claim, func() string { return what })
+}
+
+// HoldUpToFor is HoldUpTo with what made only when it is said (a wait, a
+// refusal): a step given its hold at once builds no description.
+func (m *OutputMemory) HoldUpToFor(ctx context.Context, n, claim int64, what func() string) (*OutputHold, error) {
 	if m == nil {
 		return &OutputHold{}, nil
 	}
@@ -130,14 +136,16 @@ func (m *OutputMemory) HoldUpTo(ctx context.Context, n, claim int64, what string
 		limit := m.limit
 		m.mu.Unlock()
 		return nil, Errorf(ClassExecution, "%s would hold %s at once, more than the %s the process lets operations hold while they build their outputs (%s); "+
-			"ask for fewer bytes (max_bytes, max_output), or raise the limit", what, fsx.Size(claim), fsx.Bytes(limit), OutputMemorySetting)
+			"ask for fewer bytes (max_bytes, max_output), or raise the limit", what(), fsx.Size(claim), fsx.Bytes(limit), OutputMemorySetting)
+	}
+	if len(m.waiting) == 0 && m.safe(nil, n, claim) {
+		// Given at once: no waiter, nor its channel.
+		h := &OutputHold{m: m}
+		m.grant(h, n, claim)
+		m.mu.Unlock()
+		return h, nil
 	}
 	w := &waiter{h: &OutputHold{m: m}, n: n, claim: claim, ready: make(chan struct{})}
-	if len(m.waiting) == 0 && m.safe(nil, n, claim) {
-		m.give(w)
-		m.mu.Unlock()
-		return w.h, nil
-	}
 	m.waiting = append(m.waiting, w)
 	used, limit := m.used, m.limit
 	m.mu.Unlock()
@@ -147,7 +155,7 @@ func (m *OutputMemory) HoldUpTo(ctx context.Context, n, claim int64, what string
 			size = "room for up to " + fsx.Size(claim)
 		}
 		msg("info", fmt.Sprintf("%s waits for %s of memory: other steps hold %s of the %s operations may hold at once (%s)",
-			what, size, fsx.Size(used), fsx.Bytes(limit), OutputMemorySetting))
+			what(), size, fsx.Size(used), fsx.Bytes(limit), OutputMemorySetting))
 	}
 	select {
 	case <-w.ready:
@@ -188,14 +196,20 @@ func (m *OutputMemory) drop(h *OutputHold) {
 	m.dispatch()
 }
 
-// give grants w, a new hold or a growth; m.mu is held.
+// give grants w, a new hold or a growth, and tells its waiter; m.mu is
+// held.
 func (m *OutputMemory) give(w *waiter) {
-	w.h.n += w.n
-	w.h.claim = max(w.claim, w.h.n)
-	m.holds[w.h] = struct{}{}
-	m.used += w.n
-	m.peak = max(m.peak, m.used)
+	m.grant(w.h, w.n, w.claim)
 	close(w.ready)
+}
+
+// grant adds n bytes to h, which may grow to claim; m.mu is held.
+func (m *OutputMemory) grant(h *OutputHold, n, claim int64) {
+	h.n += n
+	h.claim = max(claim, h.n)
+	m.holds[h] = struct{}{}
+	m.used += n
+	m.peak = max(m.peak, m.used)
 }
 
 func remove(ws []*waiter, w *waiter) []*waiter {

@@ -27,7 +27,14 @@ func (h *OutputHold) Grow(ctx context.Context, n int64) (bool, error) {
 		m.mu.Unlock()
 		return false, nil
 	}
-	w := &waiter{h: h, n: n, claim: max(h.claim, h.n+n), ready: make(chan struct{})}
+	claim := max(h.claim, h.n+n)
+	if len(m.growing) == 0 && m.safe(h, n, claim) {
+		// Given at once, as dispatch would: no waiter, nor its channel.
+		m.grant(h, n, claim)
+		m.mu.Unlock()
+		return true, nil
+	}
+	w := &waiter{h: h, n: n, claim: claim, ready: make(chan struct{})}
 	m.growing = append(m.growing, w)
 	m.dispatch()
 	m.mu.Unlock()

@@ -157,7 +157,7 @@ func (p *Plugin) run(ctx context.Context, call *ops.Call, in []byte, mask func(s
 	}
 	// Its stdout and stderr are held in the process's output memory as
 	// they come, as a shell step's are, until its answer is read.
-	held, err := outhold.Hold(ctx, p.mem, limit, fmt.Sprintf("plugin %s (output limit %d)", p.m.Name, limit))
+	held, err := outhold.Hold(ctx, p.mem, limit, func() string { return fmt.Sprintf("plugin %s (output limit %d)", p.m.Name, limit) })
 	if err != nil {
 		return nil, err
 	}

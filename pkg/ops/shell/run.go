@@ -64,7 +64,7 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 	// Whoever lists processes while it runs sees its command line.
 	redact.RememberCommandSecrets(r.argv, call.Secrets)
 	limit := r.outputLimit(e)
-	held, err := outhold.Hold(ctx, e.Memory, limit, fmt.Sprintf("shell.exec of %s (max_output %d)", r.argv[0], limit))
+	held, err := outhold.Hold(ctx, e.Memory, limit, func() string { return fmt.Sprintf("shell.exec of %s (max_output %d)", r.argv[0], limit) })
 	if err != nil {
 		return nil, err
 	}

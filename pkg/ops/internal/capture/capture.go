@@ -18,6 +18,11 @@ import (
 // DefaultLimit is the number of bytes a Buffer keeps when its limit is 0.
 const DefaultLimit = 1 << 20
 
+// minHead is the least room a Buffer taking from a Room makes for its
+// head: a line of output in one array, without a Take for every few
+// bytes.
+const minHead = 512
+
 // Buffer is an io.Writer that keeps everything written to it up to Limit
 // bytes; beyond that it keeps the first half and the last half of the limit
 // and counts the bytes dropped in between. It is not safe for concurrent use.
@@ -28,15 +33,18 @@ type Buffer struct {
 	pos     int    // next write position in tail
 	full    bool   // tail has wrapped
 	dropped int64
-	secrets []string    // see Guard
-	reserve func(n int) // see Reserve
+	secrets []string // see Guard
+	room    Room     // see TakeFrom
 }
 
-// Reserve makes b call reserve with the bytes its buffers are about to
-// take more, before it takes them: a pool of memory that may make the
-// writer wait (ops.OutputMemory). Its head then grows by doubling, never
+// Room is a pool of memory that may make its taker wait
+// (ops.OutputMemory): Take returns once n bytes more are the taker's.
+type Room interface{ Take(n int) }
+
+// TakeFrom makes b take from r the bytes its buffers are about to take
+// more, before it takes them. Its head then grows by doubling, never
 // past the limit.
-func (b *Buffer) Reserve(reserve func(n int)) { b.reserve = reserve }
+func (b *Buffer) TakeFrom(r Room) { b.room = r }
 
 // NewBuffer returns a Buffer that keeps at most limit bytes (DefaultLimit
 // when limit <= 0).
@@ -61,7 +69,7 @@ func (b *Buffer) Write(p []byte) (int, error) {
 	n := len(p)
 	if b.tail == nil {
 		if len(b.head)+len(p) <= b.limit {
-			if b.reserve != nil && len(b.head)+len(p) > cap(b.head) {
+			if b.room != nil && len(b.head)+len(p) > cap(b.head) {
 				b.growHead(len(b.head) + len(p))
 			}
 			b.head = append(b.head, p...)
@@ -74,8 +82,8 @@ func (b *Buffer) Write(p []byte) (int, error) {
 			b.head = append(b.head, p[:k]...)
 			p = p[k:]
 		}
-		if b.reserve != nil {
-			b.reserve(b.limit - half)
+		if b.room != nil {
+			b.room.Take(b.limit - half)
 		}
 		b.tail = make([]byte, b.limit-half)
 		rest := b.head[half:]
@@ -87,10 +95,10 @@ func (b *Buffer) Write(p []byte) (int, error) {
 }
 
 // growHead makes room in head for want bytes, by doubling up to the
-// limit, after reserving what the new array takes more.
+// limit, after taking what the new array takes more from b.room.
 func (b *Buffer) growHead(want int) {
-	c := min(max(2*cap(b.head), want, 4<<10), b.limit)
-	b.reserve(c - cap(b.head))
+	c := min(max(2*cap(b.head), want, minHead), b.limit)
+	b.room.Take(c - cap(b.head))
 	head := make([]byte, len(b.head), c)
 	copy(head, b.head)
 	b.head = head

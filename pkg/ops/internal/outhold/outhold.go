@@ -27,14 +27,15 @@ func Claim(limit int) int64 { return 2 * (3*int64(limit) + noteRoom) }
 // noteRoom is room for the note of a cut.
 const noteRoom = 64
 
-// Hold takes room in mem for what's two streams of limit bytes each:
+// Hold takes room in mem for the two streams of what (made only when
+// said, see ops.OutputMemory.HoldUpToFor), of limit bytes each:
 // nothing at first, up to Claim(limit), or all of mem when that is more
 // (a max_output of 64 MiB; its bytes are then taken as they come, waiting
 // past the claim until the pool can give them). It waits in turn with the
 // other steps while the pool cannot keep that room, and returns the
 // context's cause when ctx ends first. A nil mem holds nothing.
-func Hold(ctx context.Context, mem *ops.OutputMemory, limit int, what string) (*Streams, error) {
-	h, err := mem.HoldUpTo(ctx, 0, min(Claim(limit), mem.Limit()), what)
+func Hold(ctx context.Context, mem *ops.OutputMemory, limit int, what func() string) (*Streams, error) {
+	h, err := mem.HoldUpToFor(ctx, 0, min(Claim(limit), mem.Limit()), what)
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +47,7 @@ func Hold(ctx context.Context, mem *ops.OutputMemory, limit int, what string) (*
 // full, while the pool has none.
 func (s *Streams) Buffer(limit int) *capture.Buffer {
 	b := capture.NewBuffer(limit)
-	b.Reserve(s.take)
+	b.TakeFrom(s)
 	return b
 }
 
@@ -56,7 +57,7 @@ func (s *Streams) Text(b *capture.Buffer) string {
 	if b.Truncated() {
 		n = 2*n + noteRoom // the join, then its text
 	}
-	s.take(n)
+	s.Take(n)
 	return b.Text()
 }
 
@@ -67,9 +68,9 @@ func (s *Streams) Release() {
 	}
 }
 
-// take waits for n bytes. When the step ends while it waits, or the pool
+// Take waits for n bytes (capture.Room). When the step ends while it waits, or the pool
 // asks it to give way (ops.ErrOutputMemoryBusy: a max_output past the
 // claim, every other step waiting too), the bytes are kept all the same:
 // max_output bounds them, and cutting a step's output for the pool would
 // lose what it printed.
-func (s *Streams) take(n int) { _, _ = s.hold.Grow(s.ctx, int64(n)) }
+func (s *Streams) Take(n int) { _, _ = s.hold.Grow(s.ctx, int64(n)) }
