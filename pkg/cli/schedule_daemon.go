@@ -20,7 +20,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/rs/zerolog"
 
-	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
@@ -303,7 +302,9 @@ func (d *schedDaemon) signals(ch chan os.Signal, stop context.CancelFunc) func()
 					d.log.Warn().Str("signal", signalName(s)).Msg(graceLeftMsg(s, d.o.grace, time.Since(stopAt)))
 				default:
 					stopping, stopAt = true, time.Now()
-					d.log.Info().Str("signal", signalName(s)).Str("grace", short.Duration(d.o.grace)).Msg("stopping: no more slots fire; waiting for the running runs")
+					// The scheduler writes the stop's one line, with
+					// the signal and the runs it waits for.
+					d.sched.SetStopCause(signalName(s))
 					stop()
 				}
 			case <-done:

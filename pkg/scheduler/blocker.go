@@ -27,7 +27,7 @@ func slotFields(ev *zerolog.Event, rec history.Slot) *zerolog.Event {
 func (s *Scheduler) logSkipped(recs []history.Slot, id string) {
 	for _, rec := range recs {
 		rec.BlockedBy = id
-		slotFields(s.log.Info(), rec).Msg(rec.Message)
+		slotFields(s.log.Info(), rec).Str("reason", skipReason(rec.Message)).Msg(rec.Message)
 	}
 }
 

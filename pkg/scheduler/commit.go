@@ -71,7 +71,9 @@ func (s *Scheduler) commit(batch []decision, now time.Time) {
 			if e.pending != nil {
 				// Only replace queues over a queued slot: the newer
 				// slot wins.
-				s.settle(e, e.pending.slot, history.SlotSkipped, e.pending.blockedBy, "skipped: superseded by the slot of "+slot.Format(time.RFC3339)+" (overlap: replace)", now)
+				msg := "skipped: superseded by the slot of " + slot.Format(time.RFC3339) + " (overlap: replace)"
+				s.settle(e, e.pending.slot, history.SlotSkipped, e.pending.blockedBy, msg, now)
+				slotEvent(s.log.Info(), e, e.pending.slot).Str("blocked_by", e.pending.blockedBy).Str("reason", ReasonReplaced).Msg(msg)
 			}
 			e.pending = &pending{slot: slot, planned: d.planned, blockedBy: blockedBy}
 			slotEvent(s.log.Info(), e, slot).Str("blocked_by", blockedBy).Msg(d.rec.Message)
@@ -150,5 +152,5 @@ func (s *Scheduler) skippedBehind(d decision) {
 	// Blocked by a run with an id, or by one that was not started here
 	// after all (its Launch failed, or another process claimed its
 	// slot): the record claimed is the whole record.
-	slotEvent(s.log.Info(), e, slot).Str("blocked_by", d.rec.BlockedBy).Msg(d.rec.Message)
+	slotEvent(s.log.Info(), e, slot).Str("blocked_by", d.rec.BlockedBy).Str("reason", skipReason(d.rec.Message)).Msg(d.rec.Message)
 }

@@ -401,12 +401,14 @@ func (s *Scheduler) afterEnd(e *entry, now time.Time) {
 	paused, err := s.pauses()
 	if err != nil {
 		s.log.Error().Err(err).Str("playbook", e.pb.Name).Msg("the history cannot tell whether the schedule is paused; the queued slot is skipped")
-		s.settle(e, p.slot, history.SlotSkipped, p.blockedBy, "skipped: could not tell whether the schedule is paused: "+err.Error(), now)
+		s.settle(e, p.slot, history.SlotSkipped, p.blockedBy, pauseUnknownPrefix+": "+err.Error(), now)
 		return
 	}
 	if pause, ok := paused[e.pb.Name]; ok && e.pausedBy(pause) {
 		s.metrics.skipped.WithLabelValues(s.metrics.label(e.pb.Name)).Inc()
-		s.settle(e, p.slot, history.SlotSkipped, p.blockedBy, pausedMessage(pause), now)
+		msg := pausedMessage(pause)
+		s.settle(e, p.slot, history.SlotSkipped, p.blockedBy, msg, now)
+		slotEvent(s.log.Info(), e, p.slot).Str("blocked_by", p.blockedBy).Str("reason", ReasonPaused).Msg(msg)
 		return
 	}
 	if sc := e.pb.Schedule; pastDeadline(sc, p.slot, now) {

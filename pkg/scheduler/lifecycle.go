@@ -121,15 +121,26 @@ func (s *Scheduler) shutdown() error {
 			s.withdraw(rs, now)
 		}
 	})
-	n := s.runningLocked()
+	n, cause := s.runningLocked(), s.stopCause
 	s.mu.Unlock()
+	if cause != "" && (n == 0 || !s.cfg.LetGo) {
+		// The one line of the stop: the front end that caught the
+		// signal leaves it to this one, which knows the runs.
+		msg := "stopping: no more slots fire; no run is going"
+		if n > 0 {
+			msg = "stopping: no more slots fire; waiting for the running runs"
+		}
+		s.log.Info().Str("signal", cause).Int("runs", n).Str("grace", short.Duration(s.cfg.Grace)).Msg(msg)
+	}
 	if n > 0 && s.cfg.LetGo {
 		s.log.Info().Int("runs", n).Msg("stopping: letting go of the running runs; they go on where they execute")
 		s.mu.Lock()
 		s.eachRun(func(rs *runState) { s.cancelRun(rs, ErrShutdown) })
 		s.mu.Unlock()
 	} else if n > 0 {
-		s.log.Info().Int("runs", n).Str("grace", short.Duration(s.cfg.Grace)).Msg("stopping: waiting for running runs")
+		if cause == "" {
+			s.log.Info().Int("runs", n).Str("grace", short.Duration(s.cfg.Grace)).Msg("stopping: waiting for running runs")
+		}
 		grace := s.cfg.Clock.NewTimer(s.cfg.Grace)
 		for s.running() > 0 {
 			select {
@@ -203,4 +214,15 @@ func (s *Scheduler) runningLocked() int {
 // removeRun takes rs out of its entry's running list.
 func removeRun(e *entry, rs *runState) {
 	e.running = slices.DeleteFunc(e.running, func(x *runState) bool { return x == rs })
+}
+
+// SetStopCause names the signal that is about to stop the scheduler: its
+// "stopping: no more slots fire" line then carries it, with the runs still
+// going and the grace, and is the stop's one line, the caller writing none
+// of its own. Without it (serve, whose own line names the signal) the
+// scheduler says only that it waits for the running runs, if any.
+func (s *Scheduler) SetStopCause(signal string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stopCause = signal
 }

@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/history"
@@ -31,7 +32,7 @@ func (s *Scheduler) overlap(e *entry, earlier []decision, rec history.Slot, fire
 	case len(runs) == 0 && !queued:
 	case e.pb.Schedule.Overlap == "queue":
 		if queued {
-			d.blockedBy(newest, "queue, and a slot is queued already")
+			d.blockedBy(newest, queueFull)
 			break
 		}
 		d.rec.Outcome, d.rec.BlockedBy, d.waitsFor = history.SlotQueued, idOf(newest), newest
@@ -102,4 +103,39 @@ func runNamed(id string) string {
 		return "a run of this playbook still starting"
 	}
 	return "run " + id
+}
+
+// queueFull is the policy of a slot skipped under overlap: queue.
+const queueFull = "queue, and a slot is queued already"
+
+// Why a slot was skipped, as the reason field of its log line says it:
+// stable words for a log pipeline to count by, where the message names
+// the run and the time.
+const (
+	ReasonOverlap      = "overlap"       // overlap: skip, a run of the playbook still going
+	ReasonQueueFull    = "queue_full"    // overlap: queue, a slot queued already
+	ReasonAllowLimit   = "allow_limit"   // overlap: allow, at most --max-concurrent-runs of its runs
+	ReasonReplaced     = "replaced"      // overlap: replace, a newer slot took its place
+	ReasonPaused       = "paused"        // the schedule is paused
+	ReasonPauseUnknown = "pause_unknown" // the history could not tell whether it is paused
+)
+
+// skipReason is the reason of a slot skipped with message msg, one of the
+// Reason constants: the messages are made in this package, by
+// decision.blockedBy, pausedMessage and the overlap: replace paths.
+func skipReason(msg string) string {
+	switch {
+	case strings.HasPrefix(msg, pausedPrefix):
+		return ReasonPaused
+	case strings.HasPrefix(msg, pauseUnknownPrefix):
+		return ReasonPauseUnknown
+	case strings.HasSuffix(msg, "(overlap: replace)"):
+		return ReasonReplaced
+	case strings.HasSuffix(msg, "(overlap: "+queueFull+")"):
+		return ReasonQueueFull
+	case strings.Contains(msg, "(overlap: allow,"):
+		return ReasonAllowLimit
+	default:
+		return ReasonOverlap
+	}
 }

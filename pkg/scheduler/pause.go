@@ -83,8 +83,15 @@ func (s *Scheduler) pauses() (map[string]history.Pause, error) {
 	return s.cfg.Store.Pauses(ctx)
 }
 
+// pausedPrefix begins pausedMessage; pauseUnknownPrefix, the message
+// of a queued slot skipped because the pauses could not be read.
+const (
+	pausedPrefix       = "skipped: the schedule is paused"
+	pauseUnknownPrefix = "skipped: could not tell whether the schedule is paused"
+)
+
 // pausedMessage is the message of a slot skipped because its schedule is
 // paused.
 func pausedMessage(p history.Pause) string {
-	return "skipped: the schedule is paused (by " + p.By + " since " + p.At.UTC().Format(time.RFC3339) + ")"
+	return pausedPrefix + " (by " + p.By + " since " + p.At.UTC().Format(time.RFC3339) + ")"
 }

@@ -218,8 +218,9 @@ type Scheduler struct {
 	launching int                 // Launch calls in flight
 	started   bool
 	stopping  bool
-	parked    bool // the loop waits for its timer or a wake-up
-	ticks     int  // ticks so far
+	stopCause string // the signal that stops it, for its stopping line (SetStopCause)
+	parked    bool   // the loop waits for its timer or a wake-up
+	ticks     int    // ticks so far
 	lastNow   time.Time
 	since     time.Time // the first Load: slots before it were missed as the scheduler was not running
 	nextPrune time.Time
