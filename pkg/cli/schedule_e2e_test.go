@@ -150,7 +150,8 @@ func TestScheduleDaemon(t *testing.T) {
 		}
 	}
 
-	// The run's own lines carry its playbook, run id and slot.
+	// The run's own lines carry its playbook, run id and slot, and
+	// component: scheduler, as the scheduler's lines of the run do.
 	var cleanup map[string]any
 	sc := bufio.NewScanner(strings.NewReader(logs))
 	for sc.Scan() {
@@ -159,7 +160,7 @@ func TestScheduleDaemon(t *testing.T) {
 			cleanup = m
 		}
 	}
-	if cleanup["playbook"] != "slow" || cleanup["run_id"] == nil || cleanup["slot"] == nil || cleanup["step"] != "cleanup" || cleanup["op"] != "control.log" {
+	if cleanup["playbook"] != "slow" || cleanup["run_id"] == nil || cleanup["slot"] == nil || cleanup["step"] != "cleanup" || cleanup["op"] != "control.log" || cleanup["component"] != "scheduler" {
 		t.Errorf("the log line of the finally step: %v", cleanup)
 	}
 	runEndedLast(t, logs)

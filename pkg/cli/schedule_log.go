@@ -92,11 +92,11 @@ type runFollower struct {
 // that the scheduler's "run ended" line comes after them.
 func (f *runFollower) watch(job scheduler.Job, h *runs.Handle) <-chan struct{} {
 	slot := job.Slot.Format(time.RFC3339)
-	log := f.log.With().Str("playbook", job.Playbook.Name).Str("run_id", h.ID()).Str("slot", slot).Logger()
+	log := f.log.With().Str("component", scheduler.Component).Str("playbook", job.Playbook.Name).Str("run_id", h.ID()).Str("slot", slot).Logger()
 	// A sub-playbook's lines carry its own run id, beside the
 	// parent_run_id of the run above it, as run's lines do.
 	subLog := func(id string) zerolog.Logger {
-		return f.log.With().Str("playbook", job.Playbook.Name).Str("run_id", id).Str("slot", slot).Logger()
+		return f.log.With().Str("component", scheduler.Component).Str("playbook", job.Playbook.Name).Str("run_id", id).Str("slot", slot).Logger()
 	}
 	sub := h.Events().Subscribe(0)
 	followed := make(chan struct{})
@@ -229,13 +229,18 @@ func logReloadProblems(log zerolog.Logger, asJSON bool, problems []string) {
 	}
 	for _, p := range problems {
 		for _, l := range strings.Split(strings.TrimRight(p, "\n"), "\n") {
-			ev := log.Error()
-			if m := locatedRE.FindStringSubmatch(l); m != nil {
-				line, _ := strconv.Atoi(m[2])
-				col, _ := strconv.Atoi(m[3])
-				ev, l = ev.Str("file", m[1]).Int("line", line).Int("column", col), m[4]
-			}
-			ev.Msg(l)
+			logLocated(log.Error(), l)
 		}
 	}
+}
+
+// logLocated writes the problem l on ev, its file:line:column, if any,
+// taken into the file, line and column fields and out of the message.
+func logLocated(ev *zerolog.Event, l string) {
+	if m := locatedRE.FindStringSubmatch(l); m != nil {
+		line, _ := strconv.Atoi(m[2])
+		col, _ := strconv.Atoi(m[3])
+		ev, l = ev.Str("file", m[1]).Int("line", line).Int("column", col), m[4]
+	}
+	ev.Msg(l)
 }

@@ -200,7 +200,11 @@ func (p *Plan) newRun(inputs map[string]any, o runOptions) *run {
 		r.log = zerolog.Nop()
 	} else {
 		r.logw = r.red.JSONWriter(out)
-		c := zerolog.New(r.logw).Level(level).With().Timestamp().Str("run_id", r.id)
+		c := zerolog.New(r.logw).Level(level).With().Timestamp()
+		for i := 0; i+1 < len(o.logFields); i += 2 {
+			c = c.Str(o.logFields[i], o.logFields[i+1])
+		}
+		c = c.Str("run_id", r.id)
 		if o.parent != "" {
 			// A sub-playbook's lines name the run and step that started
 			// it, as its events do: a search for the caller's run id

@@ -103,11 +103,14 @@ type runOptions struct {
 	logOut   io.Writer
 	logLevel zerolog.Level
 	logSet   bool
-	procOut  io.Writer
-	resume   *report.Report
-	observer Observer
-	auth     Authorizer
-	chain    []chainLink // for playbook.run: the playbooks of the enclosing runs and this one's; nil for a first run
+	// logFields are the key, value pairs every log line of the run and
+	// of its sub-runs carries (WithLogFields).
+	logFields []string
+	procOut   io.Writer
+	resume    *report.Report
+	observer  Observer
+	auth      Authorizer
+	chain     []chainLink // for playbook.run: the playbooks of the enclosing runs and this one's; nil for a first run
 	// inputRoots confine where the inputs' from_file and the env_file
 	// files are read: nil, from any file the process can read (env files
 	// inside the playbook's tree); else only inside these roots (see
@@ -224,6 +227,13 @@ func WithRoles(roles ...string) RunOption {
 // WithRunLog sends this run's log lines to w instead of the engine's.
 func WithRunLog(w io.Writer, level zerolog.Level) RunOption {
 	return RunOption{kind: optLog, val: w, level: level}
+}
+
+// WithLogFields adds key, value pairs (kv holds them in turn) to every
+// log line of this run and of its sub-runs: the front end that started it
+// says so on its lines (component: scheduler for a scheduled run).
+func WithLogFields(kv ...string) RunOption {
+	return func(o *runOptions) { o.logFields = kv }
 }
 
 // WithProcessOutput streams the live output of processes that steps run to

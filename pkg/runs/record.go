@@ -106,7 +106,11 @@ func (s *Service) logEnd(rep *report.Report, req *Request) {
 	if out == nil || level > at {
 		return
 	}
-	log := zerolog.New(out).Level(level).With().Timestamp().Str("run_id", rep.RunID).Logger()
+	c := zerolog.New(out).Level(level).With().Timestamp()
+	for i := 0; i+1 < len(req.LogFields); i += 2 {
+		c = c.Str(req.LogFields[i], req.LogFields[i+1])
+	}
+	log := c.Str("run_id", rep.RunID).Logger()
 	ev := log.WithLevel(at).Str("playbook", rep.Playbook.Name).Str("status", string(rep.Status)).Int64("duration_ms", rep.FinishedAt.Sub(rep.StartedAt).Milliseconds())
 	if rep.Error != nil {
 		ev = ev.Str("error_class", rep.Error.Class).Str("error", rep.Error.Message)

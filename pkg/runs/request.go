@@ -136,6 +136,9 @@ type Request struct {
 	// service's.
 	Log      io.Writer
 	LogLevel zerolog.Level
+	// LogFields are key, value pairs (in turn) every log line of the run
+	// carries besides its run_id: who started it (component: scheduler).
+	LogFields []string
 	// ProcessOutput, when set, receives the live output of processes,
 	// a line at a time, prefixed with the step id.
 	ProcessOutput io.Writer

@@ -332,6 +332,9 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (rep *rep
 	}
 	if logOut != nil {
 		runOpts = append(runOpts, engine.WithRunLog(logOut, level))
+		if len(req.LogFields) > 0 {
+			runOpts = append(runOpts, engine.WithLogFields(req.LogFields...))
+		}
 	}
 	if req.ProcessOutput != nil {
 		runOpts = append(runOpts, engine.WithProcessOutput(req.ProcessOutput))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -16,6 +17,10 @@ import (
 
 // CallerName is the caller name of scheduled runs in the audit log.
 const CallerName = "scheduler"
+
+// Component is the component field of the scheduler's log lines, and of
+// the lines of the runs it started.
+const Component = "scheduler"
 
 // RunLauncher is the Launcher over the run service: each Job becomes a
 // runs.Request for the job's playbook, started on a runs.Manager, with the
@@ -91,6 +96,9 @@ func (l *RunLauncher) Launch(ctx context.Context, job Job) (Handle, error) {
 		// A run that waits for its slot across a reload starts under the
 		// reloaded policy, or not at all.
 		Recheck: func() (*auth.Policy, error) { return l.policy.Load(), nil },
+		// Where the service logs the run's lines itself (serve), they
+		// say which slot of the scheduler's they are, as its own do.
+		LogFields: []string{"component", Component, "slot", job.Slot.Format(time.RFC3339)},
 	}
 	h, err := l.manager.Start(ctx, req)
 	if err != nil {

@@ -359,7 +359,7 @@ func New(cfg Config) (*Scheduler, error) {
 	s.claimDone.L = &s.mu
 	s.stopped, s.endStopped = context.WithCancel(context.Background())
 	if cfg.Logger != nil {
-		s.log = cfg.Logger.With().Str("component", "scheduler").Logger()
+		s.log = cfg.Logger.With().Str("component", Component).Logger()
 	}
 	s.metrics = cfg.Metrics
 	if s.metrics == nil {

@@ -135,7 +135,7 @@ func TestStopIsOneLine(t *testing.T) {
 		t.Fatalf("%d stopping lines, want 1:\n%s", len(stopping), h.logs.b.String())
 	}
 	l := stopping[0]
-	if l["message"] != "stopping: no more slots fire; waiting for the running runs" || l["signal"] != "SIGTERM" || l["runs"] != float64(1) || l["grace"] != "20s" || l["component"] != "scheduler" {
+	if l["message"] != "stopping: no more slots fire; waiting for the running runs" || l["signal"] != "SIGTERM" || l["runs"] != float64(1) || l["grace"] != "20s" || l["component"] != Component {
 		t.Errorf("stopping line %v: want signal SIGTERM, runs 1, grace 20s, component scheduler", l)
 	}
 }
