@@ -185,10 +185,7 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 		return ExitUsage
 	}
 	defer svc.Close()
-	if svc.Interrupted > 0 {
-		d.log.Warn().Int("runs", svc.Interrupted).Msg("marked the runs of earlier processes that ended before their runs did as interrupted; " +
-			"`" + program + " history --status interrupted " + stateArg(o.spec) + "` lists them")
-	}
+	logInterrupted(d.log, svc, o.spec)
 	mgr := runs.NewManager(svc, runs.Limits{MaxRunning: o.maxRuns, MaxQueued: maxManagerQueue})
 	defer mgr.Shutdown(context.Background()) // every run has ended when the scheduler has
 

@@ -15,8 +15,8 @@ import (
 // was going when its process was killed (kill -9), and schedule starts
 // again on the state dir. Before, the log said only "marked the runs of
 // earlier processes that ended before their runs did as interrupted
-// runs=1", and nothing of which runs or where to look. Now it gives the
-// history command that lists them, on this state dir.
+// runs=1", and nothing of which runs or where to look. Now it names the
+// run and gives the history command that lists them, on this state dir.
 func TestScheduleSaysHowToListTheRunsItMarkedInterrupted(t *testing.T) {
 	dir := t.TempDir()
 	state := filepath.Join(dir, "state dir")
@@ -41,7 +41,7 @@ func TestScheduleSaysHowToListTheRunsItMarkedInterrupted(t *testing.T) {
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	p.wait(t)
 	want := "`arsenal-run history --status interrupted --state-dir '" + state + "'` lists them"
-	if log := p.stderr.String(); !strings.Contains(log, "as interrupted") || !strings.Contains(log, want) {
+	if log := p.stderr.String(); !strings.Contains(log, "marked 1 run of earlier processes interrupted: they ended before their runs did; 20260329T010000-killed;") || !strings.Contains(log, want) {
 		t.Errorf("the log does not say %q:\n%s", want, log)
 	}
 }

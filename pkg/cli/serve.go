@@ -226,9 +226,7 @@ func (d *daemon) run() int {
 		return ExitUsage
 	}
 	defer svc.Close()
-	if svc.Interrupted > 0 {
-		d.warnf("marked %s of earlier processes interrupted", plural(svc.Interrupted, "run", "runs"))
-	}
+	logInterrupted(d.log, svc, o.spec)
 	// Stopped before svc.Close (deferred above, so run after): a sweep
 	// must not outlive the store.
 	defer d.startRetention(svc.History())()

@@ -353,16 +353,23 @@ func nonNil(s []string) []string {
 // report, if any, was not taken. It returns how many runs it marked. The
 // CLI calls it on every open.
 func (s *Store) MarkInterrupted(ctx context.Context) (int, error) {
+	ids, err := s.MarkInterruptedIDs(ctx)
+	return len(ids), err
+}
+
+// MarkInterruptedIDs is MarkInterrupted, returning the ids of the runs it
+// marked, sorted, for a start-up line that names them.
+func (s *Store) MarkInterruptedIDs(ctx context.Context) ([]string, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT owner FROM runs WHERE status = ?`, string(StatusRunning))
 	if err != nil {
-		return 0, fmt.Errorf("history: %w", err)
+		return nil, fmt.Errorf("history: %w", err)
 	}
 	var dead []string
 	for rows.Next() {
 		var owner string
 		if err := rows.Scan(&owner); err != nil {
 			rows.Close()
-			return 0, fmt.Errorf("history: %w", err)
+			return nil, fmt.Errorf("history: %w", err)
 		}
 		if !s.ownerAlive(owner) {
 			dead = append(dead, owner)
@@ -370,13 +377,13 @@ func (s *Store) MarkInterrupted(ctx context.Context) (int, error) {
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("history: %w", err)
+		return nil, fmt.Errorf("history: %w", err)
 	}
-	total := 0
+	var marked []string
 	for _, owner := range dead {
 		why, err := s.recordLostEnds(ctx, owner)
 		if err != nil {
-			return total, fmt.Errorf("history: mark interrupted: %w", err)
+			return marked, fmt.Errorf("history: mark interrupted: %w", err)
 		}
 		for id, msg := range why {
 			res, err := s.exec(ctx, `UPDATE runs SET status = ?,
@@ -387,10 +394,11 @@ func (s *Store) MarkInterrupted(ctx context.Context) (int, error) {
 				WHERE id = ? AND status = ? AND owner = ?`,
 				string(StatusInterrupted), ErrorText(msg), id, string(StatusRunning), owner)
 			if err != nil {
-				return total, fmt.Errorf("history: mark interrupted: %w", err)
+				return marked, fmt.Errorf("history: mark interrupted: %w", err)
 			}
-			n, _ := res.RowsAffected()
-			total += int(n)
+			if n, _ := res.RowsAffected(); n > 0 {
+				marked = append(marked, id)
+			}
 		}
 		if owner != "" {
 			// Owner names are random and never reused, so no live Store
@@ -398,5 +406,6 @@ func (s *Store) MarkInterrupted(ctx context.Context) (int, error) {
 			os.Remove(s.ownerPath(owner))
 		}
 	}
-	return total, nil
+	slices.Sort(marked)
+	return marked, nil
 }

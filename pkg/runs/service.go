@@ -133,6 +133,8 @@ type Service struct {
 	// Interrupted is how many runs of dead processes Open marked
 	// interrupted.
 	Interrupted int
+	// InterruptedIDs are their ids, sorted, when the store tells them.
+	InterruptedIDs []string
 }
 
 // NewService opens the state dir's history (when a state dir is set), or
@@ -174,7 +176,11 @@ func NewServiceContext(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	if st := cfg.Store; st != nil {
 		s.store = st
-		if n, err := st.MarkInterrupted(context.Background()); err == nil {
+		if namer, ok := st.(store.InterruptNamer); ok {
+			if ids, err := namer.MarkInterruptedIDs(context.Background()); err == nil {
+				s.Interrupted, s.InterruptedIDs = len(ids), ids
+			}
+		} else if n, err := st.MarkInterrupted(context.Background()); err == nil {
 			s.Interrupted = n
 		}
 		if dir := st.Reports(); dir != "" {

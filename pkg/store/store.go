@@ -40,6 +40,13 @@ type History interface {
 	Prune(ctx context.Context, keepRuns, keepDays int) ([]string, error)
 }
 
+// InterruptNamer is a History whose MarkInterrupted can name the runs it
+// marked (MarkInterruptedIDs), for the start-up line of serve and
+// schedule.
+type InterruptNamer interface {
+	MarkInterruptedIDs(ctx context.Context) ([]string, error)
+}
+
 // StartQueuer is a History that records a run's start without waiting
 // for its commit, and lets the run's end take the place of a start still
 // queued (see history.Store.QueueStart). written waits for the start.

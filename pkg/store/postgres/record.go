@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -197,6 +198,18 @@ const InterruptedMessage = "interrupted: the arsenal-run process recording this 
 func (s *Store) MarkInterrupted(ctx context.Context) (int, error) {
 	runs, err := s.InterruptDead(ctx)
 	return len(runs), err
+}
+
+// MarkInterruptedIDs is MarkInterrupted, returning the ids of the runs it
+// marked, sorted, for a start-up line that names them.
+func (s *Store) MarkInterruptedIDs(ctx context.Context) ([]string, error) {
+	runs, err := s.InterruptDead(ctx)
+	ids := make([]string, len(runs))
+	for i, r := range runs {
+		ids[i] = r.ID
+	}
+	slices.Sort(ids)
+	return ids, err
 }
 
 // Interrupted is a run that InterruptDead marked interrupted.
