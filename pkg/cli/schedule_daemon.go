@@ -355,6 +355,12 @@ func (d *schedDaemon) reload() {
 	// failed Load leaves unchecked against it.
 	d.launcher.SetPolicy(set.policy)
 	d.policy = set.policy
+	// Said again while it holds, under the policy now in force, as at
+	// start: a reload is when a role without file_roots comes in, or a
+	// fix is checked.
+	if msg := rootWorkdir("schedule", set.policy, d.o.roles, d.o.policy); msg != "" {
+		d.log.Warn().Msg("SIGHUP: " + msg)
+	}
 }
 
 // listenWarning is what to tell of a --listen address other hosts can

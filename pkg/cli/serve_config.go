@@ -169,6 +169,12 @@ func (d *daemon) reload(srv *server.Server, sched *schedules) {
 	sched.reload(st.Playbooks.Scheduled(), st.Policy)
 	d.infof("SIGHUP: reloaded %s", d.reloaded(st))
 	d.warnExpiry("SIGHUP: ", st.Keys, time.Now())
+	// Said again while it holds, under the policy now in force: the
+	// warning of the start has long scrolled away, and a reload is when
+	// a role without file_roots comes in, or a fix is checked.
+	if msg := rootWorkdir("serve", st.Policy, nil, d.o.policy); msg != "" {
+		d.warnf("SIGHUP: %s", msg)
+	}
 	for _, msg := range denied {
 		d.errorf("SIGHUP: the policy now denies a scheduled run: %s; its runs will be denied until the playbook or the policy changes (%s)", msg, d.schedRolesHint())
 	}
@@ -281,10 +287,17 @@ func inventoryNodes(path string) ([]any, error) {
 }
 
 // logProblem logs each line of err, a problem of the configuration (one
-// file:line:col message a line), as an error line of its own.
+// file:line:col message a line), as an error line of its own: under
+// --log-format json with its position in the file, line and column
+// fields, as schedule writes the problems of a reload it refuses, so that
+// a log collector finds each problem by its file.
 func (d *daemon) logProblem(err error) {
 	for line := range strings.SplitSeq(err.Error(), "\n") {
-		if line != "" {
+		switch {
+		case line == "":
+		case d.o.logFormat == "json":
+			logLocated(d.log.Error(), line)
+		default:
 			d.log.Error().Msg(line)
 		}
 	}

@@ -105,6 +105,7 @@ loop:
 	if queueStopped != nil {
 		<-queueStopped
 	}
-	d.infof("stopped")
+	// Not a bare "stopped": the scheduler's own line says that of it.
+	d.infof("stopped: every run has ended; serve exits")
 	return code
 }

@@ -200,11 +200,25 @@ func TestServeLogsEveryLineInOneFormat(t *testing.T) {
 					got = append(got, line[13:])
 					continue
 				}
-				var l struct{ Level, Message string }
+				var l struct {
+					Level, Message, File string
+					Line, Column         int
+				}
 				if err := json.Unmarshal([]byte(line), &l); err != nil || l.Level == "" || l.Message == "" {
 					t.Errorf("not a JSON log line: %q", line)
 				}
 				tag := map[string]string{"debug": "DBG", "info": "INF", "warn": "WRN", "error": "ERR"}[l.Level]
+				if l.File != "" {
+					// A problem of a refused reload: its position is in
+					// the file, line and column fields, as schedule
+					// writes it, not in the message.
+					if strings.HasPrefix(l.Message, l.File) {
+						t.Errorf("the position is in the message too: %q", line)
+					}
+					l.Message = fmt.Sprintf("%s:%d:%d: %s", l.File, l.Line, l.Column, l.Message)
+				} else if strings.HasPrefix(l.Message, f.keys+":") {
+					t.Errorf("a problem's position is in its message, not in file, line and column: %q", line)
+				}
 				got = append(got, tag+" "+l.Message)
 			}
 			lines := strings.Join(got, "\n")
