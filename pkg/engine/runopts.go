@@ -40,6 +40,7 @@ const (
 	optConfirmHint
 	optRoles
 	optLog
+	optLogFields
 	optProcessOutput
 	optAuthorizer
 	optObserver
@@ -75,6 +76,8 @@ func (a RunOption) apply(o *runOptions) {
 		o.roles = a.strs
 	case optLog:
 		o.logOut, o.logLevel, o.logSet = writerOf(a.val), a.level, true
+	case optLogFields:
+		o.logFields = a.strs
 	case optProcessOutput:
 		o.procOut = writerOf(a.val)
 	case optAuthorizer:
@@ -233,7 +236,7 @@ func WithRunLog(w io.Writer, level zerolog.Level) RunOption {
 // log line of this run and of its sub-runs: the front end that started it
 // says so on its lines (component: scheduler for a scheduled run).
 func WithLogFields(kv ...string) RunOption {
-	return func(o *runOptions) { o.logFields = kv }
+	return RunOption{kind: optLogFields, strs: kv}
 }
 
 // WithProcessOutput streams the live output of processes that steps run to
