@@ -31,8 +31,10 @@ func (s *Server) listProcesses(w http.ResponseWriter, r *http.Request, c *Princi
 			params[k] = q.Get(k)
 		}
 	}
-	if e := checkUser(q.Get("user")); e != nil {
-		return e
+	if s.deniedOutright(c, "process.list") == nil {
+		if e := checkUser(q.Get("user")); e != nil {
+			return e
+		}
 	}
 	if v := q.Get("min_cpu_percent"); v != "" {
 		f, err := strconv.ParseFloat(v, 64)
@@ -209,7 +211,11 @@ func (s *Server) listSupervisors(w http.ResponseWriter, r *http.Request, c *Prin
 		Children []any  `json:"children"`
 	}
 	out := []supervisor{}
-	for _, g := range s.groups() {
+	groups := s.groups()
+	if d := s.deniedOutright(c, "supervisor.children"); d != nil && len(groups) == 0 {
+		return refusedOutright("supervisor.children", d)
+	}
+	for _, g := range groups {
 		res, e := s.opFor(w, r, c, "supervisor.children", map[string]any{"supervisor": g}, nil)
 		if e != nil {
 			if e.Status == http.StatusUnprocessableEntity && !slices.Contains(s.groups(), g) {
@@ -238,8 +244,10 @@ func (s *Server) supervisorOp(op string) handler {
 			return e
 		}
 		id := r.PathValue("id")
-		if e := s.noGroup(id); e != nil {
-			return e
+		if s.deniedOutright(c, op) == nil {
+			if e := s.noGroup(id); e != nil {
+				return e
+			}
 		}
 		// A group stopped (supervisor.stop) between that check and the
 		// operation is as missing as one never started.
@@ -268,6 +276,9 @@ func (s *Server) clusterOp(op string) handler {
 			return e
 		}
 		if s.cfg.Nodes == nil {
+			if d := s.deniedOutright(c, op); d != nil {
+				return refusedOutright(op, d)
+			}
 			return notFound("the server has no cluster: start it with --inventory FILE")
 		}
 		return s.opAnswer(w, r, c, op, map[string]any{"nodes": s.cfg.Nodes}, nil)
