@@ -232,9 +232,14 @@ func deniedAdvice(op string, onParams bool) string {
 // reader is an API client: it lists the operations with the API, not with
 // the command line, and cannot load a plugin into the server.
 func unknownOp(err error) *apiError {
+	return notFound("%s", unknownOpText(err))
+}
+
+// unknownOpText is the registry's unknown-operation error as an API
+// client reads it: where to list the operations, and who loads a plugin.
+func unknownOpText(err error) string {
 	msg := strings.Replace(err.Error(), ops.ListHint, "GET /api/v1/operations lists them", 1)
-	msg = strings.Replace(msg, ops.PluginHint, "the server was not started with that plugin: ask its operator to load it (serve --plugins DIR)", 1)
-	return notFound("%s", msg)
+	return strings.Replace(msg, ops.PluginHint, "the server was not started with that plugin: ask its operator to load it (serve --plugins DIR)", 1)
 }
 
 // prepareError maps an error of the run service that came before anything
@@ -327,7 +332,7 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request, c *Principal) *ap
 		f := "operations[" + itoa(i) + "]"
 		entry, err := reg.Get(op.Op)
 		if err != nil {
-			return badField(f+".op", "%v", err)
+			return badField(f+".op", "%s", unknownOpText(err))
 		}
 		if op.Op == steps.SubPlaybookOp {
 			return badField(f+".op", "%v (POST /api/v1/playbooks/{name}/runs)", runs.ErrPlaybookOp)

@@ -208,6 +208,11 @@ func TestBatch(t *testing.T) {
 	if e["field"] != "operations[0].op" {
 		t.Errorf("field %v", e["field"])
 	}
+	// An API client is sent to the API's listing, as an execute's 404 sends
+	// it, not to a command it may have no shell to type.
+	if msg := e["message"].(string); !strings.Contains(msg, "GET /api/v1/operations lists them") || strings.Contains(msg, "arsenal-run ops list") {
+		t.Errorf("a batch's unknown operation: %q, want it to name GET /api/v1/operations", msg)
+	}
 	many := make([]any, MaxBatch+1)
 	for i := range many {
 		many[i] = map[string]any{"op": "control.noop"}
