@@ -49,7 +49,7 @@ func childMap(c ChildInfo) map[string]any {
 	}
 	m := map[string]any{
 		"pid": c.PID, "name": c.Name, "status": c.Status, "restarts": c.Restarts,
-		"started_at": formatTime(c.StartedAt), "command": redact.URLPasswords(strings.Join(c.Command, " ")),
+		"started_at": formatTime(c.StartedAt), "command": redact.CommandLine(strings.Join(c.Command, " ")),
 		"restart": string(c.Restart), "exit_code": code, "last_exit_code": last, "error": errMsg,
 	}
 	if c.Resources != nil {

@@ -1,8 +1,8 @@
 package proc
 
 // The masking of the command lines of the processes a Supervisor
-// started: the secrets of their runs, those of shell.exec's commands and
-// URL passwords.
+// started: the secrets of their runs, those of shell.exec's commands, URL
+// passwords, API keys and credential headers (redact.CommandLine).
 
 import (
 	"slices"
@@ -22,8 +22,10 @@ const MaxSeenSecrets = 512
 // orphans a shell leaves behind), so the pid alone does not find them.
 func (s *Supervisor) MaskCommandLine(pid int, cmdline string) string {
 	// And those of the commands shell.exec ran, whatever run they are of,
-	// and any URL's password (arsenal-run's own --state among them).
-	cmdline = redact.URLPasswords(opsredact.MaskCommandLine(cmdline))
+	// any URL's password (arsenal-run's own --state among them), and the
+	// API keys and credential headers of a client of the API (curl -H
+	// "Authorization: Bearer ak_...").
+	cmdline = redact.CommandLine(opsredact.MaskCommandLine(cmdline))
 	if s == nil {
 		return cmdline
 	}

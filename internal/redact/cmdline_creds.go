@@ -1,0 +1,165 @@
+package redact
+
+import (
+	"regexp"
+	"strings"
+)
+
+// CommandLine returns s, a command line as the system shows it, with the
+// credentials any program may have been given among its arguments
+// masked: the password of a URL (URLPasswords), an arsenal-run API key,
+// and the value of a credential header (Authorization, Cookie,
+// X-Api-Key, ...) written as a client takes it, like curl -H
+// "Authorization: Bearer TOKEN". A client of the API on the same host
+// (curl in a cron job or a CI step) carries a key that a role that may
+// only list processes must not read: it is the key's roles. Every other
+// byte is kept; s is returned as it is when nothing is masked.
+func CommandLine(s string) string {
+	return credentialHeaderValues(apiKeys(URLPasswords(s)))
+}
+
+// apiKey is a key `arsenal-run keys new` makes: ak_ and the base32 (lower
+// case, no padding) of 24 random bytes, not part of a longer word.
+var apiKey = regexp.MustCompile(`(^|[^A-Za-z0-9])ak_[a-z2-7]{39}($|[^A-Za-z0-9])`)
+
+func apiKeys(s string) string {
+	if !strings.Contains(s, "ak_") {
+		return s
+	}
+	// The match holds the characters either side of the key; the next key
+	// may begin with the one after it, so match again from there.
+	var b strings.Builder
+	rest, masked := s, false
+	for {
+		loc := apiKey.FindStringIndex(rest)
+		if loc == nil {
+			break
+		}
+		start := strings.Index(rest[loc[0]:loc[1]], "ak_") + loc[0]
+		end := start + len("ak_") + 39
+		b.WriteString(rest[:start])
+		b.WriteString("ak_" + Mask)
+		rest, masked = rest[end:], true
+	}
+	if !masked {
+		return s
+	}
+	b.WriteString(rest)
+	return b.String()
+}
+
+// authSchemes are the words of an Authorization value that name how it
+// authenticates rather than what with, lower case: the word after one is
+// the credential.
+var authSchemes = map[string]bool{
+	"basic": true, "bearer": true, "token": true, "digest": true, "negotiate": true, "ntlm": true,
+}
+
+// credentialHeaderValues masks the value of each credential header on a
+// command line: the word after "Authorization:" (or in the same word, as
+// -HAuthorization:TOKEN), the one after its scheme when it names one
+// (Bearer, Basic, ...), and for a Cookie each word up to the one that
+// does not end with ";".
+func credentialHeaderValues(s string) string {
+	if !strings.Contains(s, ":") {
+		return s
+	}
+	words := wordSpans(s)
+	lower := strings.ToLower(s)
+	var masks [][2]int // byte ranges of s to mask, in order
+	for i := 0; i < len(words); i++ {
+		w := lower[words[i][0]:words[i][1]]
+		name, at := credentialHeaderIn(w)
+		if name == "" {
+			continue
+		}
+		// The value's words: the rest of this one, then those after it.
+		var value [][2]int
+		if from := words[i][0] + at; from < words[i][1] {
+			value = append(value, [2]int{from, words[i][1]})
+		}
+		value = append(value, words[i+1:]...)
+		if len(value) == 0 {
+			continue
+		}
+		first := value[0]
+		switch {
+		case name == "cookie":
+			n := 0
+			for n < len(value) {
+				masks = append(masks, value[n])
+				n++
+				if !strings.HasSuffix(s[value[n-1][0]:value[n-1][1]], ";") {
+					break
+				}
+			}
+			i = skipTo(words, value[n-1][1], i)
+		case authSchemes[lower[first[0]:first[1]]] && len(value) > 1:
+			masks = append(masks, value[1])
+			i = skipTo(words, value[1][1], i)
+		default:
+			masks = append(masks, first)
+			i = skipTo(words, first[1], i)
+		}
+	}
+	if len(masks) == 0 {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for _, m := range masks {
+		b.WriteString(s[last:m[0]])
+		b.WriteString(Mask)
+		last = m[1]
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// credentialHeaderIn finds a credential header's name and its colon in w,
+// a word in lower case: at the start, after curl's -H, or after a
+// character that cannot be part of a header name (--header=Cookie:). It
+// returns the name and where its value begins in w, or "".
+func credentialHeaderIn(w string) (string, int) {
+	for name := range credentialHeaders {
+		i := strings.Index(w, name+":")
+		if i < 0 || (i > 0 && headerNameByte(w[i-1]) && !(i == 2 && w[:2] == "-h")) {
+			continue
+		}
+		return name, i + len(name) + 1
+	}
+	return "", 0
+}
+
+func headerNameByte(c byte) bool {
+	return c == '-' || c == '_' || ('a' <= c && c <= 'z') || ('0' <= c && c <= '9')
+}
+
+// wordSpans are the byte ranges of the words of s, split at white space.
+func wordSpans(s string) [][2]int {
+	var out [][2]int
+	start := -1
+	for i := 0; i < len(s); i++ {
+		space := s[i] == ' ' || s[i] == '\t' || s[i] == '\n'
+		switch {
+		case !space && start < 0:
+			start = i
+		case space && start >= 0:
+			out = append(out, [2]int{start, i})
+			start = -1
+		}
+	}
+	if start >= 0 {
+		out = append(out, [2]int{start, len(s)})
+	}
+	return out
+}
+
+// skipTo is the index of the last word that ends at or before end, so a
+// masked value is not read again as a header; at least i.
+func skipTo(words [][2]int, end, i int) int {
+	for i+1 < len(words) && words[i+1][1] <= end {
+		i++
+	}
+	return i
+}
