@@ -8,15 +8,26 @@ import (
 // CommandLine returns s, a command line as the system shows it, with the
 // credentials any program may have been given among its arguments
 // masked: the password of a URL (URLPasswords), an arsenal-run API key,
-// and the value of a credential header (Authorization, Cookie,
-// X-Api-Key, ...) written as a client takes it, like curl -H
-// "Authorization: Bearer TOKEN". A client of the API on the same host
+// the console's session cookie, and the value of a credential header
+// (Authorization, Cookie, X-Api-Key, ...) written as a client takes it,
+// like curl -H "Authorization: Bearer TOKEN". A client of the API on the same host
 // (curl in a cron job or a CI step) carries a key that a role that may
 // only list processes must not read: it is the key's roles. Every other
 // byte is kept; s is returned as it is when nothing is masked.
 func CommandLine(s string) string {
-	return credentialHeaderValues(apiKeys(URLPasswords(s)))
+	s = credentialHeaderValues(apiKeys(URLPasswords(s)))
+	if strings.Contains(s, sessionCookieName+"=") {
+		s = sessionCookie.ReplaceAllString(s, "${1}"+Mask)
+	}
+	return s
 }
+
+// sessionCookieName is the name of the console's session cookie (with
+// __Host- before it over TLS): its value is a signed-in session, given
+// on a command line as curl -b arsenal_session=VALUE.
+const sessionCookieName = "arsenal_session"
+
+var sessionCookie = regexp.MustCompile(`(` + sessionCookieName + `=)[^;\s]+`)
 
 // apiKey is a key `arsenal-run keys new` makes: ak_ and the base32 (lower
 // case, no padding) of 24 random bytes, not part of a longer word.

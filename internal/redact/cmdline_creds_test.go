@@ -17,6 +17,8 @@ func TestCommandLineCredentials(t *testing.T) {
 		{"arsenal-run remote --server http://h " + key, "arsenal-run remote --server http://h ak_***"},
 		{"env ARSENAL_API_KEY=" + key + " tool", "env ARSENAL_API_KEY=ak_*** tool"},
 		{"x " + key + "," + key, "x ak_***,ak_***"},
+		// The console's session, as curl -b sends it.
+		{"curl -b arsenal_session=eyJ.a.b;x=1 -b __Host-arsenal_session=eyJ.c.d https://h/", "curl -b arsenal_session=***;x=1 -b __Host-arsenal_session=*** https://h/"},
 		// A URL's password, as before.
 		{"psql postgres://u:pw@db/x", "psql postgres://u:***@db/x"},
 		// Nothing that is a credential.

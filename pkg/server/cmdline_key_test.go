@@ -22,7 +22,7 @@ func TestProcessListingsHideAPIKeys(t *testing.T) {
 	admin := ts.keys["admin"]
 	mark := fmt.Sprintf("mark-%d", len(t.Name())*7919)
 	cmd := exec.Command("/bin/sh", "-c", "sleep 300", "curl", "-s", "-H", "Authorization: Bearer "+admin,
-		"-H", "X-Api-Key: "+admin, "http://127.0.0.1:8080/api/v1/runs?"+mark)
+		"-H", "X-Api-Key: "+admin, "-b", "arsenal_session=eyJ.session-"+mark, "http://127.0.0.1:8080/api/v1/runs?"+mark)
 	// Its own process group, so that the sleep the shell forks ends with it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
@@ -34,6 +34,9 @@ func TestProcessListingsHideAPIKeys(t *testing.T) {
 	body := string(list.body)
 	if strings.Contains(body, admin) || strings.Contains(body, admin[len(KeyPrefix):]) {
 		t.Errorf("GET /api/v1/processes shows the admin's key to a viewer: %s", body)
+	}
+	if strings.Contains(body, "session-"+mark) {
+		t.Errorf("GET /api/v1/processes shows a console session to a viewer: %s", body)
 	}
 	if !strings.Contains(body, "Authorization: Bearer ***") || !strings.Contains(body, "X-Api-Key: ***") {
 		t.Errorf("GET /api/v1/processes: %s, want the command line with its credentials masked", body)
