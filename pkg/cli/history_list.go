@@ -33,25 +33,26 @@ type runsFilter struct {
 
 // list returns the newest runs, up to f.Limit, that match any status and
 // any trigger asked for, newest first as List orders them: one List per
-// pair, merged, each already cut to the limit the merge is cut to.
+// trigger, each taking all the statuses at once, merged, each already cut
+// to the limit the merge is cut to.
 func (r runsFilter) list(ctx context.Context, st store.Store) ([]history.Run, error) {
-	statuses, triggers := orAll(r.statuses), orAll(r.triggers)
-	if len(statuses) == 1 && len(triggers) == 1 {
-		f := r.f
-		f.Status, f.Trigger = report.Status(statuses[0]), history.Trigger(triggers[0])
+	f := r.f
+	for _, s := range r.statuses {
+		f.Statuses = append(f.Statuses, report.Status(s))
+	}
+	triggers := orAll(r.triggers)
+	if len(triggers) == 1 {
+		f.Trigger = history.Trigger(triggers[0])
 		return st.List(ctx, f)
 	}
 	var all []history.Run
-	for _, s := range statuses {
-		for _, t := range triggers {
-			f := r.f
-			f.Status, f.Trigger = report.Status(s), history.Trigger(t)
-			runs, err := st.List(ctx, f)
-			if err != nil {
-				return nil, err
-			}
-			all = append(all, runs...)
+	for _, t := range triggers {
+		f.Trigger = history.Trigger(t)
+		runs, err := st.List(ctx, f)
+		if err != nil {
+			return nil, err
 		}
+		all = append(all, runs...)
 	}
 	slices.SortFunc(all, func(a, b history.Run) int {
 		if c := b.StartedAt.Compare(a.StartedAt); c != 0 {
