@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -25,47 +26,33 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
 
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-)
-
 func TestMain(m *testing.M) {
 	// Run inside GitHub Actions, a failed run would add its annotations
 	// to stdout, which the tests compare: the tests that want them ask.
 	os.Unsetenv("GITHUB_ACTIONS")
-	code := pgtest.Main(m) // runs the tests; stops PostgreSQL if one started
-	if binPath != "" && binErr == nil {
-		os.RemoveAll(filepath.Dir(binPath))
+	flag.Parse()
+	stop := func() {}
+	if !testing.Short() {
+		stop = startBinaryBuild()
 	}
+	code := pgtest.Main(m) // runs the tests; stops PostgreSQL if one started
+	stop()
 	os.Exit(code)
 }
 
-// binary builds arsenal-run once for the tests that need a real process:
-// signals and crashes.
+// binary is arsenal-run built for the tests that need a real process
+// (signals and crashes) from the sources as they were when the tests
+// started (startBinaryBuild); it waits for the build.
 func binary(t testing.TB) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the binary; skipped with -short")
 	}
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "arsenal-run-e2e-")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "arsenal-run")
-		out, err := exec.Command("go", "build", "-o", binPath, "../../cmd/arsenal-run").CombinedOutput()
-		if err != nil {
-			binErr = err
-			binPath = string(out)
-		}
-	})
-	if binErr != nil {
-		t.Fatalf("go build: %v\n%s", binErr, binPath)
+	<-bin.done
+	if bin.err != nil {
+		t.Fatalf("go build: %v", bin.err)
 	}
-	return binPath
+	return bin.path
 }
 
 // started runs the binary and waits until stderr shows marker.
