@@ -188,9 +188,23 @@ func isZombie(pid int) bool {
 // TestExecTimeoutKillsRemote checks that the timeout parameter, and a
 // cancelled context, stop the remote program and its children (the remote
 // "host" is this machine, so the test can see its processes).
+//
+// What it tests is the stop of a command that runs, so nothing in it may
+// hang on how fast a loaded machine is: the kill grace is long, so that
+// the end SIGTERM brings is seen within it (the stop returns at that end,
+// not at the grace); the connection is made first, and the timeout
+// parameter, which counts from the step's start, leaves the session and
+// the login shell seconds to start the command. With a 1s timeout and no
+// connection yet, a loaded machine spent it logging in, and the step
+// timed out before the command started.
 func TestExecTimeoutKillsRemote(t *testing.T) {
 	srv := startServer(t, serverOpts{})
-	pool := newPool(t, srv.settings(srv.inventory(t, "box")))
+	st := srv.settings(srv.inventory(t, "box"))
+	st.KillGrace = 30 * time.Second
+	pool := newPool(t, st)
+	if err := runTrue(t, pool, "box", nil); err != nil {
+		t.Fatal(err)
+	}
 	for _, how := range []string{"timeout", "cancel"} {
 		t.Run(how, func(t *testing.T) {
 			file := filepath.Join(t.TempDir(), "pids")
@@ -198,7 +212,7 @@ func TestExecTimeoutKillsRemote(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			if how == "timeout" {
-				params["timeout"] = "1s"
+				params["timeout"] = "5s"
 			} else {
 				go func() { remotePIDs(t, file); cancel() }()
 			}
@@ -211,10 +225,10 @@ func TestExecTimeoutKillsRemote(t *testing.T) {
 			if how == "cancel" {
 				wantClass = ops.ClassCancelled
 			}
-			if err == nil || ops.ClassOf(err) != wantClass || !strings.Contains(err.Error(), "remote process group of sh on box was stopped (sent TERM, and it ended within 1s)") {
+			if err == nil || ops.ClassOf(err) != wantClass || !strings.Contains(err.Error(), "remote process group of sh on box was stopped (sent TERM, and it ended within 30s)") {
 				t.Errorf("err = %v (class %s), want class %s and the signal sent", err, ops.ClassOf(err), wantClass)
 			}
-			if how == "timeout" && !strings.Contains(err.Error(), "ssh.exec timeout of 1s ran out") {
+			if how == "timeout" && !strings.Contains(err.Error(), "ssh.exec timeout of 5s ran out") {
 				t.Errorf("err = %v; want the timeout named", err)
 			}
 			if out == nil || out["exit_code"] != 128+int(syscall.SIGTERM) {

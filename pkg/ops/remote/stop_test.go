@@ -28,9 +28,18 @@ import (
 // session can take all of it, so that the step times out before the
 // command starts, which is not what is tested here (TestExecTimeoutKillsRemote
 // tests the parameter).
+//
+// The kill grace is long: how soon a signal ends the command is not what
+// is tested here either, and a stop that saw the command's end only after
+// the grace says it was signalled, not stopped. On a loaded machine the
+// shell's end, sshd's exit status and its reading can take longer than a
+// second after SIGTERM, and again after SIGKILL. The stop waits for the
+// end, not for the grace, so the test takes no longer.
 func TestStopOnServerWithFewSessions(t *testing.T) {
 	srv := startServer(t, serverOpts{Config: "MaxSessions 2\n" + quickLogin(t)})
-	p := newPool(t, srv.settings(srv.inventory(t, "box")))
+	st := srv.settings(srv.inventory(t, "box"))
+	st.KillGrace = 30 * time.Second
+	p := newPool(t, st)
 	for _, how := range []string{"timeout", "cancel"} {
 		t.Run(how, func(t *testing.T) {
 			dir := t.TempDir()
