@@ -77,7 +77,7 @@ func (c *haCluster) start(t *testing.T, extra ...string) *replica {
 	t.Helper()
 	audit := filepath.Join(c.fix.dir, fmt.Sprintf("audit-%d.log", len(c.replicas)))
 	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--keys", c.fix.keys, "--playbooks", c.fix.playbooks,
-		"--state", c.url, "--audit-log", audit, "--lease", haLease.String(), "--max-queued", "1000", "--log-level", "error"}, extra...)
+		"--state", c.url, "--audit-log", audit, "--lease", haLease.String(), "--max-queued", "1000", "--log-level", "warn"}, extra...)
 	p := start(t, "listening on", args...)
 	t.Cleanup(func() {
 		if p.cmd.ProcessState == nil {
