@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/arsenal-run/arsenal-run/internal/fsx"
@@ -58,6 +59,7 @@ type waiter struct {
 	claim   int64       // the hold's claim once granted
 	ready   chan struct{}
 	refused bool // a growth past the claim given way (ErrOutputMemoryBusy)
+	gone    bool // a growth of a hold released while it waited
 }
 
 // NewOutputMemory returns a pool of limit bytes (DefaultOutputMemory when
@@ -187,12 +189,22 @@ func (h *OutputHold) Release() {
 	}
 }
 
-// drop releases h; m.mu is held.
+// drop releases h, and ends the growths of h that wait (a process still
+// writing as its step ends): granted later, their bytes would be held by
+// a hold nobody releases. m.mu is held.
 func (m *OutputMemory) drop(h *OutputHold) {
 	h.released = true
 	m.used -= h.n
 	h.n, h.claim = 0, 0
 	delete(m.holds, h)
+	m.growing = slices.DeleteFunc(m.growing, func(w *waiter) bool {
+		if w.h != h {
+			return false
+		}
+		w.gone = true
+		close(w.ready)
+		return true
+	})
 	m.dispatch()
 }
 

@@ -8,7 +8,7 @@ import (
 
 // Grow adds n bytes to h, waiting for them ahead of new holds. It returns
 // false, holding nothing more, when h plus n would be more than the whole
-// limit.
+// limit, or when h is released before or while it waits.
 //
 // Within the hold's claim a growth is always granted in the end: the pool
 // kept room for it. Past the claim (a step that learns only now what it
@@ -43,7 +43,7 @@ func (h *OutputHold) Grow(ctx context.Context, n int64) (bool, error) {
 		if w.refused {
 			return false, ErrOutputMemoryBusy
 		}
-		return true, nil
+		return !w.gone, nil
 	case <-ctx.Done():
 	}
 	m.mu.Lock()
