@@ -140,7 +140,7 @@ func (m *OutputMemory) HoldUpToFor(ctx context.Context, n, claim int64, what fun
 		return nil, Errorf(ClassExecution, "%s would hold %s at once, more than the %s the process lets operations hold while they build their outputs (%s); "+
 			"ask for fewer bytes (max_bytes, max_output), or raise the limit", what(), fsx.Size(claim), fsx.Bytes(limit), OutputMemorySetting)
 	}
-	if len(m.waiting) == 0 && m.safe(nil, n, claim) {
+	if len(m.waiting) == 0 && len(m.growing) == 0 && m.safe(nil, n, claim) {
 		// Given at once: no waiter, nor its channel.
 		h := &OutputHold{m: m}
 		m.grant(h, n, claim)

@@ -77,8 +77,10 @@ func (h *OutputHold) Keep(n int64) {
 }
 
 // dispatch grants what can be given safely: growths first, any of them
-// in order, then new holds in order, a new hold that cannot be given
-// stopping the ones behind it. When every hold waits to grow and none
+// in order, then, once no growth waits, new holds in order, a new hold
+// that cannot be given stopping the ones behind it: new holds that each
+// fit would otherwise take, one after another, the room a waiting growth
+// needs. When every hold waits to grow and none
 // can be given, the first growth past its claim is refused. m.mu is held.
 func (m *OutputMemory) dispatch() {
 	for {
@@ -91,7 +93,7 @@ func (m *OutputMemory) dispatch() {
 			}
 			i++
 		}
-		for len(m.waiting) > 0 && m.safe(nil, m.waiting[0].n, m.waiting[0].claim) {
+		for len(m.growing) == 0 && len(m.waiting) > 0 && m.safe(nil, m.waiting[0].n, m.waiting[0].claim) {
 			w := m.waiting[0]
 			m.waiting = m.waiting[1:]
 			m.give(w)

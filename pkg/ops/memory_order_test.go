@@ -37,6 +37,42 @@ func TestOutputMemoryReleaseWhileGrowing(t *testing.T) {
 	}
 }
 
+// TestOutputMemoryGrowthGoesBeforeNewHolds: a new hold does not pass a
+// growth that waits, as Grow says; new holds that each fitted beside the
+// others took the room a waiting growth needed, one after another, and
+// the growing step (its process's pipe full) waited as long as they came.
+func TestOutputMemoryGrowthGoesBeforeNewHolds(t *testing.T) {
+	m := NewOutputMemory(100)
+	ctx := context.Background()
+	a, _ := m.HoldUpTo(ctx, 0, 60, "a")
+	b, _ := m.Hold(ctx, 50, "b")
+	aDone := make(chan error, 1)
+	go func() { _, err := a.Grow(ctx, 60); aDone <- err }()
+	waitForGrowth(t, m, 1) // 60 more do not fit beside b's 50
+	cDone := make(chan error, 1)
+	var c *OutputHold
+	go func() { var err error; c, err = m.Hold(ctx, 45, "c"); cDone <- err }()
+	waitUntil(t, m, func() bool { return len(m.waiting) == 1 || len(m.holds) == 3 })
+	if granted(cDone) {
+		t.Fatal("a new hold was given room ahead of a growth that waited for it")
+	}
+	b.Release()
+	if err := <-aDone; err != nil {
+		t.Fatal(err)
+	}
+	if granted(cDone) {
+		t.Fatal("c was given room a's growth left too little of")
+	}
+	a.Release()
+	if err := <-cDone; err != nil {
+		t.Fatal(err)
+	}
+	c.Release()
+	if now, peak := m.Used(); now != 0 || peak > 100 {
+		t.Errorf("%d bytes still held, %d at most at once", now, peak)
+	}
+}
+
 // TestOutputMemoryStress: holds taken, grown within and past their
 // claims, kept, cancelled and released from other goroutines at once all
 // end, never hold more than the limit, and leave nothing held.
