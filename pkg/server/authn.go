@@ -74,7 +74,9 @@ func (s *Server) authenticate(r *http.Request) (*Principal, *apiError) {
 	if !k.expires.IsZero() && !s.cfg.Now().Before(k.expires) {
 		return nil, byField("Authorization", s.failed(addr, "expired", "the key %s expired at %s; ask for a new one", k.name, k.expires.UTC().Format(time.RFC3339)))
 	}
-	return &Principal{Name: k.name, Roles: k.roles, Via: "key", print: keyPrint(k)}, nil
+	// The key's caller, made when the keys file was read: it is not
+	// changed, and a reload makes new ones.
+	return &k.caller, nil
 }
 
 // tarpit holds a request of a blocked address for Limits.AuthTarpit (at

@@ -312,6 +312,7 @@ func TestEventsEndWhenTheCallerNoLongerHolds(t *testing.T) {
 	st := ts.srv.current().State
 	keys := *st.Keys
 	keys.keys = slices.DeleteFunc(slices.Clone(keys.keys), func(a apiKey) bool { return a.name == "operator" })
+	keys.index()
 	st.Keys = &keys
 	if err := ts.srv.Reload(st); err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@ package server
 import (
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base32"
 	"encoding/hex"
 	"fmt"
@@ -54,6 +53,9 @@ type Keys struct {
 	File  string
 	keys  []apiKey
 	certs []certRule
+	// byDigest and byName find an entry of keys (index).
+	byDigest map[[sha256.Size]byte]int32
+	byName   map[string]int32
 }
 
 type apiKey struct {
@@ -63,6 +65,8 @@ type apiKey struct {
 	expires time.Time // zero: never
 	pos     yamlx.Pos
 	rolePos []yamlx.Pos
+	print   string    // keyPrint, made once
+	caller  Principal // who a request with the key is; read only
 }
 
 type certRule struct {
@@ -91,20 +95,6 @@ type Principal struct {
 // Len returns the number of keys and certificate rules.
 func (k *Keys) Len() (keys, certs int) { return len(k.keys), len(k.certs) }
 
-// lookup finds the key whose digest matches key's. It compares every
-// digest in constant time and never stops early, so the time taken says
-// nothing about which key, or which bytes of one, matched.
-func (k *Keys) lookup(key string) *apiKey {
-	d := sha256.Sum256([]byte(key))
-	var found *apiKey
-	for i := range k.keys {
-		if subtle.ConstantTimeCompare(d[:], k.keys[i].digest[:]) == 1 {
-			found = &k.keys[i]
-		}
-	}
-	return found
-}
-
 // KeyExpiry is a key of the file with its end.
 type KeyExpiry struct {
 	Name    string
@@ -125,16 +115,6 @@ func (k *Keys) Expiring(now time.Time, d time.Duration) (expired, soon []KeyExpi
 		}
 	}
 	return expired, soon
-}
-
-// named finds the key called name, for a session signed in with it.
-func (k *Keys) named(name string) *apiKey {
-	for i := range k.keys {
-		if k.keys[i].name == name {
-			return &k.keys[i]
-		}
-	}
-	return nil
 }
 
 // callers returns the names callers of this file go by: its key names
@@ -213,6 +193,7 @@ func ParseKeys(file string, data []byte) (*Keys, error) {
 	if err := d.Err(); err != nil {
 		return nil, misfiled(file, data, err)
 	}
+	k.index()
 	return k, nil
 }
 

@@ -49,7 +49,7 @@ func (s *Server) callerGone(c *Principal, keys *Keys) string {
 		return fmt.Sprintf("the key %s was removed from the keys file since the run was queued", c.Name)
 	case !k.expires.IsZero() && !s.cfg.Now().Before(k.expires):
 		return fmt.Sprintf("the key %s expired at %s, while the run was queued", c.Name, k.expires.UTC().Format(time.RFC3339))
-	case c.print != "" && keyPrint(k) != c.print:
+	case c.print != "" && k.print != c.print:
 		return fmt.Sprintf("the key %s was replaced in the keys file since the run was queued", c.Name)
 	case !sameRoles(k.roles, c.Roles):
 		return rolesChanged("key "+c.Name, c.Roles, k.roles)

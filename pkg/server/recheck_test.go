@@ -39,6 +39,7 @@ func TestAQueuedRunIsJudgedAgainAfterAReload(t *testing.T) {
 					k.keys[i].roles = []string{"viewer"}
 				}
 			}
+			k.index()
 			st := ts.srv.current().State
 			st.Keys = &k
 			if err := ts.srv.Reload(st); err != nil {

@@ -224,7 +224,7 @@ func (s *Sessions) issue(k *apiKey) (token string, sess session, err error) {
 		issued = since
 	}
 	s.mu.Unlock()
-	claims := sessionClaims{Roles: slices.Clone(k.roles), Key: keyPrint(k), RegisteredClaims: jwt.RegisteredClaims{
+	claims := sessionClaims{Roles: slices.Clone(k.roles), Key: k.print, RegisteredClaims: jwt.RegisteredClaims{
 		Issuer: tokenIssuer, Audience: jwt.ClaimStrings{tokenAudience}, Subject: k.name, ID: hex.EncodeToString(id),
 		IssuedAt: jwt.NewNumericDate(issued), NotBefore: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(exp),
 	}}

@@ -511,6 +511,7 @@ func TestSessionStaysEndedWhenItsKeyComesBack(t *testing.T) {
 	without := func(name string) *Keys {
 		k := *orig.Keys
 		k.keys = slices.DeleteFunc(slices.Clone(k.keys), func(a apiKey) bool { return a.name == name })
+		k.index()
 		return &k
 	}
 	withRoles := func(name string, roles ...string) *Keys {
@@ -521,6 +522,7 @@ func TestSessionStaysEndedWhenItsKeyComesBack(t *testing.T) {
 				k.keys[i].roles = roles
 			}
 		}
+		k.index()
 		return &k
 	}
 	wantChanged := func(srv *Server, s consoleSession) {
@@ -581,6 +583,7 @@ func TestSessionStaysEndedWhenItsKeyComesBack(t *testing.T) {
 				k.keys[i].expires = at
 			}
 		}
+		k.index()
 		return &k
 	}
 	// Token times are whole seconds: the change must come in a second

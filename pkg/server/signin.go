@@ -221,7 +221,7 @@ func (s *Server) sessionProblem(sess session, keys *Keys) string {
 		return "the key " + sess.name + " of this session expired; sign in with a new one"
 	case !sameRoles(k.roles, sess.roles):
 		return "the roles of the key " + sess.name + " changed; sign in again"
-	case keyPrint(k) != sess.key:
+	case k.print != sess.key:
 		return "the key " + sess.name + " of this session was replaced; sign in with the new one"
 	case s.cfg.Sessions.changedSince(sess):
 		return "the key " + sess.name + " was removed or changed since this session began; sign in again"
