@@ -109,11 +109,19 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	}
 	h := w.Header()
 	h["Content-Type"] = jsonContentType
-	h.Set("Content-Length", strconv.Itoa(b.buf.Len()))
+	if b.buf.Len() >= autoLength {
+		h.Set("Content-Length", strconv.Itoa(b.buf.Len()))
+	}
 	h["X-Content-Type-Options"] = noSniff
 	w.WriteHeader(status)
 	w.Write(b.buf.Bytes())
 }
+
+// autoLength is the size under which net/http gives an answer's
+// Content-Length itself (it does, under a few KB written at once without
+// a flush), so that writeJSON makes none: most answers are this small.
+// Longer ones would go chunked without the header.
+const autoLength = 1024
 
 // The values of the headers every JSON answer has, made once: the
 // server copies a handler's headers when it writes them, and nothing
