@@ -35,9 +35,15 @@ type publisher struct {
 	nested  nestedRows // names the rows of the sub-runs' steps
 	pending []history.StepResult
 	discard bool // the report's rows replace the pending ones
-	kick    chan struct{}
-	closing chan struct{}
-	done    chan struct{}
+	// records: finished steps are recorded live. Their rows wait in
+	// pending for a timer armed by the first of them, not for a goroutine
+	// of the run's own: most runs end before it fires, and a thousand
+	// runs a second would start a thousand goroutines that only wait.
+	records bool
+	timer   *time.Timer    // made by the first row; armed while one waits
+	armed   bool           // the timer is set, or its write is under way
+	writing sync.WaitGroup // one while armed
+	stopped bool
 	once    sync.Once
 }
 
@@ -50,12 +56,7 @@ func newPublisher(s *Service, stream *Stream, runID string, events, dry bool) *p
 		return p
 	}
 	p.stream = stream
-	if s.store != nil {
-		p.kick = make(chan struct{}, 1)
-		p.closing = make(chan struct{})
-		p.done = make(chan struct{})
-		go p.record()
-	}
+	p.records = s.store != nil
 	return p
 }
 
@@ -74,7 +75,7 @@ func (p *publisher) Event(ev engine.Event) {
 		p.live.apply(ev)
 	}
 	p.stream.Publish(ev)
-	if p.kick == nil {
+	if !p.records {
 		return
 	}
 	p.mu.Lock()
@@ -106,35 +107,34 @@ func (p *publisher) Event(ev engine.Event) {
 		res.StartedAt = ev.Time.Add(-time.Duration(ev.DurationMS) * time.Millisecond)
 	}
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.pending = append(p.pending, res)
-	p.mu.Unlock()
-	select {
-	case p.kick <- struct{}{}:
-	default:
+	if p.armed || p.stopped {
+		return
+	}
+	p.armed = true
+	p.writing.Add(1)
+	if p.timer == nil {
+		p.timer = time.AfterFunc(liveRowDelay, p.write)
+	} else {
+		p.timer.Reset(liveRowDelay)
 	}
 }
 
-// record writes pending rows, at most liveRowDelay after they finished,
-// until close.
-func (p *publisher) record() {
-	defer close(p.done)
-	defer p.flush()
-	delay := time.NewTimer(liveRowDelay)
-	delay.Stop()
-	for {
-		select {
-		case <-p.kick:
-		case <-p.closing:
-			return
-		}
-		delay.Reset(liveRowDelay)
-		select {
-		case <-delay.C:
-		case <-p.closing:
-			return
-		}
-		p.flush()
+// write is the timer's: it writes the rows pending, at most liveRowDelay
+// after the first of them finished, and arms the timer again for those
+// that finished meanwhile. One write at a time: the timer is armed again
+// only once this one is done.
+func (p *publisher) write() {
+	p.flush()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.pending) > 0 && !p.stopped {
+		p.timer.Reset(liveRowDelay)
+		return
 	}
+	p.armed = false
+	p.writing.Done()
 }
 
 func (p *publisher) flush() {
@@ -156,22 +156,29 @@ func (p *publisher) flush() {
 	}
 }
 
-// close writes what is pending and stops the recorder; the run's final
+// close writes what is pending and stops the recording; the run's final
 // rows come from its report afterwards.
 func (p *publisher) close() { p.stop(false) }
 
-// replaced stops the recorder and drops what is pending: the run has a
+// replaced stops the recording and drops what is pending: the run has a
 // report, whose rows replace the live ones.
 func (p *publisher) replaced() { p.stop(true) }
 
 func (p *publisher) stop(discard bool) {
 	p.once.Do(func() {
-		if p.kick != nil {
-			p.mu.Lock()
-			p.discard = discard
-			p.mu.Unlock()
-			close(p.closing)
-			<-p.done
+		if !p.records {
+			return
 		}
+		p.mu.Lock()
+		p.discard, p.stopped = discard, true
+		if p.armed && p.timer.Stop() {
+			// Not fired: nothing writes, and nothing will.
+			p.armed = false
+			p.writing.Done()
+		}
+		p.mu.Unlock()
+		// A write under way ends without arming the timer again.
+		p.writing.Wait()
+		p.flush()
 	})
 }
