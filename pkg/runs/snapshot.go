@@ -38,7 +38,8 @@ func newLiveRun(p *prepared) *liveRun {
 			ReportVersion: report.FormatVersion, RunID: p.runID,
 			Playbook: report.Playbook{Name: pb.Name, Path: pb.File, SHA256: pb.SHA256},
 			Roles:    p.req.Caller.Roles, Inputs: inputs, DryRun: p.req.DryRun,
-			Steps: []report.Step{}, Outputs: map[string]any{},
+			// Room for the main steps: they are added one by one.
+			Steps: make([]report.Step, 0, len(pb.Steps)), Outputs: map[string]any{},
 			Warnings: p.warnings,
 		},
 		index:  map[string]int{},

@@ -24,13 +24,24 @@ type Stream struct {
 	replay  []*Event // the newest events, at most max, oldest first; shared, never written
 	max     int
 	trimmed uint64 // events dropped from the front of replay
-	closed  bool
-	done    chan struct{}
+	// slab holds the events published last, in one allocation for
+	// several: a run's handful of events cost one or two, not one each.
+	// Its events are written once, as they are published.
+	slab   []Event
+	closed bool
+	done   chan struct{}
 	// notify is closed, and replaced, when an event comes or the stream
 	// closes, if a subscriber waits on it.
 	notify  chan struct{}
 	waiting bool
 }
+
+// firstSlab and maxSlab bound the events a stream allocates at once: a
+// short run's fit in the first, a long run's take maxSlab at a time.
+const (
+	firstSlab = 8
+	maxSlab   = 64
+)
 
 // NewStream returns an open stream with the default limit.
 func NewStream() *Stream { return newStream(DefaultReplay) }
@@ -57,8 +68,15 @@ func (s *Stream) Publish(ev Event) Event {
 		s.replay = s.replay[:len(s.replay)-n]
 		s.trimmed += uint64(n)
 	}
-	shared := ev // read-only from here: every subscriber reads this copy
-	s.replay = append(s.replay, &shared)
+	if len(s.slab) == cap(s.slab) {
+		s.slab = make([]Event, 0, min(max(2*cap(s.slab), firstSlab), maxSlab))
+	}
+	if s.replay == nil {
+		s.replay = make([]*Event, 0, 2*firstSlab)
+	}
+	// Read-only from here: every subscriber reads this copy.
+	s.slab = append(s.slab, ev)
+	s.replay = append(s.replay, &s.slab[len(s.slab)-1])
 	s.wake()
 	return ev
 }
