@@ -140,6 +140,10 @@ type Decision struct {
 	// let the caller set, a resumed report the grant cannot trust), so the
 	// fix is to the call, not a key or role that may run the operation.
 	Params bool
+	// Shape is set, with Params, on a refusal that no role or policy
+	// lifts: the playbook lets a caller aim a secret it did not give at
+	// an address of theirs. The fix is to the call or to the playbook.
+	Shape bool
 }
 
 // rule is one allow, deny or risk rule with the role it came from.

@@ -70,4 +70,9 @@ steps:
 	if code != http.StatusForbidden || !strings.Contains(fmt.Sprint(body), "the run holds the value of env.HOOK_TOKEN") {
 		t.Errorf("a run aimed by its caller: %d %v; want 403 naming the secret", code, body)
 	}
+	// The key is admin's: no wider role lifts the refusal, so the answer
+	// does not send the caller to whoever keeps the policy.
+	if msg := fmt.Sprint(body); strings.Contains(msg, "widen") || !strings.Contains(msg, "no key or policy lets it") {
+		t.Errorf("a run aimed by its caller says to widen a role, or not that no key or policy lets it: %v", body)
+	}
 }

@@ -139,7 +139,7 @@ func (s *Service) checkAimedInputs(p *prepared) {
 		if !ok {
 			rule = rules[0]
 		}
-		p.decisions[i].Decision = auth.Decision{Rule: rule, Via: d.Decision.Via, Params: true}
+		p.decisions[i].Decision = auth.Decision{Rule: rule, Via: d.Decision.Via, Params: true, Shape: true}
 	}
 	sort.Strings(rules)
 	p.refusal += strings.Join(rules, "\n") + "\n"

@@ -10,6 +10,7 @@ import (
 	"github.com/sourcegraph/conc/pool"
 
 	"github.com/arsenal-run/arsenal-run/internal/short"
+	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -226,6 +227,16 @@ func deniedAdvice(op string, onParams bool) string {
 		return policyAdvice(op)
 	}
 	return "; the policy lets your key run " + op + ", but not with these params or inputs: change them as the rule says, or ask whoever keeps the policy to widen your key's role"
+}
+
+// runDeniedAdvice is deniedAdvice for a run's refused step: a refusal of
+// the playbook's shape (an input aimed at a secret's address) is lifted by
+// no key nor policy, only by the call or the playbook the rule names.
+func runDeniedAdvice(op string, d auth.Decision) string {
+	if d.Shape {
+		return "; no key or policy lets it: change the call or the playbook as the rule says"
+	}
+	return deniedAdvice(op, d.Params)
 }
 
 // unknownOp is the 404 of an operation the registry does not have. Its

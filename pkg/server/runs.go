@@ -160,7 +160,7 @@ func (s *Server) startRun(w http.ResponseWriter, r *http.Request, c *Principal) 
 		return s.prepareError(err, "inputs")
 	}
 	if denied := h.Denied(); len(denied) > 0 {
-		e := errorf(http.StatusForbidden, ClassAuthorization, "authorization denied step %s (%s); nothing ran%s", denied[0].Step, denied[0].Op, deniedAdvice(denied[0].Op, denied[0].Decision.Params))
+		e := errorf(http.StatusForbidden, ClassAuthorization, "authorization denied step %s (%s); nothing ran%s", denied[0].Step, denied[0].Op, runDeniedAdvice(denied[0].Op, denied[0].Decision))
 		e.Rule, e.RunID = denied[0].Decision.Rule, h.ID()
 		return e
 	}
