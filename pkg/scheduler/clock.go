@@ -30,6 +30,19 @@ type systemClock struct{}
 
 func (systemClock) Now() time.Time { return time.Now() }
 
+// clockStart is where the system clock's elapsed time counts from.
+var clockStart = time.Now()
+
+// Elapsed is the time the process has been able to run since it
+// started, read on the monotonic clock, which stands still while the
+// machine is suspended and does not follow steps of the wall clock.
+func (systemClock) Elapsed() time.Duration { return time.Since(clockStart) }
+
+// elapsedClock is a Clock that tells its elapsed time apart from its
+// wall clock (SystemClock and FakeClock do): the scheduler tells a loop
+// that fell behind from a machine suspended or a clock that jumped.
+type elapsedClock interface{ Elapsed() time.Duration }
+
 func (systemClock) NewTimer(d time.Duration) Timer { return systemTimer{time.NewTimer(d)} }
 
 type systemTimer struct{ t *time.Timer }
@@ -131,6 +144,13 @@ func (c *FakeClock) Advance(d time.Duration) {
 	}
 	c.timers = keep
 	c.notify()
+}
+
+// Elapsed is the elapsed time the clock has advanced by.
+func (c *FakeClock) Elapsed() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.elapsed
 }
 
 // Jump moves the wall clock by d, forward or back, without elapsed time:

@@ -60,7 +60,11 @@ func (s *Scheduler) tick() (time.Duration, bool) {
 	if !s.lastNow.IsZero() && now.Before(s.lastNow.Add(-time.Second)) {
 		s.log.Warn().Str("by", logDuration(s.lastNow.Sub(now))).Msg("the wall clock went back; slots already decided will not fire again")
 	}
+	s.prevNow, s.prevElapsed = s.lastNow, s.lastElapsed
 	s.lastNow = now
+	if c, ok := s.cfg.Clock.(elapsedClock); ok {
+		s.lastElapsed = c.Elapsed()
+	}
 	s.ticks++
 	if s.stopping {
 		return s.cfg.Recheck, false

@@ -26,7 +26,25 @@ func (s *Scheduler) missedWhy(e *entry, slot, now time.Time) string {
 		return fmt.Sprintf("missed: its jitter of %s put its fire time, %s, past the next slot, %s; make schedule.jitter shorter than the time between slots",
 			steps.ShortDuration(e.fireAt.Sub(slot).Round(time.Second)), e.fireAt.In(e.tt.Location()).Format(time.RFC3339), e.tt.Next(slot).Format(time.RFC3339))
 	}
+	if stalled, ok := s.behind(); ok {
+		return fmt.Sprintf("missed: the scheduler was behind by %s when it got to the slot of %s: it decided nothing for %s while the machine was awake and the clock steady (the store was slow to record the slots before, the machine was overloaded, or the process was stopped)",
+			steps.ShortDuration(now.Sub(slot).Round(time.Second)), at, steps.ShortDuration(stalled.Round(time.Second)))
+	}
 	return "missed: the scheduler was running but did not get to the slot of " + at + " in time (the machine was suspended, the process was stopped, or the clock jumped)"
+}
+
+// behind tells whether the time since the tick before this one passed
+// with the process able to run: the elapsed time (the monotonic clock)
+// kept up with the wall clock, so the machine was not suspended and the
+// clock did not jump; the loop itself was slow. It returns that time.
+// s.mu is held.
+func (s *Scheduler) behind() (time.Duration, bool) {
+	if _, ok := s.cfg.Clock.(elapsedClock); !ok || s.prevNow.IsZero() {
+		return 0, false
+	}
+	wall := s.lastNow.Round(0).Sub(s.prevNow.Round(0))
+	ran := s.lastElapsed - s.prevElapsed
+	return ran, wall-ran < time.Second && ran-wall < time.Second
 }
 
 // unreachable is a Store that tells when it could not reach its database

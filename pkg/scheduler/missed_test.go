@@ -152,3 +152,37 @@ func TestSlotsMissedWhileTheDatabaseWasAway(t *testing.T) {
 		}
 	}
 }
+
+// TestMissedBehindSaysSo: a leader whose loop decided nothing for longer
+// than the takeover window (a slow store, an overloaded machine) while
+// the clock ran on and the machine was awake says by how much it was
+// behind, not that the machine was suspended; a clock that jumped still
+// says the old reasons.
+func TestMissedBehindSaysSo(t *testing.T) {
+	take := func(c *Config) { c.Takeover = 9 * time.Second }
+	t.Run("stalled", func(t *testing.T) {
+		h := newHarness(t, t10.Add(-time.Second), take)
+		h.load(playbook("p", "@every 1s"))
+		h.runUntil(t10.Add(time.Second))
+		h.clock.Advance(12 * time.Second) // elapsed and wall together: the loop was held up
+		h.run(time.Millisecond)
+		got := strings.Join(h.messages("p"), "\n")
+		if !strings.Contains(got, "2026-06-01T10:00:02Z missed: missed: the scheduler was behind by 11s when it got to the slot of 2026-06-01T10:00:02Z: it decided nothing for 12s") {
+			t.Errorf("slots:\n%s", got)
+		}
+		if strings.Contains(got, "suspended") {
+			t.Errorf("a stalled loop is said to be a suspended machine:\n%s", got)
+		}
+	})
+	t.Run("jumped", func(t *testing.T) {
+		h := newHarness(t, t10.Add(-time.Second), take)
+		h.load(playbook("p", "@every 1s"))
+		h.runUntil(t10.Add(time.Second))
+		h.clock.Jump(12 * time.Second)
+		h.run(time.Millisecond)
+		got := strings.Join(h.messages("p"), "\n")
+		if !strings.Contains(got, "2026-06-01T10:00:02Z missed: missed: the scheduler was running but did not get to the slot") {
+			t.Errorf("slots:\n%s", got)
+		}
+	})
+}

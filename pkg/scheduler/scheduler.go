@@ -222,10 +222,15 @@ type Scheduler struct {
 	parked    bool   // the loop waits for its timer or a wake-up
 	ticks     int    // ticks so far
 	lastNow   time.Time
-	since     time.Time // the first Load: slots before it were missed as the scheduler was not running
-	nextPrune time.Time
-	reloadErr *Problem
-	storeErr  *Problem
+	// prevNow is the tick before lastNow's; lastElapsed and prevElapsed,
+	// the clock's elapsed time at each (see behind).
+	prevNow     time.Time
+	lastElapsed time.Duration
+	prevElapsed time.Duration
+	since       time.Time // the first Load: slots before it were missed as the scheduler was not running
+	nextPrune   time.Time
+	reloadErr   *Problem
+	storeErr    *Problem
 	// storeSince is when the store began to fail; storeLogged and
 	// storeLoggedText, when and what was last logged of it (storeFailed).
 	storeSince      time.Time
