@@ -87,6 +87,7 @@ type leaderScheduler struct {
 	mu      sync.Mutex
 	pbs     []*steps.Playbook
 	cur     *scheduler.Scheduler
+	loaded  bool // cur has loaded the playbooks and fires them
 	warnf   func(string, ...any)
 }
 
@@ -118,7 +119,7 @@ func (l *leaderScheduler) lead(ctx context.Context) error {
 	l.mu.Unlock()
 	defer func() {
 		l.mu.Lock()
-		l.cur = nil
+		l.cur, l.loaded = nil, false
 		l.mu.Unlock()
 	}()
 	if err := s.Load(pbs); err != nil {
@@ -126,16 +127,21 @@ func (l *leaderScheduler) lead(ctx context.Context) error {
 		<-ctx.Done()
 		return nil
 	}
+	l.mu.Lock()
+	l.loaded = true
+	l.mu.Unlock()
+	l.q.Schedules()
 	return s.Run(ctx)
 }
 
-// health is the scheduler's while this replica leads; ok is false while
-// it does not (another replica fires the schedules).
+// health is the scheduler's while this replica leads and its scheduler
+// fires; ok is false while it does not (another replica fires the
+// schedules, or this one's scheduler still loads them).
 func (l *leaderScheduler) health() (scheduler.Health, bool) {
 	l.mu.Lock()
-	cur := l.cur
+	cur, loaded := l.cur, l.loaded
 	l.mu.Unlock()
-	if cur == nil {
+	if cur == nil || !loaded {
 		return scheduler.Health{}, false
 	}
 	return cur.Health(), true

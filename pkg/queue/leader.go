@@ -81,10 +81,21 @@ func (q *Queue) leadWith(ctx context.Context, lock *postgres.SchedulerLock, ever
 			running = false
 		}
 	}
+	q.scheduling.Store(false)
 	q.leading.Store(false)
 	q.metrics.Leader.Set(0)
 	q.metrics.LeaderChanges.Inc()
 }
 
-// Leading reports whether this replica leads now.
+// Leading reports whether this replica holds the scheduler lock now.
 func (q *Queue) Leading() bool { return q.leading.Load() }
+
+// Schedules says, from within lead, that its scheduler has loaded the
+// playbooks and fires them: only from then until the leadership ends does
+// /healthz say leader: true (a replica that took the lock and still
+// loads, or whose scheduler did not start, fires nothing).
+func (q *Queue) Schedules() {
+	if q.leading.Load() {
+		q.scheduling.Store(true)
+	}
+}

@@ -58,3 +58,47 @@ func TestTryingForTheLeadershipWaitsInTheLog(t *testing.T) {
 		t.Errorf("the wait is not in the log as %s…:\n%s", want, log.String())
 	}
 }
+
+// TestLeaderInHealthOnceItSchedules: a replica that took the scheduler
+// lock but whose scheduler still loads its playbooks fires nothing yet:
+// /healthz says leader: false (and leader_lock: true) until the scheduler
+// says it fires, and false again once the leadership ends.
+func TestLeaderInHealthOnceItSchedules(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	r := newReplica(t, dsn, 1, false)
+	ctx, cancel := context.WithCancel(context.Background())
+	loading, loaded, seen := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		r.q.leadAt(ctx, dsn, time.Hour, func(lctx context.Context) error {
+			close(loading)
+			<-loaded
+			r.q.Schedules()
+			close(seen)
+			<-lctx.Done()
+			return nil
+		})
+	}()
+	health := func() map[string]any {
+		h, err := r.q.Health(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	<-loading
+	if h := health(); h["leader"] != false || h["leader_lock"] != true {
+		t.Errorf("while its scheduler loads: leader %v, leader_lock %v; want false, true", h["leader"], h["leader_lock"])
+	}
+	close(loaded)
+	<-seen
+	if h := health(); h["leader"] != true || h["leader_lock"] != true {
+		t.Errorf("once its scheduler fires: leader %v, leader_lock %v; want true, true", h["leader"], h["leader_lock"])
+	}
+	cancel()
+	<-done
+	if h := health(); h["leader"] != false || h["leader_lock"] != false {
+		t.Errorf("after the leadership: leader %v, leader_lock %v; want false, false", h["leader"], h["leader_lock"])
+	}
+}

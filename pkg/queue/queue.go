@@ -101,9 +101,10 @@ type Queue struct {
 	local   map[string]*runs.Handle // runs this replica executes, by id
 	waiters map[string]*waiter      // runs whose end someone here waits for
 
-	leading   atomic.Bool
-	awaySince atomic.Int64                // when the reaper found the database away (UnixNano); 0: it answers
-	callers   atomic.Pointer[CallerCheck] // nil: every caller is taken as still in force
+	leading    atomic.Bool
+	scheduling atomic.Bool                 // the leadership's scheduler fires (Schedules)
+	awaySince  atomic.Int64                // when the reaper found the database away (UnixNano); 0: it answers
+	callers    atomic.Pointer[CallerCheck] // nil: every caller is taken as still in force
 
 	stopping  chan struct{} // closed when Stop begins
 	stopOnce  sync.Once

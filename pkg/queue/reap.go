@@ -216,10 +216,12 @@ func (q *Queue) Depth(ctx context.Context) (waiting, running int, err error) {
 // Health is what /healthz says of the shared store and the queue: the
 // database (password masked), whether it answers and lets this replica's
 // role record runs (store_ok; else the error, which makes /healthz 503),
-// whether this replica leads, and the queue's depth.
+// whether this replica leads (leader: its scheduler fires the schedules;
+// leader_lock: it holds the scheduler lock, and may still be loading),
+// and the queue's depth.
 func (q *Queue) Health(ctx context.Context) (map[string]any, error) {
 	pg := q.cfg.Store
-	out := map[string]any{"store": pg.Describe(), "leader": q.Leading()}
+	out := map[string]any{"store": pg.Describe(), "leader": q.scheduling.Load(), "leader_lock": q.Leading()}
 	err := pg.Pool().Ping(ctx)
 	if err == nil {
 		err = pg.CheckPrivileges(ctx)

@@ -28,7 +28,7 @@ func (e *HealthError) Unwrap() error { return e.Err }
 // a role or a process. The others (store, scheduler_holder,
 // scheduler_store_error, scheduler_reload_error, …) need a key.
 var publicHealth = map[string]bool{
-	"store_ok": true, "leader": true, "queue_depth": true, "queue_running": true,
+	"store_ok": true, "leader": true, "leader_lock": true, "queue_depth": true, "queue_running": true,
 	"history_unrecorded": true, "scheduler": true,
 }
 
