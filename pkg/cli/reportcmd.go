@@ -176,19 +176,11 @@ func notReportKind(path string) string {
 	defer f.Close()
 	head := make([]byte, 4096)
 	n, _ := f.Read(head)
-	text := strings.TrimSpace(string(head[:n]))
-	lower := strings.ToLower(text)
-	switch {
-	case strings.HasPrefix(lower, "<?xml") || strings.HasPrefix(lower, "<testsuites"):
-		return "XML, as the JUnit report 'run --junit' writes"
-	case strings.HasPrefix(lower, "<!doctype html") || strings.HasPrefix(lower, "<html"):
-		return "HTML, as the report 'run --html' writes"
-	case markdownHeadRE.MatchString(text):
-		return "Markdown, as the summary 'run --markdown' writes"
-	case playbookHeadRE.MatchString(text):
-		return "a playbook (run it with 'arsenal-run run')"
+	kind := report.OtherKind(head[:n])
+	if kind == report.KindPlaybook {
+		kind += " (run it with 'arsenal-run run')"
 	}
-	return ""
+	return kind
 }
 
 // isStateDir reports whether path is a directory that holds a history
@@ -197,10 +189,3 @@ func isStateDir(path string) bool {
 	st, err := os.Stat(filepath.Join(path, history.FileName))
 	return err == nil && st.Mode().IsRegular()
 }
-
-// markdownHeadRE matches the head of the summary 'run --markdown' writes:
-// a level-3 heading, then the line naming the run.
-var markdownHeadRE = regexp.MustCompile("^### .*\n\nrun `")
-
-// playbookHeadRE matches a playbook's top-level steps: key.
-var playbookHeadRE = regexp.MustCompile(`(?m)^steps:`)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/internal/redact"
+	"github.com/arsenal-run/arsenal-run/internal/shellword"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
@@ -21,6 +22,18 @@ import (
 // with CheckResume.
 func Resume(prev *report.Report) RunOption {
 	return RunOption{kind: optResume, val: prev}
+}
+
+// otherPlaybook says that prev is a run of another playbook than name,
+// and what to give instead: that playbook, or a run of this one. Either
+// the playbook or the run id was the slip.
+func otherPlaybook(prev *report.Report, name string) *ResumeError {
+	which := fmt.Sprintf("%q", prev.Playbook.Name)
+	if prev.Playbook.Path != "" {
+		which += " (" + prev.Playbook.Path + ")"
+	}
+	return &ResumeError{fmt.Sprintf("run %s is of playbook %s, not %q: run that playbook to resume it, or give a run of %q ('arsenal-run history --playbook %s' lists them)",
+		prev.RunID, which, name, name, shellword.Word(name))}
 }
 
 // ResumeError says why a report cannot be resumed with this plan.
@@ -46,7 +59,7 @@ func (p *Plan) CheckResume(prev *report.Report, force bool) error {
 		return &ResumeError{fmt.Sprintf("run %s succeeded; there is nothing to resume", prev.RunID)}
 	}
 	if prev.Playbook.Name != p.pb.Name {
-		return &ResumeError{fmt.Sprintf("run %s is of playbook %q, not %q", prev.RunID, prev.Playbook.Name, p.pb.Name)}
+		return otherPlaybook(prev, p.pb.Name)
 	}
 	if prev.Playbook.SHA256 == p.pb.SHA256 {
 		return nil

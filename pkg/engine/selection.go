@@ -124,7 +124,7 @@ func (p *Plan) CheckPartial(sel Selection, prev *report.Report, force bool) erro
 	}
 	if prev != nil {
 		if prev.Playbook.Name != p.pb.Name {
-			return &ResumeError{fmt.Sprintf("run %s is of playbook %q, not %q", prev.RunID, prev.Playbook.Name, p.pb.Name)}
+			return otherPlaybook(prev, p.pb.Name)
 		}
 		if prev.Playbook.SHA256 != p.pb.SHA256 && !force {
 			return &ResumeError{fmt.Sprintf("%s changed since run %s (sha256 %.12s, now %.12s); add --force to take the left-out steps' outputs from it anyway, if those steps are unchanged", p.pb.File, prev.RunID, prev.Playbook.SHA256, p.pb.SHA256)}

@@ -66,6 +66,11 @@ func decodeProblem(data []byte, err error) *DecodeError {
 		line, col := lineCol(data, len(data))
 		return &DecodeError{Line: line, Col: col, Msg: "the file ends in the middle of its JSON: it was cut off " +
 			"(by a copy or a write that stopped)"}
+	case errors.As(err, &syn) && OtherKind(data) != "":
+		// Not JSON at all, and recognizably another file of a run: its
+		// kind says what went wrong, where the decoder's first bad
+		// character would not.
+		return &DecodeError{Msg: "it is " + OtherKind(data)}
 	case errors.As(err, &syn):
 		line, col := lineCol(data, int(syn.Offset)-1)
 		return &DecodeError{Line: line, Col: col, Msg: syn.Error()}

@@ -109,7 +109,7 @@ func (s *Service) verifyResume(file string, data []byte) (*resumed, error) {
 			return res, nil
 		}
 		if !errors.Is(err, report.ErrUnsigned) && !errors.Is(err, report.ErrBadSignature) {
-			return nil, report.InFile(file, err)
+			return nil, notResumable(file, err)
 		}
 		// A report with no signature at all is not one that was changed
 		// or signed elsewhere: it gets its own warning below, not the
@@ -119,7 +119,7 @@ func (s *Service) verifyResume(file string, data []byte) (*resumed, error) {
 	}
 	var err error
 	if res.rep, err = report.Decode(data); err != nil {
-		return nil, report.InFile(file, err)
+		return nil, notResumable(file, err)
 	}
 	if unsigned {
 		// Worded after what checkResumeTrust does with it: its outputs
@@ -129,6 +129,17 @@ func (s *Service) verifyResume(file string, data []byte) (*resumed, error) {
 			"and no step of this run may be allowed through a policy grant", file)
 	}
 	return res, nil
+}
+
+// notResumable names file in err, Decode's or Verify's error on its data,
+// and says what to give instead unless it is a report of another version,
+// whose message names the arsenal-run that reads it.
+func notResumable(file string, err error) error {
+	err = report.InFile(file, err)
+	if de := (*report.DecodeError)(nil); errors.As(err, &de) && de.Foreign {
+		return err
+	}
+	return fmt.Errorf("%w; give the JSON report of a run: the file its --report wrote, or its run id with the --state-dir that recorded it", err)
 }
 
 // readReportFile reads a regular file of at most maxResumeSize bytes; a
