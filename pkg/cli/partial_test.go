@@ -41,8 +41,8 @@ finally:
 func TestRunList(t *testing.T) {
 	dir := t.TempDir()
 	pb := writePlaybook(t, dir, "pipeline.yaml", pipeline)
-	rep := filepath.Join(dir, "r.json")
-	res := runMain(t, "run", pb, "--list", "--report", rep)
+	audit := filepath.Join(dir, "audit.jsonl")
+	res := runMain(t, "run", pb, "--list", "--audit-log", audit)
 	if res.code != ExitOK {
 		t.Fatalf("exit %d\n%s", res.code, res.stderr)
 	}
@@ -66,9 +66,28 @@ func TestRunList(t *testing.T) {
 			t.Errorf("--list output lacks %q:\n%s", want, res.stdout)
 		}
 	}
-	if _, err := os.Stat(rep); err == nil {
-		t.Error("--list wrote a report: it ran")
+	if data, err := os.ReadFile(audit); err == nil && len(data) > 0 {
+		t.Errorf("--list wrote audit lines: it ran\n%s", data)
 	}
+}
+
+// TestRunListRefusesReportsAndResume: --list runs nothing, so a report
+// file asked for beside it would silently not be written, and a resume
+// would seem to be what the list shows: both are usage errors saying
+// what to drop, and nothing is listed, run or written.
+func TestRunListRefusesReportsAndResume(t *testing.T) {
+	dir := t.TempDir()
+	pb := writePlaybook(t, dir, "pipeline.yaml", pipeline)
+	for _, name := range []string{"report", "junit", "markdown", "html"} {
+		out := filepath.Join(dir, "out."+name)
+		res := runMain(t, "run", pb, "--list", "--"+name, out)
+		res.want(t, ExitUsage, nil, []string{"--list prints the steps and runs nothing, so --" + name + " would write no file; drop --list to run the playbook and write it, or drop --" + name})
+		if _, err := os.Stat(out); err == nil || res.stdout != "" {
+			t.Errorf("--list --%s: wrote %s or listed:\n%s", name, out, res.stdout)
+		}
+	}
+	runMain(t, "run", pb, "--list", "--resume", filepath.Join(dir, "r.json")).
+		want(t, ExitUsage, nil, []string{"--list lists every step and runs nothing, so --resume does not go with it; to see what the resume would run, give --dry-run instead of --list"})
 }
 
 // TestRunFromAndOnly reruns part of a failed run from its report, and

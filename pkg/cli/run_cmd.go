@@ -158,6 +158,17 @@ func runArgs(e *env, args []string, gh *ghNotes) int {
 		}
 		return fs.usageError("--list lists every step and runs nothing, so %s does not go with it; to see what %s would run, give --dry-run instead of --list", sel, sel)
 	}
+	if o.list && o.resume != "" {
+		// As with --from: listed anyway, the resume would seem to be
+		// what the list shows.
+		return fs.usageError("--list lists every step and runs nothing, so --resume does not go with it; to see what the resume would run, give --dry-run instead of --list")
+	}
+	for _, name := range []string{"report", "junit", "markdown", "html"} {
+		if o.list && fs.given(name) {
+			// The file asked for would silently not be written.
+			return fs.usageError("--list prints the steps and runs nothing, so --%s would write no file; drop --list to run the playbook and write it, or drop --%s", name, name)
+		}
+	}
 	if o.force && o.resume == "" {
 		return fs.usageError("--force goes with --resume REPORT: it lets a run resume although the playbook changed")
 	}
