@@ -19,6 +19,9 @@ const (
 	KindKeys
 	KindInventory
 	KindReport
+	// KindInputs is an inputs file (run --inputs): a mapping of a
+	// playbook's own input names, so no key tells it.
+	KindInputs
 )
 
 // kinds says, for each kind, what it is called, the top-level keys that
@@ -36,6 +39,7 @@ var kinds = []struct {
 	{KindPolicy, "a policy", []string{"roles"}, "roles", "give it with --policy FILE"},
 	{KindKeys, "a keys file", []string{"keys", "certs"}, "keys", "give it to serve with --keys FILE"},
 	{KindInventory, "an inventory", []string{"hosts", "groups"}, "hosts, groups", "give it to run, validate, schedule or serve with --inventory FILE"},
+	{KindInputs, "an inputs file", nil, "", "give it to run with --inputs FILE"},
 }
 
 func (k Kind) name() string {

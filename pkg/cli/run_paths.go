@@ -52,6 +52,7 @@ func (r *runner) flagIsPlaybook() string {
 	flags := []struct{ flag, path, want string }{
 		{"--state-dir", o.stateDir, "give a directory for the run history and reports, like state"},
 		{"--policy", o.policy, "give the policy file"},
+		{"--inputs", o.inputsFile, "give a YAML or JSON file of input values, like `threshold: 90`"},
 		{"--inventory", o.remote.inventory, "give the inventory file"},
 	}
 	for _, f := range o.remote.knownHosts {

@@ -386,6 +386,7 @@ func TestFlagNamingThePlaybookIsBlamed(t *testing.T) {
 		{"--known-hosts", "--known-hosts " + pb + ": it is the playbook; give a known_hosts file"},
 		{"--policy", "--policy " + pb + ": it is the playbook; give the policy file"},
 		{"--inventory", "--inventory " + pb + ": it is the playbook; give the inventory file"},
+		{"--inputs", "--inputs " + pb + ": it is the playbook; give a YAML or JSON file of input values, like `threshold: 90`"},
 	} {
 		r := runWithin(t, "run", pb, tc.flag, pb)
 		r.want(t, ExitUsage, nil, []string{tc.want, "nothing ran"})

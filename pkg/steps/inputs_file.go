@@ -83,6 +83,10 @@ func ParseInputs(file string, data []byte, pb *Playbook, overridden ...string) (
 	if !ok {
 		return nil, d.Err()
 	}
+	if at, msg, ok := yamlx.OtherKind(root, yamlx.KindInputs); ok && misfiledInputs(pb, pairs, at) {
+		d.Add(yamlx.PosOf(at), "%s", msg)
+		return nil, d.Err()
+	}
 	out := make(map[string]any, len(pairs))
 	for _, p := range pairs {
 		in := pb.Input(p.Key)
@@ -135,6 +139,31 @@ func ParseInputs(file string, data []byte, pb *Playbook, overridden ...string) (
 		return nil, err
 	}
 	return out, nil
+}
+
+// misfiledInputs reports whether pairs, an inputs file whose key at tells
+// another of arsenal-run's files, is that file beyond doubt: a run's
+// report (report_version) or a playbook (steps, a list), the key not an
+// input pb declares. An inventory's hosts or a policy's roles may well be
+// an input's name, mistyped or not: those keys are left to the check of
+// each input, which names the closest one.
+func misfiledInputs(pb *Playbook, pairs []yamlx.Pair, at *yaml.Node) bool {
+	if pb.Input(at.Value) != nil {
+		return false
+	}
+	for _, p := range pairs {
+		if p.K != at {
+			continue
+		}
+		v := yamlx.Deref(p.V)
+		switch p.Key {
+		case "report_version":
+			return v.Kind == yaml.ScalarNode
+		case "steps":
+			return v.Kind == yaml.SequenceNode
+		}
+	}
+	return false
 }
 
 // eqNameRE matches text that starts as name=value.

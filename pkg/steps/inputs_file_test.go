@@ -147,3 +147,39 @@ func TestInputsFileDurationWithoutUnit(t *testing.T) {
 		t.Errorf("got %v\nwant %s", err, want)
 	}
 }
+
+// TestInputsFileThatIsAReportOrAPlaybook: a run's report or a playbook
+// given as --inputs (to run again with last night's values, or the
+// playbook's name typed twice) is one diagnostic saying what the file is
+// and what takes it, not one "unknown input" a top-level key; a key of
+// that kind which the playbook declares as an input, or an inventory's
+// hosts, is read as an input.
+func TestInputsFileThatIsAReportOrAPlaybook(t *testing.T) {
+	pb, err := Parse("pb.yaml", []byte(inputsPlaybook), fixtureRegistry(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ src, want string }{
+		{"{\n  \"report_version\": \"1\",\n  \"run_id\": \"x\",\n  \"inputs\": {\"threshold\": 75},\n  \"status\": \"failed\"\n}\n",
+			"in.yaml:2:3: this is a run's report (report_version), not an inputs file: show it with 'arsenal-run report show FILE', or rerun its failed steps with 'arsenal-run run PLAYBOOK --resume FILE'"},
+		{"version: 1\nname: other\nsteps:\n  - {id: a, op: control.noop}\n",
+			"in.yaml:3:1: this is a playbook (steps), not an inputs file: give it as the PLAYBOOK of run, validate or schedule, or put it in serve's --playbooks DIR"},
+	} {
+		_, err := ParseInputs("in.yaml", []byte(tc.src), pb)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("got %v\nwant %s", err, tc.want)
+		}
+	}
+	// hosts is this playbook's input, not an inventory's key.
+	if got, err := ParseInputs("in.yaml", []byte("hosts: [web-1]\n"), pb); err != nil || len(got["hosts"].([]any)) != 1 {
+		t.Errorf("hosts as an input: %v, %v", got, err)
+	}
+	// A playbook declaring an input named steps takes it from the file.
+	withSteps, err := Parse("pb.yaml", []byte("version: 1\nname: s\ninputs:\n  steps: {type: list, default: []}\nsteps:\n  - {id: a, op: control.noop}\n"), fixtureRegistry(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ParseInputs("in.yaml", []byte("steps: [a, b]\n"), withSteps); err != nil || len(got["steps"].([]any)) != 2 {
+		t.Errorf("steps as a declared input: %v, %v", got, err)
+	}
+}
