@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/arsenal-run/arsenal-run/internal/fsroot"
+	"github.com/arsenal-run/arsenal-run/internal/shellword"
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -88,7 +89,7 @@ func runHistory(e *env, args []string) int {
 		if sub, ok := suggest.Closest(pos[0], []string{"show"}); ok {
 			return fs.usageError("history takes no arguments, only flags; unknown subcommand %q%s: write it as 'history %s RUN_ID'", pos[0], suggest.Hint(sub), sub)
 		}
-		return fs.usageError("history takes no arguments, only flags (or 'history show RUN_ID')")
+		return fs.usageError("history takes no arguments, only flags (or 'history show RUN_ID')%s", historyArgHint(pos))
 	}
 	spec, ok := sf.spec(fs, true)
 	if !ok {
@@ -225,6 +226,28 @@ func looksLikePath(v string) bool {
 
 // playbookNameOf is the name: the playbook file at path declares, when
 // path looks like a file's path and holds one.
+// historyArgHint is what a lone argument to history was most likely
+// meant as, written as the flag or subcommand that takes it: a run id
+// (history show), a state dir (--state-dir), a playbook file
+// (--playbook). "" for anything else.
+func historyArgHint(pos []string) string {
+	if len(pos) != 1 {
+		return ""
+	}
+	arg := pos[0]
+	word := shellword.Word(arg)
+	switch {
+	case runIDShape.MatchString(store.RunIDCase(arg)):
+		return "; to see that run, write 'history show " + word + "'"
+	case isStateDir(arg):
+		return "; to list the runs recorded in that state dir, give it as --state-dir " + word
+	}
+	if name, ok := playbookNameOf(arg); ok {
+		return "; to list the runs of that playbook, give --playbook " + shellword.Word(name)
+	}
+	return ""
+}
+
 func playbookNameOf(path string) (string, bool) {
 	if !looksLikePath(path) {
 		return "", false
