@@ -116,3 +116,29 @@ func TestNodeListNamedAsAPlaybook(t *testing.T) {
 		}
 	}
 }
+
+// An inputs file named as a playbook (or kept in a playbooks directory
+// that validate reads) is one diagnostic saying that it is no playbook
+// and that --inputs takes such a file, rather than every key unknown and
+// version, name and steps missing; a playbook with its keys in another
+// case or misspelt still has each named, with the key it means.
+func TestInputsFileNamedAsAPlaybook(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "deploy.inputs.yaml")
+	if err := os.WriteFile(f, []byte("service: api\nreplicas: 3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(f, testRegistry(t))
+	want := f + ":1:1: this is not a playbook: none of its keys is a playbook's (version, name, steps, …); " +
+		"an inputs file (input names and values) is given to run with --inputs FILE; a playbook starts with version: 1, name: and steps:"
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v\nwant %s", err, want)
+	}
+	if err := os.WriteFile(f, []byte("Version: 1\nname: x\nstpes: []\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Load(f, testRegistry(t))
+	if err == nil || !strings.Contains(err.Error(), `unknown key "Version" in the playbook (did you mean "version"?)`) || strings.Contains(err.Error(), "not a playbook") {
+		t.Errorf("a playbook with mistakes: got %v", err)
+	}
+}

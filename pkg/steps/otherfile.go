@@ -5,6 +5,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 )
 
@@ -29,7 +30,36 @@ func otherFile(root *yaml.Node) (what string, at *yaml.Node) {
 	if len(root.Content) == 2 && root.Content[0].Value == "nodes" {
 		return notNodeList, root.Content[0]
 	}
+	if noPlaybookKey(root) {
+		return notAPlaybook, root.Content[0]
+	}
 	return "", nil
+}
+
+// notAPlaybook is why a mapping none of whose keys is, or is close to, a
+// playbook's is none: most often the inputs file kept beside it. Its keys
+// are not quoted: a sub-playbook's path may come from a caller who may
+// not read the file.
+const notAPlaybook = "this is not a playbook: none of its keys is a playbook's (version, name, steps, …); " +
+	"an inputs file (input names and values) is given to run with --inputs FILE; a playbook starts with version: 1, name: and steps:"
+
+// noPlaybookKey reports whether root, a non-empty mapping, has no key a
+// playbook has, nor one a typo or another case away from one (Steps:,
+// stpes:), whose own message says what to write.
+func noPlaybookKey(root *yaml.Node) bool {
+	if len(root.Content) < 2 {
+		return false
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k := root.Content[i]
+		if k.Kind != yaml.ScalarNode || slices.Contains(topKeys, k.Value) || k.Value == "<<" {
+			return false
+		}
+		if _, near := suggest.Closest(k.Value, topKeys); near {
+			return false
+		}
+	}
+	return true
 }
 
 const notNodeList = "this is a node list (nodes) of cluster.health and cluster.topology, not a playbook: name it in a step's inventory:"
