@@ -24,7 +24,7 @@ func TestJSONLogUsageErrorsAreJSONLines(t *testing.T) {
 		{[]string{"run", "--log-format", "json"}, "give the playbook to run"},
 		{[]string{"run", pb, "--log-format", "JSON", "--max-parallel", "0"}, "--max-parallel must be at least 1"},
 		{[]string{"run", pb, "--log-format", "json", "--inputs", missing}, "--inputs: "},
-		{[]string{"run", pb, "--log-format", "json", "--input", "x"}, `--input "x": write it as name=value; nothing ran`},
+		{[]string{"run", pb, "--log-format", "json", "--input", "x"}, `--input "x": write it as name=value, like --input x=VALUE; nothing ran`},
 		{[]string{"run", pb, "--log-format", "json", "--inventory", missing}, "the inventory " + missing + " has problems; nothing ran"},
 		{[]string{"run", pb, "--log-format", "json", "--report", pb}, "the run would replace it"},
 		{[]string{"run", pb, "--log-format", "json", "--role", "nosuch"}, `unknown role "nosuch"`},

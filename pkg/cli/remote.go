@@ -71,7 +71,7 @@ func values(flag string, kvs []string, declared map[string]*steps.Input) (map[st
 	for _, kv := range kvs {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
-			return nil, fmt.Errorf("--%s %q: write it as name=value", flag, kv)
+			return nil, fmt.Errorf("%s", noEquals(flag, kv))
 		}
 		if old, twice := given[k]; twice && old != v {
 			return nil, fmt.Errorf("--%s %s is given twice, with different values: give it once", flag, k)

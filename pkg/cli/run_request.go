@@ -38,7 +38,7 @@ func (r *runner) request(pb *steps.Playbook, policy *auth.Policy) (runs.Request,
 	for _, kv := range o.inputs {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
-			e.say(fmt.Sprintf("%s: --input %q: write it as name=value\nnothing ran\n", r.path, kv))
+			e.say(fmt.Sprintf("%s: %s\nnothing ran\n", r.path, noEquals("input", kv)))
 			return req, ExitUsage, false
 		}
 		if old, twice := req.InputText[k]; twice && old != v {

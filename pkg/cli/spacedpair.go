@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -76,3 +77,20 @@ func playbookCountProblem(args, pos []string) string {
 	}
 	return fmt.Sprintf("run takes one playbook, and was given %d (%s); run each on its own ('validate' checks several at once)", len(pos), strings.Join(names, ", "))
 }
+
+// noEquals says how to write kv, given to --flag (input, param) without
+// an =: "name: value" and "name:value", as YAML writes it, become
+// name=value (but for a URL, https://host); a bare name gets a value to
+// fill in.
+func noEquals(flag, kv string) string {
+	if k, v, ok := strings.Cut(kv, ":"); ok && pairNameRE.MatchString(strings.TrimSpace(k)) && !strings.HasPrefix(v, "//") {
+		return fmt.Sprintf("--%s %q: write it as name=value, --%s %s", flag, kv, flag, shellword.Word(strings.TrimSpace(k)+"="+strings.TrimSpace(v)))
+	}
+	if pairNameRE.MatchString(kv) {
+		return fmt.Sprintf("--%s %q: write it as name=value, like --%s %s=VALUE", flag, kv, flag, kv)
+	}
+	return fmt.Sprintf("--%s %q: write it as name=value", flag, kv)
+}
+
+// pairNameRE matches a name an input or a parameter may have.
+var pairNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)
