@@ -3,9 +3,11 @@ package engine
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
@@ -160,4 +162,72 @@ func (r *run) lateEnd(parent, ctx context.Context, mainOK bool, status report.St
 		return report.StatusFailed, &report.Error{Class: string(ops.ClassTimeout), Message: cause.Error() + "; also " + runErr.Message}, true
 	}
 	return status, runErr, false
+}
+
+// handlerContext is the context of on_failure and finally. It does not
+// end with the run's cancellation, so the handlers run also after a signal
+// or a timeout; but from the moment the run is cancelled or times out
+// (before the handlers or while they run) they get the handler budget and
+// no more. While the run goes normally, nothing but their own timeouts and
+// the playbook's bounds them. The timeout of the playbook.run step that
+// started the run ends them at once: a step's timeout bounds its whole
+// sub-run. The calling run's own timeout or cancellation does not: that
+// is the calling run timing out, and its sub-run's handlers get the budget.
+func (r *run) handlerContext(parent, ctx context.Context) (context.Context, func()) {
+	hctx, cancel := context.WithCancelCause(context.WithoutCancel(parent))
+	budget := r.p.e.handlerBudget
+	over := func() {
+		cancel(ops.WithClass(ops.ClassTimeout, &timeoutError{what: "handler budget", d: budget}))
+	}
+	outer := func() bool {
+		if stepTimedOut(parent) {
+			cancel(context.Cause(parent))
+			return true
+		}
+		return false
+	}
+	if ctx.Err() != nil && outer() {
+		return hctx, func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		runDone, parentDone := ctx.Done(), parent.Done()
+		var budgetC <-chan time.Time
+		for {
+			select {
+			case <-done:
+				return
+			case <-parentDone:
+				if outer() {
+					return
+				}
+				parentDone = nil
+			case <-runDone:
+				runDone = nil
+				if outer() {
+					return
+				}
+				budgetC = r.p.e.clock.After(budget)
+			case <-budgetC:
+				over()
+				return
+			}
+		}
+	}()
+	return hctx, func() {
+		close(done)
+		wg.Wait()
+		cancel(nil)
+	}
+}
+
+// stepTimedOut reports whether ctx ended because a step's own timeout ran
+// out, by the cause attempt gives it. A deadline alone does not tell: the
+// calling playbook's timeout is one too.
+func stepTimedOut(ctx context.Context) bool {
+	var te *timeoutError
+	return ctx.Err() != nil && errors.As(context.Cause(ctx), &te) && te.what == stepTimeout
 }
