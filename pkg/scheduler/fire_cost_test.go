@@ -3,11 +3,13 @@ package scheduler
 import (
 	"context"
 	"fmt"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/runs"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
@@ -36,19 +38,50 @@ func BenchmarkFire(b *testing.B) {
 			pbs[i] = &steps.Playbook{Name: fmt.Sprintf("p%04d", i), File: fmt.Sprintf("p%04d.yaml", i),
 				Schedule: &steps.Schedule{Cron: "@every 1s", Location: time.UTC, Overlap: "skip", Catchup: "none"}}
 		}
-		benchFire(b, &delayLauncher{}, hs, pbs)
+		benchFire(b, &delayLauncher{}, hs, pbs, nil)
 	})
 	b.Run("runs", func(b *testing.B) {
 		svc, mgr, pbs := benchRunService(b, DefaultMaxConcurrentRuns, n)
 		defer svc.Close()
 		defer mgr.Shutdown(context.Background())
-		benchFire(b, NewRunLauncher(mgr, nil, nil), svc.History(), pbs)
+		rl := NewRunLauncher(mgr, nil, nil)
+		var mu sync.Mutex
+		var started []*runs.Handle
+		rl.Watch = func(_ Job, h *runs.Handle) <-chan struct{} {
+			mu.Lock()
+			started = append(started, h)
+			mu.Unlock()
+			return nil
+		}
+		// The burst's drain: how long after its instant's first tick the
+		// last of its 1,000 runs started, in wall time (the first
+		// instant's, before the timer, left out).
+		var drain time.Duration
+		measured := 0
+		last := func(from time.Time) {
+			mu.Lock()
+			defer mu.Unlock()
+			measured++
+			var end time.Time
+			for _, h := range started {
+				if rep := h.Report(); rep != nil && rep.StartedAt.After(end) {
+					end = rep.StartedAt
+				}
+			}
+			started = started[:0]
+			drain += end.Sub(from)
+		}
+		benchFire(b, rl, svc.History(), pbs, last)
+		if measured > 0 {
+			b.ReportMetric(float64(drain)/float64(time.Millisecond)/float64(measured), "last-start-ms")
+		}
 	})
 }
 
 // benchFire loads pbs and drives the scheduler's loop by hand, a second
-// of the fake clock an op.
-func benchFire(b *testing.B, l Launcher, st Store, pbs []*steps.Playbook) {
+// of the fake clock an op. ended, when not nil, is called after each
+// second measured with the wall time the second began.
+func benchFire(b *testing.B, l Launcher, st Store, pbs []*steps.Playbook, ended func(from time.Time)) {
 	clock := NewFakeClock(time.Now().Truncate(time.Second))
 	s, err := New(Config{Launcher: l, Store: st, Clock: clock})
 	if err != nil {
@@ -57,7 +90,9 @@ func benchFire(b *testing.B, l Launcher, st Store, pbs []*steps.Playbook) {
 	if err := s.Load(pbs); err != nil {
 		b.Fatal(err)
 	}
+	var from time.Time
 	second := func() {
+		from = time.Now()
 		target := clock.Now().Add(time.Second)
 		for {
 			d, _ := s.tick()
@@ -76,6 +111,9 @@ func benchFire(b *testing.B, l Launcher, st Store, pbs []*steps.Playbook) {
 	b.ResetTimer()
 	for b.Loop() {
 		second()
+		if ended != nil {
+			ended(from)
+		}
 	}
 	b.StopTimer()
 	syscall.Getrusage(syscall.RUSAGE_SELF, &after)
