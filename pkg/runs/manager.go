@@ -68,6 +68,8 @@ type Manager struct {
 	wg    sync.WaitGroup
 	shut  bool
 	onEnd []func(*Handle)
+	// exec runs the runs' executions on goroutines kept between runs.
+	exec *workers
 }
 
 // waiter is a run of Start that did not get a run slot at once, from
@@ -117,9 +119,10 @@ func NewManager(svc *Service, l Limits) *Manager {
 		l.MaxQueued = 0
 	}
 	ctx, stop := context.WithCancelCause(context.Background())
+	closed := make(chan struct{})
 	return &Manager{svc: svc, slots: make(chan struct{}, l.MaxRunning), maxQ: l.MaxQueued,
-		ctx: ctx, stop: stop, closed: make(chan struct{}), runs: map[string]*Handle{}, waiting: map[*Handle]*waiter{},
-		execs: map[*Handle]context.CancelCauseFunc{}}
+		ctx: ctx, stop: stop, closed: closed, runs: map[string]*Handle{}, waiting: map[*Handle]*waiter{},
+		execs: map[*Handle]context.CancelCauseFunc{}, exec: newWorkers(svc, closed)}
 }
 
 // Service returns the service the manager runs requests with.
@@ -343,7 +346,7 @@ func (m *Manager) run(h *Handle, p *prepared, haveSlot bool, claim Claim) {
 		return
 	}
 	ctx := h.bind(m.ctx)
-	rep, err := m.svc.execute(ctx, p, h)
+	rep, err := m.exec.execute(ctx, p, h)
 	end(rep, err)
 }
 
@@ -470,6 +473,7 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
 		m.wg.Wait()
+		m.exec.wait()
 		close(done)
 	}()
 	select {
