@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -243,6 +244,45 @@ func TestTwoAuthorizationHeadersAreRefused(t *testing.T) {
 		res.Body.Close()
 		if res.StatusCode != 401 || !strings.Contains(string(body), "send exactly one") {
 			t.Errorf("two Authorization headers: %d %.200s; want 401 saying to send one", res.StatusCode, body)
+		}
+	}
+}
+
+// An IPv6 client's failed authentications count in its /64: a host
+// holds a whole /64 and may send from any address of it, so that a new
+// address for each guess would otherwise bring a fresh budget. Another
+// /64 keeps its own.
+func TestFailedAuthCountsAnIPv6NetworkAsOne(t *testing.T) {
+	ts := newTestServer(t, behind("", "127.0.0.0/8"))
+	for i := range 3 {
+		xff := "2001:db8:1:2::" + strconv.Itoa(i+1)
+		ts.do(request{method: "GET", path: "/api/v1/runs", rawKey: "ak_wrong", header: map[string]string{"X-Forwarded-For": xff}}).want(t, 401)
+	}
+	e := ts.do(request{method: "GET", path: "/api/v1/runs", rawKey: "ak_wrong", header: map[string]string{"X-Forwarded-For": "2001:db8:1:2:ffff::9"}}).wantError(t, 429, ClassRateLimited)
+	if msg := fmt.Sprint(e["message"]); !strings.Contains(msg, "2001:db8:1:2:ffff::9 (counted with its network 2001:db8:1:2::/64)") {
+		t.Errorf("the 429 does not say the address counts with its /64: %s", msg)
+	}
+	ts.do(request{method: "GET", path: "/api/v1/runs", key: "viewer", header: map[string]string{"X-Forwarded-For": "2001:db8:1:2:abcd::1"}}).wantError(t, 429, ClassRateLimited)
+	ts.do(request{method: "POST", path: "/api/v1/session", body: map[string]any{"key": ts.keys["viewer"]},
+		header: map[string]string{"X-Forwarded-For": "[2001:db8:1:2::77]:4431"}}).wantError(t, 429, ClassRateLimited)
+	ts.do(request{method: "GET", path: "/api/v1/runs", key: "viewer", header: map[string]string{"X-Forwarded-For": "2001:db8:1:3::1"}}).want(t, 200)
+	ts.do(request{method: "GET", path: "/api/v1/runs", key: "viewer", header: map[string]string{"X-Forwarded-For": "192.0.2.1"}}).want(t, 200)
+	if n := ts.srv.fails.size(); n != 1 {
+		t.Errorf("%d buckets kept, want the one of 2001:db8:1:2::/64", n)
+	}
+}
+
+func TestBucketOf(t *testing.T) {
+	for addr, want := range map[string]string{
+		"192.0.2.7":                 "192.0.2.7",
+		"2001:db8::1":               "2001:db8::/64",
+		"2001:db8:0:0:ffff:ffff::1": "2001:db8::/64",
+		"fe80::1%eth0":              "fe80::/64",
+		"::ffff:192.0.2.7":          "::ffff:192.0.2.7",
+		"not-an-address":            "not-an-address",
+	} {
+		if got := bucketOf(addr); got != want {
+			t.Errorf("bucketOf(%q) = %q, want %q", addr, got, want)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -31,7 +32,7 @@ func (s *Server) authenticate(r *http.Request) (*Principal, *apiError) {
 	if wait := s.fails.blocked(addr); wait > 0 {
 		s.metrics.authFailure("blocked")
 		s.tarpit(r, wait)
-		return nil, tooMany(wait, "too many failed authentications from %s; try again later", addr)
+		return nil, tooMany(wait, "too many failed authentications from %s; try again later", failedFrom(addr))
 	}
 	st := s.current()
 	if n := len(r.Header.Values("Authorization")); n > 1 {
@@ -102,7 +103,7 @@ func (s *Server) tarpit(r *http.Request, wait time.Duration) {
 func (s *Server) failed(addr, why, format string, args ...any) *apiError {
 	s.metrics.authFailure(why)
 	if wait := s.fails.fail(addr); wait > 0 {
-		return tooMany(wait, "too many failed authentications from %s; try again later", addr)
+		return tooMany(wait, "too many failed authentications from %s; try again later", failedFrom(addr))
 	}
 	return errorf(http.StatusUnauthorized, ClassAuthentication, format, args...)
 }
@@ -206,9 +207,9 @@ func clientAddr(r *http.Request) string {
 }
 
 // addrLimiter counts failed authentications per client address in token
-// buckets. Idle buckets are dropped, so the map stays bounded by the
-// addresses that failed recently; past maxAddrs, new addresses share one
-// bucket.
+// buckets, an IPv6 address's in its /64's (bucketOf). Idle buckets are
+// dropped, so the map stays bounded by the addresses that failed
+// recently; past maxAddrs, new addresses share one bucket.
 type addrLimiter struct {
 	rate  auth.Rate
 	now   func() time.Time
@@ -233,8 +234,31 @@ func newAddrLimiter(r auth.Rate, now func() time.Time) *addrLimiter {
 		other: rate.NewLimiter(rate.Limit(r.PerSecond), r.Burst), swept: now()}
 }
 
+// bucketOf is the bucket that the failures of addr count in: the address
+// itself, or an IPv6 address's /64. A host is given a whole /64 (SLAAC, a
+// cloud instance's prefix, privacy addresses) and may send from any
+// address of it, so that counted address by address, a guesser taking a
+// new one for each try would never be slowed.
+func bucketOf(addr string) string {
+	a, err := netip.ParseAddr(addr)
+	if err != nil || !a.Is6() || a.Is4In6() {
+		return addr
+	}
+	return netip.PrefixFrom(a.WithZone(""), 64).Masked().String()
+}
+
+// failedFrom names addr in a 429 of failed authentications: with the
+// network it is counted in, when that is more than the address.
+func failedFrom(addr string) string {
+	if b := bucketOf(addr); b != addr {
+		return addr + " (counted with its network " + b + ")"
+	}
+	return addr
+}
+
 // blocked returns how long addr must wait, or 0 when it may try.
 func (a *addrLimiter) blocked(addr string) time.Duration {
+	addr = bucketOf(addr)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	e, ok := a.byIP[addr]
@@ -254,6 +278,7 @@ func (a *addrLimiter) blocked(addr string) time.Duration {
 // fail takes a token for a failure of addr; it returns how long to wait
 // when there was none left.
 func (a *addrLimiter) fail(addr string) time.Duration {
+	addr = bucketOf(addr)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	now := a.now()

@@ -43,7 +43,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, _ *Principal) *a
 	if wait := s.fails.blocked(addr); wait > 0 {
 		s.metrics.authFailure("blocked")
 		s.tarpit(r, wait)
-		return tooMany(wait, "too many failed authentications from %s; try again later", addr)
+		return tooMany(wait, "too many failed authentications from %s; try again later", failedFrom(addr))
 	}
 	var body signInRequest
 	if e := decodeStrict(r, s.cfg.Limits.MaxBodyBytes, &body); e != nil {
