@@ -278,7 +278,7 @@ func TestBucketOf(t *testing.T) {
 		"2001:db8::1":               "2001:db8::/64",
 		"2001:db8:0:0:ffff:ffff::1": "2001:db8::/64",
 		"fe80::1%eth0":              "fe80::/64",
-		"::ffff:192.0.2.7":          "::ffff:192.0.2.7",
+		"::ffff:192.0.2.7":          "192.0.2.7",
 		"not-an-address":            "not-an-address",
 	} {
 		if got := bucketOf(addr); got != want {

@@ -235,14 +235,17 @@ func newAddrLimiter(r auth.Rate, now func() time.Time) *addrLimiter {
 }
 
 // bucketOf is the bucket that the failures of addr count in: the address
-// itself, or an IPv6 address's /64. A host is given a whole /64 (SLAAC, a
+// itself (an IPv4-mapped one as IPv4), or an IPv6 address's /64. A host is given a whole /64 (SLAAC, a
 // cloud instance's prefix, privacy addresses) and may send from any
 // address of it, so that counted address by address, a guesser taking a
 // new one for each try would never be slowed.
 func bucketOf(addr string) string {
 	a, err := netip.ParseAddr(addr)
-	if err != nil || !a.Is6() || a.Is4In6() {
+	switch {
+	case err != nil || a.Is4():
 		return addr
+	case a.Is4In6():
+		return a.Unmap().String() // the IPv4 client it is
 	}
 	return netip.PrefixFrom(a.WithZone(""), 64).Masked().String()
 }
@@ -250,7 +253,7 @@ func bucketOf(addr string) string {
 // failedFrom names addr in a 429 of failed authentications: with the
 // network it is counted in, when that is more than the address.
 func failedFrom(addr string) string {
-	if b := bucketOf(addr); b != addr {
+	if b := bucketOf(addr); strings.Contains(b, "/") {
 		return addr + " (counted with its network " + b + ")"
 	}
 	return addr
