@@ -7,9 +7,11 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// envRead matches env.NAME and env["NAME"] in expression text, and env
-// read whole (NAME empty: toJSON(env)).
-var envRead = regexp.MustCompile(`(?:^|[^.\w$])env\s*(?:\.\s*([A-Za-z_]\w*)|\[\s*["']([^"']+)["']\s*\]|($|[^\s.\[\w]))`)
+// envRead matches env.NAME and env["NAME"] in expression text, and any
+// other reading of env as env read whole (NAME empty): toJSON(env), and
+// an index the text does not fix, like env[inputs.name] or env[#], which
+// may name any variable.
+var envRead = regexp.MustCompile(`(?:^|[^.\w$])env\b\s*(?:\.\s*([A-Za-z_]\w*)|\[\s*["']([^"']+)["']\s*\]|)`)
 
 // bareExprKeys are the keys whose values are expressions without ${{ }}.
 var bareExprKeys = map[string]bool{"when": true, "foreach": true, "until": true}
