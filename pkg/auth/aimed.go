@@ -34,6 +34,21 @@ type AimedUse struct {
 	// AtLine and AtCol are where the playbook itself aims the input: the
 	// address text, or the value a playbook.run step passes down.
 	AtLine, AtCol int
+	// Unread is, when the input is passed to a sub-playbook the check
+	// cannot read, why ("whose path is an expression, ..."): where it
+	// leads then cannot be told, and it counts as an address. Op is then
+	// playbook.run.
+	Unread string
+}
+
+// Leads says, for messages, what the input is: "the address
+// http.request's url connects to", or passed to a sub-playbook that
+// cannot be read.
+func (u AimedUse) Leads() string {
+	if u.Unread != "" {
+		return "passed to a sub-playbook " + u.Unread + ", so where it leads cannot be told"
+	}
+	return "the address " + u.Op + "'s " + u.Param + " connects to"
 }
 
 // Aim is what a playbook's text tells of where its inputs lead and of the
@@ -51,9 +66,11 @@ type Aim struct {
 // Held is a secret a run of a playbook may hold that no caller gives.
 type Held struct {
 	// Kind is "env" (an expression reads env.Name), "output" (step Name
-	// runs Op, which declares secret outputs) or "input" (secret input
+	// runs Op, which declares secret outputs), "input" (secret input
 	// Name of the sub-playbook File, which the step running it does not
-	// pass).
+	// pass) or "unread" (step Name runs a sub-playbook that cannot be
+	// read, so may hold any secret; Op says why, as "its path is an
+	// expression").
 	Kind, Name string
 	Op         string
 	// Env is an input's env: (or from_env:) variable; Filled says a
@@ -162,20 +179,27 @@ func (w *aimWalk) find(d aimDoc, input string, stack []string) (AimedUse, bool) 
 	}
 	refs := carriers(d.root, input)
 	for _, c := range w.calls(d) {
-		if c.inputs == nil || c.inputs.Kind != yaml.MappingNode || c.child.root == nil || slices.Contains(stack, c.child.abs) {
+		// A sub-playbook that cannot be read, or whose inputs are an
+		// expression, may use whatever it is passed as an address. (A
+		// path the input decides chooses which playbook runs, not where
+		// it connects: that playbook is given only what inputs: passes.)
+		why := c.unread
+		if why == "" && c.inputs != nil && c.inputs.Kind != yaml.MappingNode {
+			why = "whose inputs are an expression"
+		}
+		if why != "" {
+			if via, at := carriedIn(c.inputs, c.foreach, refs, input); at != nil {
+				return AimedUse{Op: steps.SubPlaybookOp, Param: "inputs", Step: c.id, Where: "step " + c.id, Via: via, File: d.rel,
+					Line: at.Line, Col: at.Column, AtLine: at.Line, AtCol: at.Column, Unread: why}, true
+			}
+			continue
+		}
+		if c.inputs == nil || slices.Contains(stack, c.child.abs) {
 			continue
 		}
 		for i := 0; i+1 < len(c.inputs.Content); i += 2 {
 			k, v := c.inputs.Content[i].Value, c.inputs.Content[i+1]
-			var via string
-			var at *yaml.Node
-			eachString(v, func(s *yaml.Node) {
-				if at == nil {
-					if x, ok := carried(aimText{text: s.Value, foreach: c.foreach}, refs, input); ok {
-						via, at = x, s
-					}
-				}
-			})
+			via, at := carriedIn(v, c.foreach, refs, input)
 			if at == nil || constrained(c.child.root, k) {
 				continue
 			}
@@ -195,33 +219,66 @@ func (w *aimWalk) find(d aimDoc, input string, stack []string) (AimedUse, bool) 
 	return AimedUse{}, false
 }
 
-// subCall is a playbook.run step with a literal path.
+// carriedIn is the first string under n that carries input through one
+// of refs, and through what (see carried); at is nil when none does.
+func carriedIn(n, foreach *yaml.Node, refs []carrier, input string) (via string, at *yaml.Node) {
+	if n == nil {
+		return "", nil
+	}
+	eachString(n, func(s *yaml.Node) {
+		if at == nil {
+			if x, ok := carried(aimText{text: s.Value, foreach: foreach}, refs, input); ok {
+				via, at = x, s
+			}
+		}
+	})
+	return via, at
+}
+
+// subCall is a playbook.run step.
 type subCall struct {
 	id      string
 	inputs  *yaml.Node // its with.inputs
 	foreach *yaml.Node
-	child   aimDoc // root nil when it does not read as a playbook
+	path    *yaml.Node // its with.path
+	// unread says why the sub-playbook cannot be read ("whose path is
+	// an expression, ..."); "" when child is read.
+	unread string
+	child  aimDoc // root nil past steps.MaxSubDepth
 }
 
-// calls are d's playbook.run steps with a literal path, their playbooks
-// read (up to steps.MaxSubDepth deep).
+// calls are d's playbook.run steps, the playbooks of those with a literal
+// path read (up to steps.MaxSubDepth deep). One whose path is an
+// expression, or names a file that does not read as a playbook now, is
+// unread.
 func (w *aimWalk) calls(d aimDoc) []subCall {
 	var out []subCall
 	eachStep(d.root, func(step *yaml.Node) {
+		if scalar(mapValue(step, "op")) != steps.SubPlaybookOp {
+			return
+		}
 		with := mapValue(step, "with")
-		path := scalar(mapValue(with, "path"))
-		if scalar(mapValue(step, "op")) != steps.SubPlaybookOp || path == "" || strings.Contains(path, "${{") {
+		c := subCall{id: scalar(mapValue(step, "id")), inputs: mapValue(with, "inputs"), foreach: mapValue(step, "foreach"), path: mapValue(with, "path")}
+		path := scalar(c.path)
+		switch {
+		case c.path == nil:
+			c.path = step
+			fallthrough
+		case path == "" || strings.Contains(path, "${{"):
+			c.unread = "whose path is an expression, read only when its step runs"
+			out = append(out, c)
 			return
 		}
 		w.subs = true
-		c := subCall{id: scalar(mapValue(step, "id")), inputs: mapValue(with, "inputs"), foreach: mapValue(step, "foreach")}
 		rel, abs := path, path
 		if !filepath.IsAbs(path) {
 			rel, abs = filepath.Join(filepath.Dir(d.rel), path), filepath.Join(filepath.Dir(d.abs), path)
 		}
 		c.child = aimDoc{abs: filepath.Clean(abs), rel: rel, depth: d.depth + 1}
 		if d.depth < steps.MaxSubDepth {
-			c.child.root = w.read(c.child.abs)
+			if c.child.root = w.read(c.child.abs); c.child.root == nil {
+				c.unread = "that does not read as a playbook now"
+			}
 		}
 		out = append(out, c)
 	})

@@ -44,6 +44,14 @@ func (w *aimWalk) collect(d aimDoc) {
 		}
 	})
 	for _, c := range w.calls(d) {
+		if c.unread != "" {
+			why := "its path is an expression"
+			if c.child.abs != "" {
+				why = c.child.rel + " does not read as a playbook now"
+			}
+			w.found = append(w.found, Held{Kind: "unread", Name: c.id, Op: why, File: d.rel, Line: c.path.Line, Col: c.path.Column})
+			continue
+		}
 		if c.child.root == nil {
 			continue
 		}

@@ -116,8 +116,8 @@ func (s *Service) checkAimedInputs(p *prepared) {
 			rule = fmt.Sprintf("input %s was set by the caller, and the run holds %s that the caller did not give; playbook file %s changed since it was loaded, so where the input leads cannot be checked: reload the server (SIGHUP), or leave %s at its default",
 				name, what, pb.File, name)
 		} else if u, ok := a.Uses[name]; ok {
-			rule = fmt.Sprintf("input %s, set by the caller to a value no enum or pattern bounds, is the address %s's %s connects to%s (%s, %s:%d:%d), and the run holds %s that the caller did not give, so the caller could send it anywhere; %sleave %s at its default, or bound %s in the playbook with an enum or a pattern (like pattern: \"^https://hooks\\\\.example\\\\.com/\")",
-				name, u.Op, u.Param, u.Via, u.Where, aimFile(pb.File, u.File), u.Line, u.Col, what, give, name, name)
+			rule = fmt.Sprintf("input %s, set by the caller to a value no enum or pattern bounds, is %s%s (%s, %s:%d:%d), and the run holds %s that the caller did not give, so the caller could send it anywhere; %sleave %s at its default, or bound %s in the playbook with an enum or a pattern (like pattern: \"^https://hooks\\\\.example\\\\.com/\")",
+				name, u.Leads(), u.Via, u.Where, aimFile(pb.File, u.File), u.Line, u.Col, what, give, name, name)
 			deny[u.Step] = rule
 		} else {
 			continue

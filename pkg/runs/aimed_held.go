@@ -28,6 +28,8 @@ func heldSecrets(hs []auth.Held, env Env, file string) []string {
 			}
 		case "output":
 			out = append(out, "the secret outputs of step "+h.Name+" ("+h.Op+", "+at+")")
+		case "unread":
+			out = append(out, "whatever secrets the sub-playbook of step "+h.Name+" holds ("+h.Op+", "+at+")")
 		case "input":
 			if h.Filled || h.Env != "" && lookupSet(env, h.Env) {
 				out = append(out, "secret input "+h.Name+" of "+aimFile(file, h.File)+" ("+at+")")

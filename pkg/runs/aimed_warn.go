@@ -75,8 +75,8 @@ func AimWarning(reg *ops.Registry, pb *steps.Playbook, env Env) string {
 	if u.File != "" {
 		where += fmt.Sprintf(", %s:%d:%d", aimFile(pb.File, u.File), u.Line, u.Col)
 	}
-	return fmt.Sprintf("%s:%d:%d: playbook %s: input %s, which an API caller may set to any value, is the address %s's %s connects to%s (%s)%s, while its runs hold %s; a run whose caller sets %s and does not give those secrets is refused that step (403), so that the caller cannot send them elsewhere: bound %s in the playbook with an enum or a pattern (like pattern: \"^https://hooks\\\\.example\\\\.com/\")",
-		pb.File, u.AtLine, u.AtCol, pb.Name, first, u.Op, u.Param, u.Via, where, others, andList(secrets), first, first)
+	return fmt.Sprintf("%s:%d:%d: playbook %s: input %s, which an API caller may set to any value, is %s%s (%s)%s, while its runs hold %s; a run whose caller sets %s and does not give those secrets is refused that step (403), so that the caller cannot send them elsewhere: bound %s in the playbook with an enum or a pattern (like pattern: \"^https://hooks\\\\.example\\\\.com/\")",
+		pb.File, u.AtLine, u.AtCol, pb.Name, first, u.Leads(), u.Via, where, others, andList(secrets), first, first)
 }
 
 // lookupSet says whether env has name with a value.
