@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"crypto/sha256"
 	"io"
 	"os"
 	"path/filepath"
@@ -59,8 +60,54 @@ type Aim struct {
 	// Held are the secrets a run holds besides the playbook's own inputs.
 	Held []Held
 	// Subs says the playbook runs sub-playbooks named literally: what
-	// they say was read now, and may change without the playbook.
+	// they say was read now, and may change without the playbook
+	// (Current tells).
 	Subs bool
+	// reads are the sub-playbook files read, each once, with what was
+	// read.
+	reads []fileRead
+}
+
+// fileRead is what reading a sub-playbook file gave: the digest of its
+// bytes, or that it could not be read.
+type fileRead struct {
+	abs string
+	ok  bool
+	sum [sha256.Size]byte
+}
+
+// Current says whether every sub-playbook file a was made from reads as
+// it did then, so that a still holds: it reads them again, without
+// parsing them. A file that changed, appeared or went away makes it
+// false.
+func (a Aim) Current() bool {
+	for _, r := range a.reads {
+		if now := readSub(r.abs); now != r {
+			return false
+		}
+	}
+	return true
+}
+
+// readSub reads the playbook file at abs as the walk does: its bytes,
+// up to steps.MaxFileSize (ok false past it, or when it cannot be read).
+func readSub(abs string) fileRead {
+	data, ok := readLimited(abs)
+	r := fileRead{abs: abs, ok: ok}
+	if ok {
+		r.sum = sha256.Sum256(data)
+	}
+	return r
+}
+
+func readLimited(abs string) ([]byte, bool) {
+	f, err := os.Open(abs)
+	if err != nil {
+		return nil, false
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, steps.MaxFileSize+1))
+	return data, err == nil && len(data) <= steps.MaxFileSize
 }
 
 // Held is a secret a run of a playbook may hold that no caller gives.
@@ -120,7 +167,7 @@ func AimOf(reg *ops.Registry, abs string, data []byte, names []string) Aim {
 	w := &aimWalk{reg: reg, docs: map[string]*yaml.Node{}, held: map[string]bool{}}
 	top := aimDoc{root: root, abs: abs, depth: 1}
 	w.collect(top)
-	a := Aim{Held: w.found, Subs: w.subs}
+	a := Aim{Held: w.found, Subs: w.subs, reads: w.reads}
 	for _, name := range names {
 		if u, ok := w.find(top, name, nil); ok {
 			if a.Uses == nil {
@@ -139,6 +186,7 @@ type aimWalk struct {
 	held  map[string]bool       // files whose Held are collected
 	found []Held
 	subs  bool
+	reads []fileRead
 }
 
 // aimDoc is one playbook of the walk.
@@ -291,14 +339,13 @@ func (w *aimWalk) read(abs string) *yaml.Node {
 		return root
 	}
 	var root *yaml.Node
-	if f, err := os.Open(abs); err == nil {
-		data, err := io.ReadAll(io.LimitReader(f, steps.MaxFileSize+1))
-		f.Close()
-		if err == nil && len(data) <= steps.MaxFileSize {
-			root = yamlRoot(data)
-		}
+	data, ok := readLimited(abs)
+	r := fileRead{abs: abs, ok: ok}
+	if ok {
+		root, r.sum = yamlRoot(data), sha256.Sum256(data)
 	}
 	w.docs[abs] = root
+	w.reads = append(w.reads, r)
 	return root
 }
 

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
@@ -33,14 +34,29 @@ type aimed struct {
 }
 
 // aimedInputs returns where pb's inputs are used as an address, made once
-// per loaded playbook; for one that runs sub-playbooks, made again now,
-// as they may have changed since it loaded.
+// per loaded playbook; for one that runs sub-playbooks, made again when
+// one of their files no longer reads as it did (auth.Aim.Current), as
+// they may change while pb stays loaded.
 func (s *Service) aimedInputs(pb *steps.Playbook) aimed {
-	a := pb.Derived(aimedKey{}, func() any { return s.readAim(pb) }).(aimed)
-	if a.Subs {
-		return s.readAim(pb)
+	c := pb.Derived(aimedKey{}, func() any {
+		c := &aimCache{}
+		a := s.readAim(pb)
+		c.cur.Store(&a)
+		return c
+	}).(*aimCache)
+	a := c.cur.Load()
+	if !a.Subs || a.Current() {
+		return *a
 	}
-	return a
+	n := s.readAim(pb)
+	c.cur.Store(&n)
+	return n
+}
+
+// aimCache holds a loaded playbook's aimed, replaced when its
+// sub-playbooks change.
+type aimCache struct {
+	cur atomic.Pointer[aimed]
 }
 
 func (s *Service) readAim(pb *steps.Playbook) aimed {
