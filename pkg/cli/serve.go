@@ -125,6 +125,7 @@ func (d *daemon) run() int {
 		return ExitDenied
 	}
 	d.warnAtStart(st)
+	d.warnAimed(st.Playbooks.All())
 	var nodes []any
 	if o.inventory != "" {
 		if nodes, err = inventoryNodes(o.inventory); err != nil {

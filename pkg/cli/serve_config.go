@@ -86,9 +86,6 @@ func (d *daemon) load(problem func(error)) (st server.State, denied []string, ok
 			ok = false
 		}
 	}
-	if st.Playbooks != nil {
-		d.warnAimed(st.Playbooks.All())
-	}
 	if st.Playbooks != nil && policyOK {
 		// A cache: the policy refuses would fail every run of the
 		// playbook, from the API or its schedule, before it starts.
@@ -167,6 +164,7 @@ func (d *daemon) reload(srv *server.Server, sched *schedules) {
 	}
 	d.rs.st.Store(&st)
 	sched.reload(st.Playbooks.Scheduled(), st.Policy)
+	d.warnAimed(st.Playbooks.All())
 	d.infof("SIGHUP: reloaded %s", d.reloaded(st))
 	d.warnExpiry("SIGHUP: ", st.Keys, time.Now())
 	// Said again while it holds, under the policy now in force: the
@@ -312,7 +310,10 @@ func (o *serveOptions) runEnv() runs.AllowEnv {
 // warnAimed warns, a line for each, of the playbooks whose runs an API
 // caller could aim at a host of theirs while they hold a secret the
 // caller may not give (runs.AimWarning): such a run is refused the step
-// that connects, and an enum or a pattern on the input is the fix.
+// that connects, and an enum or a pattern on the input is the fix. pbs
+// are those served: at start once the configuration is taken in, after
+// a reload that took it in. Under --log-format json the position is the
+// line's file, line and column.
 func (d *daemon) warnAimed(pbs []*steps.Playbook) {
 	base := runs.MapEnv{}
 	for _, kv := range d.o.runEnv().Environ() {
@@ -330,7 +331,11 @@ func (d *daemon) warnAimed(pbs []*steps.Playbook) {
 				}
 			}
 		}
-		if w := runs.AimWarning(d.reg, pb, env); w != "" {
+		switch w := runs.AimWarning(d.reg, pb, env); {
+		case w == "":
+		case d.o.logFormat == "json":
+			logLocated(d.log.Warn(), w)
+		default:
 			d.warnf("%s", w)
 		}
 	}
