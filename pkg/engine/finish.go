@@ -113,12 +113,12 @@ func (r *run) dryUnread(v *steps.Value) string {
 	}
 	why := ""
 	unread := func(n *node, form string) {
-		if why != "" || n == nil || !r.recs[n.idx].dryRun {
+		if why != "" || n == nil || !r.rec(n.idx).dryRun {
 			return
 		}
-		why = fmt.Sprintf(form, n.step.ID, dryWhat(r.recs[n.idx]))
+		why = fmt.Sprintf(form, n.step.ID, dryWhat(r.rec(n.idx)))
 	}
-	valueReads(v, func(id string) { unread(r.p.byID[id], "dry run: reads steps.%s, which the dry run %s") })
+	valueReads(v, func(id string) { unread(r.p.node(id), "dry run: reads steps.%s, which the dry run %s") })
 	if readsAllSteps(v) {
 		// keys(steps): every step is read, the ones not executed too.
 		for _, n := range r.p.nodes {
@@ -129,7 +129,7 @@ func (r *run) dryUnread(v *steps.Value) string {
 }
 
 func (r *run) stepReport(n *node) report.Step {
-	rec := r.recs[n.idx]
+	rec := r.rec(n.idx)
 	s := report.Step{
 		ID: n.step.ID, Name: r.red.String(rec.name), Op: n.step.Op, Section: string(n.step.Section),
 		Status: rec.status, Reason: r.red.String(rec.reason), DurationMS: rec.dur.Milliseconds(),

@@ -43,7 +43,7 @@ func (r *run) notify(ctx context.Context, status report.Status) {
 	}
 	r.runSection(ctx, send, r.baseEnv(ctx, string(status)))
 	for _, n := range send {
-		rec := r.recs[n.idx]
+		rec := r.rec(n.idx)
 		if rec.status == report.StatusSucceeded || rec.status == report.StatusSkipped {
 			continue
 		}
@@ -96,7 +96,7 @@ func (r *run) failedSteps() []any {
 		if n.step.Section == steps.SectionNotify {
 			continue
 		}
-		rec := r.recs[n.idx]
+		rec := r.rec(n.idx)
 		switch rec.status {
 		case report.StatusFailed:
 			if excused(n) || rec.rescued {
@@ -120,7 +120,7 @@ func (r *run) failedSteps() []any {
 // after all, while its handlers ran.
 func (r *run) reasonOnCancel(reason string) {
 	for _, n := range r.p.sections[secOnCancel] {
-		if rec := r.recs[n.idx]; rec.status == report.StatusSkipped {
+		if rec := r.rec(n.idx); rec.status == report.StatusSkipped {
 			rec.reason = reason
 		}
 	}

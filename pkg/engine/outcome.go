@@ -36,7 +36,7 @@ func (r *run) mainStatus(ctx context.Context, setupErr error) (report.Status, *r
 // cancelled (which continue_on_error does not excuse).
 func (r *run) firstFailure(nodes []*node) *node {
 	for _, n := range nodes {
-		switch rec := r.recs[n.idx]; rec.status {
+		switch rec := r.rec(n.idx); rec.status {
 		case report.StatusFailed:
 			if !n.step.ContinueOnError && !rec.rescued {
 				return n
@@ -55,7 +55,7 @@ func (r *run) firstFailure(nodes []*node) *node {
 // when a step listed before it failed.
 func (r *run) firstDenied() *node {
 	for _, n := range r.p.nodes {
-		if r.recs[n.idx].status == report.StatusDenied {
+		if r.rec(n.idx).status == report.StatusDenied {
 			return n
 		}
 	}
@@ -63,7 +63,7 @@ func (r *run) firstDenied() *node {
 }
 
 func (r *run) stepFailure(n *node) *report.Error {
-	rec := r.recs[n.idx]
+	rec := r.rec(n.idx)
 	if rec.err != nil && rec.err.Class == string(ops.ClassDeclined) {
 		return &report.Error{Class: rec.err.Class, Message: rec.err.Message}
 	}
@@ -78,8 +78,8 @@ func (r *run) stepFailure(n *node) *report.Error {
 		e.Message += ": " + msg
 	}
 	if f := r.firstFailure(n.rescue); f != nil && rec.status == report.StatusFailed {
-		e.Message += fmt.Sprintf("; its rescue did not recover it: step %s %s", f.step.ID, r.recs[f.idx].status)
-		if fe := r.recs[f.idx].err; fe != nil {
+		e.Message += fmt.Sprintf("; its rescue did not recover it: step %s %s", f.step.ID, r.rec(f.idx).status)
+		if fe := r.rec(f.idx).err; fe != nil {
 			e.Message += ": " + fe.Message
 		}
 	}

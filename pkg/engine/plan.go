@@ -15,7 +15,9 @@ type Plan struct {
 	pb    *steps.Playbook
 	name  any     // pb.Name, boxed once for every run's run.playbook
 	nodes []*node // every step, in the order of steps.Playbook.AllSteps
-	byID  map[string]*node
+	// byID finds a node by its step's id; nil for a playbook of a few
+	// steps, whose nodes are searched in turn (see node).
+	byID map[string]*node
 	// sections are the nodes of each section but rescue, by sectionIndex;
 	// rescue nodes hang off the node they rescue.
 	sections [numSections][]*node
@@ -67,31 +69,71 @@ func sectionIndex(s steps.Section) int {
 	return secSteps
 }
 
+// fewSteps is the most steps of a plan that finds its nodes by id without
+// a map: a plan is made for each executed operation, and a map costs two
+// allocations more than a search among a few.
+const fewSteps = 8
+
+// node returns the node of the step id, nil when the plan has none. Of
+// steps of the same id, the last is found, as the map keeps it.
+func (p *Plan) node(id string) *node {
+	if p.byID != nil {
+		return p.byID[id]
+	}
+	for i := len(p.nodes) - 1; i >= 0; i-- {
+		if n := p.nodes[i]; n.step.ID == id {
+			return n
+		}
+	}
+	return nil
+}
+
 // Plan turns a loaded playbook into a plan.
 func (e *Engine) Plan(pb *steps.Playbook) *Plan {
-	byID := map[string]*node{}
-	p := &Plan{e: e, pb: pb, name: pb.Name, handler: e.handler, byID: byID}
-	for i, s := range pb.AllSteps() {
-		n := &node{step: s, idx: i}
+	all := pb.AllSteps()
+	p := &Plan{e: e, pb: pb, name: pb.Name, handler: e.handler}
+	if len(all) > fewSteps {
+		p.byID = make(map[string]*node, len(all))
+	}
+	// The nodes in one allocation, and the main section the nodes
+	// themselves when every step is one of it (an executed operation's
+	// playbook, most scheduled ones): a plan is made for each run.
+	slab := make([]node, len(all))
+	p.nodes = make([]*node, len(all))
+	mainOnly := true
+	for i, s := range all {
+		n := &slab[i]
+		n.step, n.idx = s, i
 		n.envParam = s.Entry.Spec.Param("env") != nil
-		p.nodes = append(p.nodes, n)
-		byID[s.ID] = n
-		if s.Section == steps.SectionRescue {
-			parent := byID[s.RescueOf.ID]
-			parent.rescue = append(parent.rescue, n)
-			continue
+		p.nodes[i] = n
+		mainOnly = mainOnly && sectionIndex(s.Section) == secSteps && s.Section != steps.SectionRescue
+	}
+	for _, n := range p.nodes {
+		s := n.step
+		if p.byID != nil {
+			p.byID[s.ID] = n
 		}
-		i := sectionIndex(s.Section)
-		p.sections[i] = append(p.sections[i], n)
+		switch {
+		case s.Section == steps.SectionRescue:
+			parent := p.node(s.RescueOf.ID)
+			parent.rescue = append(parent.rescue, n)
+		case mainOnly:
+		default:
+			i := sectionIndex(s.Section)
+			p.sections[i] = append(p.sections[i], n)
+		}
+	}
+	if mainOnly && len(p.nodes) > 0 {
+		p.sections[secSteps] = p.nodes[:len(p.nodes):len(p.nodes)]
 	}
 	for _, n := range p.nodes {
 		for _, id := range n.step.Needs {
-			t := byID[id]
+			t := p.node(id)
 			n.needs = append(n.needs, t)
 			t.dependents = append(t.dependents, n)
 		}
 		for _, id := range stepReads(n.step) {
-			if t := byID[id]; t != nil && t != n {
+			if t := p.node(id); t != nil && t != n {
 				n.reads = append(n.reads, t)
 			}
 		}
@@ -103,7 +145,7 @@ func (e *Engine) Plan(pb *steps.Playbook) *Plan {
 			break
 		}
 		valueReads(o.Value, func(id string) {
-			if t := byID[id]; t != nil && !seen[id] {
+			if t := p.node(id); t != nil && !seen[id] {
 				seen[id] = true
 				p.outputReads = append(p.outputReads, t)
 			}

@@ -88,8 +88,6 @@ func (p *Plan) CheckResume(prev *report.Report, force bool) error {
 	return nil
 }
 
-func (p *Plan) node(id string) *node { return p.byID[id] }
-
 // notSelected starts the reason of a step that a partial run left out.
 const notSelected = "not selected ("
 
@@ -128,7 +126,7 @@ func (r *run) reusable(n *node, env map[string]any) *report.Step {
 	if s == nil {
 		return nil
 	}
-	rec := r.recs[n.idx]
+	rec := r.rec(n.idx)
 	if s.Definition == "" {
 		// A report written from the run's progress, when the process
 		// had to exit before the run ended, records what became of each
@@ -281,7 +279,7 @@ func (r *run) reuse(n *node, prev *report.Step) {
 // the steps after it read (steps.ID.attempts) as they did then. The step
 // did not start in this run: it has no started_at.
 func (r *run) reuseAs(n *node, prev *report.Step, reason string) {
-	rec := r.recs[n.idx]
+	rec := r.rec(n.idx)
 	rec.status, rec.reused = report.StatusSucceeded, true
 	rec.reason = reason
 	rec.output, rec.items = prev.Output, prev.Items
@@ -311,7 +309,7 @@ func (r *run) reuseAs(n *node, prev *report.Step, reason string) {
 // stop with the outputs' (a fan-out's items may each have worked for
 // seconds): a step left without one runs again on resume.
 func (r *run) paramsRecord(n *node) string {
-	rec := r.recs[n.idx]
+	rec := r.rec(n.idx)
 	if rec.paramsSHA != "" || n.step.Section != steps.SectionSteps || rec.status != report.StatusSucceeded {
 		return rec.paramsSHA
 	}

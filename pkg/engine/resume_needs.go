@@ -17,7 +17,7 @@ import (
 // compared already. Needs that block n never get here: settle skips n.
 func (r *run) unsucceeded(n *node) (need, why string) {
 	for _, x := range n.needs {
-		switch rec := r.recs[x.idx]; rec.status {
+		switch rec := r.rec(x.idx); rec.status {
 		case report.StatusSucceeded, report.StatusSkipped:
 		case report.StatusFailed:
 			if r.failedThen(x.step.ID) {

@@ -61,16 +61,16 @@ type run struct {
 	env       map[string]any
 	pbEnv     map[string]string
 	states    map[string]*steps.StepState
-	recs      []*record
-	waiting   []int
-	start     time.Time
-	sem       chan struct{}
-	decMu     sync.Mutex
-	subMu     sync.Mutex
-	subs      map[string]*report.SubRun
-	subDry    map[string]bool // sub-runs whose dry outputs are partial, like subs
-	budget    *outputBudget   // shared with sub-runs
-	lost      *unaudited      // calls whose audit line was lost; shared with sub-runs
+	// slots are the steps' states and records, by node index.
+	slots  []stepSlot
+	start  time.Time
+	sem    chan struct{}
+	decMu  sync.Mutex
+	subMu  sync.Mutex
+	subs   map[string]*report.SubRun
+	subDry map[string]bool // sub-runs whose dry outputs are partial, like subs
+	budget *outputBudget   // shared with sub-runs
+	lost   *unaudited      // calls whose audit line was lost; shared with sub-runs
 	// ownBudget and ownLost are what budget and lost point to, unless
 	// a parent's are shared: a part of the run, not an allocation more.
 	ownBudget outputBudget
@@ -217,16 +217,13 @@ func (p *Plan) newRun(inputs map[string]any, o runOptions) *run {
 	// short run of a few steps pays for its set-up as much as for its
 	// steps.
 	r.states = make(map[string]*steps.StepState, len(p.nodes))
-	r.recs = make([]*record, len(p.nodes))
-	slots := make([]stepSlot, len(p.nodes))
+	r.slots = make([]stepSlot, len(p.nodes))
 	for i, n := range p.nodes {
-		r.states[n.step.ID] = &slots[i].state
-		r.recs[i] = &slots[i].rec
+		r.states[n.step.ID] = &r.slots[i].state
 	}
 	r.ownBudget.limit = budgetLimit(p.e.outputBudget)
 	r.ownBudget.msgs.limit = r.ownBudget.limit / attemptMessageShare
 	r.budget, r.lost = &r.ownBudget, &r.ownLost
-	r.waiting = make([]int, len(p.nodes))
 	parallel := p.e.maxParallel
 	if m := p.pb.MaxParallel; m > 0 {
 		parallel = min(parallel, m)
@@ -236,11 +233,16 @@ func (p *Plan) newRun(inputs map[string]any, o runOptions) *run {
 }
 
 // stepSlot is what a run holds of one step: its state, which
-// expressions read, and its record.
+// expressions read, its record, and how many of the steps it needs have
+// yet to end while its section runs.
 type stepSlot struct {
-	state steps.StepState
-	rec   record
+	state   steps.StepState
+	rec     record
+	waiting int
 }
+
+// rec is the record of the step of node index i.
+func (r *run) rec(i int) *record { return &r.slots[i].rec }
 
 type nopCloser struct{ io.Writer }
 
@@ -377,7 +379,7 @@ func (r *run) execute(parent context.Context) *report.Report {
 // decision is the authorization decision a step reports: the one made
 // when it was called, else the one preflight made.
 func (r *run) decision(n *node) *report.Decision {
-	if d := r.recs[n.idx].decision; d != nil {
+	if d := r.rec(n.idx).decision; d != nil {
 		return d
 	}
 	return r.o.preflightOf(r.o.prefix + n.step.ID)

@@ -18,7 +18,7 @@ func (r *run) runSection(ctx context.Context, nodes []*node, env map[string]any)
 	}
 	var ready []*node
 	for _, n := range nodes {
-		r.waiting[n.idx] = len(n.needs)
+		r.slots[n.idx].waiting = len(n.needs)
 		if len(n.needs) == 0 {
 			ready = append(ready, n)
 		}
@@ -74,8 +74,8 @@ func (r *run) runSection(ctx context.Context, nodes []*node, env map[string]any)
 // with those whose needs are now all done.
 func (r *run) release(n *node, ready []*node) []*node {
 	for _, d := range n.dependents {
-		r.waiting[d.idx]--
-		if r.waiting[d.idx] == 0 {
+		r.slots[d.idx].waiting--
+		if r.slots[d.idx].waiting == 0 {
 			ready = append(ready, d)
 		}
 	}
@@ -90,7 +90,7 @@ func (r *run) rescue(ctx context.Context, n *node, env map[string]any) {
 	if len(n.rescue) == 0 {
 		return
 	}
-	rec := r.recs[n.idx]
+	rec := r.rec(n.idx)
 	if rec.status != report.StatusFailed {
 		r.skipAll(n.rescue, fmt.Sprintf("%s did not fail", n.step.ID), false)
 		return
@@ -112,7 +112,7 @@ func (r *run) settle(ctx context.Context, n *node, env map[string]any) bool {
 		return true
 	}
 	for _, need := range n.needs {
-		rec := r.recs[need.idx]
+		rec := r.rec(need.idx)
 		if met(rec, need.step.ContinueOnError || rec.rescued) {
 			continue
 		}
@@ -140,9 +140,9 @@ func (r *run) settle(ctx context.Context, n *node, env map[string]any) bool {
 	}
 	if r.o.dryRun {
 		for _, read := range n.reads {
-			if rr := r.recs[read.idx]; rr.dryRun {
+			if rr := r.rec(read.idx); rr.dryRun {
 				r.decided(n, report.StatusSkipped, fmt.Sprintf("dry run: reads steps.%s, which the dry run %s", read.step.ID, dryWhat(rr)), nil, false)
-				r.recs[n.idx].dryRun = true
+				r.rec(n.idx).dryRun = true
 				return true
 			}
 		}
@@ -203,7 +203,7 @@ func met(rec *record, continueOnError bool) bool {
 
 // decided records the outcome of a step that did not run.
 func (r *run) decided(n *node, status report.Status, reason string, err *report.Error, blocked bool) {
-	rec := r.recs[n.idx]
+	rec := r.rec(n.idx)
 	rec.status, rec.reason, rec.err, rec.blocked = status, reason, err, blocked
 	r.publish(n)
 	r.log.Debug().Str("step", n.step.ID).Str("status", string(status)).Str("reason", reason).Msg("step not run")

@@ -70,7 +70,7 @@ func (p *Plan) selected(sel *Selection) (map[int]bool, error) {
 		flag = "--from"
 	}
 	for _, id := range names {
-		n := p.byID[id]
+		n := p.node(id)
 		if n == nil || n.step.Section != steps.SectionSteps {
 			return nil, &ResumeError{p.notAStep(id, n, flag)}
 		}
@@ -88,7 +88,7 @@ func (p *Plan) notAStep(id string, n *node, flag string) string {
 	// as "fan[b]": a name copied from them says which step to pick.
 	head, _, nested := strings.Cut(id, "/")
 	top, _, item := strings.Cut(head, "[")
-	if m := p.byID[top]; m != nil && m.step.Section == steps.SectionSteps && (nested || item) {
+	if m := p.node(top); m != nil && m.step.Section == steps.SectionSteps && (nested || item) {
 		switch {
 		case nested && m.step.Op == "playbook.run":
 			return fmt.Sprintf("%q is a step of the sub-playbook step %s runs; --from and --only pick the playbook's own steps: %s %s runs that sub-playbook again from its start", id, top, flag, top)

@@ -24,7 +24,7 @@ var errDryRun = errors.New("dry run: not executed")
 // system error on the step; it never escapes.
 func (r *run) runStep(ctx context.Context, n *node, env map[string]any) {
 	s := n.step
-	rec := r.recs[n.idx]
+	rec := r.rec(n.idx)
 	clock := r.p.e.clock
 	rec.started, rec.ran = clock.Now(), true
 	log := r.log // a run that logs nothing gives its steps no fields to copy
@@ -146,7 +146,7 @@ func (r *run) dryNeed(n *node, seen map[*node]bool) string {
 			continue
 		}
 		seen[need] = true
-		if rec := r.recs[need.idx]; rec.dryRun {
+		if rec := r.rec(need.idx); rec.dryRun {
 			if rec.dryAfter != "" {
 				return rec.dryAfter
 			}
@@ -182,7 +182,7 @@ func dryRunReason(c *Call) string {
 
 // stepStarted emits a step's step_started event, once.
 func (r *run) stepStarted(n *node, items int) {
-	rec := r.recs[n.idx]
+	rec := r.rec(n.idx)
 	if rec.announced || !r.observed() {
 		return
 	}
@@ -203,7 +203,7 @@ func (r *run) stepFinished(n *node) {
 	if !r.observed() {
 		return
 	}
-	rec := r.recs[n.idx]
+	rec := r.rec(n.idx)
 	ev := Event{Kind: EventStepFinished, Step: n.step.ID, Name: r.red.String(rec.name), Op: n.step.Op, Section: string(n.step.Section), RescueOf: rescueOf(n.step),
 		Status: string(rec.status), Reason: r.red.String(rec.reason), Attempts: rec.tries, DurationMS: rec.dur.Milliseconds(), Items: len(rec.items)}
 	if rec.err != nil {
@@ -235,7 +235,7 @@ func ignoredNow(n *node, rec *record) bool {
 // may rescue it.
 func (r *run) tolerates(step string) bool {
 	id, _, _ := strings.Cut(step, "[")
-	n := r.p.byID[id]
+	n := r.p.node(id)
 	return n != nil && (excused(n) || len(n.step.Rescue) > 0)
 }
 
@@ -301,7 +301,7 @@ func deniedReason(rec *record) string {
 // publish writes a step's outcome where expressions read it. It happens
 // before any dependent starts, and nothing writes the state afterwards.
 func (r *run) publish(n *node) {
-	rec := r.recs[n.idx]
+	rec := r.rec(n.idx)
 	st := r.states[n.step.ID]
 	st.Status = string(rec.status)
 	st.Output = rec.output
@@ -340,7 +340,7 @@ func (r *run) call(ctx context.Context, n *node, env map[string]any, index int, 
 	if evaluates && s.Timeout > 0 {
 		var cancel context.CancelFunc
 		tries := s.Retry.Attempts
-		if set := r.recs[n.idx].settings; set != nil {
+		if set := r.rec(n.idx).settings; set != nil {
 			tries = set.retry.Attempts
 		}
 		pctx, cancel = context.WithTimeoutCause(ctx, s.Timeout, ops.WithClass(ops.ClassTimeout, &timeoutError{what: stepTimeout, d: s.Timeout, tries: tries, params: true}))
@@ -357,7 +357,7 @@ func (r *run) call(ctx context.Context, n *node, env map[string]any, index int, 
 		}
 	}
 	c.Params = params
-	if set := r.recs[n.idx].settings; set != nil {
+	if set := r.rec(n.idx).settings; set != nil {
 		c.Retry = &set.retry
 		if s.Repeat != nil {
 			out, err := r.repeat(ctx, c, set)

@@ -61,7 +61,7 @@ func subChain(parent *run, call *ops.Call, path, name string) ([]chainLink, erro
 // when that has no position either), "" when the playbook gives none.
 func (r *run) withAt(call *ops.Call, key string) string {
 	id, _, _ := strings.Cut(call.Step, "[")
-	n := r.p.byID[id]
+	n := r.p.node(id)
 	if n == nil {
 		return ""
 	}

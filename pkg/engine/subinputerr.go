@@ -31,7 +31,7 @@ func (r *run) subInputsError(call *ops.Call, path string, plan *Plan, given map[
 	}
 	id, _, _ := strings.Cut(call.Step, "[")
 	var inputs *steps.Value
-	if n := r.p.byID[id]; n != nil {
+	if n := r.p.node(id); n != nil {
 		inputs = withValue(n.step.With, "inputs")
 	}
 	var located, rest []string

@@ -180,7 +180,7 @@ func (r *run) dryPartial() bool {
 		return false
 	}
 	for _, n := range r.p.outputReads {
-		if r.recs[n.idx].dryRun {
+		if r.rec(n.idx).dryRun {
 			return true
 		}
 	}
