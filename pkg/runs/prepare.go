@@ -195,7 +195,12 @@ func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) 
 		confirmer = ask
 	}
 	baseOpts, plainOpts := s.engineOptions(req.MaxParallel, confirmer)
-	start := &startRecord{}
+	// An executed operation's start is never recorded: nothing to wait
+	// for, and no record to carry in its context.
+	var start *startRecord
+	if !req.oneShot {
+		start = &startRecord{}
+	}
 	cached := s.usesCache(pb)
 	plan, engOpts, ok := s.oneShotPlan(req, pb, confirmer, cached)
 	if !ok {

@@ -62,14 +62,15 @@ func newPublisher(s *Service, stream *Stream, runID string, events, dry bool) *p
 
 // Event implements engine.Observer. It never blocks on a subscriber.
 func (p *publisher) Event(ev engine.Event) {
+	if p.stream == nil {
+		// Nobody subscribes (an executed operation): no copy either.
+		return
+	}
 	if ev.Kind == engine.EventRunFinished && ev.Report != nil {
 		// Subscribers read the report while the service signs and writes
 		// it: they get a copy of its record.
 		c := *ev.Report
 		ev.Report = &c
-	}
-	if p.stream == nil {
-		return
 	}
 	if p.live != nil {
 		p.live.apply(ev)

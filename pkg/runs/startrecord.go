@@ -30,6 +30,9 @@ func (r *startRecord) queued(written func() error, warn func(string, ...any)) {
 // wait returns once the start is written, or was taken over by the run's
 // end; a start that could not be written is warned of, once.
 func (r *startRecord) wait() {
+	if r == nil {
+		return
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.written == nil {
@@ -44,8 +47,12 @@ func (r *startRecord) wait() {
 // startKey carries a run's startRecord in its context (withStart).
 type startKey struct{}
 
-// withStart returns ctx carrying r, for beforeChange.
+// withStart returns ctx carrying r, for beforeChange; ctx itself when r
+// is nil (a start that is not recorded).
 func withStart(ctx context.Context, r *startRecord) context.Context {
+	if r == nil {
+		return ctx
+	}
 	return context.WithValue(ctx, startKey{}, r)
 }
 
