@@ -73,6 +73,31 @@ func (p *Plan) runEnviron(o *runOptions) error {
 	return nil
 }
 
+// readEnv is the environment the run's expressions (env.NAME) and its
+// inputs' env: read: the host's with the env files' variables, or, in a
+// sub-run confined to the caller's file roots (inputRoots), the variables
+// of the env files it read there alone. Such a sub-playbook may be one the
+// caller wrote, and the host's environment is the runner's: a server's
+// passed-through webhook or database password would come back in its
+// outputs. Its processes still get the host's environment (o.environ), as
+// a process the caller's roles let them start outside a playbook would.
+func (o *runOptions) readEnv() []string {
+	if o.inputRoots == nil {
+		return o.environ
+	}
+	env := make([]string, 0, len(o.fileVars))
+	for _, k := range slices.Sorted(maps.Keys(o.fileVars)) {
+		env = append(env, k+"="+o.fileVars[k])
+	}
+	return env
+}
+
+// noHostEnvHint says why env.NAME reads null in a sub-run that reads no
+// host variable (see readEnv), and what to do.
+const noHostEnvHint = "this sub-playbook lies outside the directory tree of the playbook that runs it, " +
+	"so env holds only the variables of its own env files, not arsenal-run's environment: " +
+	"pass the value in the playbook.run step's inputs, or put the sub-playbook beside the calling playbook"
+
 // lookupIn looks a name up in an environment of KEY=value entries; the
 // last entry of a name wins, as for a process.
 func lookupIn(environ []string) func(string) (string, bool) {

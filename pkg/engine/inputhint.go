@@ -39,3 +39,18 @@ func (p *Plan) ResolveInputsFor(given map[string]any, lookupEnv func(string) (st
 func subInputHint(in *steps.Input) string {
 	return "give it under the inputs: of the playbook.run step, as " + in.Name + ": VALUE" + InputSources(in)
 }
+
+// confinedSubInputHint is subInputHint in a sub-run that reads no host
+// variable (see readEnv): setting the input's env: variable in
+// arsenal-run's environment would not give it, so that is not offered.
+func confinedSubInputHint(in *steps.Input) string {
+	s := "give it under the inputs: of the playbook.run step, as " + in.Name + ": VALUE"
+	if in.Env != "" {
+		s += " ($" + in.Env + " is read from the sub-playbook's own env files only: it lies outside the directory tree " +
+			"of the playbook that runs it, so arsenal-run's environment is not read for it)"
+	}
+	if in.FromFile != "" {
+		s += " or create " + in.FromFile
+	}
+	return s
+}

@@ -212,7 +212,7 @@ func (p *Plan) newRun(inputs map[string]any, o runOptions) *run {
 		}
 		r.log = c.Logger()
 	}
-	r.env = environ(o.environ)
+	r.env = environ(o.readEnv())
 	// The steps' states and records, one allocation for them all: a
 	// short run of a few steps pays for its set-up as much as for its
 	// steps.
@@ -426,7 +426,7 @@ func (r *run) setup(env map[string]any) error {
 				return fmt.Errorf("env %s: %w", ev.Name, err)
 			}
 			if x == nil {
-				return nullEnv(r.file, "env "+ev.Name, ev.Value, ev.Pos)
+				return r.nullEnv("env "+ev.Name, ev.Value, ev.Pos)
 			}
 			r.pbEnv[ev.Name] = Stringify(x)
 		}

@@ -117,7 +117,8 @@ type runOptions struct {
 	// inputRoots confine where the inputs' from_file and the env_file
 	// files are read: nil, from any file the process can read (env files
 	// inside the playbook's tree); else only inside these roots (see
-	// subInputRoots).
+	// subInputRoots), and the run's expressions and inputs read only the
+	// variables of those env files, not the host's (see readEnv).
 	inputRoots []string
 	parent     string // the run id of the run that started this one
 	// parentStep is the step of the parent run that started this one,

@@ -417,7 +417,7 @@ func (r *run) params(n *node, env map[string]any) (ops.Params, error) {
 	own, _ := p["env"].(map[string]any)
 	for _, k := range sortedKeys(own) {
 		if own[k] == nil {
-			return nil, nullEnv(r.file, "with.env "+k, withValue(withValue(s.With, "env"), k), s.Pos)
+			return nil, r.nullEnv("with.env "+k, withValue(withValue(s.With, "env"), k), s.Pos)
 		}
 	}
 	if len(r.pbEnv) == 0 && len(s.Env) == 0 {
@@ -433,7 +433,7 @@ func (r *run) params(n *node, env map[string]any) (ops.Params, error) {
 			return nil, err
 		}
 		if x == nil {
-			return nil, nullEnv(r.file, "env "+ev.Name, ev.Value, ev.Pos)
+			return nil, r.nullEnv("env "+ev.Name, ev.Value, ev.Pos)
 		}
 		merged[ev.Name] = Stringify(x)
 	}
@@ -447,19 +447,23 @@ func (r *run) params(n *node, env map[string]any) (ops.Params, error) {
 // nullEnv is the error of an env value (what: "env X", "with.env X") that
 // gave null. It would be an empty variable, which turns rm -rf "$TARGET/"
 // into rm -rf /, so the operation does not run. v is the value as
-// written, nil when the playbook has none; pos is used then.
-func nullEnv(file, what string, v *steps.Value, pos steps.Pos) error {
+// written, nil when the playbook has none; pos is used then. In a sub-run
+// that reads no host variable (see readEnv), an env read is told why.
+func (r *run) nullEnv(what string, v *steps.Value, pos steps.Pos) error {
 	src, fix := "its value", "give a value that is never null"
 	if v != nil {
 		pos = v.Pos
 		if v.Kind == steps.KindExpr {
 			src = quoteExpr(v.Expr.Source)
 			fix = fmt.Sprintf(`give a default, like '${{ %s ?? "..." }}'`, v.Expr.Source)
+			if r.o.inputRoots != nil && strings.Contains(v.Expr.Source, "env") {
+				fix += "; " + noHostEnvHint
+			}
 		}
 	}
 	loc := ""
 	if pos.Line > 0 {
-		loc = fmt.Sprintf("%s:%d:%d: ", file, pos.Line, pos.Col)
+		loc = fmt.Sprintf("%s:%d:%d: ", r.file, pos.Line, pos.Col)
 	}
 	return ops.Errorf(ops.ClassValidation, "%s%s: %s gave null, and an environment variable cannot be null (it would be empty); %s", loc, what, src, fix)
 }

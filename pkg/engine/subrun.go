@@ -102,7 +102,11 @@ func (s *subPlaybook) Execute(ctx context.Context, p ops.Params) (map[string]any
 		return nil, ops.WithClass(subLoadClass(err), fmt.Errorf("playbook.run %s: %w", path, err))
 	}
 	given := p.Map("inputs")
-	in, err := plan.resolveInputs(given, lookupIn(o.environ), o.inputRoots, subInputHint)
+	hint := subInputHint
+	if o.inputRoots != nil {
+		hint = confinedSubInputHint
+	}
+	in, err := plan.resolveInputs(given, lookupIn(o.readEnv()), o.inputRoots, hint)
 	if err != nil {
 		// Values given by expressions are checked only now: the error
 		// points at the inputs: that gave them.
