@@ -120,6 +120,11 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 			return nil, ops.WithClass(ops.ClassValidation, err)
 		}
 		cmd.Path = path
+		if !strings.Contains(r.argv[0], "/") {
+			if err := policy.SwappableFound(ctx, r.progParam, r.argv[0], path); err != nil {
+				return nil, err
+			}
+		}
 	}
 
 	// In the working directory the program gets: a sandbox's own.

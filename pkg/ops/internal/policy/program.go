@@ -222,3 +222,18 @@ func commandWords(words []string) []string {
 	}
 	return words
 }
+
+// SwappableFound is SwappableProgram's error for the program name (no /
+// in it) found through PATH at path, when the call refuses swappable
+// files: a PATH the step's env sets (or the runner's own) may name a
+// directory every user may write, where another user puts a program of
+// that name, as well as a path written out may.
+func SwappableFound(ctx context.Context, param, name, path string) error {
+	if !ops.CallFrom(ctx).RefuseSwappable || path == "" {
+		return nil
+	}
+	if msg := fsx.PathAnyoneMayWrite(path, "the program "+name+" (found through PATH)", programCould); msg != "" {
+		return ops.WithClass(ops.ClassValidation, fmt.Errorf("%s: %s; name the program by a path no other user may write, or set PATH to directories only root and this user may write", param, msg))
+	}
+	return nil
+}
