@@ -196,6 +196,9 @@ func (op *StartOp) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 	if err := policy.SwappableProgram(ctx, "command", spec.Command, spec.Dir); err != nil {
 		return nil, err
 	}
+	if err := policy.SwappableEnv(ctx, "env", spec.Env, spec.Dir); err != nil {
+		return nil, err
+	}
 	if ops.CallFrom(ctx).RefuseSwappable && spec.Group != "" {
 		judged := ops.WithCall(context.Background(), &ops.Call{RefuseSwappable: true})
 		command, dir := spec.Command, spec.Dir

@@ -59,6 +59,14 @@ func TestDaemonStartRefusesAProgramAnotherUserCouldSwap(t *testing.T) {
 			t.Errorf("%v in a daemon's run: %v; want %q", command, err, want)
 		}
 	}
+	// Nor does its env lead a program to her code: a PATH directory or a
+	// library LD_PRELOAD loads, where she could put one.
+	for k, v := range map[string]string{"PATH": drop + ":/usr/bin:/bin", "LD_PRELOAD": filepath.Join(drop, "hook.so")} {
+		_, err := opstest.Execute(r, daemon, "process.start", map[string]any{"command": []any{"sh", "-c", "worker"}, "env": map[string]any{k: v}})
+		if err == nil || ops.ClassOf(err) != ops.ClassValidation || !strings.Contains(err.Error(), "env "+k+": ") || !strings.Contains(err.Error(), drop) {
+			t.Errorf("env %s=%s in a daemon's run: %v; want it refused, naming %s", k, v, err, drop)
+		}
+	}
 	started := func(ctx context.Context, command ...any) {
 		t.Helper()
 		out, err := opstest.Execute(r, ctx, "process.start", map[string]any{"command": command})

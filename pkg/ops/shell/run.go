@@ -131,6 +131,9 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 	if err := policy.SwappableProgram(ctx, r.progParam, r.program, cmd.Dir); err != nil {
 		return nil, err
 	}
+	if err := policy.SwappableEnv(ctx, "env", r.env, cmd.Dir); err != nil {
+		return nil, err
+	}
 	if r.progParam == "shell" {
 		// script: the text its shell runs with -c, whose plain lines are
 		// commands too

@@ -1,0 +1,62 @@
+package policy
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/arsenal-run/arsenal-run/internal/fsx"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+)
+
+// codeVars are the variables of a program's environment that name the
+// code it runs besides its own: the directories a program or a shell
+// finds programs in, the libraries the dynamic loader loads into every
+// program, and the file a shell runs before its script. seps split a
+// value into paths ("" for one path).
+var codeVars = []struct{ name, seps, what string }{
+	{"PATH", ":", "a directory of PATH"},
+	{"LD_PRELOAD", ": ", "a library LD_PRELOAD loads"},
+	{"LD_AUDIT", ":", "a library LD_AUDIT loads"},
+	{"LD_LIBRARY_PATH", ":", "a directory of LD_LIBRARY_PATH"},
+	{"BASH_ENV", "", "the file BASH_ENV names"},
+	{"ENV", "", "the file ENV names"},
+}
+
+// SwappableEnv is SwappableProgram's error for the variables env (NAME=value
+// entries, the step's) gives the program it starts in dir, when the call
+// refuses swappable files: a PATH directory, a library LD_PRELOAD loads
+// or the file BASH_ENV names that another user of the host could change,
+// or put a file of their own in, would choose the code the program runs
+// as surely as a program named by such a path. A value holding $ (a
+// shell expands it) is not judged; a relative path is taken from dir.
+func SwappableEnv(ctx context.Context, param string, env []string, dir string) error {
+	if !ops.CallFrom(ctx).RefuseSwappable {
+		return nil
+	}
+	for _, kv := range env {
+		name, value, _ := strings.Cut(kv, "=")
+		for _, v := range codeVars {
+			if v.name != name || strings.Contains(value, "$") {
+				continue
+			}
+			paths := []string{value}
+			if v.seps != "" {
+				paths = strings.FieldsFunc(value, func(r rune) bool { return strings.ContainsRune(v.seps, r) })
+			}
+			for _, p := range paths {
+				if p == "" {
+					continue
+				}
+				if !filepath.IsAbs(p) && dir != "" {
+					p = filepath.Join(dir, p)
+				}
+				if msg := fsx.PathAnyoneMayWrite(p, v.what, programCould); msg != "" {
+					return ops.WithClass(ops.ClassValidation, fmt.Errorf("%s %s: %s", param, name, msg))
+				}
+			}
+		}
+	}
+	return nil
+}
