@@ -28,16 +28,21 @@ type commitGroup struct {
 	// unwritten are the starts whose run's end took their place and could
 	// not be written: the end's next try carries them still.
 	unwritten map[string]*Run
+	// ends holds the values of a batch's runs' ends (writeFinishes),
+	// guarded by the Store's write lock.
+	ends endValues
 }
 
 // groupWrite is one caller's write in a batch.
 type groupWrite struct {
 	do    func(ctx context.Context, tx *writeTx) error
 	err   error
-	wake  chan bool // true: write the batch; false: err is the outcome
-	woken bool      // sent true; guarded by commitGroup.mu
-	start *Run      // a queued start's run, or nil
-	rows  int       // the step rows it writes; see groupedTx
+	wake  chan bool    // true: write the batch; false: err is the outcome
+	woken bool         // sent true; guarded by commitGroup.mu
+	start *Run         // a queued start's run, or nil
+	rows  int          // the step rows it writes; see groupedTx
+	fin   *finishWrite // a run's end, which may go in with others; or nil
+	runID string       // the run whose rows it writes; "" when not known
 }
 
 // maxGroup bounds a batch, so that one commit's WAL frames stay few and a
@@ -51,10 +56,14 @@ const maxGroup = 128
 // to start. rows is how many step rows do writes (and so, at most,
 // deletes: a run's live rows), which bounds what its savepoint holds.
 func (s *Store) groupedTx(ctx context.Context, rows int, do func(ctx context.Context, tx *writeTx) error) error {
+	return s.groupedWrite(ctx, &groupWrite{do: do, wake: make(chan bool, 1), rows: rows})
+}
+
+// groupedWrite is groupedTx of w, made with its wake channel.
+func (s *Store) groupedWrite(ctx context.Context, w *groupWrite) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	w := &groupWrite{do: do, wake: make(chan bool, 1), rows: rows}
 	return s.groupWait(ctx, w, s.enqueue(w))
 }
 
@@ -180,14 +189,15 @@ func smallWrites(batch []*groupWrite) bool {
 // writeGroup writes a batch in one transaction, setting each write's err.
 // A panic in a write fails the batch rather than leaving its other
 // callers waiting for ever.
+//
+// The writes go in without a savepoint each first: a savepoint costs two
+// statements and a copy of every page its write changes (its journal),
+// about a tenth of what a scheduled run's history writes cost, to undo a
+// write that almost never fails. When one does fail, the transaction is
+// rolled back whole and the batch written again, each write in a
+// savepoint (writeSaved), so that the failed one is undone alone: what
+// is committed is the same either way.
 func (s *Store) writeGroup(ctx context.Context, batch []*groupWrite) {
-	fail := func(err error) {
-		for _, w := range batch {
-			if w.err == nil {
-				w.err = err
-			}
-		}
-	}
 	defer func() {
 		if v := recover(); v != nil {
 			for _, w := range batch {
@@ -195,6 +205,72 @@ func (s *Store) writeGroup(ctx context.Context, batch []*groupWrite) {
 			}
 		}
 	}()
+	if len(batch) > 1 && s.writeUnsaved(ctx, batch) {
+		return
+	}
+	for _, w := range batch {
+		w.err = nil
+	}
+	s.writeSaved(ctx, batch)
+}
+
+// failBatch sets err as the outcome of each write of batch that has
+// none.
+func failBatch(batch []*groupWrite, err error) {
+	for _, w := range batch {
+		if w.err == nil {
+			w.err = err
+		}
+	}
+}
+
+// writeUnsaved writes batch in one transaction without savepoints and
+// reports whether it was committed: false when a write failed (the
+// transaction is rolled back) and the batch is to be written again by
+// writeSaved. The ends of runs that follow each other in batch go in
+// together (writeFinishes). A transaction that
+// cannot begin or commit is each write's error, as in writeSaved.
+func (s *Store) writeUnsaved(ctx context.Context, batch []*groupWrite) bool {
+	tx, err := s.beginDirect(ctx, smallWrites(batch))
+	if err != nil {
+		failBatch(batch, err)
+		return true
+	}
+	defer tx.Rollback()
+	if others, ends := apartEnds(batch); len(ends) > 1 {
+		for _, w := range others {
+			if err := w.do(ctx, tx); err != nil {
+				return false
+			}
+		}
+		if err := s.writeFinishes(ctx, tx, ends); err != nil {
+			return false
+		}
+		failBatch(batch, tx.Commit())
+		return true
+	}
+	for i := 0; i < len(batch); {
+		if n := finishesFrom(batch[i:]); n > 1 {
+			if err := s.writeFinishes(ctx, tx, batch[i:i+n]); err != nil {
+				return false
+			}
+			i += n
+			continue
+		}
+		if err := batch[i].do(ctx, tx); err != nil {
+			return false
+		}
+		i++
+	}
+	failBatch(batch, tx.Commit())
+	return true
+}
+
+// writeSaved writes batch in one transaction, each write of a batch of
+// more than one inside a savepoint, so that one that fails is undone
+// alone.
+func (s *Store) writeSaved(ctx context.Context, batch []*groupWrite) {
+	fail := func(err error) { failBatch(batch, err) }
 	tx, err := s.beginDirect(ctx, smallWrites(batch))
 	if err != nil {
 		fail(err)

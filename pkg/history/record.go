@@ -90,10 +90,10 @@ func (s *Store) RecordStart(ctx context.Context, run Run) (err error) {
 	if err != nil {
 		return err
 	}
-	err = s.groupedTx(ctx, 0, func(ctx context.Context, tx *writeTx) error {
+	err = s.groupedWrite(ctx, &groupWrite{runID: run.ID, wake: make(chan bool, 1), do: func(ctx context.Context, tx *writeTx) error {
 		_, err := execIn(ctx, tx, upsertStarted, args)
 		return err
-	})
+	}})
 	if err != nil {
 		return fmt.Errorf("history: record start of %s: %w", run.ID, err)
 	}
@@ -115,7 +115,7 @@ func (s *Store) QueueStart(run Run) (written func() error) {
 	if err != nil {
 		return func() error { return err }
 	}
-	w := &groupWrite{wake: make(chan bool, 1), start: &run, do: func(ctx context.Context, tx *writeTx) error {
+	w := &groupWrite{wake: make(chan bool, 1), start: &run, runID: run.ID, do: func(ctx context.Context, tx *writeTx) error {
 		_, err := execIn(ctx, tx, upsertStarted, args)
 		return err
 	}}
@@ -214,12 +214,16 @@ func (s *Store) RecordFinish(ctx context.Context, r *report.Report, reportPath, 
 			f.Slot = *start.Slot
 		}
 	}
-	err = s.groupedTx(ctx, len(steps)/stepValues, func(ctx context.Context, tx *writeTx) error {
-		if err := recordRun(ctx, tx, f, &b); err != nil {
-			return err
-		}
-		return s.insertSteps(ctx, tx, steps)
-	})
+	row, err := finishedRow(f, &b)
+	if err == nil {
+		fin := &finishWrite{runID: r.RunID, row: row, steps: steps}
+		err = s.groupedFinish(ctx, fin, func(ctx context.Context, tx *writeTx) error {
+			if err := recordRunRow(ctx, tx, row, b.text(boxRunID, r.RunID)); err != nil {
+				return err
+			}
+			return s.insertSteps(ctx, tx, steps)
+		})
+	}
 	if err != nil {
 		if start != nil {
 			s.keepStart(start)
@@ -269,19 +273,15 @@ func appendFinishedRow(dst []any, f Finished, b *boxes) ([]any, error) {
 
 const deleteSteps = `DELETE FROM steps WHERE run_id = ?`
 
-// recordRun writes a finished run's row, keeping the trigger and who
-// started it as recorded at its start, and deletes its live step rows; its
-// rows from the report (stepRows) are the caller's to write. b boxes the
-// values its step rows share.
-func recordRun(ctx context.Context, tx *writeTx, f Finished, b *boxes) error {
-	args, err := finishedRow(f, b)
-	if err != nil {
+// recordRunRow writes a finished run's row, of the values of finishedRow,
+// keeping the trigger and who started it as recorded at its start, and
+// deletes the live step rows of runID; its rows from the report
+// (stepRows) are the caller's to write.
+func recordRunRow(ctx context.Context, tx *writeTx, row []any, runID any) error {
+	if _, err := execIn(ctx, tx, upsertFinished, row); err != nil {
 		return err
 	}
-	if _, err = execIn(ctx, tx, upsertFinished, args); err != nil {
-		return err
-	}
-	_, err = execIn(ctx, tx, deleteSteps, []any{b.text(boxRunID, f.Report.RunID)})
+	_, err := execIn(ctx, tx, deleteSteps, []any{runID})
 	return err
 }
 
