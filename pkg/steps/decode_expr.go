@@ -26,7 +26,14 @@ func (l *loader) bareExpr(n *yaml.Node, what string, sc scope, s *Step, asBool b
 		l.d.Add(yamlx.PosOf(n), "%s must be an expression, not %s", what, yamlx.KindName(n))
 		return nil
 	}
-	if texts, spans, _, _ := exprsafe.Scan(n.Value); len(spans) == 1 && texts[0] == "" && texts[1] == "" && spans[0].Start == 0 && spans[0].End == len(n.Value) {
+	texts, spans, problem, at := exprsafe.Scan(n.Value)
+	if problem != "" {
+		// `when: "${{ x == 1"`: without this, expr reads the ${ and
+		// reports a bracket it did not expect.
+		l.d.Add(l.posAt(n, at), "${{ is not closed by }}; %s is an expression already: write it without ${{ }}", what)
+		return nil
+	}
+	if len(spans) == 1 && texts[0] == "" && texts[1] == "" && spans[0].Start == 0 && spans[0].End == len(n.Value) {
 		// `when: ${{ x }}` is accepted as `when: x`.
 		src, off = spans[0].Src, spans[0].SrcOff
 	} else if len(spans) > 0 {

@@ -46,8 +46,14 @@ func (c *exprCompiler) explain(e *exprError, src string, s scope) *exprError {
 	case strings.Contains(msg, "exceeds maximum allowed nodes"):
 		msg = fmt.Sprintf("the expression has more than %d syntax nodes; split it: compute parts in earlier control.set steps or vars and combine their results", MaxExprNodes)
 		e = &exprError{0, msg}
+	case msg == `unexpected token Operator("=")` && misspeltOperator(src, e.off) != "":
+		msg = misspeltOperator(src, e.off)
 	case msg == `unexpected token Operator("=")`:
 		msg = "= is not an operator in expressions; to compare, write =="
+	case strings.HasPrefix(msg, "unexpected token Bracket(") && strayCloser(src, e.off) != "":
+		msg = strayCloser(src, e.off)
+	case msg == "literal not terminated":
+		msg = notTerminated
 	case msg == `unexpected token Operator(":")` && predicateMapRE.MatchString(src):
 		m := predicateMapRE.FindStringSubmatch(src)
 		msg = fmt.Sprintf("in %s(list, { … }) the braces are the predicate, not a map; wrap a map literal in parentheses: %s(%s, ({%s: …}))", m[1], m[1], strings.TrimSpace(m[2]), m[3])
