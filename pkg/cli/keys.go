@@ -55,8 +55,13 @@ func runKeys(e *env, args []string) int {
 	if len(pos) > 1 {
 		msg := fmt.Sprintf("keys new takes no arguments, only flags: unexpected %q", strings.Join(pos[1:], " "))
 		if name == "" && len(pos) == 2 {
-			// Most likely the key's name, written as 'keys new alice'.
-			msg += fmt.Sprintf("; to name the key, give --name %q", pos[1])
+			// Most likely the key's name, written as 'keys new alice';
+			// one that --name would refuse is not offered as the fix.
+			if problem := server.CheckKeyName(pos[1]); problem != "" {
+				msg += "; to name the key, give --name NAME (" + problem + ")"
+			} else {
+				msg += fmt.Sprintf("; to name the key, give --name %q", pos[1])
+			}
 		}
 		return fs.usageError("%s", msg)
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -68,5 +69,18 @@ func TestKeysNewNamesAnArgumentItDoesNotTake(t *testing.T) {
 	r.want(t, ExitUsage, nil, []string{`keys new takes no arguments, only flags: unexpected "x y"`})
 	if strings.Contains(r.stderr, "give --name") || r.stdout != "" {
 		t.Errorf("stdout %q, stderr:\n%s", r.stdout, r.stderr)
+	}
+}
+
+// TestKeysNewOffersOnlyANameItTakes: an argument that --name would refuse
+// (a space in it, a slash) is not offered as `--name "bad name"`, which
+// the next try would be refused for; the error says what a name holds.
+func TestKeysNewOffersOnlyANameItTakes(t *testing.T) {
+	for _, arg := range []string{"bad name", "team/ci", ""} {
+		r := runMain(t, "keys", "new", arg, "--role", "viewer")
+		r.want(t, ExitUsage, nil, []string{`to name the key, give --name NAME (key name ` + strconv.Quote(arg) + `: use up to 64 letters, digits, _ . @ and -)`})
+		if strings.Contains(r.stderr, "--name "+strconv.Quote(arg)) || r.stdout != "" {
+			t.Errorf("keys new %q: stdout %q, stderr:\n%s", arg, r.stdout, r.stderr)
+		}
 	}
 }
