@@ -266,7 +266,9 @@ func (r *run) authorizer() Authorizer {
 // finally always, then outputs.
 func (r *run) execute(parent context.Context) *report.Report {
 	pb := r.p.pb
-	r.log.Info().Str("playbook", pb.Name).Str("file", pb.File).Bool("dry_run", r.o.dryRun).Msg("run started")
+	if !r.o.startLogged {
+		r.log.Info().Str("playbook", pb.Name).Str("file", pb.File).Bool("dry_run", r.o.dryRun).Msg("run started")
+	}
 	for _, w := range r.o.warnings {
 		if !r.o.quiet {
 			r.log.Warn().Str("playbook", pb.Name).Str("file", pb.File).Msg(w)

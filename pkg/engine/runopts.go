@@ -41,6 +41,7 @@ const (
 	optRoles
 	optLog
 	optLogFields
+	optStartLogged
 	optProcessOutput
 	optAuthorizer
 	optObserver
@@ -78,6 +79,8 @@ func (a RunOption) apply(o *runOptions) {
 		o.logOut, o.logLevel, o.logSet = writerOf(a.val), a.level, true
 	case optLogFields:
 		o.logFields = a.strs
+	case optStartLogged:
+		o.startLogged = true
 	case optProcessOutput:
 		o.procOut = writerOf(a.val)
 	case optAuthorizer:
@@ -109,11 +112,14 @@ type runOptions struct {
 	// logFields are the key, value pairs every log line of the run and
 	// of its sub-runs carries (WithLogFields).
 	logFields []string
-	procOut   io.Writer
-	resume    *report.Report
-	observer  Observer
-	auth      Authorizer
-	chain     []chainLink // for playbook.run: the playbooks of the enclosing runs and this one's; nil for a first run
+	// startLogged: the front end logs the run's start itself
+	// (StartLogged); sub-runs log theirs.
+	startLogged bool
+	procOut     io.Writer
+	resume      *report.Report
+	observer    Observer
+	auth        Authorizer
+	chain       []chainLink // for playbook.run: the playbooks of the enclosing runs and this one's; nil for a first run
 	// inputRoots confine where the inputs' from_file and the env_file
 	// files are read: nil, from any file the process can read (env files
 	// inside the playbook's tree); else only inside these roots (see
@@ -239,6 +245,12 @@ func WithRunLog(w io.Writer, level zerolog.Level) RunOption {
 func WithLogFields(kv ...string) RunOption {
 	return RunOption{kind: optLogFields, strs: kv}
 }
+
+// StartLogged leaves the run's "run started" line out of its log: the
+// front end writes one of its own, with what only it knows (the scheduler,
+// its slot's fire delay), and a run must not be said to start twice. The
+// run_started event is emitted as ever, and sub-runs log their start.
+func StartLogged() RunOption { return RunOption{kind: optStartLogged} }
 
 // WithProcessOutput streams the live output of processes that steps run to
 // w, a line at a time, prefixed with the step id and masked.

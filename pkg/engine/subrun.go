@@ -122,6 +122,7 @@ func (s *subPlaybook) Execute(ctx context.Context, p ops.Params) (map[string]any
 	if parent != nil {
 		o.id, o.parent, o.resume, o.sel = "", parent.id, nil, nil
 		o.warnings = nil // about the parent's playbook
+		o.startLogged = false
 		o.parentStep = step
 		o.tolerated = parent.o.tolerated || parent.tolerates(call.Step)
 		id, _, _ := strings.Cut(call.Step, "[")

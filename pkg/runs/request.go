@@ -139,6 +139,10 @@ type Request struct {
 	// LogFields are key, value pairs (in turn) every log line of the run
 	// carries besides its run_id: who started it (component: scheduler).
 	LogFields []string
+	// StartLogged: the front end logs the run's start itself (the
+	// scheduler's "run started", with the slot's delay), so the run's own
+	// log leaves its "run started" line out.
+	StartLogged bool
 	// ProcessOutput, when set, receives the live output of processes,
 	// a line at a time, prefixed with the step id.
 	ProcessOutput io.Writer

@@ -322,7 +322,7 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (rep *rep
 		logOut, level = s.cfg.Log, s.cfg.LogLevel
 	}
 	// Room for every option below: the slice is made once.
-	runOpts := append(make([]engine.RunOption, 0, 18),
+	runOpts := append(make([]engine.RunOption, 0, 19),
 		engine.WithRunID(p.runID),
 		engine.WithRoles(roles...),
 		engine.WithRunAuthorizer(auth.NewAuthorizer(subject)),
@@ -340,6 +340,9 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (rep *rep
 		runOpts = append(runOpts, engine.WithRunLog(logOut, level))
 		if len(req.LogFields) > 0 {
 			runOpts = append(runOpts, engine.WithLogFields(req.LogFields...))
+		}
+		if req.StartLogged {
+			runOpts = append(runOpts, engine.StartLogged())
 		}
 	}
 	if req.ProcessOutput != nil {

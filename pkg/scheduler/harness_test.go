@@ -147,14 +147,25 @@ func (b *syncBuffer) Write(p []byte) (int, error) {
 }
 
 // lines returns the JSON log lines with message msg.
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
 func (b *syncBuffer) lines(msg string) []map[string]any {
+	return b.linesWhere(func(m map[string]any) bool { return m["message"] == msg })
+}
+
+// linesWhere are the JSON log lines for which keep is true.
+func (b *syncBuffer) linesWhere(keep func(map[string]any) bool) []map[string]any {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var out []map[string]any
 	sc := bufio.NewScanner(bytes.NewReader(b.b.Bytes()))
 	for sc.Scan() {
 		var m map[string]any
-		if json.Unmarshal(sc.Bytes(), &m) == nil && m["message"] == msg {
+		if json.Unmarshal(sc.Bytes(), &m) == nil && keep(m) {
 			out = append(out, m)
 		}
 	}

@@ -99,6 +99,8 @@ func (l *RunLauncher) Launch(ctx context.Context, job Job) (Handle, error) {
 		// Where the service logs the run's lines itself (serve), they
 		// say which slot of the scheduler's they are, as its own do.
 		LogFields: []string{"component", Component, "slot", job.Slot.Format(time.RFC3339)},
+		// The scheduler logs the run's start, with its fire delay.
+		StartLogged: true,
 	}
 	h, err := l.manager.Start(ctx, req)
 	if err != nil {

@@ -20,12 +20,11 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
-// TestRunLinesSayScheduler: where the run service writes a scheduled
-// run's lines itself (serve), the engine's lines of the run, its
-// control.log messages and step lines too, carry component: scheduler and
-// the slot, as the scheduler's own lines of the run do, so that a log
-// pipeline that keeps component: scheduler keeps the whole run.
-func TestRunLinesSayScheduler(t *testing.T) {
+// servedRuns is a run service that writes the runs' lines to out itself,
+// as serve's does, a manager on it, and a scheduled playbook p whose one
+// step logs hello.
+func servedRuns(t *testing.T, out *syncBuffer) (*runs.Manager, *steps.Playbook) {
+	t.Helper()
 	reg := ops.NewRegistry()
 	if err := builtin.Register(reg, builtin.Options{}); err != nil {
 		t.Fatal(err)
@@ -33,15 +32,14 @@ func TestRunLinesSayScheduler(t *testing.T) {
 	if err := engine.RegisterPlaybookOp(engine.New(reg)); err != nil {
 		t.Fatal(err)
 	}
-	defer reg.Close()
-	var out syncBuffer
-	svc, err := runs.NewService(runs.Config{Registry: reg, StateDir: t.TempDir(), Log: &out, LogLevel: zerolog.InfoLevel})
+	t.Cleanup(func() { reg.Close() })
+	svc, err := runs.NewService(runs.Config{Registry: reg, StateDir: t.TempDir(), Log: out, LogLevel: zerolog.InfoLevel})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer svc.Close()
+	t.Cleanup(func() { svc.Close() })
 	mgr := runs.NewManager(svc, runs.Limits{MaxRunning: 1})
-	defer mgr.Shutdown(context.Background())
+	t.Cleanup(func() { mgr.Shutdown(context.Background()) })
 	path := filepath.Join(t.TempDir(), "p.yaml")
 	text := "version: 1\nname: p\nschedule: {cron: \"@every 1m\"}\nsteps:\n  - {id: say, op: control.log, with: {message: hello}}\n"
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
@@ -51,6 +49,18 @@ func TestRunLinesSayScheduler(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return mgr, pb
+}
+
+// TestRunLinesSayScheduler: where the run service writes a scheduled
+// run's lines itself (serve), the engine's lines of the run, its
+// control.log messages and step lines too, carry component: scheduler and
+// the slot, as the scheduler's own lines of the run do, so that a log
+// pipeline that keeps component: scheduler keeps the whole run. The
+// run's start is the scheduler's to log: the run's own lines leave it out.
+func TestRunLinesSayScheduler(t *testing.T) {
+	var out syncBuffer
+	mgr, pb := servedRuns(t, &out)
 	l := NewRunLauncher(mgr, []string{auth.RoleOperator}, nil)
 	h, err := l.Launch(context.Background(), Job{Playbook: pb, Slot: t10})
 	if err != nil {
@@ -62,7 +72,7 @@ func TestRunLinesSayScheduler(t *testing.T) {
 		t.Fatal("the run did not end")
 	}
 	out.mu.Lock()
-	text = out.b.String()
+	text := out.b.String()
 	out.mu.Unlock()
 	seen := map[string]bool{}
 	sc := bufio.NewScanner(bytes.NewReader([]byte(text)))
@@ -76,9 +86,42 @@ func TestRunLinesSayScheduler(t *testing.T) {
 			t.Errorf("line %v: want component %q, slot %s and the run's id", m, Component, t10.Format(time.RFC3339))
 		}
 	}
-	for _, msg := range []string{"run started", "hello", "step finished", "run finished"} {
+	for _, msg := range []string{"hello", "step finished", "run finished"} {
 		if !seen[msg] {
 			t.Errorf("no %q line in\n%s", msg, text)
 		}
+	}
+	if seen["run started"] {
+		t.Errorf("the run logged its own start, which the scheduler logs:\n%s", text)
+	}
+}
+
+// TestServedRunStartsOnce: a run the scheduler fires under serve, whose
+// lines the run service writes to the same log, has one "run started"
+// line, the scheduler's, with its fire delay: a run is not said to start
+// twice.
+func TestServedRunStartsOnce(t *testing.T) {
+	var out syncBuffer
+	mgr, pb := servedRuns(t, &out)
+	h := newHarness(t, t10.Add(-time.Second), func(c *Config) {
+		c.Launcher = NewRunLauncher(mgr, []string{auth.RoleOperator}, nil)
+		c.Lead = -1
+	})
+	h.load(pb)
+	h.run(2 * time.Second)
+	// The run goes on in real time: wait for the scheduler's "run ended".
+	deadline := time.Now().Add(30 * time.Second)
+	for len(h.logs.lines("run ended")) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the run did not end; the scheduler's log:\n%s", h.logs.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	started := append(h.logs.lines("run started"), out.lines("run started")...)
+	if len(started) != 1 || started[0]["delay_ms"] == nil {
+		t.Errorf("run started lines %v, want one, with delay_ms", started)
+	}
+	if len(out.lines("hello")) != 1 {
+		t.Errorf("the run's own lines are missing:\n%s", out.String())
 	}
 }
