@@ -54,7 +54,7 @@ func (s *Scheduler) startAhead(now time.Time) {
 		if msg := s.tooLate(e, rs, now); msg != "" {
 			s.metrics.missed.WithLabelValues(s.metrics.label(e.pb.Name)).Inc()
 			s.settle(e, rs.slot, history.SlotMissed, "", msg, now)
-			slotEvent(s.log.Warn(), e, rs.slot).Msg(msg)
+			slotEvent(s.log.Warn(), e, rs.slot).Str("reason", missedReason(msg)).Msg(msg)
 			continue
 		}
 		s.start(rs)
@@ -129,5 +129,5 @@ func (s *Scheduler) dropAhead(e *entry, why string, now time.Time) {
 	s.metrics.missed.WithLabelValues(s.metrics.label(e.pb.Name)).Inc()
 	msg := "missed: " + why + " before its fire time " + rs.fireAt.In(e.tt.Location()).Format(time.RFC3339Nano)
 	s.settle(e, rs.slot, history.SlotMissed, "", msg, now)
-	slotEvent(s.log.Warn(), e, rs.slot).Msg(msg)
+	slotEvent(s.log.Warn(), e, rs.slot).Str("reason", missedReason(msg)).Msg(msg)
 }

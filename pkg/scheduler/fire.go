@@ -404,8 +404,12 @@ func (s *Scheduler) afterEnd(e *entry, now time.Time) {
 	// start either.
 	paused, err := s.pauses()
 	if err != nil {
-		s.log.Error().Err(err).Str("playbook", e.pb.Name).Msg("the history cannot tell whether the schedule is paused; the queued slot is skipped")
-		s.settle(e, p.slot, history.SlotSkipped, p.blockedBy, pauseUnknownPrefix+": "+err.Error(), now)
+		// One line, as every skipped slot has: its message is the one
+		// recorded, which holds the error.
+		s.metrics.skipped.WithLabelValues(s.metrics.label(e.pb.Name)).Inc()
+		msg := pauseUnknownPrefix + ": " + err.Error()
+		s.settle(e, p.slot, history.SlotSkipped, p.blockedBy, msg, now)
+		slotEvent(s.log.Error(), e, p.slot).Str("blocked_by", p.blockedBy).Str("reason", ReasonPauseUnknown).Msg(msg)
 		return
 	}
 	if pause, ok := paused[e.pb.Name]; ok && e.pausedBy(pause) {
@@ -417,7 +421,9 @@ func (s *Scheduler) afterEnd(e *entry, now time.Time) {
 	}
 	if sc := e.pb.Schedule; pastDeadline(sc, p.slot, now) {
 		s.metrics.missed.WithLabelValues(s.metrics.label(e.pb.Name)).Inc()
-		s.settle(e, p.slot, history.SlotMissed, p.blockedBy, fmt.Sprintf("missed: waited %s behind run %s, past its starting_deadline of %s", steps.ShortDuration(now.Sub(p.slot).Round(time.Second)), p.blockedBy, steps.ShortDuration(sc.StartingDeadline)), now)
+		msg := fmt.Sprintf("missed: waited %s behind run %s, past its starting_deadline of %s", steps.ShortDuration(now.Sub(p.slot).Round(time.Second)), p.blockedBy, steps.ShortDuration(sc.StartingDeadline))
+		s.settle(e, p.slot, history.SlotMissed, p.blockedBy, msg, now)
+		slotEvent(s.log.Warn(), e, p.slot).Str("blocked_by", p.blockedBy).Str("reason", ReasonStartingDeadline).Msg(msg)
 		return
 	}
 	s.settle(e, p.slot, history.SlotFired, p.blockedBy, "", now)

@@ -110,7 +110,7 @@ func (s *Scheduler) shutdown() error {
 			// Recorded, counted and logged as every missed slot is.
 			s.metrics.missed.WithLabelValues(s.metrics.label(e.pb.Name)).Inc()
 			s.settle(e, p.slot, history.SlotMissed, p.blockedBy, stoppedQueuedMessage, now)
-			slotEvent(s.log.Warn(), e, p.slot).Str("blocked_by", p.blockedBy).Msg(stoppedQueuedMessage)
+			slotEvent(s.log.Warn(), e, p.slot).Str("blocked_by", p.blockedBy).Str("reason", ReasonStopped).Msg(stoppedQueuedMessage)
 			e.pending = nil
 		}
 	}

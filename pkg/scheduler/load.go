@@ -170,7 +170,7 @@ func (s *Scheduler) Load(pbs []*steps.Playbook) error {
 		if p := old.pending; p != nil {
 			s.metrics.missed.WithLabelValues(s.metrics.label(name)).Inc()
 			s.settle(old, p.slot, history.SlotMissed, p.blockedBy, removedQueuedMessage, now)
-			slotEvent(s.log.Warn(), old, p.slot).Str("blocked_by", p.blockedBy).Msg(removedQueuedMessage)
+			slotEvent(s.log.Warn(), old, p.slot).Str("blocked_by", p.blockedBy).Str("reason", ReasonRemoved).Msg(removedQueuedMessage)
 			old.pending = nil
 		}
 		if len(old.running) == 0 {
@@ -261,7 +261,7 @@ func (s *Scheduler) settleLeftQueued(ctx context.Context, byName map[string]*ste
 			continue
 		}
 		s.metrics.missed.WithLabelValues(s.metrics.label(sl.Playbook)).Inc()
-		s.log.Warn().Str("playbook", sl.Playbook).Str("slot", sl.Slot.Format(time.RFC3339)).Str("blocked_by", sl.BlockedBy).Msg(LeftQueuedMessage)
+		s.log.Warn().Str("playbook", sl.Playbook).Str("slot", sl.Slot.Format(time.RFC3339)).Str("blocked_by", sl.BlockedBy).Str("reason", ReasonProcessEnded).Msg(LeftQueuedMessage)
 	}
 }
 

@@ -100,7 +100,9 @@ func (s *Scheduler) logGaps(batch []decision) {
 			ev = ev.Bool("more_not_recorded", true)
 		}
 		if why != "" {
-			ev = ev.Str("reason", why)
+			// reason is a word to count by, as on each slot's line;
+			// why is the oldest slot's message, which names its time.
+			ev = ev.Str("reason", missedReason(why)).Str("why", why)
 		}
 		ev.Msg("slots were missed")
 	}

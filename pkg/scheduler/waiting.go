@@ -68,7 +68,7 @@ func (s *Scheduler) withdraw(rs *runState, now time.Time) {
 	msg := "missed: the scheduler stopped before the run could start (it was waiting for a place among the concurrent runs, --max-concurrent-runs)"
 	s.metrics.missed.WithLabelValues(s.metrics.label(e.pb.Name)).Inc()
 	s.settle(e, rs.slot, history.SlotMissed, "", msg, now)
-	slotEvent(s.log.Warn(), e, rs.slot).Str("run_id", rs.id).Msg(msg)
+	slotEvent(s.log.Warn(), e, rs.slot).Str("run_id", rs.id).Str("reason", ReasonStopped).Msg(msg)
 }
 
 // endedUnstarted takes in the end of a run that never started: withdrawn
