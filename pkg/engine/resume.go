@@ -1,16 +1,11 @@
 package engine
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/arsenal-run/arsenal-run/internal/redact"
 	"github.com/arsenal-run/arsenal-run/internal/shellword"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
@@ -87,6 +82,7 @@ func (p *Plan) CheckResume(prev *report.Report, force bool) error {
 	}
 	return nil
 }
+
 
 // notSelected starts the reason of a step that a partial run left out.
 const notSelected = "not selected ("
@@ -176,99 +172,6 @@ func (r *run) reusable(n *node, env map[string]any) *report.Step {
 	return nil
 }
 
-// lossOf says what the report of the resumed run lost of s's output, ""
-// when nothing. A report's outputs are for people: secrets masked, long
-// values cut, the items of a large fan-out past ReportItemsInFull without
-// theirs; reusing such a copy would feed the steps after s wrong data.
-// The report marks cuts to the output budget and dropped items in Cut,
-// but not masking nor cuts to its own size limits, so a mask or a cut
-// marker anywhere in the output counts too: a value that merely looks so
-// costs a rerun, a wrong one would cost the run's correctness.
-func lossOf(s *report.Step) string {
-	total := 0
-	for _, c := range s.ItemCounts {
-		total += c
-	}
-	switch {
-	case s.Cut != nil && s.Cut.Items > 0, len(s.Items) > ReportItemsInFull, len(s.Items) != total:
-		return "the outputs of only some of its items"
-	case s.Cut != nil:
-		return "its output cut to the run's output budget"
-	}
-	vals := []any{s.Output}
-	for _, it := range s.Items {
-		vals = append(vals, it.Item, it.Output)
-	}
-	switch valuesLoss(vals...) {
-	case lossMasked:
-		return "its output with secrets masked"
-	case lossCut:
-		return "its output cut to the report's limits"
-	}
-	return ""
-}
-
-// The ways a value in a report may differ from the one a run had.
-const (
-	lossMasked = "masked"
-	lossCut    = "cut"
-)
-
-// valuesLoss says whether any of vals holds a mask (lossMasked) or else a
-// cut marker (lossCut) in a string anywhere inside it, "" when neither.
-func valuesLoss(vals ...any) string {
-	var masked, cut bool
-	see := func(str string) {
-		masked = masked || strings.Contains(str, redact.Mask)
-		cut = cut || strings.Contains(str, cutMarker)
-	}
-	for _, v := range vals {
-		walkStrings(v, see)
-	}
-	switch {
-	case masked:
-		return lossMasked
-	case cut:
-		return lossCut
-	}
-	return ""
-}
-
-// ValueLoss says what a report lost of a value it records, such as an
-// input of the run: "" when nothing, else what the report holds instead.
-// A report masks a secret's text inside other values and cuts long ones
-// without saying so, so a mask or a cut marker anywhere in v counts.
-func ValueLoss(v any) string {
-	switch valuesLoss(v) {
-	case lossMasked:
-		return "it with a secret's text masked (" + redact.Mask + ")"
-	case lossCut:
-		return "it cut to the report's limits"
-	}
-	return ""
-}
-
-// cutMarker begins every marker a report leaves where it cut a value:
-// report.Cap's and the output budget's alike.
-const cutMarker = "[cut"
-
-// walkStrings calls f with every string in v, map keys included.
-func walkStrings(v any, f func(string)) {
-	switch x := v.(type) {
-	case string:
-		f(x)
-	case []any:
-		for _, it := range x {
-			walkStrings(it, f)
-		}
-	case map[string]any:
-		for k, it := range x {
-			f(k)
-			walkStrings(it, f)
-		}
-	}
-}
-
 // reuse records a step as succeeded with the resumed run's output.
 func (r *run) reuse(n *node, prev *report.Step) {
 	r.reuseAs(n, prev, "reused from run "+r.o.resume.RunID)
@@ -300,191 +203,4 @@ func (r *run) reuseAs(n *node, prev *report.Step, reason string) {
 	r.publish(n)
 	r.stepStarted(n, 0)
 	r.stepFinished(n)
-}
-
-// paramsRecord is the parameter digest the report records for a step a
-// later resume may reuse: one of the steps section that succeeded. It is
-// computed when the report is built, with the environment the section ran
-// in; nothing a step reads changes after the step ran. Its evaluations
-// stop with the outputs' (a fan-out's items may each have worked for
-// seconds): a step left without one runs again on resume.
-func (r *run) paramsRecord(n *node) string {
-	rec := r.rec(n.idx)
-	if rec.paramsSHA != "" || n.step.Section != steps.SectionSteps || rec.status != report.StatusSucceeded {
-		return rec.paramsSHA
-	}
-	if r.digestEnv == nil {
-		r.digestEnv = r.baseEnv(r.digestCtx, "running")
-	}
-	d, err := r.paramsDigest(n, r.digestEnv)
-	if err != nil {
-		return ""
-	}
-	return d
-}
-
-// paramsDigest hashes what the step is called with under env: its
-// resolved parameters, or for a fan-out the parameters of every item in
-// order, with secrets masked so the report reveals nothing about them;
-// and the directory the playbook was read from, where a relative path
-// in them is read, so that a copy of a playbook elsewhere, reading other
-// files, cannot hand its outputs to a resume of the original.
-func (r *run) paramsDigest(n *node, env map[string]any) (string, error) {
-	return r.digestOf(n, env, true)
-}
-
-// olderDigest reports whether recorded is the digest n's parameters have
-// as releases before the directory was in it computed it: a report of
-// theirs is not told from one of a copy of the playbook elsewhere by its
-// reason, though both run the step again.
-func (r *run) olderDigest(n *node, env map[string]any, recorded string) bool {
-	d, err := r.digestOf(n, env, false)
-	return err == nil && d == recorded
-}
-
-// digestOf is paramsDigest, without the playbook's directory unless withDir.
-func (r *run) digestOf(n *node, env map[string]any, withDir bool) (string, error) {
-	s := n.step
-	var data any
-	if !s.FanOut() {
-		p, err := r.params(n, env)
-		if err != nil {
-			return "", err
-		}
-		data = map[string]any(p)
-		if withDir {
-			data = map[string]any{"params": map[string]any(p), "dir": r.p.dir()}
-		}
-	} else {
-		list, err := r.items(s, env)
-		if err != nil {
-			return "", err
-		}
-		items := make([]any, len(list))
-		for i, it := range list {
-			p, err := r.params(n, withVars(env, steps.EnvItem, it, steps.EnvIndex, i))
-			if err != nil {
-				return "", fmt.Errorf("%s: %w", itemName(i, r.itemLabels(s, list)[i]), err)
-			}
-			items[i] = map[string]any(p)
-		}
-		data = map[string]any{"foreach": items}
-		if withDir {
-			data = map[string]any{"foreach": items, "dir": r.p.dir()}
-		}
-	}
-	plain, err := plainData(data, 0)
-	if err != nil {
-		return "", err
-	}
-	b, err := json.Marshal(r.red.Value(plain))
-	if err != nil {
-		b = fmt.Appendf(nil, "%#v", r.red.Value(plain)) // NaN and Inf have no JSON
-	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:]), nil
-}
-
-// dir is the playbook's directory, absolute with its symlinks resolved.
-func (p *Plan) dir() string {
-	p.dirOnce.Do(func() {
-		d, err := filepath.Abs(p.pb.Dir)
-		if err != nil {
-			d = p.pb.Dir
-		}
-		if real, err := filepath.EvalSymlinks(d); err == nil {
-			d = real
-		}
-		p.realDir = d
-	})
-	return p.realDir
-}
-
-// fingerprint is a hash of what a step does: its op, parameters,
-// conditions, retry, limits and needs, with expressions by their source.
-// Resume compares it to decide whether a recorded output still stands for
-// the step.
-func (p *Plan) fingerprint(n *node) string {
-	p.fpOnce.Do(func() {
-		p.fps = make([]string, len(p.nodes))
-		for i, x := range p.nodes {
-			p.fps[i] = fingerprintOf(x.step)
-		}
-	})
-	return p.fps[n.idx]
-}
-
-func fingerprintOf(s *steps.Step) string {
-	def := map[string]any{
-		"op": s.Op, "needs": s.Needs, "with": valueDef(s.With), "when": exprDef(s.When),
-		"foreach": exprDef(s.Foreach), "concurrency": s.Concurrency, "fail_fast": s.FailFast,
-		"timeout": s.Timeout.String(), "continue_on_error": s.ContinueOnError, "confirm": valueDef(s.Confirm),
-		"retry": []any{s.Retry.Attempts, s.Retry.Delay.String(), s.Retry.Backoff, s.Retry.MaxDelay.String(), s.Retry.Jitter, exprDef(s.Retry.When), exprDef(s.Retry.Until)},
-	}
-	env := map[string]any{}
-	for _, e := range s.Env {
-		env[e.Name] = valueDef(e.Value)
-	}
-	def["env"] = env
-	// Keys added later enter the definition only when set, so that the
-	// fingerprints recorded before them still match.
-	if r := s.Retry; r.Dynamic() {
-		def["retry_exprs"] = []any{exprDef(r.AttemptsExpr), exprDef(r.DelayExpr), exprDef(r.MaxDelayExpr)}
-	}
-	if rp := s.Repeat; rp != nil {
-		def["repeat"] = []any{exprDef(rp.Until), rp.Every.String(), exprDef(rp.EveryExpr), rp.Timeout.String()}
-	}
-	if m := s.Matrix; m != nil {
-		axes := make([]any, len(m.Axes))
-		for i, a := range m.Axes {
-			axes[i] = []any{a.Name, valueDef(a.Values)}
-		}
-		def["matrix"] = []any{axes, valueDef(m.Include), valueDef(m.Exclude)}
-	}
-	if len(s.Rescue) > 0 {
-		ids := make([]string, len(s.Rescue))
-		for i, x := range s.Rescue {
-			ids[i] = x.ID + "=" + fingerprintOf(x)
-		}
-		def["rescue"] = ids
-	}
-	b, _ := json.Marshal(def)
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:16])
-}
-
-func exprDef(e *steps.Expr) any {
-	if e == nil {
-		return nil
-	}
-	return e.Source
-}
-
-func valueDef(v *steps.Value) any {
-	if v == nil {
-		return nil
-	}
-	switch v.Kind {
-	case steps.KindExpr:
-		return map[string]any{"$expr": v.Expr.Source}
-	case steps.KindTemplate:
-		parts := make([]any, 0, 2*len(v.Parts))
-		for _, pt := range v.Parts {
-			parts = append(parts, pt.Text, exprDef(pt.Expr))
-		}
-		return map[string]any{"$template": parts}
-	case steps.KindList:
-		out := make([]any, len(v.Items))
-		for i, it := range v.Items {
-			out[i] = valueDef(it)
-		}
-		return out
-	case steps.KindMap:
-		out := make(map[string]any, len(v.Keys))
-		for i, k := range v.Keys {
-			out[k] = valueDef(v.Items[i])
-		}
-		return out
-	}
-	return v.Lit
 }
