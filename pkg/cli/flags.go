@@ -150,8 +150,8 @@ func (fs *flagSet) explain(err error) string {
 		if ok {
 			// Written as it is typed: --input, not "input".
 			hint = " (did you mean " + dashed(best) + "?)"
-		} else if fs.cmd.name == "validate" {
-			hint = runFlagHint(name)
+		} else if fs.cmd != nil {
+			hint = ownedElsewhere(name, fs.cmd.name)
 		}
 		return fmt.Sprintf("unknown flag %s%s", dashed(name), hint)
 	}
