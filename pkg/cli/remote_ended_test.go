@@ -22,6 +22,7 @@ import (
 // run's own outcome: 1 for an interrupted run.
 func TestRemoteFollowEndsWhenTheRunAlreadyEnded(t *testing.T) {
 	const id = "20260101T000000-0123456789abcdef0123456789abcdef"
+	open := newStreamOpen()
 	now := time.Now().UTC()
 	rep := &report.Report{ReportVersion: report.FormatVersion, RunID: id, Playbook: report.Playbook{Name: "sleeper"},
 		Roles: []string{"admin"}, Inputs: map[string]any{}, Status: "interrupted", StartedAt: now.Add(-time.Minute), FinishedAt: now,
@@ -42,6 +43,7 @@ func TestRemoteFollowEndsWhenTheRunAlreadyEnded(t *testing.T) {
 		w.WriteHeader(http.StatusOK)
 		fmt.Fprintf(w, "id: 1\nevent: run_started\ndata: {\"seq\":1,\"kind\":\"run_started\",\"run_id\":%q,\"playbook\":\"sleeper\"}\n\n", id)
 		w.(http.Flusher).Flush()
+		open.opened()
 		// A stream that never tells the end: only keep-alives.
 		for {
 			select {
@@ -70,7 +72,9 @@ func TestRemoteFollowEndsWhenTheRunAlreadyEnded(t *testing.T) {
 	defer srv.Close()
 
 	p := startEnv(t, []string{"ARSENAL_SERVER=" + srv.URL, "ARSENAL_API_KEY=ak_test"}, "run "+id, "remote", "run", "sleeper", "--follow")
-	time.Sleep(300 * time.Millisecond) // the stream is open
+	// The command follows the run, its signals watched, once it
+	// opens the stream.
+	open.wait(t)
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	if code := p.wait(t); code != ExitFailed {
 		t.Errorf("exit code %d, want %d (the run was interrupted, not cancelled by the signal); stderr:\n%s", code, ExitFailed, p.stderr.String())
@@ -89,11 +93,13 @@ func TestRemoteFollowEndsWhenTheRunAlreadyEnded(t *testing.T) {
 func TestRemoteFollowGoesOnWhenTheRunIsBeingCancelled(t *testing.T) {
 	cancelled := make(chan struct{})
 	var once sync.Once
+	open := newStreamOpen()
 	srv := fakeRunServer(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		w.WriteHeader(http.StatusOK)
 		fmt.Fprintf(w, "id: 1\nevent: run_started\ndata: {\"seq\":1,\"kind\":\"run_started\",\"run_id\":%q,\"playbook\":\"sleeper\"}\n\n", fakeRunID)
 		w.(http.Flusher).Flush()
+		open.opened()
 		select {
 		case <-r.Context().Done():
 			return
@@ -124,7 +130,9 @@ func TestRemoteFollowGoesOnWhenTheRunIsBeingCancelled(t *testing.T) {
 	})
 
 	p := startEnv(t, []string{"ARSENAL_SERVER=" + srv.URL, "ARSENAL_API_KEY=ak_test"}, "run "+fakeRunID, "remote", "run", "sleeper", "--follow")
-	time.Sleep(300 * time.Millisecond) // the stream is open
+	// The command follows the run, its signals watched, once it
+	// opens the stream.
+	open.wait(t)
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	if code := p.wait(t); code != 143 {
 		t.Errorf("exit code %d, want 143 (the run ended cancelled, as the signal asked); stderr:\n%s", code, p.stderr.String())
@@ -143,10 +151,12 @@ func TestRemoteFollowGoesOnWhenTheRunIsBeingCancelled(t *testing.T) {
 func TestRemoteFollowGoesOnWhenTheRunIsElsewhere(t *testing.T) {
 	refused := make(chan struct{})
 	var once sync.Once
+	open := newStreamOpen()
 	srv := fakeRunServer(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		w.WriteHeader(http.StatusOK)
 		writeEvent(t, w, 1, "run_started")
+		open.opened()
 		select {
 		case <-r.Context().Done():
 			return
@@ -169,7 +179,9 @@ func TestRemoteFollowGoesOnWhenTheRunIsElsewhere(t *testing.T) {
 	})
 
 	p := startEnv(t, []string{"ARSENAL_SERVER=" + srv.URL, "ARSENAL_API_KEY=ak_test"}, "run "+fakeRunID, "remote", "run", "sleeper", "--follow")
-	time.Sleep(300 * time.Millisecond) // the stream is open
+	// The command follows the run, its signals watched, once it
+	// opens the stream.
+	open.wait(t)
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	if code := p.wait(t); code != ExitOK {
 		t.Errorf("exit code %d, want 0 (the run went on and succeeded); stderr:\n%s", code, p.stderr.String())
@@ -186,10 +198,12 @@ func TestRemoteFollowGoesOnWhenTheRunIsElsewhere(t *testing.T) {
 func TestRemoteFollowFirstSignalExits130(t *testing.T) {
 	asked, streamGone := make(chan struct{}), make(chan struct{})
 	var once sync.Once
+	open := newStreamOpen()
 	srv := fakeRunServer(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		w.WriteHeader(http.StatusOK)
 		writeEvent(t, w, 1, "run_started")
+		open.opened()
 		select {
 		case <-r.Context().Done():
 			return
@@ -220,9 +234,34 @@ func TestRemoteFollowFirstSignalExits130(t *testing.T) {
 	})
 
 	p := startEnv(t, []string{"ARSENAL_SERVER=" + srv.URL, "ARSENAL_API_KEY=ak_test"}, "run "+fakeRunID, "remote", "run", "sleeper", "--follow")
-	time.Sleep(300 * time.Millisecond) // the stream is open
+	// The command follows the run, its signals watched, once it
+	// opens the stream.
+	open.wait(t)
 	p.cmd.Process.Signal(syscall.SIGINT)
 	if code := p.wait(t); code != ExitInterrupted {
 		t.Errorf("exit code %d, want %d (the run ended cancelled, as SIGINT asked); stderr:\n%s", code, ExitInterrupted, p.stderr.String())
+	}
+}
+
+// streamOpen tells a test that the command opened the run's event stream:
+// it watches signals from before it asks for the stream, so a signal sent
+// then is the one it handles, however slow the machine.
+type streamOpen struct {
+	once sync.Once
+	ch   chan struct{}
+}
+
+func newStreamOpen() *streamOpen { return &streamOpen{ch: make(chan struct{})} }
+
+// opened is called by the events handler once it wrote the first event.
+func (o *streamOpen) opened() { o.once.Do(func() { close(o.ch) }) }
+
+// wait waits for opened, failing the test after 20 s.
+func (o *streamOpen) wait(t *testing.T) {
+	t.Helper()
+	select {
+	case <-o.ch:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the command never opened the run's event stream")
 	}
 }

@@ -211,6 +211,9 @@ rate:
 	if err != nil {
 		t.Fatal(err)
 	}
+	if wrap, ok := listenerWraps.Load(t); ok {
+		l = wrap.(func(net.Listener) net.Listener)(l)
+	}
 	scheme := "http"
 	if cfg.TLS != nil {
 		scheme = "https"
@@ -238,6 +241,18 @@ rate:
 		sup.Close()
 	})
 	return ts
+}
+
+// listenerWraps holds, by test, what wraps the listener of the test's
+// server (wrapListener): a test that watches the server's side of its
+// connections.
+var listenerWraps sync.Map
+
+// wrapListener has the next server that t starts serve on wrap(its
+// listener).
+func wrapListener(t testing.TB, wrap func(net.Listener) net.Listener) {
+	listenerWraps.Store(t, wrap)
+	t.Cleanup(func() { listenerWraps.Delete(t) })
 }
 
 type testLog struct{ t testing.TB }

@@ -419,11 +419,15 @@ func TestExecSudoStop(t *testing.T) {
 		t.Skip("needs root, for whom sudo asks no password")
 	}
 	srv := startServer(t, serverOpts{})
-	pool := newPool(t, srv.settings(srv.inventory(t, "box")))
+	// A grace far longer than TERM takes to end sleep, however loaded
+	// the machine: the account says TERM ended it, never that KILL went.
+	st := srv.settings(srv.inventory(t, "box"))
+	st.KillGrace = 30 * time.Second
+	pool := newPool(t, st)
 	_, err := execute(t, context.Background(), pool, "ssh.exec", map[string]any{"host": "box", "sudo": true, "timeout": "1s",
 		"command": []any{"sleep", "300"}})
 	want := "ssh.exec timeout of 1s ran out; the remote process group of sleep on box was signalled as the login user (sent TERM, " +
-		"and it ended within 1s), so processes running as root under sudo may still run: check with `ps -ef` on box"
+		"and it ended within 30s), so processes running as root under sudo may still run: check with `ps -ef` on box"
 	if err == nil || ops.ClassOf(err) != ops.ClassTimeout || err.Error() != want {
 		t.Errorf("err = %v (class %s)\nwant %s", err, ops.ClassOf(err), want)
 	}
@@ -455,13 +459,17 @@ func TestExecSudoStoppedBeforeItStarts(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := startServer(t, serverOpts{Config: "SetEnv PATH=" + bin + ":/usr/bin:/bin HOME=" + t.TempDir() + "\n"})
-	pool := newPool(t, srv.settings(srv.inventory(t, "box")))
+	// A grace far longer than TERM takes to end the waiting sudo,
+	// however loaded the machine: the account says TERM ended it.
+	st := srv.settings(srv.inventory(t, "box"))
+	st.KillGrace = 30 * time.Second
+	pool := newPool(t, st)
 	for _, tc := range []struct {
 		password any
 		want     string
 	}{
-		{nil, "sudo asks for a password to run as root; give it in sudo_password, from a secret input; sudo was stopped on box before it started id (sent TERM, and it ended within 1s)"},
-		{"wrong", "sudo refused the password in sudo_password; sudo was stopped on box before it started id (sent TERM, and it ended within 1s)"},
+		{nil, "sudo asks for a password to run as root; give it in sudo_password, from a secret input; sudo was stopped on box before it started id (sent TERM, and it ended within 30s)"},
+		{"wrong", "sudo refused the password in sudo_password; sudo was stopped on box before it started id (sent TERM, and it ended within 30s)"},
 	} {
 		params := map[string]any{"host": "box", "sudo": true, "command": []any{"id", "-un"}}
 		if tc.password != nil {
