@@ -25,6 +25,12 @@ import (
 // step logs hello.
 func servedRuns(t *testing.T, out *syncBuffer) (*runs.Manager, *steps.Playbook) {
 	t.Helper()
+	return servedRunsOf(t, out, "version: 1\nname: p\nschedule: {cron: \"@every 1m\"}\nsteps:\n  - {id: say, op: control.log, with: {message: hello}}\n", nil)
+}
+
+// servedRunsOf is servedRuns with p.yaml's text, and files beside it.
+func servedRunsOf(t *testing.T, out *syncBuffer, text string, beside map[string]string) (*runs.Manager, *steps.Playbook) {
+	t.Helper()
 	reg := ops.NewRegistry()
 	if err := builtin.Register(reg, builtin.Options{}); err != nil {
 		t.Fatal(err)
@@ -40,10 +46,15 @@ func servedRuns(t *testing.T, out *syncBuffer) (*runs.Manager, *steps.Playbook) 
 	t.Cleanup(func() { svc.Close() })
 	mgr := runs.NewManager(svc, runs.Limits{MaxRunning: 1})
 	t.Cleanup(func() { mgr.Shutdown(context.Background()) })
-	path := filepath.Join(t.TempDir(), "p.yaml")
-	text := "version: 1\nname: p\nschedule: {cron: \"@every 1m\"}\nsteps:\n  - {id: say, op: control.log, with: {message: hello}}\n"
+	dir := t.TempDir()
+	path := filepath.Join(dir, "p.yaml")
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
+	}
+	for name, body := range beside {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	pb, err := steps.Load(path, reg)
 	if err != nil {
@@ -123,5 +134,29 @@ func TestServedRunStartsOnce(t *testing.T) {
 	}
 	if len(out.lines("hello")) != 1 {
 		t.Errorf("the run's own lines are missing:\n%s", out.String())
+	}
+}
+
+// TestServedSubRunLogsItsStart: the scheduler logs the start of the run
+// it fires, not of the runs its playbook.run steps start: a sub-run's
+// "run started" line is still written, with its parent's run id.
+func TestServedSubRunLogsItsStart(t *testing.T) {
+	var out syncBuffer
+	mgr, pb := servedRunsOf(t, &out,
+		"version: 1\nname: p\nschedule: {cron: \"@every 1m\"}\nsteps:\n  - {id: sub, op: playbook.run, with: {path: child.yaml}}\n",
+		map[string]string{"child.yaml": "version: 1\nname: child\nsteps:\n  - {id: say, op: control.log, with: {message: hello}}\n"})
+	l := NewRunLauncher(mgr, []string{auth.RoleOperator}, nil)
+	h, err := l.Launch(context.Background(), Job{Playbook: pb, Slot: t10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-h.Done():
+	case <-time.After(30 * time.Second):
+		t.Fatal("the run did not end")
+	}
+	started := out.lines("run started")
+	if len(started) != 1 || started[0]["playbook"] != "child" || started[0]["parent_run_id"] != h.ID() {
+		t.Errorf("run started lines %v, want the sub-run's alone, naming its parent", started)
 	}
 }
