@@ -83,7 +83,6 @@ func (p *Plan) CheckResume(prev *report.Report, force bool) error {
 	return nil
 }
 
-
 // notSelected starts the reason of a step that a partial run left out.
 const notSelected = "not selected ("
 
