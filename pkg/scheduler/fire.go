@@ -322,7 +322,15 @@ func (s *Scheduler) supervise(rs *runState, job Job, logged chan struct{}) {
 		s.mu.Unlock()
 		select {
 		case <-started:
-		case <-done:
+		case <-ranOutOf(h, done):
+		}
+		if !isClosed(started) {
+			// It ended without starting: no start is logged, and its
+			// watcher, held back until Logged, follows it to the end
+			// (done) only once Logged is closed.
+			close(logged)
+			isLogged = true
+			<-done
 		}
 		s.mu.Lock()
 		rs.waiting = false

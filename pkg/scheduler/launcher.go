@@ -108,31 +108,9 @@ func (l *RunLauncher) Launch(ctx context.Context, job Job) (Handle, error) {
 	}
 	rh := runHandle{h: h, m: l.manager}
 	if l.Watch != nil {
-		if job.Logged != nil {
-			job.Logged = whenLogged(job.Logged, l.manager.Started(h), h.Done())
-		}
 		rh.followed = l.Watch(job, h)
 	}
 	return rh, nil
-}
-
-// whenLogged is closed once logged is, or once the run ended (done)
-// without starting: the scheduler logs no start of such a run, and waits
-// for its watcher before it is done with it. A run that started and ended
-// waits for logged: the scheduler logs its start without waiting for it.
-func whenLogged(logged, started, done <-chan struct{}) <-chan struct{} {
-	out := make(chan struct{})
-	go func() {
-		defer close(out)
-		select {
-		case <-logged:
-		case <-done:
-			if isClosed(started) {
-				<-logged
-			}
-		}
-	}()
-	return out
 }
 
 // runHandle is a runs.Handle as the scheduler sees it: done once the run
@@ -149,6 +127,12 @@ func (r runHandle) ID() string               { return r.h.ID() }
 func (r runHandle) Cancel(cause error)       { r.h.Cancel(cause) }
 func (r runHandle) Started() <-chan struct{} { return r.m.Started(r.h) }
 func (r runHandle) Withdraw() bool           { return r.m.Withdraw(r.h) }
+
+// ranOut is closed once the run itself has ended, before its watcher
+// may have followed it to the end (Done): a run that ends without
+// starting has its Logged closed then, so that its watcher, which waits
+// for Logged, can follow it to the end.
+func (r runHandle) ranOut() <-chan struct{} { return r.h.Done() }
 
 func (r runHandle) Done() <-chan struct{} {
 	if r.followed != nil {

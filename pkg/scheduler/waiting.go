@@ -30,6 +30,16 @@ func startedOf(h Handle) (c <-chan struct{}) {
 	return c
 }
 
+// ranOutOf is the channel closed once h's run itself has ended, before
+// whoever follows its events is done with it (done, h's Done): the same
+// as done but for RunLauncher's runs that are watched.
+func ranOutOf(h Handle, done <-chan struct{}) <-chan struct{} {
+	if r, ok := h.(runHandle); ok {
+		return r.ranOut()
+	}
+	return done
+}
+
 var closedCh = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 func isClosed(c <-chan struct{}) bool {
