@@ -83,9 +83,10 @@ type Job struct {
 	Slot     time.Time       // the slot, before jitter, in the playbook's time zone
 	Trigger  history.Trigger // always history.TriggerSchedule
 	// Logged is closed once the scheduler has logged the run's start
-	// ("run started"), or once it is done with a run that did not
-	// start; RunLauncher holds Watch's view of the run's events back
-	// until then (see RunLauncher.Watch).
+	// ("run started"), or once a run that did not start has ended (the
+	// scheduler then waits for the run's watcher); RunLauncher holds
+	// Watch's view of the run's events back until then (see
+	// RunLauncher.Watch).
 	Logged <-chan struct{}
 	// File is what the check of the playbook's file found just before
 	// the launch (the check that "run started" is followed by a warning
