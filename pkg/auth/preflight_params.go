@@ -139,7 +139,11 @@ func (s *Subject) judgeTarget(st *steps.Step, t ops.Target, raw string) string {
 	var err error
 	if a, ok := ruleAddr(host); ok {
 		if t != ops.TargetLookup {
-			err = scope.AllowDial(host, net.IP(a.AsSlice()))
+			ip := net.IP(a.AsSlice())
+			if a.Zone() != "" {
+				ip = nil // as the dialer gives it: refused under http rules
+			}
+			err = scope.AllowDial(host, ip)
 		}
 	} else {
 		err = scope.AllowName(host)

@@ -109,6 +109,7 @@ steps:
   - {id: loop, op: http.request, with: {url: "http://127.0.0.1:8080/x"}}
   - {id: mapped, op: net.tcp_check, with: {address: "[::ffff:127.0.0.1]:22"}}
   - {id: unspecified, op: http.request, with: {url: "http://0.0.0.0/"}}
+  - {id: zoned, op: http.request, with: {url: "http://[fe80::1%25lo]/"}}
   - {id: denied_name, op: http.request, with: {url: "https://admin.internal.example/"}}
   - {id: lookup, op: net.dns_lookup, with: {name: admin.internal.example}}
   - {id: fine, op: http.request, with: {url: "https://api.example.com/"}}
@@ -128,7 +129,7 @@ roles:
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"loop": "loopback", "mapped": "loopback", "unspecified": "loopback", "denied_name": "*.internal.example", "lookup": "*.internal.example", "fine": "", "later": ""}
+	want := map[string]string{"loop": "loopback", "mapped": "loopback", "unspecified": "loopback", "zoned": "link-local IPv6 address with a zone (%lo", "denied_name": "*.internal.example", "lookup": "*.internal.example", "fine": "", "later": ""}
 	wantDecisions(t, ds, want)
 	if ds, _ = p.Preflight([]string{"operator"}, pb, reg); len(Denied(ds)) != 0 {
 		t.Errorf("a role without http rules: %+v", Denied(ds))

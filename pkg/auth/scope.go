@@ -259,7 +259,7 @@ func (s *Scope) AllowDial(host string, ip net.IP) error {
 	}
 	addr, ok := netip.AddrFromSlice(ip)
 	if !ok {
-		return fmt.Errorf("%w: address %v of %s is not an IP", errDenied, ip, host)
+		return notPlainIP(host)
 	}
 	addr = reached(addr)
 	var why string
@@ -272,6 +272,25 @@ func (s *Scope) AllowDial(host string, ip net.IP) error {
 		why = err.Error()
 	}
 	return fmt.Errorf("%w: connecting to %s (%s): %s", errDenied, host, addr, why)
+}
+
+// notPlainIP is the refusal of a connection to host that reaches no plain
+// IP (the dialer gives none): an IPv6 address with a zone, written so or
+// given by a hosts file. The zone names an interface of this host, which
+// the connection leaves by, and the rules judge an address alone.
+func notPlainIP(host string) error {
+	const fix = "the rules judge an address without an interface; give the address without its zone or a host name, " +
+		"or run the step under a role without http rules"
+	if a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")); err == nil && a.Zone() != "" {
+		kind := "an IPv6 address"
+		if a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() {
+			kind = "a link-local IPv6 address"
+		}
+		return fmt.Errorf("%w: connecting to %s: %s is %s with a zone (%%%s, an interface of this host), which http rules never allow: %s",
+			errDenied, host, a.WithZone(""), kind, a.Zone(), fix)
+	}
+	return fmt.Errorf("%w: connecting to %s: it reaches an address that is not a plain IP (an IPv6 address with a %%zone, as a hosts file may give), which http rules never allow: %s",
+		errDenied, host, fix)
 }
 
 // AllowName decides, before host is resolved, whether the rules could let

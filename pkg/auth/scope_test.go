@@ -363,3 +363,34 @@ func TestNamesDeniedBeforeTheyAreResolved(t *testing.T) {
 		t.Errorf("two roles: %v", err)
 	}
 }
+
+// TestScopeZonedAddressSaysWhy checks that a connection to an IPv6
+// address with a zone, which the dialer gives no plain IP for, is refused
+// under http rules with a message that names the address, its zone and
+// why, and is allowed under a role without http rules.
+func TestScopeZonedAddressSaysWhy(t *testing.T) {
+	s := newScope([]*Role{{Name: "r", HTTP: &HTTPRules{DenyLoopback: true}}})
+	for host, want := range map[string][]string{
+		"fe80::1%lo":     {"connecting to fe80::1%lo", "fe80::1 is a link-local IPv6 address with a zone (%lo", "without its zone"},
+		"[fe80::1%eth0]": {"fe80::1 is a link-local IPv6 address with a zone (%eth0"},
+		"2001:db8::1%lo": {"2001:db8::1 is an IPv6 address with a zone (%lo"},
+		"printer.lan":    {"connecting to printer.lan: it reaches an address that is not a plain IP"},
+	} {
+		err := s.AllowDial(host, nil)
+		if err == nil {
+			t.Errorf("AllowDial(%s) allowed", host)
+			continue
+		}
+		for _, w := range want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("AllowDial(%s) = %v, want it to say %q", host, err, w)
+			}
+		}
+		if strings.Contains(err.Error(), "<nil>") {
+			t.Errorf("AllowDial(%s) = %v", host, err)
+		}
+	}
+	if err := newScope([]*Role{{Name: "r"}}).AllowDial("fe80::1%lo", nil); err != nil {
+		t.Errorf("no http rules: %v", err)
+	}
+}
