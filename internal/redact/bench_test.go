@@ -97,3 +97,19 @@ func BenchmarkStringDump(b *testing.B) {
 		_ = r.String(out)
 	}
 }
+
+// BenchmarkStringOD is BenchmarkString over a MiB of od -c output.
+func BenchmarkStringOD(b *testing.B) {
+	const token = "ghp_R4nd0mT0k3nV4lu3xYz0123456789ab"
+	r := New(token, "Pa$$w0rd-zz9", benchKey)
+	var sb strings.Builder
+	for off := 0; sb.Len() < 1<<20; off += 16 {
+		fmt.Fprintf(&sb, "%07o   h   e   l   l   o       w   o   r   l   d       h   e   l   l\n", off)
+	}
+	out := sb.String()
+	b.SetBytes(int64(len(out)))
+	b.ResetTimer()
+	for range b.N {
+		_ = r.String(out)
+	}
+}

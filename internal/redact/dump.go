@@ -22,7 +22,23 @@ type dumpRow struct {
 	start, end int // the row's line in the text
 	off        int64
 	data       []byte
-	textAt     int // the text column's first character
+	textAt     int // the text column's first character; od's first cell
+	// od is set for a row of od -c (od.go), whose offset is its first
+	// offLen characters, in a base the rows around it tell.
+	od     bool
+	offLen uint8
+}
+
+// follows reports whether row cur goes on from prev, the line before it,
+// in a run of rows that first started.
+func follows(s string, first, prev, cur dumpRow) bool {
+	if cur.start != prev.end+1 || cur.od != prev.od {
+		return false
+	}
+	if cur.od {
+		return odFollows(s, first, prev, cur)
+	}
+	return cur.off == prev.off+int64(len(prev.data))
 }
 
 // maskDumps masks, in the hex dump rows of s, the digits and the text
@@ -41,7 +57,7 @@ func (r *Redactor) maskDumps(s string) string {
 	b := []byte(s)
 	for i := 0; i < len(rows); {
 		j := i + 1
-		for j < len(rows) && rows[j].off == rows[j-1].off+int64(len(rows[j-1].data)) && rows[j].start == rows[j-1].end+1 {
+		for j < len(rows) && follows(s, rows[i], rows[j-1], rows[j]) {
 			j++
 		}
 		r.maskDumpRun(b, rows[i:j])
@@ -90,7 +106,15 @@ func (r *Redactor) maskDumpRun(b []byte, rows []dumpRow) {
 	}
 	k := 0
 	for _, row := range rows {
-		if slices.Contains(masked[k:k+len(row.data)], true) {
+		switch {
+		case !slices.Contains(masked[k:k+len(row.data)], true):
+		case row.od:
+			for i := range row.data {
+				if masked[k+i] {
+					maskODCell(b, row.textAt+odCellWidth*i)
+				}
+			}
+		default:
 			for i, at := range digitPlaces(b[row.start:row.end], len(row.data)) {
 				if masked[k+i] {
 					b[row.start+at], b[row.start+at+1] = '*', '*'
@@ -119,7 +143,7 @@ func digitPlaces(line []byte, n int) []int {
 	return places
 }
 
-// dumpRows returns the lines of s that are hex dump rows.
+// dumpRows returns the lines of s that are hex dump rows or od -c rows.
 func dumpRows(s string) []dumpRow {
 	var rows []dumpRow
 	// The rows' bytes, in one array.
@@ -131,7 +155,7 @@ func dumpRows(s string) []dumpRow {
 		} else {
 			end += start
 		}
-		if row, ok := parseDumpRow(s[start:end], &data); ok {
+		if row, ok := parseAnyRow(s[start:end], &data); ok {
 			row.start, row.end = start, end
 			row.textAt += start
 			rows = append(rows, row)
@@ -139,6 +163,17 @@ func dumpRows(s string) []dumpRow {
 		start = end + 1
 	}
 	return rows
+}
+
+// parseAnyRow reads line as a hex dump row or an od -c row.
+func parseAnyRow(line string, data *[]byte) (dumpRow, bool) {
+	if row, ok := parseDumpRow(line, data); ok {
+		return row, true
+	}
+	if !mayBeODRow(line) {
+		return dumpRow{}, false
+	}
+	return parseODRow(line, data)
 }
 
 // parseDumpRow reads a row as hexdump -C and xxd write it: an offset of
@@ -182,8 +217,10 @@ func parseDumpRow(line string, data *[]byte) (dumpRow, bool) {
 			if text := line[j:]; len(text) == len(got)+2 && text[0] == '|' && text[len(text)-1] == '|' && dumpText(got, text[1:len(text)-1]) {
 				return ok(off, j+1)
 			}
-			if text := line[j:]; j-i >= 2 && dumpText(got, text) {
-				return ok(off, j)
+			// xxd's text column follows two spaces or more, and
+			// starts with the row's spaces when its bytes do.
+			if at := len(line) - len(got); at-i >= 2 && at <= j && dumpText(got, line[at:]) {
+				return ok(off, at)
 			}
 		}
 		k := j
@@ -231,8 +268,9 @@ func isHexDigit(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
-// mayHoldDump reports whether a line of s could be a hex dump row: it
-// starts with 7 hex digits. Most text has none, and is not parsed.
+// mayHoldDump reports whether a line of s could be a hex dump row (it
+// starts with 7 hex digits) or an od -c row (mayBeODRow). Most text has
+// none, and is not parsed.
 func mayHoldDump(s string) bool {
 	for start := 0; start < len(s); {
 		if n := len(s) - start; n >= 8 {
@@ -241,6 +279,15 @@ func mayHoldDump(s string) bool {
 				k++
 			}
 			if k == 7 {
+				return true
+			}
+		}
+		if n := len(s) - start; n >= odCellWidth && (s[start] == ' ' || isHexDigit(s[start])) {
+			end := strings.IndexByte(s[start:], '\n')
+			if end < 0 {
+				end = n
+			}
+			if mayBeODRow(s[start : start+end]) {
 				return true
 			}
 		}
