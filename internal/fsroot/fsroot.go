@@ -210,6 +210,9 @@ func readFile(abs string, roots []string, max int64, readable string, judge func
 	case fi.Size() > max:
 		return nil, fmt.Errorf("%s is %s, over the limit of %s", abs, fsx.Size(fi.Size()), fsx.Bytes(max))
 	}
+	if err := guardIdentity(abs, fi, readable); err != nil {
+		return nil, err
+	}
 	if judge != nil {
 		if err := judge(f); err != nil {
 			return nil, err

@@ -311,6 +311,9 @@ type ProtectedError struct {
 	// Real is where Path leads through its symlinks, when it is refused
 	// for that and not as written; "" otherwise.
 	Real string
+	// Link is the protected file that Path is another name of (a hard
+	// link), when it is refused for that (GuardIdentity); "" otherwise.
+	Link string
 }
 
 // via records that the path as written, abs, was refused as real, where
@@ -327,6 +330,12 @@ func (e *ProtectedError) Error() string {
 		followed = fmt.Sprintf(" (followed through a symlink: it leads to %s)", e.Real)
 	}
 	switch {
+	case e.Link != "" && e.Link == e.Protected:
+		return fmt.Sprintf("%v: path %q is another name (a hard link) of arsenal-run's %s %s, which no file operation touches; "+
+			"use a copy of what you need instead of a link", ops.ErrDenied, e.Path, e.What, e.Protected)
+	case e.Link != "":
+		return fmt.Sprintf("%v: path %q is another name (a hard link) of %s, in arsenal-run's %s %s, which no file operation touches; "+
+			"use a copy of what you need instead of a link", ops.ErrDenied, e.Path, e.Link, e.What, e.Protected)
 	case e.holds:
 		return fmt.Sprintf("%v: path %q%s holds arsenal-run's %s %s, which no file operation touches", ops.ErrDenied, e.Path, followed, e.What, e.Protected)
 	case e.Path == e.Protected || e.Real == e.Protected:

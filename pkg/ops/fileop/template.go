@@ -170,7 +170,7 @@ func (*Template) Execute(ctx context.Context, p ops.Params) (map[string]any, err
 	case fi.Size() > tmpl.MaxOutput:
 		exists, mode, current = true, fi.Mode().Perm(), fmt.Sprintf("(the current file is %d bytes, too large to compare)\n", fi.Size())
 	default:
-		b, err := t.root.ReadFile(t.rel)
+		b, err := readCurrent(t)
 		if err != nil {
 			return nil, fail(err)
 		}

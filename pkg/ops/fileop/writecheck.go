@@ -2,7 +2,12 @@ package fileop
 
 import (
 	"fmt"
+	"io"
 	"io/fs"
+	"os"
+	"syscall"
+
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/tmpl"
 )
@@ -35,7 +40,7 @@ func compareWrite(t *target, fi fs.FileInfo, content string, mode fs.FileMode, m
 		// content is still told apart.
 		changed := !sameSize || mode != oldMode
 		if !changed {
-			b, err := t.root.ReadFile(t.rel)
+			b, err := readCurrent(t)
 			if err != nil {
 				return false, "", err
 			}
@@ -47,7 +52,7 @@ func compareWrite(t *target, fi fs.FileInfo, content string, mode fs.FileMode, m
 		}
 		return changed, diff, nil
 	}
-	b, err := t.root.ReadFile(t.rel)
+	b, err := readCurrent(t)
 	if err != nil {
 		return false, "", err
 	}
@@ -57,4 +62,24 @@ func compareWrite(t *target, fi fs.FileInfo, content string, mode fs.FileMode, m
 		diff = diffOf(t.abs, "new", current, content, true)
 	}
 	return current != content || mode != oldMode, diff, nil
+}
+
+// readCurrent reads the file at t.rel, the one a write or a template
+// would replace, to compare or diff it: not when it is a protected file
+// under another name (a hard link; fsroot.GuardIdentity), judged on the
+// file as opened.
+func readCurrent(t *target) ([]byte, error) {
+	f, err := t.root.OpenFile(t.rel, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if err := fsroot.GuardIdentity(t.abs, fi); err != nil {
+		return nil, err
+	}
+	return io.ReadAll(f)
 }
