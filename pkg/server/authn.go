@@ -4,7 +4,6 @@ import (
 	"crypto/x509"
 	"net"
 	"net/http"
-	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -204,130 +203,6 @@ func clientAddr(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
-}
-
-// addrLimiter counts failed authentications per client address in token
-// buckets, an IPv6 address's in its /64's (bucketOf). Idle buckets are
-// dropped, so the map stays bounded by the addresses that failed
-// recently; past maxAddrs, new addresses share one bucket.
-type addrLimiter struct {
-	rate  auth.Rate
-	now   func() time.Time
-	mu    sync.Mutex
-	byIP  map[string]*addrEntry
-	other *rate.Limiter
-	swept time.Time
-}
-
-type addrEntry struct {
-	lim  *rate.Limiter
-	last time.Time
-}
-
-const (
-	maxAddrs   = 100_000
-	sweepEvery = time.Minute
-)
-
-func newAddrLimiter(r auth.Rate, now func() time.Time) *addrLimiter {
-	return &addrLimiter{rate: r, now: now, byIP: map[string]*addrEntry{},
-		other: rate.NewLimiter(rate.Limit(r.PerSecond), r.Burst), swept: now()}
-}
-
-// bucketOf is the bucket that the failures of addr count in: the address
-// itself (an IPv4-mapped one as IPv4), or an IPv6 address's /64. A host is given a whole /64 (SLAAC, a
-// cloud instance's prefix, privacy addresses) and may send from any
-// address of it, so that counted address by address, a guesser taking a
-// new one for each try would never be slowed.
-func bucketOf(addr string) string {
-	a, err := netip.ParseAddr(addr)
-	switch {
-	case err != nil || a.Is4():
-		return addr
-	case a.Is4In6():
-		return a.Unmap().String() // the IPv4 client it is
-	}
-	return netip.PrefixFrom(a.WithZone(""), 64).Masked().String()
-}
-
-// failedFrom names addr in a 429 of failed authentications: with the
-// network it is counted in, when that is more than the address.
-func failedFrom(addr string) string {
-	if b := bucketOf(addr); strings.Contains(b, "/") {
-		return addr + " (counted with its network " + b + ")"
-	}
-	return addr
-}
-
-// blocked returns how long addr must wait, or 0 when it may try.
-func (a *addrLimiter) blocked(addr string) time.Duration {
-	addr = bucketOf(addr)
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	e, ok := a.byIP[addr]
-	if !ok {
-		return 0
-	}
-	now := a.now()
-	if e.lim.TokensAt(now) >= 1 {
-		return 0
-	}
-	r := e.lim.ReserveN(now, 1)
-	wait := r.DelayFrom(now)
-	r.CancelAt(now)
-	return max(wait, time.Second)
-}
-
-// fail takes a token for a failure of addr; it returns how long to wait
-// when there was none left.
-func (a *addrLimiter) fail(addr string) time.Duration {
-	addr = bucketOf(addr)
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	now := a.now()
-	a.sweep(now)
-	e, ok := a.byIP[addr]
-	if !ok {
-		if len(a.byIP) >= maxAddrs {
-			return a.take(a.other, now)
-		}
-		e = &addrEntry{lim: rate.NewLimiter(rate.Limit(a.rate.PerSecond), a.rate.Burst)}
-		a.byIP[addr] = e
-	}
-	e.last = now
-	return a.take(e.lim, now)
-}
-
-func (a *addrLimiter) take(l *rate.Limiter, now time.Time) time.Duration {
-	if l.AllowN(now, 1) {
-		return 0
-	}
-	r := l.ReserveN(now, 1)
-	wait := r.DelayFrom(now)
-	r.CancelAt(now)
-	return max(wait, time.Second)
-}
-
-// sweep drops the buckets that refilled since their last failure; a.mu is
-// held.
-func (a *addrLimiter) sweep(now time.Time) {
-	if now.Sub(a.swept) < sweepEvery && len(a.byIP) < maxAddrs {
-		return
-	}
-	a.swept = now
-	full := time.Duration(float64(a.rate.Burst)/a.rate.PerSecond*float64(time.Second)) + time.Second
-	for addr, e := range a.byIP {
-		if now.Sub(e.last) > full {
-			delete(a.byIP, addr)
-		}
-	}
-}
-
-// size returns how many addresses have a bucket.
-func (a *addrLimiter) size() int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return len(a.byIP)
 }
 
 // rateLimits are the policy's rate: block as token buckets: one per
