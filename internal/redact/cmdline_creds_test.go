@@ -26,6 +26,10 @@ func TestCommandLineCredentials(t *testing.T) {
 		{"grep -r authorization src/", "grep -r authorization src/"},
 		{"curl -H X-Authorization-Mode: on https://h/", "curl -H X-Authorization-Mode: on https://h/"},
 		{"x ak_short tak_qyuqou7kiynlzd45dipwtm3bjcds6zdyxagr7ei", "x ak_short tak_qyuqou7kiynlzd45dipwtm3bjcds6zdyxagr7ei"},
+		{key + " x", "ak_*** x"},
+		{"x=" + key, "x=ak_***"},
+		{"x " + key + "q ak_QYUQOU7KIYNLZD45DIPWTM3BJCDS6ZDYXAGR7EI " + key[:len(key)-1], "x " + key + "q ak_QYUQOU7KIYNLZD45DIPWTM3BJCDS6ZDYXAGR7EI " + key[:len(key)-1]},
+		{"ak_ak_" + key[3:], "ak_ak_***"},
 		{"curl -H Authorization:", "curl -H Authorization:"},
 	} {
 		if got := CommandLine(tc.in); got != tc.want {
