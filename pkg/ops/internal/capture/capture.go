@@ -38,12 +38,18 @@ type Buffer struct {
 }
 
 // Room is a pool of memory that may make its taker wait
-// (ops.OutputMemory): Take returns once n bytes more are the taker's.
-type Room interface{ Take(n int) }
+// (ops.OutputMemory): Take returns once n bytes more are the taker's, or
+// false when the pool refuses them (the step ended while it waited, or
+// the pool had to be kept).
+type Room interface{ Take(n int) bool }
 
 // TakeFrom makes b take from r the bytes its buffers are about to take
 // more, before it takes them. Its head then grows by doubling, never
-// past the limit.
+// past the limit, and once cut its tail is the second half of the head's
+// array: b's buffers take the limit at most. When r refuses, b keeps no
+// more than the bytes it has: its limit becomes what its head's array
+// holds, and what comes past it is dropped and counted, as past the
+// limit (Truncated, the note of Bytes).
 func (b *Buffer) TakeFrom(r Room) { b.room = r }
 
 // NewBuffer returns a Buffer that keeps at most limit bytes (DefaultLimit
@@ -69,11 +75,14 @@ func (b *Buffer) Write(p []byte) (int, error) {
 	n := len(p)
 	if b.tail == nil {
 		if len(b.head)+len(p) <= b.limit {
-			if b.room != nil && len(b.head)+len(p) > cap(b.head) {
-				b.growHead(len(b.head) + len(p))
+			if b.room != nil && len(b.head)+len(p) > cap(b.head) && !b.growHead(len(b.head)+len(p)) {
+				return b.Write(p) // within the limit the room refusal left
 			}
 			b.head = append(b.head, p...)
 			return n, nil
+		}
+		if b.room != nil && cap(b.head) < b.limit && !b.growHead(b.limit) {
+			return b.Write(p)
 		}
 		// Overflow: the first half stays as the head, the rest of what was
 		// kept becomes the start of the tail.
@@ -82,11 +91,15 @@ func (b *Buffer) Write(p []byte) (int, error) {
 			b.head = append(b.head, p[:k]...)
 			p = p[k:]
 		}
-		if b.room != nil {
-			b.room.Take(b.limit - half)
-		}
-		b.tail = make([]byte, b.limit-half)
 		rest := b.head[half:]
+		if cap(b.head) >= b.limit {
+			// The tail is the rest of the head's array, which holds
+			// the limit: no room more, nor a copy (rest is already
+			// where the ring starts).
+			b.tail = b.head[half:b.limit:b.limit]
+		} else {
+			b.tail = make([]byte, b.limit-half)
+		}
 		b.head = b.head[:half:half]
 		b.ringWrite(rest)
 	}
@@ -95,13 +108,32 @@ func (b *Buffer) Write(p []byte) (int, error) {
 }
 
 // growHead makes room in head for want bytes, by doubling up to the
-// limit, after taking what the new array takes more from b.room.
-func (b *Buffer) growHead(want int) {
+// limit, after taking what the new array takes more from b.room. When
+// the room refuses, the limit becomes the head's array (see TakeFrom),
+// and it returns false.
+func (b *Buffer) growHead(want int) bool {
 	c := min(max(2*cap(b.head), want, minHead), b.limit)
-	b.room.Take(c - cap(b.head))
+	if !b.room.Take(c - cap(b.head)) {
+		b.starve()
+		return false
+	}
 	head := make([]byte, len(b.head), c)
 	copy(head, b.head)
 	b.head = head
+	return true
+}
+
+// starve makes b keep no more than its head's array holds: what comes
+// past it is dropped, counted. An array too small to hold a head and a
+// tail keeps nothing more; the bytes it has become the head.
+func (b *Buffer) starve() {
+	b.room = nil
+	if c := cap(b.head); c >= 2 {
+		b.limit = c
+		return
+	}
+	b.limit = max(len(b.head), 1)
+	b.tail = []byte{} // a ring of no bytes: all that comes is dropped
 }
 
 func (b *Buffer) ringWrite(p []byte) {

@@ -27,6 +27,11 @@ func Claim(limit int) int64 { return 2 * (3*int64(limit) + noteRoom) }
 // noteRoom is room for the note of a cut.
 const noteRoom = 64
 
+// perByte is what a byte a buffer keeps is reckoned to take: itself,
+// and its text with the joined copy (see Claim). It is taken with the
+// byte, so that the text never has to wait for room, nor be refused it.
+const perByte = 3
+
 // Hold takes room in mem for the two streams of what (made only when
 // said, see ops.OutputMemory.HoldUpToFor), of limit bytes each:
 // nothing at first, up to Claim(limit), or all of mem when that is more
@@ -44,22 +49,18 @@ func Hold(ctx context.Context, mem *ops.OutputMemory, limit int, what func() str
 
 // Buffer returns a capture.Buffer of limit bytes whose buffers take their
 // room from s before they grow: a process writing more waits, its pipe
-// full, while the pool has none.
+// full, while the pool has none. When the pool refuses the room, the
+// buffer keeps what it has and drops the rest, counted as a cut of
+// max_output is (capture.Buffer.TakeFrom).
 func (s *Streams) Buffer(limit int) *capture.Buffer {
 	b := capture.NewBuffer(limit)
-	b.TakeFrom(s)
+	b.TakeFrom(&room{s: s})
 	return b
 }
 
-// Text returns b's text (capture.Buffer.Text), after taking room for it.
-func (s *Streams) Text(b *capture.Buffer) string {
-	n := b.Kept()
-	if b.Truncated() {
-		n = 2*n + noteRoom // the join, then its text
-	}
-	s.Take(n)
-	return b.Text()
-}
+// Text returns b's text (capture.Buffer.Text): its room was taken with
+// its bytes.
+func (s *Streams) Text(b *capture.Buffer) string { return b.Text() }
 
 // Release gives the room back.
 func (s *Streams) Release() {
@@ -68,9 +69,26 @@ func (s *Streams) Release() {
 	}
 }
 
-// Take waits for n bytes (capture.Room). When the step ends while it waits, or the pool
-// asks it to give way (ops.ErrOutputMemoryBusy: a max_output past the
-// claim, every other step waiting too), the bytes are kept all the same:
-// max_output bounds them, and cutting a step's output for the pool would
-// lose what it printed.
-func (s *Streams) Take(n int) { _, _ = s.hold.Grow(s.ctx, int64(n)) }
+// room is one buffer's capture.Room in s.
+type room struct {
+	s    *Streams
+	note bool // the room of the note of its cut is taken
+}
+
+// Take waits for the room of n bytes more in the buffer, their text
+// included, and the note of a cut with the first. It returns false,
+// holding nothing more, when the step ends while it waits, or when the
+// pool asks it to give way (ops.ErrOutputMemoryBusy: a max_output past
+// the claim, every other step waiting too) or cannot hold that much at
+// all: the buffer then keeps no more, and what comes past it is dropped
+// and said to be, as a cut at max_output is. Keeping the bytes all the
+// same would pass the limit the pool is there to keep.
+func (r *room) Take(n int) bool {
+	more := perByte * int64(n)
+	if !r.note {
+		more += noteRoom
+	}
+	ok, _ := r.s.hold.Grow(r.s.ctx, more)
+	r.note = r.note || ok
+	return ok
+}
