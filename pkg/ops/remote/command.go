@@ -80,6 +80,15 @@ type command struct {
 	sudo   *sudoOpts
 	prompt string // sudo's password prompt, unique to this command
 	name   string // the program, for messages
+	op     string // the operation, for messages, when it is not ssh.exec
+}
+
+// what names c on host, for messages: "ssh.exec of echo on box".
+func (c *command) what(host string) string {
+	if c.op != "" {
+		return c.op + " on " + host
+	}
+	return "ssh.exec of " + c.name + " on " + host
 }
 
 // scriptRunner runs a script read whole from stdin by sh -e, so that

@@ -78,7 +78,10 @@ func (f *Facts) Execute(ctx context.Context, p ops.Params) (map[string]any, erro
 	}
 	paths := p.Strings("paths")
 	cmd := newCommand(append([]string{"/bin/sh", "-c", factsScript, "sh"}, paths...), "", nil, "", nil, "")
-	cmd.name = "ssh.facts"
+	cmd.name, cmd.op = "ssh.facts", "ssh.facts"
+	// Its output is held in the process's output memory as it comes,
+	// as ssh.exec's is: a host can print as much as it likes.
+	cmd.mem = f.mem
 	// The script's sections are the step's output, not lines for people
 	// to follow live.
 	quiet := *ops.CallFrom(ctx)

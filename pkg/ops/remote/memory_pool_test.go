@@ -66,3 +66,57 @@ func TestExecWaitsForMemoryBeforeItOpensASession(t *testing.T) {
 		t.Errorf("%d bytes held after", now)
 	}
 }
+
+// TestFactsHoldTheOutputMemory: ssh.facts holds what the host prints in
+// the registry's output memory as it comes, as ssh.exec does, waiting in
+// turn for its room, and gives it back. It held none: a fan-out of
+// ssh.facts over hosts printing large files (/etc/os-release, df) took
+// memory the pool did not count, and never waited.
+func TestFactsHoldTheOutputMemory(t *testing.T) {
+	const mib = 1 << 20
+	srv := startServer(t, serverOpts{})
+	pool := newPool(t, srv.settings(srv.inventory(t, "box")))
+	r := registry(t, Settings{Agent: "none"})
+	mem := r.OutputMemory()
+	mem.SetLimit(16 * mib)
+	// As in TestExecWaitsForMemoryBeforeItOpensASession: a step waits
+	// for room, and the facts come behind it.
+	a, err := mem.HoldUpTo(context.Background(), 6*mib, 16*mib, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waits := make(chan string, 2)
+	tell := func(ctx context.Context) context.Context {
+		return ops.WithCall(ctx, &ops.Call{Message: func(_, text string) { waits <- text }})
+	}
+	held := make(chan *ops.OutputHold, 1)
+	go func() {
+		b, _ := mem.HoldUpTo(tell(context.Background()), 4*mib, 16*mib, "b")
+		held <- b
+	}()
+	<-waits
+	done := make(chan error, 1)
+	var out map[string]any
+	go func() {
+		var err error
+		out, err = opstest.Execute(r, WithPool(tell(context.Background()), pool), "ssh.facts", map[string]any{"host": "box"})
+		done <- err
+	}()
+	select {
+	case msg := <-waits:
+		if !strings.HasPrefix(msg, "ssh.facts on box waits for room for up to ") {
+			t.Errorf("the step said %q while it waited", msg)
+		}
+	case err := <-done:
+		t.Fatalf("ssh.facts ran while steps before it waited for memory (%v): it holds none", err)
+	}
+	a.Release()
+	b := <-held
+	if err := <-done; err != nil || out["system"] != "Linux" {
+		t.Fatalf("ssh.facts: %v, system %v", err, out["system"])
+	}
+	b.Release()
+	if now, _ := mem.Used(); now != 0 {
+		t.Errorf("%d bytes held after", now)
+	}
+}

@@ -167,7 +167,7 @@ func Register(r *ops.Registry, s Settings) error {
 // base is what every ssh.* operation shares: the registry's pool.
 type base struct {
 	pool *Pool
-	mem  *ops.OutputMemory // the registry's, for ssh.exec's captured output
+	mem  *ops.OutputMemory // the registry's, for the captured output of ssh.exec and ssh.facts
 }
 
 var _ io.Closer = base{}

@@ -42,7 +42,7 @@ func (p *Pool) run(ctx context.Context, h *inventory.Host, a authOpts, cmd *comm
 	if limit <= 0 {
 		limit = capture.DefaultLimit
 	}
-	held, err := outhold.Hold(ctx, cmd.mem, limit, func() string { return fmt.Sprintf("ssh.exec of %s on %s", cmd.name, h.Name) })
+	held, err := outhold.Hold(ctx, cmd.mem, limit, func() string { return cmd.what(h.Name) })
 	if err != nil {
 		return nil, err
 	}
