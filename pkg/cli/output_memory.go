@@ -11,7 +11,7 @@ import (
 
 // outputMemoryUsage is --max-output-memory's usage line.
 var outputMemoryUsage = fmt.Sprintf("let operations hold at most `MIB` MiB at once, all runs together, while they build their outputs "+
-	"(file.read's content, http.request's body and JSON, the stdout and stderr of shell.exec, ssh.exec and plugins); more wait their turn (default %d)", ops.DefaultOutputMemory>>20)
+	"(file.read's content, http.request's body and JSON, the stdout and stderr of shell.exec, ssh.exec, ssh.facts and plugins, a plugin's answer decoded); more wait their turn (default %d)", ops.DefaultOutputMemory>>20)
 
 // addOutputMemoryFlag adds --max-output-memory to a command that runs
 // playbooks (run, schedule, serve): the registry it builds takes it.

@@ -73,7 +73,7 @@ type Options struct {
 	// OutputMemory is the most bytes the operations may hold at once, all
 	// steps and runs together, while they build their outputs
 	// (ops.OutputMemory): file.read's content, http.request's body and
-	// JSON, the stdout and stderr shell.exec, ssh.exec and plugins keep;
+	// JSON, the stdout and stderr shell.exec, ssh.exec, ssh.facts and plugins keep, a plugin's answer decoded;
 	// 0 for ops.DefaultOutputMemory.
 	OutputMemory int64
 }

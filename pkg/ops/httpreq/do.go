@@ -20,6 +20,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/internal/short"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/capture"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/jsoncost"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/tlshint"
 	"github.com/arsenal-run/arsenal-run/pkg/telemetry/httptrace"
@@ -161,7 +162,7 @@ func (op *Request) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 			"raise max_bytes (up to %d, 64 MiB) to read it as JSON", size, limit, maxBytesLimit)
 	default:
 		body := buf.Bytes() // whole: not cut
-		cost := jsonCost(body)
+		cost := jsoncost.Of(body)
 		ok, err := hold.Grow(ctx, cost)
 		switch {
 		case errors.Is(err, ops.ErrOutputMemoryBusy):

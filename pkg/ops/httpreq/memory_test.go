@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/arsenal-run/arsenal-run/internal/jsonx"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/jsoncost"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/opstest"
 )
 
@@ -29,7 +30,7 @@ func jsonArray(el string, n int) []byte {
 }
 
 // TestJSONCostBoundsTheDecodedValue: the value decoded is never larger
-// than jsonCost says (which counts the decoder's copy of the text too, a
+// than jsoncost.Of says (which counts the decoder's copy of the text too, a
 // moment's), for the shapes
 // that take the most of their text (small maps, empty lists) and for
 // plain ones.
@@ -50,8 +51,8 @@ func TestJSONCostBoundsTheDecodedValue(t *testing.T) {
 			t.Fatal(err)
 		}
 		held := int64(after.HeapAlloc) - int64(before.HeapAlloc)
-		if cost := jsonCost(data); held > cost {
-			t.Errorf("%s: decoding %d bytes held %d, more than the %d jsonCost says", el, len(data), held, cost)
+		if cost := jsoncost.Of(data); held > cost {
+			t.Errorf("%s: decoding %d bytes held %d, more than the %d jsoncost.Of says", el, len(data), held, cost)
 		}
 	}
 }

@@ -252,6 +252,12 @@ func (p *Plugin) result(o *outcome) (map[string]any, error) {
 		return nil, ops.Errorf(ops.ClassExecution, "plugin %s wrote more than %d bytes to stdout, the output limit; it must print one JSON object", name, o.limit)
 	}
 	raw := bytes.TrimSpace(o.stdout.Bytes())
+	if len(raw) > 0 {
+		// Its answer, or its error object, is decoded below.
+		if err := p.holdAnswer(o, raw); err != nil {
+			return nil, err
+		}
+	}
 	if o.code != 0 {
 		if perr := pluginError(raw); perr != nil {
 			return nil, ops.Errorf(perr.class, "plugin %s: %s", name, perr.message)

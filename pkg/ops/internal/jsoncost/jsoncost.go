@@ -1,13 +1,16 @@
-package httpreq
+// Package jsoncost reckons the memory a JSON text takes once decoded, for
+// the process's output memory (ops.OutputMemory): an http.request's JSON
+// body, a plugin's answer.
+package jsoncost
 
-// jsonCost estimates, from above, the bytes that decoding data (one JSON
+// Of estimates, from above, the bytes that decoding data (one JSON
 // value) holds at once: the decoder's copy of data, and Go's maps,
 // slices, strings and numbers of the value, which take up to forty
 // times the bytes of their text (an array of {"a":1}). It is counted
 // before decoding, in the process's output memory, so that a body a
 // server made of small objects cannot take gigabytes. It reads data once,
 // without allocating.
-func jsonCost(data []byte) int64 {
+func Of(data []byte) int64 {
 	const (
 		object   = 64  // a map's header, boxed
 		group    = 272 // its first group of eight slots, once it holds a key

@@ -92,3 +92,10 @@ func (r *room) Take(n int) bool {
 	r.note = r.note || ok
 	return ok
 }
+
+// Grow takes n bytes more for what the step makes of its streams (a
+// plugin's answer decoded), waiting as Take does: false when the pool
+// cannot hold that much at all, with ops.ErrOutputMemoryBusy when it
+// asked the step to give way, the context's cause when the step ended
+// while it waited.
+func (s *Streams) Grow(n int64) (bool, error) { return s.hold.Grow(s.ctx, n) }
