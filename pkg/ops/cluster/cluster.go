@@ -159,14 +159,14 @@ type result struct {
 	status  string // up, down or timeout
 	latency time.Duration
 	err     string
-	code    int    // HTTP status, 0 for TCP
-	body    []byte // the start of an HTTP body, when asked for
+	code    int            // HTTP status, 0 for TCP
+	arsenal map[string]any // what an arsenal-run server's /healthz said of it (arsenalInfo), when asked for
 }
 
 // probeAll probes every node with at most n probes at once. Results are
 // indexed like nodes. It fails only when ctx ends or a policy refuses a
 // connection.
-func (p *Prober) probeAll(ctx context.Context, nodes []Node, n int, timeout time.Duration, keepBody bool) ([]result, error) {
+func (p *Prober) probeAll(ctx context.Context, nodes []Node, n int, timeout time.Duration, readInfo bool) ([]result, error) {
 	tr, done := p.transport(ctx)
 	defer done()
 	client := &http.Client{Transport: httptrace.Transport(tr), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -182,7 +182,7 @@ func (p *Prober) probeAll(ctx context.Context, nodes []Node, n int, timeout time
 				return
 			}
 			var r result
-			rec := panics.Try(func() { r, denied[i] = probe(ctx, client, &nodes[i], timeout, keepBody) })
+			rec := panics.Try(func() { r, denied[i] = probe(ctx, client, &nodes[i], timeout, readInfo) })
 			if rec != nil {
 				r = result{status: "down", err: "internal error while probing: " + fmt.Sprint(rec.Value)}
 			}
@@ -206,7 +206,7 @@ func (p *Prober) probeAll(ctx context.Context, nodes []Node, n int, timeout time
 var dialTCP = policy.DialContext
 
 // probe checks one node within timeout.
-func probe(ctx context.Context, client *http.Client, n *Node, timeout time.Duration, keepBody bool) (result, error) {
+func probe(ctx context.Context, client *http.Client, n *Node, timeout time.Duration, readInfo bool) (result, error) {
 	pctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	pctx, asked := tlshint.Watch(pctx)
@@ -214,7 +214,7 @@ func probe(ctx context.Context, client *http.Client, n *Node, timeout time.Durat
 	var r result
 	var err error
 	if n.URL != "" {
-		r, err = probeHTTP(pctx, client, n.URL, keepBody)
+		r, err = probeHTTP(pctx, client, n.URL, readInfo)
 	} else {
 		var c net.Conn
 		c, err = dialTCP(pctx, net.Dialer{}, "tcp", n.Address)
@@ -236,7 +236,7 @@ func probe(ctx context.Context, client *http.Client, n *Node, timeout time.Durat
 	return r, nil
 }
 
-func probeHTTP(ctx context.Context, client *http.Client, rawURL string, keepBody bool) (result, error) {
+func probeHTTP(ctx context.Context, client *http.Client, rawURL string, readInfo bool) (result, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
 		return result{}, err
@@ -252,8 +252,10 @@ func probeHTTP(ctx context.Context, client *http.Client, rawURL string, keepBody
 	if err != nil {
 		return result{}, err
 	}
-	if keepBody {
-		r.body = body
+	if readInfo {
+		// Read now, not kept: a topology of thousands of nodes would
+		// hold 64 KiB of each until its end.
+		r.arsenal = arsenalInfo(body)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		r.status, r.err = "down", "HTTP status "+resp.Status+redirectNote(resp)
@@ -357,6 +359,7 @@ func overall(results []result) (status string, up int) {
 
 // arsenalInfo reads the /healthz answer of an arsenal-run server:
 // {"version": "...", "ops": N}. Anything else is not one.
+// Nil for anything else.
 func arsenalInfo(body []byte) map[string]any {
 	var h struct {
 		Version *string  `json:"version"`

@@ -128,9 +128,9 @@ func (t *Topology) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 		ask = append(ask, hz)
 		askIdx = append(askIdx, i)
 	}
-	healthz := make([][]byte, len(nodes))
+	info := make([]map[string]any, len(nodes))
 	for i := range nodes {
-		healthz[i] = results[i].body
+		info[i] = results[i].arsenal
 	}
 	if len(ask) > 0 {
 		hr, err := t.p.probeAll(ctx, ask, n, timeout, true)
@@ -138,9 +138,9 @@ func (t *Topology) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 			return nil, err
 		}
 		for j, i := range askIdx {
-			healthz[i] = nil
+			info[i] = nil
 			if hr[j].status == "up" {
-				healthz[i] = hr[j].body
+				info[i] = hr[j].arsenal
 			}
 		}
 	}
@@ -148,8 +148,8 @@ func (t *Topology) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 	for i := range nodes {
 		m := nodeMap(&nodes[i], results[i])
 		m["arsenal"] = nil
-		if info := arsenalInfo(healthz[i]); info != nil {
-			m["arsenal"] = info
+		if info[i] != nil {
+			m["arsenal"] = info[i]
 		}
 		list[i] = m
 	}
