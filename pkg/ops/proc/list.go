@@ -29,7 +29,8 @@ var processFields = []ops.Field{
 
 // List is the process.list operation.
 type List struct {
-	sup *Supervisor // masks the command lines of the processes it started
+	sup *Supervisor       // masks the command lines of the processes it started
+	mem *ops.OutputMemory // holds the entries as they are made; nil: none
 }
 
 var (
@@ -195,6 +196,7 @@ func other(n string) string {
 type filter struct {
 	name, cmdline *regexp.Regexp
 	sup           *Supervisor
+	held          *listHold // nil: entries not held
 	user          string
 	minCPU        float64
 }
@@ -253,6 +255,11 @@ func (f *filter) match(ctx context.Context, sample time.Duration) ([]map[string]
 		if !ok || f.cmdline != nil && !f.cmdline.MatchString(m["cmdline"].(string)) || f.user != "" && m["user"] != f.user {
 			continue
 		}
+		if f.held != nil {
+			if err := f.held.add(m); err != nil {
+				return nil, err
+			}
+		}
 		out = append(out, m)
 		procs = append(procs, p)
 	}
@@ -304,6 +311,10 @@ func (l *List) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 		return nil, err
 	}
 	f.sup = l.sup
+	if f.held, err = newListHold(ctx, l.mem); err != nil {
+		return nil, err
+	}
+	defer f.held.release()
 	matched, err := f.match(ctx, p.Duration("cpu_sample"))
 	if err != nil {
 		return nil, err
@@ -313,6 +324,7 @@ func (l *List) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 	if count > limit {
 		matched = matched[:limit]
 	}
+	f.held.keep(matched) // min_cpu_percent and limit may have left some out
 	list := make([]any, len(matched))
 	for i, m := range matched {
 		list[i] = m

@@ -36,7 +36,7 @@ func Register(r *ops.Registry, sup *Supervisor) error {
 		spec ops.Spec
 		op   ops.Op
 	}{
-		{listSpec(), &List{sup: sup}},
+		{listSpec(), &List{sup: sup, mem: r.OutputMemory()}},
 		{infoSpec(), &Info{sup: sup}},
 		{startSpec(), start},
 		{signalSpec("process.signal"), &SignalOp{sup: sup}},
