@@ -70,8 +70,15 @@ func NewOutputMemory(limit int64) *OutputMemory {
 	return m
 }
 
-// SetLimit changes the limit (DefaultOutputMemory when limit <= 0); holds
-// already granted keep their bytes.
+// SetLimit changes the limit (DefaultOutputMemory when limit <= 0). The
+// arsenal-run commands set it once, before any step runs (a reload does
+// not change it); a program embedding arsenal-run may lower it while
+// steps hold memory. Holds already granted keep their bytes, but a claim
+// past the new limit is cut to it (to what the hold holds, when more):
+// kept, it could never be given, and the pool would give nothing more to
+// any step until that one ended. A new hold waiting with such a claim is
+// refused as one asked now would be, and a growth waiting to pass the
+// new limit is refused (Grow returns false).
 func (m *OutputMemory) SetLimit(limit int64) {
 	if limit <= 0 {
 		limit = DefaultOutputMemory
@@ -79,6 +86,25 @@ func (m *OutputMemory) SetLimit(limit int64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.limit = limit
+	for h := range m.holds {
+		h.claim = max(h.n, min(h.claim, limit))
+	}
+	m.waiting = slices.DeleteFunc(m.waiting, func(w *waiter) bool {
+		if w.claim <= limit {
+			return false
+		}
+		w.refused = true
+		close(w.ready)
+		return true
+	})
+	m.growing = slices.DeleteFunc(m.growing, func(w *waiter) bool {
+		if w.h.n+w.n <= limit {
+			return false
+		}
+		w.gone = true
+		close(w.ready)
+		return true
+	})
 	m.dispatch()
 }
 
@@ -137,8 +163,7 @@ func (m *OutputMemory) HoldUpToFor(ctx context.Context, n, claim int64, what fun
 	if claim > m.limit {
 		limit := m.limit
 		m.mu.Unlock()
-		return nil, Errorf(ClassExecution, "%s would hold %s at once, more than the %s the process lets operations hold while they build their outputs (%s); "+
-			"ask for fewer bytes (max_bytes, max_output), or raise the limit", what(), fsx.Size(claim), fsx.Bytes(limit), OutputMemorySetting)
+		return nil, tooLarge(what(), claim, limit)
 	}
 	if len(m.waiting) == 0 && len(m.growing) == 0 && m.safe(nil, n, claim) {
 		// Given at once: no waiter, nor its channel.
@@ -161,19 +186,31 @@ func (m *OutputMemory) HoldUpToFor(ctx context.Context, n, claim int64, what fun
 	}
 	select {
 	case <-w.ready:
+		if w.refused { // the limit was lowered under it (SetLimit)
+			return nil, tooLarge(what(), claim, m.Limit())
+		}
 		return w.h, nil
 	case <-ctx.Done():
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	select {
-	case <-w.ready: // granted meanwhile: given back
-		m.drop(w.h)
+	case <-w.ready: // granted meanwhile, or refused: given back
+		if !w.refused {
+			m.drop(w.h)
+		}
 	default:
 		m.waiting = remove(m.waiting, w)
 		m.dispatch() // a large waiter gone may let smaller ones through
 	}
 	return nil, context.Cause(ctx)
+}
+
+// tooLarge is the error of a hold of what whose claim is more than the
+// whole limit.
+func tooLarge(what string, claim, limit int64) error {
+	return Errorf(ClassExecution, "%s would hold %s at once, more than the %s the process lets operations hold while they build their outputs (%s); "+
+		"ask for fewer bytes (max_bytes, max_output), or raise the limit", what, fsx.Size(claim), fsx.Bytes(limit), OutputMemorySetting)
 }
 
 // Release gives the bytes back; later calls do nothing.
