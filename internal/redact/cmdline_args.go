@@ -8,9 +8,12 @@ import "strings"
 // private-key, secret-access-key), with its value after = or as the next
 // word (--password=V, --password V, -token V, --db-password=V); a
 // variable or parameter so named (PGPASSWORD=V, AWS_SECRET_ACCESS_KEY=V
-// in a sh -c line, password=V to vault or ansible -e), and a URL's query
-// parameter as URL masks it (?token=V, ?key=V, ?sig=V); mysql's -pV; sshpass's -p V; curl's -u user:V;
-// openssl's -passin pass:V. A value in quotes is masked up to the
+// in a sh -c line, password=V to vault or ansible -e), also inside an
+// argument (pairValues: --env=DB_PASSWORD=V, -d x=1&token=V, --set
+// a=1,auth.password=V); a URL's query parameter as URL masks it
+// (?token=V, ?key=V, ?sig=V); mysql's -pV; sshpass's -p V; curl's -u
+// user:V; httpie's -a user:V; openssl's -passin pass:V; aws configure set
+// aws_secret_access_key V. A value in quotes is masked up to the
 // closing quote, spaces included. It does not mask a value that is only
 // a variable's name ($PW, "${PW}"), a flag that says where the credential
 // is rather than what (--password-file, --token-env, --no-password,
@@ -21,7 +24,8 @@ func credentialArgs(s string) string {
 	var prog progKind // the program whose short flags are read
 	pending := false  // the word before is a flag whose value is the next word
 	pendingUser := false
-	ended := false // the word before ended a command (cmd; next)
+	ended := false             // the word before ended a command (cmd; next)
+	var before, before2 string // the two words before
 	for i := 0; i < len(s); {
 		a, b := nextWord(s, i)
 		if a < 0 {
@@ -33,10 +37,13 @@ func credentialArgs(s string) string {
 			prog = progOther // the next command's flags are its own
 		}
 		ended = w[len(w)-1] == ';' || w == "&&" || w == "||" || w == "|"
+		// aws configure set NAME VALUE, npm config set NAME VALUE
+		configSet := before == "set" && (before2 == "configure" || before2 == "config")
+		before2, before = before, w
 		switch {
 		case pending || pendingUser:
 			if w[0] != '-' {
-				if m, ok := valueSpan(s, a, pendingUser); ok {
+				if m, ok := authSpan(s, a, b, pendingUser, prog); ok {
 					masks, i = append(masks, m), max(i, m[1])
 				}
 			}
@@ -57,8 +64,8 @@ func credentialArgs(s string) string {
 					prog = progOther
 				}
 				continue
-			case prog == progCurl && w[1] == 'u':
-				if m, ok := valueSpan(s, a+2, true); ok {
+			case prog == progCurl && w[1] == 'u' || prog == progHTTPie && w[1] == 'a':
+				if m, ok := authSpan(s, a+2, b, true, prog); ok {
 					masks, i = append(masks, m), max(i, m[1])
 				}
 				continue
@@ -68,42 +75,36 @@ func credentialArgs(s string) string {
 			pending, prog = true, progOther // then the program it runs
 			continue
 		}
-		if prog == progCurl && (w == "-u" || w == "--user" || w == "-U" || w == "--proxy-user") {
+		if prog == progCurl && (w == "-u" || w == "--user" || w == "-U" || w == "--proxy-user") ||
+			prog == progHTTPie && (w == "-a" || w == "--auth") {
 			pendingUser = true
 			continue
 		}
-		if eq := strings.IndexByte(w, '='); eq > 0 {
-			if credentialName(strings.TrimLeft(w[:eq], "-")) {
-				if m, ok := valueSpan(s, a+eq+1, false); ok {
-					masks, i = append(masks, m), max(i, m[1])
-				}
-				continue
+		eq := strings.IndexByte(w, '=')
+		switch {
+		case eq < 0:
+		case prog == progHTTPie && strings.HasPrefix(w, "--auth="):
+			if m, ok := authSpan(s, a+len("--auth="), b, true, prog); ok {
+				masks, i = append(masks, m), max(i, m[1])
 			}
-		}
-		if strings.Contains(w, "://") {
+			continue
+		case strings.Contains(w, "://") && !credentialName(strings.TrimLeft(w[:eq], "-")):
 			masks = queryValues(s, a, b, masks)
 			continue
+		default:
+			masks, i = pairValues(s, a, b, masks)
+			continue
 		}
-		if w[0] == '-' && strings.IndexByte(w, '=') < 0 {
+		if w[0] == '-' {
 			name := strings.TrimLeft(w, "-")
 			// mysql reads --password only with =: the next word is its database.
 			pending = credentialName(name) && !(prog == progMySQL && isPasswordWord(name))
 			pending = pending || (prog == progOpenSSL && (name == "pass" || name == "passin" || name == "passout"))
+		} else if configSet {
+			pending = credentialName(w[strings.LastIndexByte(w, ':')+1:])
 		}
 	}
-	if len(masks) == 0 {
-		return s
-	}
-	var out strings.Builder
-	out.Grow(len(s))
-	last := 0
-	for _, m := range masks {
-		out.WriteString(s[last:m[0]])
-		out.WriteString(Mask)
-		last = m[1]
-	}
-	out.WriteString(s[last:])
-	return out.String()
+	return maskSpans(s, masks)
 }
 
 // nextWord is the span of the first word of s at or after i, or -1.
@@ -140,6 +141,13 @@ func valueSpan(s string, from int, user bool) ([2]int, bool) {
 	for end < len(s) && !isBlank(s[end]) {
 		end++
 	}
+	return credentialSpan(s, from, end, user)
+}
+
+// credentialSpan is s[from:end], a value, as valueSpan reads it: after
+// user what follows the first colon, after pass: what follows it; and
+// false when it is not a value to mask.
+func credentialSpan(s string, from, end int, user bool) ([2]int, bool) {
 	v := s[from:end]
 	if user {
 		c := strings.IndexByte(v, ':')
@@ -157,6 +165,17 @@ func valueSpan(s string, from int, user bool) ([2]int, bool) {
 		return [2]int{}, false
 	}
 	return [2]int{from, end}, true
+}
+
+// authSpan is the span of the password in the user:password that
+// begins at from, in the word that ends at b, as valueSpan reads it after
+// user; httpie's whole value when it has no colon (its --auth-type=bearer
+// token).
+func authSpan(s string, from, b int, user bool, prog progKind) ([2]int, bool) {
+	if user && prog == progHTTPie && strings.IndexByte(s[from:b], ':') < 0 {
+		user = false
+	}
+	return valueSpan(s, from, user)
 }
 
 // notCredential tells a value that says where the credential is from one

@@ -12,12 +12,13 @@ import (
 // (Authorization, Cookie, X-Api-Key, ...) written as a client takes it,
 // like curl -H "Authorization: Bearer TOKEN", and the value of an argument
 // that names a credential (credentialArgs: --password=V, PGPASSWORD=V,
-// mysql -pV, curl -u user:V, ?token=V). A client of the API on the same host
+// mysql -pV, curl -u user:V, ?token=V, --env=DB_PASSWORD=V), and of a
+// JSON member so named (jsonValues: -d {"password":"V"}). A client of the API on the same host
 // (curl in a cron job or a CI step) carries a key that a role that may
 // only list processes must not read: it is the key's roles. Every other
 // byte is kept; s is returned as it is when nothing is masked.
 func CommandLine(s string) string {
-	s = credentialArgs(credentialHeaderValues(apiKeys(URLPasswords(s))))
+	s = credentialArgs(jsonValues(credentialHeaderValues(apiKeys(URLPasswords(s)))))
 	if strings.Contains(s, sessionCookieName+"=") {
 		s = sessionCookie.ReplaceAllString(s, "${1}"+Mask)
 	}

@@ -76,6 +76,7 @@ const (
 	progSSHPass          // -p PASSWORD
 	progCurl             // -u USER:PASSWORD
 	progOpenSSL          // -passin pass:PASSWORD
+	progHTTPie           // -a USER:PASSWORD
 )
 
 // progOf is the program w runs, by its base name.
@@ -94,6 +95,8 @@ func progOf(w string) progKind {
 		return progCurl
 	case "openssl":
 		return progOpenSSL
+	case "http", "https":
+		return progHTTPie
 	}
 	return progOther
 }
