@@ -55,7 +55,7 @@ func (s *Store) RecordFinished(ctx context.Context, runs []Finished) (err error)
 		}
 		steps = appendStepRows(steps, f.Report, &b)
 	}
-	if _, err := s.execRows(ctx, tx, upsertFinishedRows, finishedRowValues, runRows); err != nil {
+	if err := s.writeFinishedRows(ctx, tx, runRows); err != nil {
 		return fmt.Errorf("history: record %d runs: %w", len(runs), err)
 	}
 	if err := s.insertSteps(ctx, tx, steps); err != nil {

@@ -62,7 +62,7 @@ func (s *Store) writeFinishes(ctx context.Context, tx *writeTx, ends []*groupWri
 		b.steps = append(b.steps, w.fin.steps...)
 	}
 	rows, ids, steps := b.rows, b.ids, b.steps
-	if _, err := s.execRows(ctx, tx, upsertFinishedRows, finishedRowValues, rows); err != nil {
+	if err := s.writeFinishedRows(ctx, tx, rows); err != nil {
 		return err
 	}
 	if _, err := s.execRows(ctx, tx, deleteStepsOf, 1, ids); err != nil {

@@ -236,21 +236,52 @@ func (s *Store) RecordFinish(ctx context.Context, r *report.Report, reportPath, 
 // upsertFinished writes the row of a finished run, the values of
 // finishedRow; upsertFinishedRows writes many, %s standing for their
 // values (finishedRow's), and gives a new row the default owner, none.
+//
+// A row its start wrote (RecordStart, QueueStart) is updated only where
+// the end agrees with it on the playbook, the start time and the trigger,
+// and the update leaves those columns be: SQLite rewrites the entries of
+// every index on a column an UPDATE sets, whether its value changes or
+// not, and the entries of runs_playbook and runs_trigger would each be
+// deleted and put back. A thousand playbooks' runs have their
+// runs_playbook entries each in a page of its own, and rewriting one
+// writes its page to the WAL again. A row that disagrees (a start
+// recorded by an older release, or that a run which could not start
+// moved) is left; the statement's count of rows changed then falls short
+// and replaceFinished, or replaceFinishedRows, writes the runs again
+// whole.
 const (
-	upsertFinished     = `INSERT INTO runs (` + FinishedColumns + `, dry_run, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')` + finishedConflict
-	upsertFinishedRows = `INSERT INTO runs (` + FinishedColumns + `, dry_run) VALUES %s` + finishedConflict
-	finishedConflict   = `
-		ON CONFLICT (id) DO UPDATE SET playbook = excluded.playbook,
+	upsertFinished      = `INSERT INTO runs (` + FinishedColumns + `, dry_run, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')` + finishedKeep
+	upsertFinishedRows  = `INSERT INTO runs (` + FinishedColumns + `, dry_run) VALUES %s` + finishedKeep
+	replaceFinished     = `INSERT INTO runs (` + FinishedColumns + `, dry_run, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')` + finishedConflict
+	replaceFinishedRows = `INSERT INTO runs (` + FinishedColumns + `, dry_run) VALUES %s` + finishedConflict
+	finishedCommon      = `
 			path = CASE WHEN excluded.path != '' THEN excluded.path ELSE runs.path END,
 			sha256 = CASE WHEN excluded.path != '' THEN excluded.sha256 ELSE runs.sha256 END,
-			roles = excluded.roles, status = excluded.status, started_at = excluded.started_at, dry_run = excluded.dry_run,
+			roles = excluded.roles, status = excluded.status, dry_run = excluded.dry_run,
 			finished_at = excluded.finished_at, duration_ms = excluded.duration_ms, inputs = excluded.inputs,
 			report_path = excluded.report_path, error_class = excluded.error_class,
 			error_message = excluded.error_message, resumed_from = excluded.resumed_from, owner = '',
-			triggered_by = CASE WHEN excluded.triggered_by != '' THEN excluded.triggered_by ELSE runs.triggered_by END,
 			started_by = CASE WHEN excluded.started_by != '' THEN excluded.started_by ELSE runs.started_by END,
 			slot = COALESCE(excluded.slot, runs.slot)`
+	finishedKeep = `
+		ON CONFLICT (id) DO UPDATE SET` + finishedCommon + `
+		WHERE runs.playbook = excluded.playbook AND runs.started_at = excluded.started_at
+			AND (excluded.triggered_by = '' OR runs.triggered_by = excluded.triggered_by)`
+	finishedConflict = `
+		ON CONFLICT (id) DO UPDATE SET playbook = excluded.playbook, started_at = excluded.started_at,
+			triggered_by = CASE WHEN excluded.triggered_by != '' THEN excluded.triggered_by ELSE runs.triggered_by END,` + finishedCommon
 )
+
+// writeFinishedRows writes rows, the values of finishedRow of n runs,
+// with upsertFinishedRows, and again with replaceFinishedRows when a row
+// its start wrote disagreed with its end.
+func (s *Store) writeFinishedRows(ctx context.Context, tx *writeTx, rows []any) error {
+	changed, err := s.execRows(ctx, tx, upsertFinishedRows, finishedRowValues, rows)
+	if err == nil && changed < int64(len(rows)/finishedRowValues) {
+		_, err = s.execRows(ctx, tx, replaceFinishedRows, finishedRowValues, rows)
+	}
+	return err
+}
 
 // finishedRowValues is the number of values of finishedRow.
 const finishedRowValues = finishedValues + 1
@@ -278,10 +309,14 @@ const deleteSteps = `DELETE FROM steps WHERE run_id = ?`
 // deletes the live step rows of runID; its rows from the report
 // (stepRows) are the caller's to write.
 func recordRunRow(ctx context.Context, tx *writeTx, row []any, runID any) error {
-	if _, err := execIn(ctx, tx, upsertFinished, row); err != nil {
+	changed, err := execIn(ctx, tx, upsertFinished, row)
+	if err == nil && changed == 0 {
+		_, err = execIn(ctx, tx, replaceFinished, row)
+	}
+	if err != nil {
 		return err
 	}
-	_, err := execIn(ctx, tx, deleteSteps, []any{runID})
+	_, err = execIn(ctx, tx, deleteSteps, []any{runID})
 	return err
 }
 

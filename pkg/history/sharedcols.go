@@ -27,7 +27,8 @@ import (
 var sharable = map[string]uint64{
 	// FinishedColumns, then dry_run: all but id, started_at,
 	// finished_at and duration_ms.
-	upsertFinishedRows: columnBits(1, 2, 3, 4, 5, 9, 10, 11, 12, 13, 14, 15, 16, 17),
+	upsertFinishedRows:  columnBits(1, 2, 3, 4, 5, 9, 10, 11, 12, 13, 14, 15, 16, 17),
+	replaceFinishedRows: columnBits(1, 2, 3, 4, 5, 9, 10, 11, 12, 13, 14, 15, 16, 17),
 	// StepColumns: all but started_at and duration_ms; a run's rows
 	// share its id.
 	insertStepsQuery: columnBits(0, 1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 15),

@@ -18,7 +18,8 @@ import "math/bits"
 var textColumns = map[string]uint64{
 	// FinishedColumns, then dry_run: all but started_at, finished_at,
 	// duration_ms, slot and dry_run.
-	upsertFinishedRows: columnBits(0, 1, 2, 3, 4, 5, 9, 10, 11, 12, 13, 14, 15),
+	upsertFinishedRows:  columnBits(0, 1, 2, 3, 4, 5, 9, 10, 11, 12, 13, 14, 15),
+	replaceFinishedRows: columnBits(0, 1, 2, 3, 4, 5, 9, 10, 11, 12, 13, 14, 15),
 	// StepColumns: run_id, step_id, section, kind, op, status and
 	// error_class.
 	insertStepsQuery: columnBits(0, 1, 2, 3, 6, 7, 8),
