@@ -180,7 +180,10 @@ func (p *Plan) Run(ctx context.Context, inputs map[string]any, opts ...RunOption
 }
 
 func (p *Plan) newRun(inputs map[string]any, o runOptions) *run {
-	r := &run{p: p, o: o, id: o.id, file: p.pb.File, inputs: inputs, start: p.e.clock.Now()}
+	r := &run{p: p, o: o, id: o.id, file: p.pb.File, inputs: inputs, start: o.startedAt}
+	if r.start.IsZero() {
+		r.start = p.e.clock.Now()
+	}
 	if r.id == "" {
 		r.id = NewRunID()
 	}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"io"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -22,6 +23,7 @@ type RunOption struct {
 	val   any
 	flag  bool
 	level zerolog.Level
+	at    time.Time
 }
 
 // optKind names a run option.
@@ -49,6 +51,7 @@ const (
 	optSelection
 	optInventory
 	optResume
+	optStartedAt
 )
 
 // apply sets a's option in o.
@@ -98,6 +101,8 @@ func (a RunOption) apply(o *runOptions) {
 		o.inventory = steps.InventoryData(inv)
 	case optResume:
 		o.resume, _ = a.val.(*report.Report)
+	case optStartedAt:
+		o.startedAt = a.at
 	}
 }
 
@@ -159,6 +164,9 @@ type runOptions struct {
 	// front end logged them already.
 	warnings []string
 	quiet    bool
+	// startedAt is the run's start as its front end read it
+	// (WithStartedAt); zero: the engine's clock, when the run begins.
+	startedAt time.Time
 }
 
 // WithWarnings gives the run warnings about it as a whole, which the
@@ -191,6 +199,14 @@ func WithRunURL(url string) RunOption {
 // it a non-nil list, so that both mean the same environment.
 func WithEnviron(env []string) RunOption {
 	return RunOption{kind: optEnviron, strs: env}
+}
+
+// WithStartedAt gives the run the start its front end read from the
+// clock when it recorded the run as started, so that the report says the
+// same start as that record: its started_at, and its duration, count
+// from t. Sub-runs read their own start.
+func WithStartedAt(t time.Time) RunOption {
+	return RunOption{kind: optStartedAt, at: t}
 }
 
 // WithRunID sets the run's id instead of a random one.

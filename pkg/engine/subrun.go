@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -120,7 +121,7 @@ func (s *subPlaybook) Execute(ctx context.Context, p ops.Params) (map[string]any
 		step = item
 	}
 	if parent != nil {
-		o.id, o.parent, o.resume, o.sel = "", parent.id, nil, nil
+		o.id, o.parent, o.resume, o.sel, o.startedAt = "", parent.id, nil, nil, time.Time{}
 		o.warnings = nil // about the parent's playbook
 		o.startLogged = false
 		o.parentStep = step

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
@@ -255,7 +256,7 @@ func (m *Manager) run(h *Handle, p *prepared, haveSlot bool, claim Claim) {
 		if claim == nil {
 			return false
 		}
-		if err := claim(m.ctx, m.svc.startOf(p, h)); err != nil {
+		if err := claim(m.ctx, m.svc.startOf(p, h, time.Now())); err != nil {
 			p.release()
 			end(nil, fmt.Errorf("%w: %w", ErrNotClaimed, err))
 			return true
@@ -265,7 +266,7 @@ func (m *Manager) run(h *Handle, p *prepared, haveSlot bool, claim Claim) {
 	if p.group != "" {
 		var claimGroup func() error
 		if claim != nil {
-			claimGroup = func() error { return claim(m.ctx, m.svc.startOf(p, h)) }
+			claimGroup = func() error { return claim(m.ctx, m.svc.startOf(p, h, time.Now())) }
 		}
 		var rep *report.Report
 		var err error

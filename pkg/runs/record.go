@@ -59,7 +59,7 @@ func (s *Service) deny(p *prepared, h *Handle, when string) *report.Report {
 	}
 	if !req.oneShot {
 		publishReport(h.stream, rep)
-		s.recordStart(context.Background(), p, h)
+		s.recordStart(context.Background(), p, h, rep.StartedAt)
 	}
 	s.finishRun(rep, p, h)
 	s.logEnd(rep, req)
@@ -142,7 +142,7 @@ func (s *Service) neverRanAs(p *prepared, h *Handle, class ops.Class, why, reaso
 	rep := s.notStarted(p, h, class, why, reason)
 	publishReport(h.stream, rep)
 	if !p.req.oneShot {
-		s.recordStart(context.Background(), p, h)
+		s.recordStart(context.Background(), p, h, rep.StartedAt)
 	}
 	s.finishRun(rep, p, h)
 	s.logEnd(rep, p.req)
@@ -216,13 +216,13 @@ func inputSecrets(pb *steps.Playbook, inputs map[string]any) *redact.Redactor {
 	return red
 }
 
-// startOf is the run's start as recordStart records it, started now: also
-// what a Claim of StartClaimed records, so that the claim's row and the
-// start's are the same.
-func (s *Service) startOf(p *prepared, h *Handle) history.Run {
+// startOf is the run's start as recordStart records it, started at at:
+// also what a Claim of StartClaimed records, so that the claim's row and
+// the start's are the same.
+func (s *Service) startOf(p *prepared, h *Handle, at time.Time) history.Run {
 	pb, c := p.plan.Playbook(), p.req.Caller
 	run := history.Run{ID: p.runID, Playbook: pb.Name, Path: pb.AbsPath(), SHA256: pb.SHA256, Roles: c.Roles,
-		Status: history.StatusRunning, StartedAt: time.Now(), ReportPath: p.statePath, ResumedFrom: resumedID(p.res),
+		Status: history.StatusRunning, StartedAt: at, ReportPath: p.statePath, ResumedFrom: resumedID(p.res),
 		Trigger: history.Trigger(c.Trigger), StartedBy: c.Name, Inputs: h.live.maskedInputs(), DryRun: p.req.DryRun}
 	if !c.Slot.IsZero() {
 		slot := c.Slot
@@ -238,12 +238,14 @@ func (s *Service) startOf(p *prepared, h *Handle) history.Run {
 // and slot as well; finish then records their end. The inputs go with it
 // masked, as h's snapshot shows them, and whether it is a dry run: a
 // store shared by several processes keeps them, for the others to show
-// while the run goes on.
-func (s *Service) recordStart(ctx context.Context, p *prepared, h *Handle) {
+// while the run goes on. at is the start its report says, one reading of
+// the clock for both: a start row whose started_at the end changed would
+// have the end rewrite its entries in the history's indexes.
+func (s *Service) recordStart(ctx context.Context, p *prepared, h *Handle, at time.Time) {
 	if s.store == nil {
 		return
 	}
-	run := s.startOf(p, h)
+	run := s.startOf(p, h, at)
 	warn := func(format string, args ...any) { s.warnRun(p.runID, format, args...) }
 	if q, ok := s.store.(store.StartQueuer); ok {
 		p.start.queued(q.QueueStart(run), warn)

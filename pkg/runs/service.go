@@ -371,7 +371,10 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (rep *rep
 		runOpts = append(runOpts, engine.WithRunURL(link))
 	}
 	if !req.oneShot {
-		s.recordStart(ctx, p, h)
+		// One reading of the clock for the start's row and the report.
+		at := time.Now()
+		runOpts = append(runOpts, engine.WithStartedAt(at))
+		s.recordStart(ctx, p, h, at)
 	}
 	rep, err = plan.Run(withStart(ctx, p.start), p.inputs, runOpts...)
 	if err != nil {
