@@ -157,6 +157,12 @@ func (l *loader) decodeSchedule(n *yaml.Node) {
 			if !ok {
 				return
 			}
+			if strings.TrimSpace(tz) == "" {
+				// time.LoadLocation takes "" for UTC, the default: a key
+				// left empty is more likely a value that went missing.
+				l.d.Add(yamlx.PosOf(v), "schedule.timezone is empty; remove the key for UTC (the default), or write an IANA name like Europe/Berlin")
+				return
+			}
 			loc, err := time.LoadLocation(tz)
 			if !tzRE.MatchString(tz) || strings.Contains(tz, "..") || tz == "Local" || err != nil {
 				l.d.Add(yamlx.PosOf(v), "unknown time zone %q%s", yamlx.Truncate(tz, 60), zoneHint(tz))

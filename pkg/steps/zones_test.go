@@ -28,3 +28,15 @@ func TestMisspeltTimeZoneIsSuggested(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyTimeZoneSaysRemoveIt: timezone: "" (a value that went missing)
+// is refused at its position, saying that leaving the key out gives UTC.
+func TestEmptyTimeZoneSaysRemoveIt(t *testing.T) {
+	for _, v := range []string{`""`, `" "`, "''"} {
+		_, err := Parse("p.yaml", []byte("version: 1\nname: p\nschedule: {cron: \"@hourly\", timezone: "+v+"}\nsteps:\n  - {id: a, op: control.noop}\n"), testRegistry(t))
+		want := `p.yaml:3:39: schedule.timezone is empty; remove the key for UTC (the default), or write an IANA name like Europe/Berlin`
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("timezone: %s: %v\nwant %s", v, err, want)
+		}
+	}
+}
