@@ -135,3 +135,45 @@ func (in *Input) SecretMismatch() string {
 	}
 	return fmt.Sprintf("the value does not fit this secret %s input (it is not shown); give %s", in.Type, want)
 }
+
+// patternHint is what to give instead of v, a value of in's type that its
+// pattern refused: the value's trimmed or lower-case form when that one
+// matches ("api" for "API"), the input's description, and its default as
+// an example of the form; "" when v was refused for something else or
+// there is nothing to say. A secret input's hint names nothing made from
+// the value, which masking would not catch, nor its default.
+func patternHint(in *Input, v any) string {
+	s, ok := v.(string)
+	if !ok || in.re == nil || in.re.MatchString(s) || len(in.Enum) > 0 && !slicesContainsData(in.Enum, v) {
+		return ""
+	}
+	var parts []string
+	meant := ""
+	if !in.Secret {
+		for _, alt := range []string{strings.TrimSpace(s), strings.ToLower(strings.TrimSpace(s))} {
+			if alt != s && in.re.MatchString(alt) {
+				meant = alt
+				parts = append(parts, fmt.Sprintf("did you mean %q?", alt))
+				break
+			}
+		}
+	}
+	var give []string
+	if d := strings.TrimRight(strings.Join(strings.Fields(in.Description), " "), "."); d != "" {
+		give = append(give, "give "+d)
+	}
+	if def, ok := in.Default.(string); ok && !in.Secret && def != "" && def != s && def != meant && in.re.MatchString(def) {
+		like := fmt.Sprintf("like %q (the default)", def)
+		if len(give) == 0 {
+			like = "give a value " + like
+		}
+		give = append(give, like)
+	}
+	if len(give) > 0 {
+		parts = append(parts, strings.Join(give, ", "))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "; " + strings.Join(parts, " ")
+}

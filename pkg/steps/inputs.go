@@ -42,7 +42,7 @@ func (in *Input) Coerce(v any) (any, error) {
 		return nil, err
 	}
 	if err := in.Constraint.Check(out); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w%s", err, patternHint(in, out))
 	}
 	return out, nil
 }

@@ -258,3 +258,38 @@ steps:
 		t.Errorf("got:\n%s\nwant no report for input ok, nor per value of none", msg)
 	}
 }
+
+// TestPatternMismatchSaysWhatToGive: a value the input's pattern refuses
+// is answered with what to give: the form of it that matches when only
+// its case or spaces are off, the input's description and its default as
+// an example; a secret input's hint shows nothing made of the value.
+func TestPatternMismatchSaysWhatToGive(t *testing.T) {
+	pb, err := Parse("p.yaml", []byte(`version: 1
+name: p
+inputs:
+  service: {type: string, default: api, pattern: "[a-z][a-z0-9-]*", description: the service (and its systemd unit)}
+  zone: {type: string, default: eu-1, pattern: "[a-z]+-[0-9]"}
+  bare: {type: string, pattern: "[0-9]+"}
+  token: {type: string, secret: true, pattern: "tok_[a-z]+", description: the API token}
+steps:
+  - {id: a, op: control.noop}
+`), testRegistry(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ input, text, want string }{
+		{"service", "API", `"API" does not match pattern "[a-z][a-z0-9-]*" (the whole value must match); did you mean "api"? give the service (and its systemd unit)`},
+		{"service", "Web_1", `"Web_1" does not match pattern "[a-z][a-z0-9-]*" (the whole value must match); give the service (and its systemd unit), like "api" (the default)`},
+		{"zone", " eu-2 ", `(the whole value must match); did you mean "eu-2"? give a value like "eu-1" (the default)`},
+		{"bare", "x", `"x" does not match pattern "[0-9]+" (the whole value must match)`},
+		{"token", "TOK_ABC", `does not match pattern "tok_[a-z]+" (the whole value must match); give the API token`},
+	} {
+		_, err := pb.Input(c.input).Parse(c.text)
+		if err == nil || !strings.HasSuffix(err.Error(), c.want) {
+			t.Errorf("%s=%q: %v\nwant it to end %s", c.input, c.text, err, c.want)
+		}
+		if err != nil && c.input == "token" && strings.Contains(strings.ToLower(err.Error()), "tok_abc\"?") {
+			t.Errorf("secret input: the hint shows the value: %v", err)
+		}
+	}
+}
