@@ -80,8 +80,7 @@ func (r *runner) run() int {
 	r.loadWarnings(pb.Warnings)
 	r.gh.diagnostics(pb.Warnings)
 	if o.list {
-		writeStepList(e.stdout, pb, e.paletteFor(e.stdout))
-		return ExitOK
+		return r.list(reg, pb)
 	}
 	var policy *auth.Policy
 	if o.policy != "" {
