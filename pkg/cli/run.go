@@ -104,7 +104,7 @@ func (r *runner) run() int {
 	// Signals are taken from here on: opening the state (a slow disk, a
 	// history being migrated, a lock waited for) can take seconds, and a
 	// Ctrl-C meanwhile must not kill the process in the middle of it.
-	ctx, stop, hangUp := r.signals()
+	ctx, stop, hangUp := r.signals(pb)
 	defer stop()
 	audit, closeAudit, ok := r.openAuditLog()
 	if !ok {

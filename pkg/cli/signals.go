@@ -20,6 +20,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/internal/termtext"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
 // exitCode maps a run's outcome to the process's exit code.
@@ -104,9 +105,12 @@ const (
 // progress, with status cancelled. (A report on disk is never torn: it is
 // only ever replaced by rename.)
 //
+// When pb has on_cancel or finally steps, the first signal says that the
+// run waits for them (handlersWaitMsg).
+//
 // hangUp cancels the run as SIGHUP would, for a terminal that went away
 // without one; it returns the error a question given up for it ends with.
-func (r *runner) signals() (ctx context.Context, stop func(), hangUp func(why string) error) {
+func (r *runner) signals(pb *steps.Playbook) (ctx context.Context, stop func(), hangUp func(why string) error) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	w := watchSignals(r.e.stderr, func(s os.Signal) {
 		r.notice(zerolog.WarnLevel, fmt.Sprintf("%s: %s right after the first: %s\n", program, signalName(s), sameRequestMsg),
@@ -115,6 +119,9 @@ func (r *runner) signals() (ctx context.Context, stop func(), hangUp func(why st
 		r.notice(zerolog.WarnLevel, fmt.Sprintf("\n%s: %s: %s\n", program, c.Error(), cancellingMsg),
 			cancellingMsg, str("signal", signalName(c.sig)), str("cause", c.Error()))
 		cancel(ops.WithClass(ops.ClassCancelled, c))
+		if msg := handlersWaitMsg(pb, c.sig); msg != "" {
+			r.notice(zerolog.WarnLevel, program+": "+msg+"\n", msg, str("signal", signalName(c.sig)))
+		}
 	}, func(first, c *signalCause) {
 		r.notice(zerolog.WarnLevel, fmt.Sprintf("%s: %s again: exiting now\n", program, signalName(c.sig)),
 			"exiting now", str("signal", signalName(c.sig)), str("cause", first.Error()+", then by "+signalName(c.sig)))
