@@ -212,7 +212,7 @@ func noteOf(s *Step, n int, withReused bool, head0 string) string {
 			mid = fanOutErr(s, max(n-rest, minNoteBody))
 		}
 		if mid == "" {
-			mid = oneLine(errText(RanError(s.Error, s.Authorization)), room)
+			mid = errNote(s, RanError(s.Error, s.Authorization), room)
 		}
 	} else if retried := retriedStepNote(s, max(n-noteRoom(head, tail, mid), n/2)); retried != "" {
 		// A step that passed only after tries that failed says so, and
