@@ -272,23 +272,23 @@ func attempt(clock Clock) Middleware {
 
 // guard runs the operation in a goroutine so that a panic becomes a system
 // error and an operation that ignores cancellation is abandoned after the
-// grace period instead of holding the run.
+// grace period instead of holding the run. An Immediate operation, which
+// cannot ignore a cancellation since it never waits, is called in the
+// caller's goroutine, its panic turned into the same error: a goroutine,
+// a channel and a copy of the call less on each call of control.noop.
 func guard(grace time.Duration, clock Clock) Middleware {
 	return func(next Handler) Handler {
 		return func(ctx context.Context, c *Call) (map[string]any, error) {
+			if c.Entry.Spec.Immediate {
+				return guardInline(ctx, c, next)
+			}
 			// The operation gets its own copy of the call: once abandoned it
 			// may still read it while the chain records the outcome.
 			g := &guarded{own: *c, done: make(chan struct{})}
 			go func() {
 				defer func() {
 					if v := recover(); v != nil {
-						stack := string(debug.Stack())
-						c.Log.Error().Str("stack", stack).Msg("operation panicked")
-						// The value may quote a param, a secret's too: masked, as
-						// in the report.
-						c.run.emitCall(c, Event{Kind: EventLog, Level: "error", Err: c.run.maskText(stack),
-							Message: c.run.maskText(fmt.Sprintf("operation %s panicked: %v", c.Entry.Spec.Name, v))})
-						g.out, g.err = nil, ops.Errorf(ops.ClassSystem, "operation %s panicked: %v", c.Entry.Spec.Name, v)
+						g.out, g.err = nil, panicked(c, v)
 					}
 					close(g.done)
 				}()
@@ -318,6 +318,31 @@ func guard(grace time.Duration, clock Clock) Middleware {
 			}
 		}
 	}
+}
+
+// guardInline calls an Immediate operation in the caller's goroutine. It
+// is never abandoned, so it reads the call itself rather than a copy.
+func guardInline(ctx context.Context, c *Call, next Handler) (out map[string]any, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			out, err = nil, panicked(c, v)
+		}
+	}()
+	return next(ctx, c)
+}
+
+// panicked logs the panic v of c's operation with its stack, tells the
+// run's events, and returns the system error the step reports. Called
+// from the deferred function that recovered v, while the stack is still
+// the panic's.
+func panicked(c *Call, v any) error {
+	stack := string(debug.Stack())
+	c.Log.Error().Str("stack", stack).Msg("operation panicked")
+	// The value may quote a param, a secret's too: masked, as in the
+	// report.
+	c.run.emitCall(c, Event{Kind: EventLog, Level: "error", Err: c.run.maskText(stack),
+		Message: c.run.maskText(fmt.Sprintf("operation %s panicked: %v", c.Entry.Spec.Name, v))})
+	return ops.Errorf(ops.ClassSystem, "operation %s panicked: %v", c.Entry.Spec.Name, v)
 }
 
 // guarded is one call of an operation in guard: the operation's copy of

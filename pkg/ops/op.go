@@ -158,6 +158,17 @@ type Spec struct {
 	// reusing its output, whose pids may since belong to other processes.
 	// Only for read operations, which running again cannot harm.
 	Perishable string
+	// Immediate says the operation never blocks: it returns at once,
+	// waiting on nothing (no I/O but the run's log and events, no timer,
+	// channel, context or lock that another may hold for long). The
+	// engine then calls it in the step's own goroutine rather than in one
+	// of its own: it turns a panic into the same system error, but never
+	// abandons the call, which an operation that cannot block has no
+	// need of. Set it only for an operation whose code shows it (the
+	// control.* ones but control.sleep); an operation that blocks while
+	// it says it does not holds its run past the step's timeout and a
+	// cancellation.
+	Immediate bool
 }
 
 // Category is the part of the name before the dot.

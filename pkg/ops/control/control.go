@@ -12,7 +12,11 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
 
-// Register adds the control.* operations to r.
+// Register adds the control.* operations to r. All but control.sleep are
+// Immediate: they compute their answer from their params, and
+// control.log writes to the run's log and its events, which the engine
+// writes to from the step's goroutine anyway (an Observer must not
+// block); none waits on anything.
 func Register(r *ops.Registry) error {
 	for _, d := range []struct {
 		spec ops.Spec
@@ -20,11 +24,13 @@ func Register(r *ops.Registry) error {
 	}{
 		{ops.Spec{
 			Name:        "control.noop",
+			Immediate:   true,
 			Description: "Do nothing and succeed; a placeholder or a join point in the step graph.",
 			Risk:        ops.RiskRead,
 		}, ops.Func(noop)},
 		{ops.Spec{
 			Name:        "control.log",
+			Immediate:   true,
 			Description: "Write a message to the run's log.",
 			Risk:        ops.RiskRead,
 			Params: []ops.Param{
@@ -35,6 +41,7 @@ func Register(r *ops.Registry) error {
 		}, ops.Func(logOp)},
 		{ops.Spec{
 			Name:        "control.set",
+			Immediate:   true,
 			Description: "Compute named values; the step's output is its interpolated with map, for later steps to read.",
 			Risk:        ops.RiskRead,
 			OpenParams:  true,
@@ -42,6 +49,7 @@ func Register(r *ops.Registry) error {
 		}, ops.Func(set)},
 		{ops.Spec{
 			Name:        "control.assert",
+			Immediate:   true,
 			Description: "Fail the step unless a condition holds; use it to check a step's output.",
 			Risk:        ops.RiskRead,
 			Params: []ops.Param{
@@ -51,6 +59,7 @@ func Register(r *ops.Registry) error {
 		}, ops.Func(assert)},
 		{ops.Spec{
 			Name:        "control.fail",
+			Immediate:   true,
 			Description: "Fail the step with a message, always.",
 			Risk:        ops.RiskRead,
 			Params: []ops.Param{

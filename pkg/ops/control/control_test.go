@@ -67,3 +67,19 @@ func TestSleepHonoursCancellation(t *testing.T) {
 		t.Error("sleep did not end on cancel")
 	}
 }
+
+// TestImmediate: the control operations that wait on nothing say so, and
+// the engine calls them without a goroutine of their own; control.sleep
+// waits, and must stay in one, which abandons it should it hang.
+func TestImmediate(t *testing.T) {
+	r := registry(t)
+	got := map[string]bool{}
+	for _, e := range r.List("control") {
+		got[e.Spec.Name] = e.Spec.Immediate
+	}
+	want := map[string]bool{"control.noop": true, "control.log": true, "control.set": true,
+		"control.assert": true, "control.fail": true, "control.sleep": false}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Immediate by operation (-want +got):\n%s", diff)
+	}
+}
