@@ -32,8 +32,9 @@ func TestExecuteHandlerAllocs(t *testing.T) {
 	serve()
 	got := testing.AllocsPerRun(100, serve)
 	t.Logf("%.0f allocations an execute", got)
-	// 98 to 104 here (the history's batches and the pools vary them),
-	// 110 to 112 under the race detector. 106 to 110 before an execute's
+	// 94 here (the history's batches and the pools vary it), 106 to 107
+	// under the race detector. 98 to 104 (110 to 112) before control.noop
+	// was called without a goroutine of its own; 106 to 110 before an execute's
 	// plan found its step without a map, its run kept its steps' records
 	// with their states, its report was not copied for an event stream
 	// it has not and its start, never recorded, was not carried in its
@@ -44,9 +45,9 @@ func TestExecuteHandlerAllocs(t *testing.T) {
 	// before the run's plan shared its engine and a run of a local
 	// operation went without a connection pool, 197 before the request's
 	// context and the answer's headers were made once.
-	budget := 108.0
+	budget := 104.0
 	if raceBuild {
-		budget = 125
+		budget = 120
 	}
 	if got > budget {
 		t.Errorf("an execute through the handler made %.0f allocations, more than the %.0f budgeted", got, budget)
