@@ -14,14 +14,19 @@ import (
 // code it runs besides its own: the directories a program or a shell
 // finds programs in, the libraries the dynamic loader loads into every
 // program, and the file a shell runs before its script. seps split a
-// value into paths ("" for one path).
-var codeVars = []struct{ name, seps, what string }{
-	{"PATH", ":", "a directory of PATH"},
-	{"LD_PRELOAD", ": ", "a library LD_PRELOAD loads"},
-	{"LD_AUDIT", ":", "a library LD_AUDIT loads"},
-	{"LD_LIBRARY_PATH", ":", "a directory of LD_LIBRARY_PATH"},
-	{"BASH_ENV", "", "the file BASH_ENV names"},
-	{"ENV", "", "the file ENV names"},
+// value into paths ("" for one path), as the shell and the dynamic loader
+// split it (ld.so(8)); an empty path between them is the working
+// directory when here, as "." is (a colon doubled, leading or trailing).
+var codeVars = []struct {
+	name, seps, what string
+	here             bool
+}{
+	{"PATH", ":", "a directory of PATH", true},
+	{"LD_PRELOAD", ": ", "a library LD_PRELOAD loads", false},
+	{"LD_AUDIT", ":", "a library LD_AUDIT loads", false},
+	{"LD_LIBRARY_PATH", ":;", "a directory of LD_LIBRARY_PATH", true},
+	{"BASH_ENV", "", "the file BASH_ENV names", false},
+	{"ENV", "", "the file ENV names", false},
 }
 
 // SwappableEnv is SwappableProgram's error for the variables env (NAME=value
@@ -43,7 +48,17 @@ func SwappableEnv(ctx context.Context, param string, env []string, dir string) e
 			}
 			paths := []string{value}
 			if v.seps != "" {
-				paths = strings.FieldsFunc(value, func(r rune) bool { return strings.ContainsRune(v.seps, r) })
+				sep := func(r rune) bool { return strings.ContainsRune(v.seps, r) }
+				paths = strings.FieldsFunc(value, sep)
+				entries := 1
+				for _, r := range value {
+					if sep(r) {
+						entries++
+					}
+				}
+				if v.here && value != "" && len(paths) < entries {
+					paths = append(paths, ".") // an empty entry
+				}
 			}
 			for _, p := range paths {
 				if p == "" {
