@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"syscall"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
 )
@@ -257,6 +258,13 @@ func (w *packer) addOne(ew entryWriter, rel, name string) error {
 			return &sourceError{name: name, err: err}
 		}
 		defer f.Close()
+		// A protected file under another name (a hard link) would be
+		// given back by whoever extracts the archive.
+		if ofi, err := f.Stat(); err != nil {
+			return &sourceError{name: name, err: err}
+		} else if err := fsroot.GuardIdentity(filepath.Join(w.src.root.Name(), rel), ofi); err != nil {
+			return err
+		}
 		// Store the size the header promises, even if the file grows.
 		body := sourceReader{name, readerCtx{w.ctx, f}}
 		err = ew.add(name, fi, "", io.LimitReader(body, fi.Size()))

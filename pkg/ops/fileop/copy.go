@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
 )
@@ -199,6 +200,13 @@ func copyFile(ctx context.Context, src, dest *target, mode fs.FileMode, replace 
 	}
 	defer in.Close()
 	if err := policy.SwappableSource(ctx, in, src.abs, "the source"); err != nil {
+		return 0, err
+	}
+	// A copy of a protected file under another name (a hard link) would
+	// be one that the path checks let file.read read.
+	if fi, err := in.Stat(); err != nil {
+		return 0, err
+	} else if err := fsroot.GuardIdentity(src.abs, fi); err != nil {
 		return 0, err
 	}
 	dir, base := filepath.Dir(dest.rel), filepath.Base(dest.rel)

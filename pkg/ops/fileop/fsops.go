@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"syscall"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/internal/fsx"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
@@ -185,6 +186,10 @@ func (*Chmod) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 	if err != nil {
 		return nil, policy.Classify(ctx, err, path, policy.Roots(ctx))
 	}
+	// A hard link's mode is the protected file's own.
+	if err := fsroot.GuardIdentity(t.abs, st); err != nil {
+		return nil, policy.Classify(ctx, err, path, policy.Roots(ctx))
+	}
 	mode := modeOf(p, 0)
 	changed := st.Mode()&modeBits != mode
 	if changed {
@@ -292,6 +297,9 @@ func (*Chown) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 	defer t.Close()
 	st, err := t.root.Lstat(t.rel)
 	if err != nil {
+		return nil, policy.Classify(ctx, err, path, policy.Roots(ctx))
+	}
+	if err := fsroot.GuardIdentity(t.abs, st); err != nil {
 		return nil, policy.Classify(ctx, err, path, policy.Roots(ctx))
 	}
 	curU, curG := -1, -1

@@ -18,6 +18,7 @@ import (
 
 	"github.com/pkg/sftp"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/internal/fsx"
 	"github.com/arsenal-run/arsenal-run/pkg/inventory"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
@@ -173,6 +174,13 @@ func openLocal(ctx context.Context, name string) (*os.File, fs.FileInfo, func(),
 	if err == nil {
 		var fi fs.FileInfo
 		if fi, err = f.Stat(); err == nil {
+			// A protected file under another name (a hard link) is
+			// sent to no host.
+			if err := fsroot.GuardIdentity(filepath.Join(place.Root, place.Rel), fi); err != nil {
+				f.Close()
+				root.Close()
+				return nil, nil, nil, ops.WithClass(ops.ClassAuthorization, err)
+			}
 			return f, fi, func() { f.Close(); root.Close() }, nil
 		}
 		f.Close()
