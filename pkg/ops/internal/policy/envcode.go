@@ -34,8 +34,11 @@ var codeVars = []struct {
 // refuses swappable files: a PATH directory, a library LD_PRELOAD loads
 // or the file BASH_ENV names that another user of the host could change,
 // or put a file of their own in, would choose the code the program runs
-// as surely as a program named by such a path. A value holding $ (a
-// shell expands it) is not judged; a relative path is taken from dir.
+// as surely as a program named by such a path. A path holding $ is not
+// judged (a shell expands BASH_ENV's and ENV's, the loader $ORIGIN and
+// $LIB), but the other paths of its list are: nothing expands
+// "$PATH:/opt/tools" written as a step's PATH, and /opt/tools is one of
+// the program's. A relative path is taken from dir.
 func SwappableEnv(ctx context.Context, param string, env []string, dir string) error {
 	if !ops.CallFrom(ctx).RefuseSwappable {
 		return nil
@@ -43,7 +46,7 @@ func SwappableEnv(ctx context.Context, param string, env []string, dir string) e
 	for _, kv := range env {
 		name, value, _ := strings.Cut(kv, "=")
 		for _, v := range codeVars {
-			if v.name != name || strings.Contains(value, "$") {
+			if v.name != name {
 				continue
 			}
 			paths := []string{value}
@@ -61,7 +64,7 @@ func SwappableEnv(ctx context.Context, param string, env []string, dir string) e
 				}
 			}
 			for _, p := range paths {
-				if p == "" {
+				if p == "" || strings.Contains(p, "$") {
 					continue
 				}
 				if !filepath.IsAbs(p) && dir != "" {
