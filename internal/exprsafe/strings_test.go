@@ -29,9 +29,16 @@ func run(t testing.TB, src string, env map[string]any) (any, error) {
 // checker.Check would be.
 func compile(t testing.TB, src string, env map[string]any) *vm.Program {
 	t.Helper()
+	return compileWithin(t, src, env, 5_000_000)
+}
+
+// compileWithin compiles src as compile does, with a budget of maxWork
+// units of work.
+func compileWithin(t testing.TB, src string, env map[string]any, maxWork int) *vm.Program {
+	t.Helper()
 	cfg := conf.CreateNew()
 	expr.Env(env)(cfg)
-	Harden(cfg, 1000, testLimit, 5_000_000)
+	Harden(cfg, 1000, testLimit, maxWork)
 	tree, err := parser.ParseWithConfig(src, cfg)
 	if err != nil {
 		t.Fatalf("parse %s: %v", src, err)
