@@ -30,8 +30,8 @@ vet:
 # runtime/cgo; under CI ($CI or $ARSENAL_CI set) that is an error, so the
 # race detector is never dropped there in silence. A package's tests may
 # take longer than go test's default 10 minutes on a loaded 2-core machine
-# (the browser tests of the console start Chromium for each); 30 minutes
-# still stops a hang well inside CI's limit.
+# (the console's browser tests, over a hundred, drive one shared Chromium);
+# 30 minutes still stops a hang well inside CI's limit.
 CC_FOUND := $(shell cc="$$($(GO) env CC 2>/dev/null)"; command -v "$${cc%% *}" >/dev/null 2>&1 && echo yes)
 
 race:

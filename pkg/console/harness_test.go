@@ -260,12 +260,22 @@ func (s *site) wait(id string) *report.Report {
 	return rep
 }
 
-// browser starts one headless Chromium for a test; tabs with their own
-// cookies come from user. The test is skipped when none is installed (CI
-// always installs it).
+// chromium is the headless Chromium the browser tests share.
+var chromium = browsertest.Shared{What: "the console's browser tests", Width: 1280, Height: 900,
+	Extra: []chromedp.ExecAllocatorOption{chromedp.Flag("lang", "en-GB")}}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	chromium.Close()
+	os.Exit(code)
+}
+
+// browser returns the shared headless Chromium for a test, for at most
+// timeout; tabs with their own cookies come from tab. The test is skipped
+// when none is installed (CI always installs it).
 func browser(t testing.TB, timeout time.Duration) context.Context {
 	t.Helper()
-	return browsertest.Start(t, "the console's browser tests", timeout, 1280, 900, chromedp.Flag("lang", "en-GB"))
+	return chromium.Browser(t, timeout)
 }
 
 // tab opens a tab in a browser context of its own (its own cookies), so

@@ -135,6 +135,8 @@ func TestDeniedRunsShowAsDenied(t *testing.T) {
 		t.Errorf("the denied run's badge reads %q", got)
 	}
 	do(t, ctx, "open the playbooks", chromedp.Navigate(s.url+"/playbooks"), chromedp.WaitVisible(chromedp.CSS(`li.card[data-playbook=denied]`)))
+	// The card says "looking…" until the last runs are read.
+	waitFor(t, ctx, "the card's last run", `!!document.querySelector('li.card[data-playbook=denied] .badge')`)
 	if !eval[bool](t, ctx, `!!document.querySelector('li.card[data-playbook=denied] .badge.b-denied') && !document.querySelector('li.card[data-playbook=denied] .badge.b-failed')`) {
 		t.Error("the playbook's card shows its last run as failed")
 	}
