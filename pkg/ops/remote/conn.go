@@ -275,6 +275,10 @@ const (
 	forProbe
 )
 
+// sessionRetryMax is the longest a step waits before asking again for a
+// session the server refused while others of its connection were open.
+const sessionRetryMax = 5 * time.Second
+
 // errBusy is a session a probe does not wait for: every session the
 // connection may carry, or the server allows, is in use.
 var errBusy = errors.New("every session of the connection is in use")
@@ -282,9 +286,11 @@ var errBusy = errors.New("every session of the connection is in use")
 // newSession waits for a free slot (the control slot for forStop) and
 // opens a session. A server that refuses the session while others of this
 // connection are open allows fewer at once than MaxSessions (its own
-// MaxSessions is lower): a step waits for one of them to end and tries
-// again; a stop gets the refusal, an *ssh.OpenChannelError, at once, and a
-// probe errBusy. release closes the session and frees the slot.
+// MaxSessions is lower), or still counts one just ended: a step tries
+// again when one of them ends, or after a backoff that grows to
+// sessionRetryMax, until its context ends; a stop gets the refusal, an
+// *ssh.OpenChannelError, at once, and a probe errBusy. release closes the
+// session and frees the slot.
 func (c *conn) newSession(ctx context.Context, use sessionUse) (*ssh.Session, func(), error) {
 	slots := c.slots
 	if use == forStop {
@@ -328,6 +334,12 @@ func (c *conn) newSession(ctx context.Context, use sessionUse) (*ssh.Session, fu
 					c.label(), err, short.Duration(c.p.s.DialTimeout))
 			}
 			retry = time.After(min(10*time.Millisecond<<min(try, 6), time.Second))
+		default:
+			// Some of ours are open, and their end is waited for; but the
+			// refusal may count a session the server has not yet seen
+			// closed, and ours may be waiting for this step (a command
+			// gated on another), so that none would ever end.
+			retry = time.After(min(10*time.Millisecond<<min(try, 9), sessionRetryMax))
 		}
 		select {
 		case <-retry:
