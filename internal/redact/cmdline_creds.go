@@ -131,18 +131,7 @@ func credentialHeaderValues(s string) string {
 			i = skipTo(words, first[1], i)
 		}
 	}
-	if len(masks) == 0 {
-		return s
-	}
-	var b strings.Builder
-	last := 0
-	for _, m := range masks {
-		b.WriteString(s[last:m[0]])
-		b.WriteString(Mask)
-		last = m[1]
-	}
-	b.WriteString(s[last:])
-	return b.String()
+	return maskSpans(s, masks)
 }
 
 // credentialHeaderIn finds a credential header's name and its colon in w,
