@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -35,7 +36,20 @@ steps:
 // never reads: the server's writes fill the socket buffers, and block.
 func stuckClient(t *testing.T, ts *testServer, id string) net.Conn {
 	t.Helper()
-	c, err := net.Dial("tcp", strings.TrimPrefix(ts.url, "http://"))
+	// A small receive buffer, set before the connection is made (the
+	// window it offers is fixed then), so that the server's writes block
+	// after kilobytes rather than after the megabytes loopback's buffers
+	// may grow to.
+	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		if err := rc.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
+		}); err != nil {
+			return err
+		}
+		return serr
+	}}
+	c, err := d.Dial("tcp", strings.TrimPrefix(ts.url, "http://"))
 	if err != nil {
 		t.Fatal(err)
 	}
