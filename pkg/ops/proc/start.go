@@ -191,8 +191,10 @@ func (op *StartOp) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 		return nil, err
 	}
 	// Judged at this start, and again before each of the supervisor's
-	// restarts, which run the file then at the path: a directory made
-	// writable by every user since would let any of them choose it.
+	// restarts, which run the file then at the path, and load what the
+	// env names then (a library of LD_PRELOAD, a directory of PATH): a
+	// directory made writable by every user since would let any of them
+	// choose it.
 	if err := policy.SwappableProgram(ctx, "command", spec.Command, spec.Dir); err != nil {
 		return nil, err
 	}
@@ -201,8 +203,13 @@ func (op *StartOp) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 	}
 	if ops.CallFrom(ctx).RefuseSwappable && spec.Group != "" {
 		judged := ops.WithCall(context.Background(), &ops.Call{RefuseSwappable: true})
-		command, dir := spec.Command, spec.Dir
-		spec.Judge = func() error { return policy.SwappableProgram(judged, "command", command, dir) }
+		command, env, dir := spec.Command, spec.Env, spec.Dir
+		spec.Judge = func() error {
+			if err := policy.SwappableProgram(judged, "command", command, dir); err != nil {
+				return err
+			}
+			return policy.SwappableEnv(judged, "env", env, dir)
+		}
 	}
 	ci, err := op.sup.Start(spec)
 	switch {
