@@ -13,17 +13,22 @@ import "strings"
 // a=1,auth.password=V); a URL's query parameter as URL masks it
 // (?token=V, ?key=V, ?sig=V); mysql's -pV; sshpass's -p V; curl's -u
 // user:V; httpie's -a user:V; openssl's -passin pass:V; aws configure set
-// aws_secret_access_key V. A value in quotes is masked up to the
+// aws_secret_access_key V; redis-cli's -a V and --pass V; mongo's -p V
+// and -pV; a registry login's (docker login, az login) -p V; git config
+// [--global] github.token V. A value in quotes is masked up to the
 // closing quote, spaces included. It does not mask a value that is only
 // a variable's name ($PW, "${PW}"), a flag that says where the credential
 // is rather than what (--password-file, --token-env, --no-password,
-// --with-token, --password-stdin), nor -p to other programs (ssh's port).
+// --with-token, --password-stdin), a file it is read from
+// (--from-file=password=PATH, curl's -F password=@PATH: fileSource), nor
+// -p to other programs (ssh's port).
 // Its cost with nothing to mask is a pass over the words of s.
 func credentialArgs(s string) string {
 	var masks [][2]int
 	var prog progKind // the program whose short flags are read
 	pending := false  // the word before is a flag whose value is the next word
 	pendingUser := false
+	pendingSkip := false       // git config's flag before takes this word
 	ended := false             // the word before ended a command (cmd; next)
 	var before, before2 string // the two words before
 	for i := 0; i < len(s); {
@@ -54,9 +59,31 @@ func credentialArgs(s string) string {
 			prog = k
 			continue
 		}
+		switch {
+		case prog == progLoginable && w == "login":
+			prog = progLogin
+			continue
+		case prog == progGit && w == "config":
+			prog = progGitConfig
+			continue
+		case prog == progGitConfig:
+			// git config [--global] [set] NAME VALUE
+			switch {
+			case gitConfigValueFlags[w]:
+				pendingSkip = true
+			case pendingSkip || w[0] == '-' || w == "set":
+				pendingSkip = false
+			default:
+				pending, prog = credentialName(w), progOther
+			}
+			continue
+		}
 		if w[0] == '-' && len(w) > 2 && w[1] != '-' && prog != progOther {
 			switch {
-			case (prog == progMySQL || prog == progSSHPass) && w[1] == 'p':
+			case shortPassword(prog) && prog != progSSHPass && w[1] == 'p' && w[2] == '=':
+				a++ // docker login -p=V
+				fallthrough
+			case shortPassword(prog) && w[1] == 'p':
 				if m, ok := valueSpan(s, a+2, false); ok {
 					masks, i = append(masks, m), max(i, m[1])
 				}
@@ -75,6 +102,11 @@ func credentialArgs(s string) string {
 			pending, prog = true, progOther // then the program it runs
 			continue
 		}
+		if w == "-p" && (prog == progMongo || prog == progLogin) ||
+			prog == progRedis && (w == "-a" || w == "--pass") {
+			pending = true
+			continue
+		}
 		if prog == progCurl && (w == "-u" || w == "--user" || w == "-U" || w == "--proxy-user") ||
 			prog == progHTTPie && (w == "-a" || w == "--auth") {
 			pendingUser = true
@@ -91,6 +123,8 @@ func credentialArgs(s string) string {
 		case strings.Contains(w, "://") && !credentialName(strings.TrimLeft(w[:eq], "-")):
 			masks = queryValues(s, a, b, masks)
 			continue
+		case fileSource(w, eq, prog):
+			continue
 		default:
 			masks, i = pairValues(s, a, b, masks)
 			continue
@@ -105,6 +139,16 @@ func credentialArgs(s string) string {
 		}
 	}
 	return maskSpans(s, masks)
+}
+
+// fileSource tells the argument w, its first = at eq, that names a file
+// the credential is read from rather than holding it: kubectl's
+// --from-file=password=PATH, curl's -F password=@PATH or <PATH.
+func fileSource(w string, eq int, prog progKind) bool {
+	if strings.HasPrefix(w, "--from-file=") || strings.HasPrefix(w, "--from-env-file=") {
+		return true
+	}
+	return prog == progCurl && eq+1 < len(w) && (w[eq+1] == '@' || w[eq+1] == '<')
 }
 
 // nextWord is the span of the first word of s at or after i, or -1.

@@ -13,12 +13,14 @@ import (
 // like curl -H "Authorization: Bearer TOKEN", and the value of an argument
 // that names a credential (credentialArgs: --password=V, PGPASSWORD=V,
 // mysql -pV, curl -u user:V, ?token=V, --env=DB_PASSWORD=V), and of a
-// JSON member so named (jsonValues: -d {"password":"V"}). A client of the API on the same host
+// JSON member so named (jsonValues: -d {"password":"V"}), and of a
+// string program text assigns to such a name (codeValues: python -c
+// token = "V", {'password': 'V'}). A client of the API on the same host
 // (curl in a cron job or a CI step) carries a key that a role that may
 // only list processes must not read: it is the key's roles. Every other
 // byte is kept; s is returned as it is when nothing is masked.
 func CommandLine(s string) string {
-	s = credentialArgs(jsonValues(credentialHeaderValues(apiKeys(URLPasswords(s)))))
+	s = codeValues(credentialArgs(jsonValues(credentialHeaderValues(apiKeys(URLPasswords(s))))))
 	if strings.Contains(s, sessionCookieName+"=") {
 		s = sessionCookie.ReplaceAllString(s, "${1}"+Mask)
 	}
@@ -87,7 +89,7 @@ var authSchemes = map[string]bool{
 // credentialHeaderValues masks the value of each credential header on a
 // command line: the word after "Authorization:" (or in the same word, as
 // -HAuthorization:TOKEN), the one after its scheme when it names one
-// (Bearer, Basic, ...), and for a Cookie each word up to the one that
+// (Bearer, Basic, ...; 'Bearer as a Python dict quotes it), and for a Cookie each word up to the one that
 // does not end with ";".
 func credentialHeaderValues(s string) string {
 	if !strings.Contains(s, ":") {
@@ -123,7 +125,7 @@ func credentialHeaderValues(s string) string {
 				}
 			}
 			i = skipTo(words, value[n-1][1], i)
-		case authSchemes[lower[first[0]:first[1]]] && len(value) > 1:
+		case authSchemes[strings.TrimLeft(lower[first[0]:first[1]], `'"`)] && len(value) > 1:
 			masks = append(masks, value[1])
 			i = skipTo(words, value[1][1], i)
 		default:

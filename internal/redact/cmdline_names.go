@@ -71,13 +71,32 @@ func isPasswordWord(name string) bool {
 type progKind uint8
 
 const (
-	progOther   progKind = iota
-	progMySQL            // -pPASSWORD
-	progSSHPass          // -p PASSWORD
-	progCurl             // -u USER:PASSWORD
-	progOpenSSL          // -passin pass:PASSWORD
-	progHTTPie           // -a USER:PASSWORD
+	progOther     progKind = iota
+	progMySQL              // -pPASSWORD
+	progSSHPass            // -p PASSWORD
+	progCurl               // -u USER:PASSWORD
+	progOpenSSL            // -passin pass:PASSWORD
+	progHTTPie             // -a USER:PASSWORD
+	progRedis              // redis-cli -a PASSWORD, --pass PASSWORD
+	progMongo              // mongosh -p PASSWORD, mongodump -pPASSWORD
+	progLoginable          // docker, podman, az ...: their login's -p
+	progLogin              // docker login -p PASSWORD
+	progGit                // git config NAME VALUE
+	progGitConfig          // git config, before its NAME
 )
+
+// shortPassword tells a program in whose flags -p is a password: mysql's
+// and mongo's -pV or -p V (mysql's only attached), sshpass's, a
+// registry login's.
+func shortPassword(prog progKind) bool {
+	return prog == progMySQL || prog == progSSHPass || prog == progMongo || prog == progLogin
+}
+
+// gitConfigValueFlags are git config's flags that take the next word.
+var gitConfigValueFlags = map[string]bool{
+	"-f": true, "--file": true, "--blob": true, "--type": true, "--default": true,
+	"--comment": true, "--value": true,
+}
 
 // progOf is the program w runs, by its base name.
 func progOf(w string) progKind {
@@ -97,6 +116,16 @@ func progOf(w string) progKind {
 		return progOpenSSL
 	case "http", "https":
 		return progHTTPie
+	case "redis-cli", "valkey-cli", "keydb-cli":
+		return progRedis
+	case "mongo", "mongosh", "mongodump", "mongorestore", "mongoexport", "mongoimport",
+		"mongostat", "mongotop", "mongofiles":
+		return progMongo
+	case "docker", "podman", "nerdctl", "buildah", "skopeo", "helm", "oras", "crane",
+		"regctl", "finch", "az", "oc", "cf":
+		return progLoginable
+	case "git":
+		return progGit
 	}
 	return progOther
 }

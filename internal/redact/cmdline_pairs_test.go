@@ -52,8 +52,9 @@ func TestCommandLineCredentialPairs(t *testing.T) {
 		{"aws configure set aws_access_key_id AKIA1", "aws configure set aws_access_key_id AKIA1"},
 		{"set token x", "set token x"},
 		{"http -a bob: https://h/ name==value", "http -a bob: https://h/ name==value"},
-		// A path in a pair so named is masked as a value would be.
-		{"kubectl create secret generic x --from-file=password=./pw.txt", "kubectl create secret generic x --from-file=password=***"},
+		// A file the credential is read from is not the credential.
+		{"kubectl create secret generic x --from-file=password=./pw.txt --from-literal=token=t", "kubectl create secret generic x --from-file=password=./pw.txt --from-literal=token=***"},
+		{"curl -F password=@/run/pw -F token=</run/t -F api_key=k https://h/", "curl -F password=@/run/pw -F token=</run/t -F api_key=*** https://h/"},
 	} {
 		if got := CommandLine(tc.in); got != tc.want {
 			t.Errorf("CommandLine(%q) =\n  %q, want\n  %q", tc.in, got, tc.want)
