@@ -131,7 +131,8 @@ func createTemp(dir, base string, mode os.FileMode) (*os.File, string, error) {
 }
 
 // writeUnnamed writes data to a new file at path through a file that has
-// no name until it is whole (createUnnamed), where the system offers one.
+// no name until it is whole (createUnnamed), where the system offers one:
+// open, write, link and close, four system calls.
 // It answers false, having created nothing, when it cannot: no unnamed
 // files on this filesystem, or path exists already (a file written again,
 // which the rename of a named temporary file replaces). The file gets
@@ -150,7 +151,7 @@ func writeUnnamed(dir, path string, data []byte, mode os.FileMode, sync bool) (b
 			return true, fmt.Errorf("write %s: sync: %w", path, err)
 		}
 	}
-	if err := linkUnnamed(f, path); err != nil {
+	if err := f.link(path); err != nil {
 		return false, nil
 	}
 	if err := f.Close(); err != nil {

@@ -7,8 +7,13 @@ import (
 	"os"
 )
 
-// createUnnamed has no unnamed files to offer here: writeFile uses a named
+// unnamedFile has no unnamed files to offer here: writeFile uses a named
 // temporary file and a rename.
-func createUnnamed(string, os.FileMode) (*os.File, error) { return nil, errors.ErrUnsupported }
+type unnamedFile struct{}
 
-func linkUnnamed(*os.File, string) error { return errors.ErrUnsupported }
+func createUnnamed(string, os.FileMode) (*unnamedFile, error) { return nil, errors.ErrUnsupported }
+
+func (*unnamedFile) Write([]byte) (int, error) { return 0, errors.ErrUnsupported }
+func (*unnamedFile) Sync() error               { return errors.ErrUnsupported }
+func (*unnamedFile) Close() error              { return nil }
+func (*unnamedFile) link(string) error         { return errors.ErrUnsupported }
