@@ -5,8 +5,15 @@
 //
 //	apiload -mode exec  -conns 64 -duration 60s -pid PID
 //	apiload -mode exec  -conns 64 -duration 60s -pid PID -client raw
+//	apiload -mode exec  -conns 64 -duration 20s -pid PID -client raw -rate 15000
 //	apiload -mode mixed -conns 64 -bad-conns 64 -duration 60s
 //	apiload -mode sse   -subscribers 200 -playbook eventful -runs 5
+//
+// Without -rate each connection sends its next request when the last is
+// answered (a closed loop), which finds the most the server answers and
+// its latency at that load. With -rate the requests are sent on a fixed
+// schedule (an open loop) and each latency is measured from the time the
+// request was due, so a server that stalls shows it as latency.
 //
 // The key is read from $ARSENAL_API_KEY. In mixed mode the invalid-key
 // load comes from 127.0.0.2, so that the server's per-address limit on
@@ -19,8 +26,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"os"
 	"slices"
@@ -44,6 +49,7 @@ func main() {
 	subscribers := flag.Int("subscribers", 200, "sse: event stream clients per run")
 	playbook := flag.String("playbook", "eventful", "sse: the playbook to run")
 	runsN := flag.Int("runs", 5, "sse: runs with and without subscribers")
+	rate := flag.Float64("rate", 0, "exec, mixed: send the valid key's requests at this many a second over its connections, measuring each from its scheduled time; 0 sends each connection's next request when the last is answered")
 	flag.Parse()
 	key := os.Getenv("ARSENAL_API_KEY")
 	if key == "" {
@@ -60,152 +66,17 @@ func main() {
 			fmt.Fprintln(os.Stderr, "apiload: -client is go or raw")
 			os.Exit(2)
 		}
-		load(*base, key, *op, *get, *kind, *conns, bad, *warmup, *duration, *pid)
+		if *rate < 0 {
+			fmt.Fprintln(os.Stderr, "apiload: -rate is requests a second, 0 or more")
+			os.Exit(2)
+		}
+		load(*base, key, *op, *get, *kind, *conns, bad, *rate, *warmup, *duration, *pid)
 	case "sse":
 		sse(*base, key, *playbook, *subscribers, *runsN, *pid)
 	default:
 		fmt.Fprintln(os.Stderr, "apiload: -mode is exec, mixed or sse")
 		os.Exit(2)
 	}
-}
-
-func client(conns int, local string) *http.Client {
-	d := &net.Dialer{Timeout: 5 * time.Second}
-	if local != "" {
-		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(local)}
-	}
-	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-		DialContext: d.DialContext, MaxIdleConns: conns, MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns,
-		DisableCompression: true,
-	}}
-}
-
-// worker results.
-type tally struct {
-	lat    []time.Duration
-	codes  map[int]int
-	errors int
-}
-
-func load(base, key, op, get, kind string, conns, bad int, warmup, duration time.Duration, pid int) {
-	url := base + "/api/v1/operations/" + op + "/execute"
-	method, body := "POST", []byte(`{"params":{}}`)
-	if get != "" {
-		url, method, body = base+get, "GET", nil
-	}
-	var measuring atomic.Bool
-	ctx, cancel := context.WithTimeout(context.Background(), warmup+duration)
-	defer cancel()
-	good, badc := client(conns, ""), client(bad, "127.0.0.2")
-	// send makes one request with key k from local address local (any
-	// when empty) and returns its status code.
-	sender := func(c *http.Client, k, local string) func() (int, error) {
-		if kind == "raw" {
-			headers := []string{"Authorization", "Bearer " + k}
-			if body != nil {
-				headers = append(headers, "Content-Type", "application/json")
-			}
-			rc, err := newRaw(url, method, body, local, headers...)
-			if err != nil {
-				fmt.Fprintln(os.Stderr, "apiload:", err)
-				os.Exit(2)
-			}
-			return rc.do
-		}
-		return func() (int, error) {
-			var rd io.Reader
-			if body != nil {
-				rd = bytes.NewReader(body)
-			}
-			req, _ := http.NewRequestWithContext(ctx, method, url, rd)
-			if body != nil {
-				req.Header.Set("Content-Type", "application/json")
-			}
-			req.Header.Set("Authorization", "Bearer "+k)
-			res, err := c.Do(req)
-			if err != nil {
-				return 0, err
-			}
-			io.Copy(io.Discard, res.Body)
-			res.Body.Close()
-			return res.StatusCode, nil
-		}
-	}
-	var wg sync.WaitGroup
-	run := func(send func() (int, error), out *tally) {
-		defer wg.Done()
-		out.codes = map[int]int{}
-		for ctx.Err() == nil {
-			start := time.Now()
-			code, err := send()
-			if err != nil {
-				if ctx.Err() == nil && measuring.Load() {
-					out.errors++
-				}
-				continue
-			}
-			if measuring.Load() {
-				out.lat = append(out.lat, time.Since(start))
-				out.codes[code]++
-			}
-		}
-	}
-	goods := make([]tally, conns)
-	bads := make([]tally, bad)
-	for i := range goods {
-		wg.Add(1)
-		go run(sender(good, key, ""), &goods[i])
-	}
-	for i := range bads {
-		wg.Add(1)
-		go run(sender(badc, "ak_invalid-key-for-load", "127.0.0.2"), &bads[i])
-	}
-	time.Sleep(warmup)
-	measuring.Store(true)
-	began := time.Now()
-	cpu0, self0 := cpuSeconds(pid), cpuSeconds(os.Getpid())
-	rss := sampleRSS(ctx, pid)
-	wg.Wait()
-	elapsed := time.Since(began)
-	cpu, self := cpuSeconds(pid)-cpu0, cpuSeconds(os.Getpid())-self0
-	n := report("valid key", goods, elapsed)
-	if bad > 0 {
-		n += report("invalid key", bads, elapsed)
-	}
-	if pid > 0 && n > 0 {
-		fmt.Printf("server CPU: %.1f s in %s (%.2f cores), %.0f µs per request\n", cpu, elapsed.Round(time.Second), cpu/elapsed.Seconds(), cpu/float64(n)*1e6)
-	}
-	if n > 0 {
-		fmt.Printf("load generator CPU (-client %s): %.1f s (%.2f cores), %.0f µs per request\n", kind, self, self/elapsed.Seconds(), self/float64(n)*1e6)
-	}
-	if r := <-rss; len(r) > 0 {
-		fmt.Printf("server RSS (MiB): first %.1f, max %.1f, last %.1f over %d samples\n", r[0], slices.Max(r), r[len(r)-1], len(r))
-	}
-}
-
-func report(name string, ts []tally, elapsed time.Duration) int {
-	var lat []time.Duration
-	codes := map[int]int{}
-	errs := 0
-	for _, t := range ts {
-		lat = append(lat, t.lat...)
-		for c, n := range t.codes {
-			codes[c] += n
-		}
-		errs += t.errors
-	}
-	slices.Sort(lat)
-	p := func(q float64) time.Duration {
-		if len(lat) == 0 {
-			return 0
-		}
-		return lat[min(len(lat)-1, int(q*float64(len(lat))))]
-	}
-	fmt.Printf("%s: %d requests in %s = %.0f req/s; p50 %s p90 %s p99 %s p99.9 %s max %s; statuses %v; transport errors %d\n",
-		name, len(lat), elapsed.Round(time.Millisecond), float64(len(lat))/elapsed.Seconds(),
-		p(0.5).Round(time.Microsecond), p(0.9).Round(time.Microsecond), p(0.99).Round(time.Microsecond),
-		p(0.999).Round(time.Microsecond), p(1).Round(time.Microsecond), codes, errs)
-	return len(lat)
 }
 
 // cpuSeconds is the user and system CPU time pid has used.
