@@ -91,15 +91,11 @@ func load(base, key, op, get, kind string, conns, bad int, rate float64, warmup,
 	if rate > 0 {
 		sch = newSchedule(start, rate)
 	}
-	badDone := make(chan []tally, 1)
-	go func() {
-		badDone <- drive(ctx, senders(bad, badc, "ak_invalid-key-for-load", "127.0.0.2"), nil, from, end)
-	}()
-	time.Sleep(time.Until(from))
+	wait := begin(ctx, senders(conns, good, key, ""), senders(bad, badc, "ak_invalid-key-for-load", "127.0.0.2"), sch, from, end)
+	time.Sleep(time.Until(from)) // the warm-up
 	cpu0, self0 := cpuSeconds(pid), cpuSeconds(os.Getpid())
 	rss := sampleRSS(ctx, pid)
-	goods := drive(ctx, senders(conns, good, key, ""), sch, from, end)
-	bads := <-badDone
+	goods, bads := wait()
 	elapsed := time.Since(from)
 	cpu, self := cpuSeconds(pid)-cpu0, cpuSeconds(os.Getpid())-self0
 	n := report("valid key", goods, sch, from, end)
@@ -115,6 +111,16 @@ func load(base, key, op, get, kind string, conns, bad int, rate float64, warmup,
 	if r := <-rss; len(r) > 0 {
 		fmt.Printf("server RSS (MiB): first %.1f, max %.1f, last %.1f over %d samples\n", r[0], slices.Max(r), r[len(r)-1], len(r))
 	}
+}
+
+// begin starts the valid load's workers (paced by sch when it is not nil)
+// and the invalid load's (a closed loop) at once, so that both warm up, and
+// returns a function that waits for the end and gives what each measured.
+func begin(ctx context.Context, goods, bads []func() (int, error), sch *schedule, from, end time.Time) func() (good, bad []tally) {
+	goodDone, badDone := make(chan []tally, 1), make(chan []tally, 1)
+	go func() { goodDone <- drive(ctx, goods, sch, from, end) }()
+	go func() { badDone <- drive(ctx, bads, nil, from, end) }()
+	return func() ([]tally, []tally) { return <-goodDone, <-badDone }
 }
 
 // report prints one load's figures and returns how many requests were

@@ -85,6 +85,28 @@ func TestPacedNeverEarly(t *testing.T) {
 	}
 }
 
+// The paced load runs through the warm-up on its schedule, so that the
+// measuring does not begin with the warm-up's requests overdue.
+func TestPacedWarmsUp(t *testing.T) {
+	var mu sync.Mutex
+	var sent []time.Time
+	send := func() (int, error) {
+		mu.Lock()
+		sent = append(sent, time.Now())
+		mu.Unlock()
+		return 200, nil
+	}
+	start := time.Now()
+	from, end := start.Add(500*time.Millisecond), start.Add(600*time.Millisecond)
+	ctx, cancel := context.WithDeadline(context.Background(), end)
+	defer cancel()
+	wait := begin(ctx, []func() (int, error){send, send}, nil, newSchedule(start, 100), from, end)
+	wait()
+	if len(sent) == 0 || !sent[0].Before(from) {
+		t.Fatalf("no request sent in the warm-up (%d sent)", len(sent))
+	}
+}
+
 // A server slower than the rate leaves requests due at the end; the
 // workers stop there and do not send them.
 func TestPacedStopsAtTheEnd(t *testing.T) {
