@@ -23,7 +23,7 @@ type dumpRow struct {
 	off        int64
 	data       []byte
 	textAt     int // the text column's first character; od's first cell
-	// od is set for a row of od -c (od.go), whose offset is its first
+	// od is set for a row of od -c or od -a (od.go), whose offset is its first
 	// offLen characters, in a base the rows around it tell.
 	od     bool
 	offLen uint8
@@ -87,20 +87,19 @@ func (r *Redactor) maskDumpRun(b []byte, rows []dumpRow) {
 		if len(v) < MinEmbedded {
 			continue
 		}
-		sv := []byte(v)
-		if len(data) >= MinDumpPiece && len(data) <= len(sv) && bytes.Contains(sv, data) {
-			mark(0, len(data))
-		}
-		for n := min(len(sv)-1, len(data)); n >= MinDumpPiece; n-- {
-			if data[n-1] == sv[len(sv)-1] && bytes.HasSuffix(sv, data[:n]) {
-				mark(0, n)
-				break
-			}
-		}
-		for n := min(len(sv)-1, len(data)); n >= MinDumpPiece; n-- {
-			if data[len(data)-n] == sv[0] && bytes.HasPrefix(sv, data[len(data)-n:]) {
-				mark(len(data)-n, len(data))
-				break
+		markPieces(data, []byte(v), mark)
+		// od -a writes a byte past ASCII as its low seven bits.
+		if rows[0].od {
+			if sv := sevenBits(v); sv != v {
+				for from := 0; ; {
+					i := strings.Index(string(data[from:]), sv)
+					if i < 0 {
+						break
+					}
+					mark(from+i, from+i+len(sv))
+					from += i + 1
+				}
+				markPieces(data, []byte(sv), mark)
 			}
 		}
 	}
@@ -126,6 +125,27 @@ func (r *Redactor) maskDumpRun(b []byte, rows []dumpRow) {
 	}
 }
 
+// markPieces marks in data, a run of rows' bytes, the pieces of the
+// secret sv of MinDumpPiece bytes or more at the run's start or end, and
+// the whole run when it is held in sv.
+func markPieces(data, sv []byte, mark func(from, to int)) {
+	if len(data) >= MinDumpPiece && len(data) <= len(sv) && bytes.Contains(sv, data) {
+		mark(0, len(data))
+	}
+	for n := min(len(sv)-1, len(data)); n >= MinDumpPiece; n-- {
+		if data[n-1] == sv[len(sv)-1] && bytes.HasSuffix(sv, data[:n]) {
+			mark(0, n)
+			break
+		}
+	}
+	for n := min(len(sv)-1, len(data)); n >= MinDumpPiece; n-- {
+		if data[len(data)-n] == sv[0] && bytes.HasPrefix(sv, data[len(data)-n:]) {
+			mark(len(data)-n, len(data))
+			break
+		}
+	}
+}
+
 // digitPlaces returns where the first digit of each of the n bytes of a
 // dump row is in its line, as parseDumpRow read them.
 func digitPlaces(line []byte, n int) []int {
@@ -143,7 +163,7 @@ func digitPlaces(line []byte, n int) []int {
 	return places
 }
 
-// dumpRows returns the lines of s that are hex dump rows or od -c rows.
+// dumpRows returns the lines of s that are hex dump rows or od -c or -a rows.
 func dumpRows(s string) []dumpRow {
 	var rows []dumpRow
 	// The rows' bytes, in one array.
@@ -165,7 +185,7 @@ func dumpRows(s string) []dumpRow {
 	return rows
 }
 
-// parseAnyRow reads line as a hex dump row or an od -c row.
+// parseAnyRow reads line as a hex dump row or an od -c or -a row.
 func parseAnyRow(line string, data *[]byte) (dumpRow, bool) {
 	if row, ok := parseDumpRow(line, data); ok {
 		return row, true
@@ -269,7 +289,7 @@ func isHexDigit(c byte) bool {
 }
 
 // mayHoldDump reports whether a line of s could be a hex dump row (it
-// starts with 7 hex digits) or an od -c row (mayBeODRow). Most text has
+// starts with 7 hex digits) or an od -c or -a row (mayBeODRow). Most text has
 // none, and is not parsed.
 func mayHoldDump(s string) bool {
 	for start := 0; start < len(s); {

@@ -15,10 +15,33 @@ const odCellWidth = 4
 // odEscapes are the bytes od -c writes as a backslash and a letter.
 var odEscapes = [256]byte{'0': 0, 'a': '\a', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t', 'v': '\v', '\\': '\\'}
 
-// odCell reads the od -c cell c (odCellWidth bytes) back to its byte.
+// od -a (od -An -a, od -t a) writes a control character, a space and DEL
+// by name instead ("  nl", " esc", "  sp", " del"), and any other byte as
+// its low seven bits: é's two bytes as "   C   )".
+
+// odNames are the bytes od -a writes by name, by name.
+var odNames = map[string]byte{
+	"nul": 0, "soh": 1, "stx": 2, "etx": 3, "eot": 4, "enq": 5, "ack": 6, "bel": 7,
+	"bs": 8, "ht": 9, "nl": 10, "vt": 11, "ff": 12, "cr": 13, "so": 14, "si": 15,
+	"dle": 16, "dc1": 17, "dc2": 18, "dc3": 19, "dc4": 20, "nak": 21, "syn": 22, "etb": 23,
+	"can": 24, "em": 25, "sub": 26, "esc": 27, "fs": 28, "gs": 29, "rs": 30, "us": 31,
+	"sp": ' ', "del": 0x7f,
+}
+
+// odCell reads the od -c or od -a cell c (odCellWidth bytes) back to its
+// byte.
 func odCell(c string) (byte, bool) {
 	if c[0] != ' ' {
 		return 0, false
+	}
+	if c[1] != '\\' && c[2] != '\\' && c[3] > ' ' {
+		name := c[1:]
+		for name[0] == ' ' && len(name) > 1 {
+			name = name[1:]
+		}
+		if b, ok := odNames[name]; ok && len(name) >= 2 {
+			return b, true
+		}
 	}
 	switch {
 	case c[1] == ' ' && c[2] == ' ' && c[3] > ' ' && c[3] < 0x7f:
@@ -48,6 +71,15 @@ func odOffset(line string) int {
 		return 0
 	}
 	return i
+}
+
+// sevenBits is s with each byte's high bit cleared, as od -a writes it.
+func sevenBits(s string) string {
+	b := []byte(s)
+	for i := range b {
+		b[i] &= 0x7f
+	}
+	return string(b)
 }
 
 // mayBeODRow is the cheap test of mayHoldDump for an od -c row: an

@@ -152,3 +152,35 @@ func TestODRowsFalsePositives(t *testing.T) {
 		}
 	}
 }
+
+// TestMaskODA checks that a secret printed by od -a, which names control
+// characters and spaces ("  ht", "  sp") and writes a byte past ASCII as
+// its low seven bits, is masked in its cells, whole and row by row, and
+// that a secret with non-ASCII bytes is found in them too.
+func TestMaskODA(t *testing.T) {
+	r := New(odSecret, "Zq9-Xt7!pW#4mK\u00e9e2")
+	// printf 'xxxxxxxxxxxxxZq9-Xt7!pW#4mKe2\tend\n' | od -a
+	out := "0000000   x   x   x   x   x   x   x   x   x   x   x   x   x   Z   q   9\n" +
+		"0000020   -   X   t   7   !   p   W   #   4   m   K   e   2  ht   e   n\n" +
+		"0000040   d  nl\n" +
+		"0000042\n"
+	want := "0000000   x   x   x   x   x   x   x   x   x   x   x   x   x   *   *   *\n" +
+		"0000020   *   *   *   *   *   *   *   *   *   *   *   *   *  ht   e   n\n" +
+		"0000040   d  nl\n" +
+		"0000042\n"
+	if got := r.String(out); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	lines := strings.SplitAfter(out, "\n")
+	if got := r.String(lines[1]); strings.Contains(got, "4   m   K") {
+		t.Errorf("a row alone shows the secret:\n%s", got)
+	}
+	// printf 'ab\xc3\xa9Zq9-Xt7!pW#4mK\xc3\xa9e2 end' | od -An -a
+	wide := "   a   b   C   )   Z   q   9   -   X   t   7   !   p   W   #   4\n" +
+		"   m   K   C   )   e   2  sp   e   n   d\n"
+	wantWide := "   a   b   C   )   *   *   *   *   *   *   *   *   *   *   *   *\n" +
+		"   *   *   *   *   *   *  sp   e   n   d\n"
+	if got := r.String(wide); got != wantWide {
+		t.Errorf("got\n%s\nwant\n%s", got, wantWide)
+	}
+}
