@@ -4,15 +4,11 @@
 package capture
 
 import (
-	"bytes"
 	"fmt"
-	"io"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/arsenal-run/arsenal-run/internal/redact"
-	"github.com/arsenal-run/arsenal-run/internal/termtext"
 )
 
 // DefaultLimit is the number of bytes a Buffer keeps when its limit is 0.
@@ -329,145 +325,6 @@ func skipEscape(b []byte, i int) int {
 		i++
 	}
 	return i
-}
-
-// maxLine is the longest line a LineWriter passes on; a longer one keeps
-// its head and a note of how much was cut.
-const maxLine = 64 << 10
-
-// lineKeep is how much of a long line is kept past maxLine until the line
-// ends, so that a secret crossing the cut (or its base64 form) is masked
-// whole before the cut.
-const lineKeep = 64 << 10
-
-// LineWriter passes what is written to it on to dst one complete line at a
-// time, each made safe with Text and passed through mask. A line longer
-// than maxLine is passed on when it ends, cut, never in pieces: a piece
-// would begin with the rest of a secret the cut went through. A line that
-// may go on across the next one (redact.Continues: a hex dump row, a line
-// of wrapped base64) is passed on when the next line comes, masked with
-// the lines around it, so that a few bytes of a secret at its edge are
-// masked as the whole text masks them. Several LineWriters may share one
-// dst by sharing mu. Write errors of dst are ignored: live output is a
-// convenience, never a reason to fail a step.
-type LineWriter struct {
-	mu   *sync.Mutex
-	dst  io.Writer
-	mask func(string) string
-	buf  []byte
-	cut  int // bytes of the current line past maxLine+lineKeep, dropped
-	// held is a line that may go on across the next, not passed on yet
-	// (holding); prev is the line passed on before it when that one may
-	// go on too, "" otherwise: both as Text made them, unmasked.
-	held, prev string
-	holding    bool
-}
-
-// NewLineWriter returns a LineWriter; mask may be nil.
-func NewLineWriter(dst io.Writer, mu *sync.Mutex, mask func(string) string) *LineWriter {
-	if mu == nil {
-		mu = &sync.Mutex{}
-	}
-	return &LineWriter{mu: mu, dst: dst, mask: mask}
-}
-
-// Write emits every complete line in p and keeps the rest for later.
-func (w *LineWriter) Write(p []byte) (int, error) {
-	n := len(p)
-	for len(p) > 0 {
-		i := bytes.IndexByte(p, '\n')
-		if i < 0 {
-			w.add(p)
-			break
-		}
-		if len(w.buf) == 0 && w.cut == 0 {
-			w.emit(p[:i])
-		} else {
-			w.add(p[:i])
-			w.emit(w.buf)
-			w.buf, w.cut = w.buf[:0], 0
-		}
-		p = p[i+1:]
-	}
-	return n, nil
-}
-
-// add keeps b as part of the current line, up to maxLine+lineKeep bytes.
-func (w *LineWriter) add(b []byte) {
-	room := max(maxLine+lineKeep-len(w.buf), 0)
-	take := min(room, len(b))
-	w.buf = append(w.buf, b[:take]...)
-	w.cut += len(b) - take
-}
-
-// Flush emits a last line that had no newline, and a line held for it.
-func (w *LineWriter) Flush() {
-	if len(w.buf) > 0 {
-		w.emit(w.buf)
-		w.buf, w.cut = w.buf[:0], 0
-	}
-	if w.holding {
-		w.write(w.maskIn(w.prev, w.held, ""))
-		w.held, w.prev, w.holding = "", "", false
-	}
-}
-
-// emit masks the line whole, then cuts it to maxLine; a line that may go
-// on across the next is held until that one comes.
-func (w *LineWriter) emit(line []byte) {
-	s := Text(line)
-	if w.mask == nil {
-		w.write(s)
-		return
-	}
-	whole := len(line)+w.cut <= maxLine
-	goesOn := whole && redact.Continues(s)
-	if w.holding {
-		next := ""
-		if goesOn {
-			next = s
-		}
-		w.write(w.maskIn(w.prev, w.held, next))
-		w.prev, w.held, w.holding = w.held, "", false
-	}
-	if goesOn {
-		w.held, w.holding = s, true
-		return
-	}
-	w.prev = ""
-	s = w.mask(s)
-	if !whole {
-		s = termtext.Head(s, maxLine) + termtext.CutNote(len(line)+w.cut-maxLine)
-	}
-	w.write(s)
-}
-
-// maskIn masks line with the lines before and after it ("" for none), as
-// one text, and returns what became of line; line alone is masked when
-// the masks did not keep the lines apart (a secret of several lines).
-func (w *LineWriter) maskIn(prev, line, next string) string {
-	if prev == "" && next == "" {
-		return w.mask(line)
-	}
-	text, at := line, 0
-	if prev != "" {
-		text, at = prev+"\n"+text, 1
-	}
-	if next != "" {
-		text += "\n" + next
-	}
-	lines := strings.Split(w.mask(text), "\n")
-	if want := at + 1 + min(len(next), 1); len(lines) != want {
-		return w.mask(line)
-	}
-	return lines[at]
-}
-
-// write passes one line on to dst.
-func (w *LineWriter) write(s string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	_, _ = io.WriteString(w.dst, s+"\n")
 }
 
 // LastLines returns at most n of the last non-empty lines of s, at most max

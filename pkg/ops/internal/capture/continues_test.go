@@ -3,6 +3,7 @@ package capture
 import (
 	"bytes"
 	"encoding/base64"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -75,5 +76,84 @@ func TestLineWriterHoldsOnlyLinesThatGoOn(t *testing.T) {
 	w.Write([]byte(row))
 	if none.String() != row {
 		t.Errorf("without secrets a dump row was held: %q", none.String())
+	}
+}
+
+// xxdRows writes data as xxd -c width does: groups of two bytes' digits,
+// padded to the row's width, two spaces and the bytes' text.
+func xxdRows(data string, width int) string {
+	var b strings.Builder
+	for i := 0; i < len(data); i += width {
+		row := data[i:min(i+width, len(data))]
+		fmt.Fprintf(&b, "%08x:", i)
+		for j := 0; j < width; j++ {
+			if j%2 == 0 {
+				b.WriteByte(' ')
+			}
+			if j < len(row) {
+				fmt.Fprintf(&b, "%02x", row[j])
+			} else {
+				b.WriteString("  ")
+			}
+		}
+		b.WriteString("  ")
+		for _, c := range []byte(row) {
+			if c < 0x20 || c > 0x7e {
+				c = '.'
+			}
+			b.WriteByte(c)
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// TestLineWriterMasksNarrowRows: rows of one to three bytes (xxd -c 2,
+// od -w1 -c) hold fewer than MinDumpPiece bytes each, so a row masked
+// with one row on each side may hold 1 to 3 bytes of a secret at the
+// edge of what it is masked with; the live output masks each row with as
+// many rows around it as hold that many bytes, and shows what the whole
+// text masked shows, wherever the secret starts.
+func TestLineWriterMasksNarrowRows(t *testing.T) {
+	const secret = "Sup3r-s3cret-t0ken-zz"
+	r := redact.New(secret)
+	if got := xxdRows("xSup3r-s3ct", 3); got != "00000000: 7853 75  xSu\n00000003: 7033 72  p3r\n00000006: 2d73 33  -s3\n00000009: 6374     ct\n" {
+		t.Fatalf("xxdRows is not xxd's:\n%s", got)
+	}
+	for off := range 5 {
+		data := strings.Repeat("x", off) + secret + " tail"
+		var od strings.Builder
+		for _, c := range []byte(data) {
+			fmt.Fprintf(&od, "   %c\n", c)
+		}
+		for _, text := range []string{xxdRows(data, 1), xxdRows(data, 2), xxdRows(data, 3), od.String()} {
+			var out bytes.Buffer
+			w := NewLineWriter(&out, nil, r.String)
+			for _, l := range strings.SplitAfter(text, "\n") {
+				w.Write([]byte(l))
+			}
+			w.Flush()
+			if want := r.String(text); out.String() != want {
+				t.Errorf("live:\n%s\nwhole text masked:\n%s", out.String(), want)
+			}
+		}
+	}
+}
+
+// TestLineWriterHoldsNarrowRowsBriefly: a row of one byte waits for the
+// rows that hold MinDumpPiece-1 bytes after it, no more, and a plain line
+// passes the rows held before it on.
+func TestLineWriterHoldsNarrowRowsBriefly(t *testing.T) {
+	r := redact.New("Sup3r-s3cret-t0ken-zz")
+	var out bytes.Buffer
+	w := NewLineWriter(&out, nil, r.String)
+	rows := xxdRows("abcdef", 1)
+	w.Write([]byte(rows))
+	if got, want := strings.Count(out.String(), "\n"), 6-(redact.MinDumpPiece-1); got != want {
+		t.Errorf("%d rows passed on, want %d:\n%s", got, want, out.String())
+	}
+	w.Write([]byte("done\n"))
+	if want := rows + "done\n"; out.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", out.String(), want)
 	}
 }
