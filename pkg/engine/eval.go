@@ -58,6 +58,7 @@ func eval(file string, e *steps.Expr, env map[string]any) (any, error) {
 	if err != nil {
 		return nil, ops.Errorf(ops.ClassValidation, "%s:%d:%d: expression %s: %v", file, e.Pos.Line, e.Pos.Col, quoteExpr(e.Source), err)
 	}
+	deriveSecrets(e, env, v)
 	return v, nil
 }
 

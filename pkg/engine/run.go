@@ -56,6 +56,7 @@ type run struct {
 	red       *redact.Redactor
 	secMu     sync.Mutex
 	secretV   []string // what red masks, for operations and sub-runs
+	derived   int      // values made of secrets masked (derived.go)
 	inputs    map[string]any
 	vars      map[string]any
 	env       map[string]any

@@ -31,6 +31,9 @@ type Expr struct {
 	// (keys(steps), toJSON(steps)), which only playbook outputs may: it
 	// reads every step, named in Steps or not.
 	AllSteps bool
+	// Flow is what the expression's value may be made of: a value
+	// made of a secret is masked too.
+	Flow *exprsafe.Flow
 
 	scope scope
 	step  *Step

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/arsenal-run/arsenal-run/internal/exprsafe"
 	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
@@ -145,6 +146,7 @@ func (l *loader) checkPending(g *graph, sec *secretFlow, pe *pendingExpr) {
 		return
 	}
 	e.Program, e.AllSteps = c.prog, c.whole
+	e.Flow = exprsafe.DataFlow(c.prog.Node())
 	if pe.list {
 		l.checkList(pe, c)
 	}
