@@ -29,10 +29,17 @@ type Flow struct {
 }
 
 // DataFlow returns the Flow of the expression tree n, nil when its value
-// is made of nothing it reads.
+// is made of nothing it reads or is what it reads as it is (inputs.token,
+// steps.get.output.body): no new text.
 func DataFlow(n ast.Node) *Flow {
 	f := &Flow{}
 	switch x := n.(type) {
+	case *ast.IdentifierNode:
+		return nil
+	case *ast.MemberNode:
+		if _, ok := memberPath(x); ok {
+			return nil
+		}
 	case *ast.ArrayNode:
 		f.Items = make([]*Flow, len(x.Nodes))
 		for i, it := range x.Nodes {

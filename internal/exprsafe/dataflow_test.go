@@ -17,12 +17,14 @@ func TestDataFlow(t *testing.T) {
 		`split(inputs.token, "_")[1]`:               "inputs.token",
 		`toBase64("u:" + inputs.token)`:             "inputs.token",
 		`inputs.token != "" ? "yes" : inputs.other`: "inputs.other",
-		`steps["get-it"].output.body`:               "steps.get-it.output.body",
+		`trim(steps["get-it"].output.body)`:         "steps.get-it.output.body",
 		`filter(inputs.list, # == inputs.token)`:    "inputs.list",
 		`len(inputs.token) > 3`:                     "",
 		`let t = trim(inputs.token); t + item`:      "inputs.token item t", // t names no value of the run
 		`inputs.list[inputs.index]`:                 "inputs.list",
 		`map(inputs.list, upper(#) + inputs.token)`: "inputs.list inputs.token",
+		`inputs.token`:                              "", // the value itself, no new text
+		`steps.get.output.body`:                     "",
 		`"plain text"`:                              "",
 	} {
 		p, err := expr.Compile(src, env)
@@ -40,9 +42,9 @@ func TestDataFlow(t *testing.T) {
 			t.Errorf("%s: reads %q, want %q", src, g, want)
 		}
 	}
-	p, _ := expr.Compile(`[inputs.plain, inputs.token]`, env)
+	p, _ := expr.Compile(`[upper(inputs.plain), inputs.token]`, env)
 	f := DataFlow(p.Node())
-	if len(f.Items) != 2 || strings.Join(f.Items[0].Reads[0], ".") != "inputs.plain" {
+	if len(f.Items) != 2 || f.Items[0] == nil || strings.Join(f.Items[0].Reads[0], ".") != "inputs.plain" || f.Items[1] != nil {
 		t.Errorf("a list's items: %+v", f.Items)
 	}
 }
