@@ -110,6 +110,9 @@ func (a *addrLimiter) fail(addr string) time.Duration {
 			return a.over.fail(addr, now)
 		}
 		e = &addrEntry{lim: rate.NewLimiter(rate.Limit(a.rate.PerSecond), a.rate.Burst)}
+		if a.over != nil {
+			a.over.carry(addr, e.lim, now)
+		}
 		a.byIP[addr] = e
 	}
 	e.last = now

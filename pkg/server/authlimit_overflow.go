@@ -5,6 +5,8 @@ import (
 	"math"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 )
 
@@ -105,4 +107,24 @@ func (o *overflow) fail(addr string, now time.Time) time.Duration {
 		return 0
 	}
 	return o.waitFor(least)
+}
+
+// carry starts lim, the new bucket of addr in the table, with what the
+// sketch counted of addr: the tokens its fullest bucket lacks at now. An
+// address that failed while the table was full, and is given a place in
+// it once the table has room again, goes on from there, not from a full
+// budget that would let it guess a burst more. lim is emptied at the
+// moment from which refilling at the rate leaves it lacking just that.
+func (o *overflow) carry(addr string, lim *rate.Limiter, now time.Time) {
+	t := now.UnixNano()
+	least := math.Inf(1)
+	for _, d := range o.buckets(addr) {
+		least = min(least, o.takenAt(d, t))
+	}
+	if least <= 0 || o.per <= 0 {
+		return
+	}
+	held := max(o.burst-least, 0) // what lim is to hold at now
+	from := now.Add(-time.Duration(held / o.per * float64(time.Second)))
+	lim.ReserveN(from, lim.Burst())
 }

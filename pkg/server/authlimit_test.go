@@ -147,3 +147,37 @@ func BenchmarkFailFullTable(b *testing.B) {
 		a.fail("203.0.113." + strconv.Itoa(i&255))
 	}
 }
+
+// TestOverflowCountCarriedIntoTable: an address that spent its budget
+// while the table was full, then given a place in the table once it has
+// room again, is still over its budget there: the failures the sketch
+// counted are carried over. It started with a full budget, a burst more
+// of guesses.
+func TestOverflowCountCarriedIntoTable(t *testing.T) {
+	now := time.Unix(1_000_000, 0)
+	a := newAddrLimiter(auth.Rate{PerSecond: 0.01, Burst: 5}, func() time.Time { return now })
+	fillTable(a, now)
+	const guesser = "203.0.113.66"
+	for range 4 {
+		if wait := a.fail(guesser); wait != 0 {
+			t.Fatalf("a failure within the burst waits %s", wait)
+		}
+	}
+	// The table empties (its addresses refilled), so the guesser gets a
+	// place in it on its next failure: the fifth of its burst.
+	a.mu.Lock()
+	clear(a.byIP)
+	a.mu.Unlock()
+	if wait := a.fail(guesser); wait != 0 {
+		t.Fatalf("the fifth failure waits %s, want none", wait)
+	}
+	if a.size() != 1 {
+		t.Fatalf("the table holds %d addresses, want the guesser's", a.size())
+	}
+	if wait := a.blocked(guesser); wait < time.Second {
+		t.Fatalf("after its burst of 5 failures, the guesser waits %s, want it held back", wait)
+	}
+	if wait := a.fail(guesser); wait < time.Second {
+		t.Fatalf("a sixth failure waits %s, want it refused", wait)
+	}
+}
