@@ -67,3 +67,54 @@ finally:
 		}
 	}
 }
+
+// TestHandlersWaitMsgCountsSubPlaybooks: the first signal's line counts
+// the on_cancel and finally steps of the sub-playbooks a run runs, named
+// by the path of steps that leads to them, also when the playbook has
+// none of its own (it said nothing, and the run went quiet while they
+// ran); and it says how long they may take: a sub-playbook run by a
+// finally step is cancelled only when the run's budget ends, and its own
+// finally then has another budget.
+func TestHandlersWaitMsgCountsSubPlaybooks(t *testing.T) {
+	reg, err := NewRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Close()
+	dir := t.TempDir()
+	writePlaybook(t, dir, "undo.yaml", "version: 1\nname: undo\nsteps:\n  - {id: u, op: control.noop}\nfinally:\n  - {id: rollback, op: control.noop}\n")
+	writePlaybook(t, dir, "plain.yaml", "version: 1\nname: plain\nsteps:\n  - {id: p, op: control.noop}\n")
+	load := func(name, src string) *steps.Playbook {
+		t.Helper()
+		pb, err := steps.Load(writePlaybook(t, dir, name, src), reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pb
+	}
+	subOnly := load("sub_only.yaml", `version: 1
+name: sub_only
+steps:
+  - {id: deploy, op: playbook.run, with: {path: undo.yaml}}
+  - {id: other, op: playbook.run, with: {path: plain.yaml}}
+`)
+	nested := load("nested.yaml", `version: 1
+name: nested
+steps:
+  - {id: a, op: control.noop}
+finally:
+  - {id: clean, op: control.noop}
+  - {id: undo, op: playbook.run, with: {path: undo.yaml}}
+`)
+	for _, c := range []struct {
+		pb   *steps.Playbook
+		want string
+	}{
+		{subOnly, "the run ends once its sub-playbooks' finally steps (deploy/rollback) have run, at most 5m from now; Ctrl-C again exits at once, leaving them unfinished"},
+		{nested, "the run ends once its finally steps and its sub-playbooks' finally steps (clean, undo, undo/rollback) have run, at most 10m from now; Ctrl-C again exits at once, leaving them unfinished"},
+	} {
+		if got := handlersWaitMsg(c.pb, os.Interrupt); got != c.want {
+			t.Errorf("%s: %q\nwant %q", c.pb.Name, got, c.want)
+		}
+	}
+}

@@ -16,6 +16,17 @@ import (
 type subOutputs struct {
 	path  string // as written in the step
 	names []string
+	pb    *Playbook
+}
+
+// SubPlaybook is the playbook a playbook.run step runs, when it is known
+// at load: its path is literal, inside the calling playbook's tree, and
+// it loads. nil otherwise.
+func (s *Step) SubPlaybook() *Playbook {
+	if s.sub == nil {
+		return nil
+	}
+	return s.sub.pb
 }
 
 // checkSubOutput checks steps.<id>.output.outputs.<name> against the

@@ -137,7 +137,7 @@ func (l *loader) checkSubPlaybook(s *Step, pairs []yamlx.Pair) {
 	for i, o := range sub.Outputs {
 		names[i] = o.Name
 	}
-	s.sub = &subOutputs{path: pathN.Value, names: names}
+	s.sub = &subOutputs{path: pathN.Value, names: names, pb: sub}
 }
 
 // loadSub loads the sub-playbook at the path written in n, or returns nil
