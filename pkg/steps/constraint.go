@@ -42,7 +42,7 @@ func (c *Constraint) IsZero() bool {
 // constraint.
 func (c *Constraint) Check(v any) error {
 	if len(c.Enum) > 0 && !slicesContainsData(c.Enum, v) {
-		return fmt.Errorf("%s is not one of %s%s", showValue(v), showList(c.Enum), enumHint(v, c.Enum))
+		return fmt.Errorf("%s is not one of %s%s", showValue(v), showList(c.Enum), enumHint(v, c.allowedEnum()))
 	}
 	if c.Min != nil || c.Max != nil {
 		f, ok := number(v)
@@ -137,8 +137,8 @@ func (in *Input) SecretMismatch() string {
 }
 
 // patternHint is what to give instead of v, a value of in's type that its
-// pattern refused: the value's trimmed or lower-case form when that one
-// matches ("api" for "API"), the input's description, and its default as
+// pattern refused: the value it likely meant (patternMeant), the input's
+// description, and its default as
 // an example of the form; "" when v was refused for something else or
 // there is nothing to say. A secret input's hint names nothing made from
 // the value, which masking would not catch, nor its default.
@@ -150,12 +150,9 @@ func patternHint(in *Input, v any) string {
 	var parts []string
 	meant := ""
 	if !in.Secret {
-		for _, alt := range []string{strings.TrimSpace(s), strings.ToLower(strings.TrimSpace(s))} {
-			if alt != s && in.re.MatchString(alt) {
-				meant = alt
-				parts = append(parts, fmt.Sprintf("did you mean %q?", alt))
-				break
-			}
+		meant = in.patternMeant(s)
+		if meant != "" {
+			parts = append(parts, fmt.Sprintf("did you mean %q?", meant))
 		}
 	}
 	var give []string
