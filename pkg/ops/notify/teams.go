@@ -15,9 +15,9 @@ const teamsMaxBytes = 24 << 10
 const teamsFactMax = 2000
 
 // teamsBody renders m as an Adaptive Card in a Teams message. A message
-// past teamsMaxBytes has its text cut, with "…" at the cut, so that a long
-// output quoted in it still sends a notification rather than one Teams
-// refuses.
+// past teamsMaxBytes has its text cut in its middle (midCut), so that a
+// long output quoted in it still sends a notification rather than one
+// Teams refuses, and keeps the end, where a log's cause is.
 func teamsBody(m Message, names []string) ([]byte, error) {
 	card := func(text string) ([]byte, error) {
 		var body []any
@@ -28,7 +28,7 @@ func teamsBody(m Message, names []string) ([]byte, error) {
 		if len(names) > 0 {
 			var facts []any
 			for _, k := range names {
-				facts = append(facts, map[string]string{"title": cut(k, teamsFactMax), "value": cut(m.Fields[k], teamsFactMax)})
+				facts = append(facts, map[string]string{"title": cut(k, teamsFactMax), "value": midCut(m.Fields[k], teamsFactMax, chars)})
 			}
 			body = append(body, map[string]any{"type": "FactSet", "facts": facts})
 		}
@@ -47,16 +47,9 @@ func teamsBody(m Message, names []string) ([]byte, error) {
 	if err != nil || len(b) <= teamsMaxBytes {
 		return b, err
 	}
-	// Keep of the text what fits in its JSON once the excess is taken
-	// off, and "…" for the rest.
-	room := jsonLen(m.Text) - (len(b) - teamsMaxBytes) - len("…")
-	n := 0
-	for i, r := range m.Text {
-		if n += jsonRuneLen(r); n > room {
-			return card(m.Text[:i] + "…")
-		}
-	}
-	return b, nil
+	// Keep of the text its head and tail, as much as fits in its JSON
+	// once the excess is taken off, around a note of the cut.
+	return card(midCut(m.Text, jsonLen(m.Text)-(len(b)-teamsMaxBytes), jsonRuneLen))
 }
 
 // jsonLen is the length of s in the JSON encoding/json writes, quotes left

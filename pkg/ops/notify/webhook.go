@@ -152,7 +152,7 @@ func Body(format string, m Message) ([]byte, error) {
 		// Slack refuses a section whose text is empty or blank (a step's
 		// empty output interpolated into it): no section then.
 		if strings.TrimSpace(m.Text) != "" {
-			blocks = append(blocks, map[string]any{"type": "section", "text": text{"mrkdwn", cut(slackEscape(m.Text), 3000)}})
+			blocks = append(blocks, map[string]any{"type": "section", "text": text{"mrkdwn", slackEscape(midCut(m.Text, 3000, slackChars))}})
 		}
 		if len(names) > 0 {
 			var fs []text
@@ -161,7 +161,7 @@ func Body(format string, m Message) ([]byte, error) {
 					blocks = append(blocks, map[string]any{"type": "section", "fields": fs})
 					fs = nil
 				}
-				fs = append(fs, text{"mrkdwn", cut("*"+slackEscape(k)+"*\n"+slackEscape(m.Fields[k]), 2000)})
+				fs = append(fs, text{"mrkdwn", cut("*"+slackEscape(k)+"*\n"+slackEscape(midCut(m.Fields[k], 2000-len("*"+slackEscape(k)+"*\n"), slackChars)), 2000)})
 			}
 			blocks = append(blocks, map[string]any{"type": "section", "fields": fs})
 		}
@@ -180,7 +180,7 @@ func Body(format string, m Message) ([]byte, error) {
 			// Nor does it take a message with no text at all.
 			fallback = "(no text)"
 		}
-		return json.Marshal(map[string]any{"text": cut(slackEscape(fallback), 3000), "blocks": blocks})
+		return json.Marshal(map[string]any{"text": slackEscape(midCut(fallback, 3000, slackChars)), "blocks": blocks})
 	case "teams":
 		return teamsBody(m, names)
 	case "json":
