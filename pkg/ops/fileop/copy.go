@@ -10,7 +10,6 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
 )
@@ -206,7 +205,7 @@ func copyFile(ctx context.Context, src, dest *target, mode fs.FileMode, replace 
 	// be one that the path checks let file.read read.
 	if fi, err := in.Stat(); err != nil {
 		return 0, err
-	} else if err := fsroot.GuardIdentity(src.abs, fi); err != nil {
+	} else if err := guardFile(src.abs, in, fi); err != nil {
 		return 0, err
 	}
 	dir, base := filepath.Dir(dest.rel), filepath.Base(dest.rel)

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/internal/fsx"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
@@ -81,6 +82,10 @@ type target struct {
 	path string
 }
 
+// testHookLocated, when set, runs once open has checked a path, with the
+// absolute path: tests swap what it names there.
+var testHookLocated func(abs string)
+
 // open locates path inside the call's roots and opens that root.
 func open(ctx context.Context, path string) (*target, error) {
 	roots := policy.Roots(ctx)
@@ -92,10 +97,25 @@ func open(ctx context.Context, path string) (*target, error) {
 	if err != nil {
 		return nil, ops.Errorf(ops.ClassExecution, "opening the root %s: %w", place.Root, err)
 	}
+	if testHookLocated != nil {
+		testHookLocated(place.Abs)
+	}
 	return &target{root: root, rel: place.Rel, abs: place.Abs, path: path}, nil
 }
 
 func (t *target) Close() { t.root.Close() }
+
+// guardFile refuses the open file f, found at abs, when it is protected:
+// as another name of a protected file (a hard link; fsroot.GuardIdentity,
+// judged on fi, f's own Stat) or by where it really is (fsroot.GuardOpened):
+// the path was checked before the open, but a symlink put in its place
+// meanwhile, inside the root, may have led the open into the state dir.
+func guardFile(abs string, f *os.File, fi fs.FileInfo) error {
+	if err := fsroot.GuardIdentity(abs, fi); err != nil {
+		return err
+	}
+	return fsroot.GuardOpened(f)
+}
 
 // fileType names the kind of file a mode describes.
 func fileType(m fs.FileMode) string {

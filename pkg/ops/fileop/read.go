@@ -8,7 +8,6 @@ import (
 	"os"
 	"syscall"
 
-	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/capture"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
@@ -81,7 +80,7 @@ func (r *Read) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 	if !ofi.Mode().IsRegular() || !os.SameFile(fi, ofi) {
 		return nil, ops.Errorf(ops.ClassExecution, "%s changed while being opened; try again", path)
 	}
-	if err := fsroot.GuardIdentity(t.abs, ofi); err != nil {
+	if err := guardFile(t.abs, f, ofi); err != nil {
 		return nil, fail(err)
 	}
 	limit := p.Int("max_bytes")

@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"syscall"
 
-	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
 )
@@ -167,7 +166,7 @@ func (*Write) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 				return nil, fail(err)
 			}
 			return nil, ops.Errorf(ops.ClassExecution, "%s is not a regular file but a %s; file.write appends to regular files only", path, fileType(fi.Mode()))
-		} else if err := fsroot.GuardIdentity(t.abs, fi); err != nil {
+		} else if err := guardFile(t.abs, f, fi); err != nil {
 			f.Close()
 			return nil, fail(err)
 		}

@@ -7,8 +7,6 @@ import (
 	"os"
 	"syscall"
 
-	"github.com/arsenal-run/arsenal-run/internal/fsroot"
-
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/tmpl"
 )
 
@@ -78,7 +76,7 @@ func readCurrent(t *target) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := fsroot.GuardIdentity(t.abs, fi); err != nil {
+	if err := guardFile(t.abs, f, fi); err != nil {
 		return nil, err
 	}
 	return io.ReadAll(f)

@@ -157,12 +157,19 @@ func noSuchFile(err error) bool {
 	return errors.Is(err, fs.ErrNotExist) || errors.As(err, &se) && se.FxCode() == sftp.ErrSSHFxNoSuchFile
 }
 
+// testHookLocated, when set, runs once openLocal has checked the path,
+// with the absolute path: tests swap what it names there.
+var testHookLocated func(abs string)
+
 // openLocal opens a regular file inside the caller's file roots.
 func openLocal(ctx context.Context, name string) (*os.File, fs.FileInfo, func(), error) {
 	roots := policy.Roots(ctx)
 	place, err := policy.Locate(ctx, name, roots)
 	if err != nil {
 		return nil, nil, nil, ops.WithClass(ops.ClassAuthorization, err)
+	}
+	if testHookLocated != nil {
+		testHookLocated(place.Abs)
 	}
 	root, err := os.OpenRoot(place.Root)
 	if err != nil {
@@ -174,9 +181,14 @@ func openLocal(ctx context.Context, name string) (*os.File, fs.FileInfo, func(),
 	if err == nil {
 		var fi fs.FileInfo
 		if fi, err = f.Stat(); err == nil {
-			// A protected file under another name (a hard link) is
-			// sent to no host.
-			if err := fsroot.GuardIdentity(filepath.Join(place.Root, place.Rel), fi); err != nil {
+			// A protected file under another name (a hard link), or
+			// one a symlink swapped in after the check led the open
+			// to, is sent to no host.
+			err := fsroot.GuardIdentity(filepath.Join(place.Root, place.Rel), fi)
+			if err == nil {
+				err = fsroot.GuardOpened(f)
+			}
+			if err != nil {
 				f.Close()
 				root.Close()
 				return nil, nil, nil, ops.WithClass(ops.ClassAuthorization, err)
