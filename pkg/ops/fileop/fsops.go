@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"syscall"
 
-	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/internal/fsx"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
@@ -182,18 +181,15 @@ func (*Chmod) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 		return nil, err
 	}
 	defer t.Close()
-	st, err := t.root.Stat(t.rel)
+	f, st, err := pinJudged(t, true)
 	if err != nil {
 		return nil, policy.Classify(ctx, err, path, policy.Roots(ctx))
 	}
-	// A hard link's mode is the protected file's own.
-	if err := fsroot.GuardIdentity(t.abs, st); err != nil {
-		return nil, policy.Classify(ctx, err, path, policy.Roots(ctx))
-	}
+	defer f.Close()
 	mode := modeOf(p, 0)
 	changed := st.Mode()&modeBits != mode
 	if changed {
-		if err := t.root.Chmod(t.rel, mode); err != nil {
+		if err := f.Chmod(mode); err != nil {
 			return nil, policy.Classify(ctx, err, path, policy.Roots(ctx))
 		}
 	}
@@ -295,20 +291,18 @@ func (*Chown) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 		return nil, err
 	}
 	defer t.Close()
-	st, err := t.root.Lstat(t.rel)
+	f, st, err := pinJudged(t, false)
 	if err != nil {
 		return nil, policy.Classify(ctx, err, path, policy.Roots(ctx))
 	}
-	if err := fsroot.GuardIdentity(t.abs, st); err != nil {
-		return nil, policy.Classify(ctx, err, path, policy.Roots(ctx))
-	}
+	defer f.Close()
 	curU, curG := -1, -1
 	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
 		curU, curG = int(sys.Uid), int(sys.Gid)
 	}
 	changed := uid >= 0 && uid != curU || gid >= 0 && gid != curG
 	if changed {
-		if err := t.root.Lchown(t.rel, uid, gid); err != nil {
+		if err := f.Chown(uid, gid); err != nil {
 			return nil, policy.Classify(ctx, err, path, policy.Roots(ctx))
 		}
 	}
@@ -319,4 +313,31 @@ func (*Chown) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 		gid = curG
 	}
 	return map[string]any{"path": t.abs, "uid": uid, "gid": gid, "changed": changed}, nil
+}
+
+// testHookJudged, when set, runs after file.chmod or file.chown has judged
+// the file and before it changes it: tests swap the name there.
+var testHookJudged func()
+
+// pinJudged pins t's file (pin), following a symlink at its last name
+// with follow, and judges it as pinned: a hard link or a symlink put in
+// its place after that is not what the op changes. A hard link's mode and
+// owner are the protected file's own.
+func pinJudged(t *target, follow bool) (*pinned, fs.FileInfo, error) {
+	f, err := pin(t, follow)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := f.Stat()
+	if err == nil {
+		err = f.judge(t.abs, st)
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	if testHookJudged != nil {
+		testHookJudged()
+	}
+	return f, st, nil
 }
