@@ -3,7 +3,6 @@ package fsroot
 import (
 	"io/fs"
 	"os"
-	"path/filepath"
 )
 
 // GuardIdentity is Guard for the file fi describes, as opened at the
@@ -13,7 +12,8 @@ import (
 // is no other; one with more is refused when it is a protected file or a
 // file in a protected directory, compared by device and inode. The
 // directories are walked only for such a file, and only those on its
-// device: a hard link never crosses one.
+// device: a hard link never crosses one; a walk is kept while the tree
+// walked is unchanged (see walks).
 func GuardIdentity(abs string, fi fs.FileInfo) error { return guardIdentity(abs, fi, "") }
 
 func guardIdentity(abs string, fi fs.FileInfo, readable string) error {
@@ -37,17 +37,7 @@ func guardIdentity(abs string, fi fs.FileInfo, readable string) error {
 		if !pfi.IsDir() || device(pfi) != device(fi) {
 			continue
 		}
-		found := ""
-		_ = filepath.WalkDir(p.path, func(path string, d fs.DirEntry, err error) error {
-			if err != nil || !d.Type().IsRegular() {
-				return nil
-			}
-			if info, err := d.Info(); err == nil && os.SameFile(info, fi) {
-				found = path
-				return filepath.SkipAll
-			}
-			return nil
-		})
+		found := protectedIn(p.path, fi)
 		if found != "" {
 			return &ProtectedError{Path: abs, Protected: p.path, What: p.what, Link: found}
 		}

@@ -9,3 +9,9 @@ import "io/fs"
 func links(fs.FileInfo) uint64 { return 1 }
 
 func device(fs.FileInfo) uint64 { return 0 }
+
+type fileID struct{}
+
+func idOf(fs.FileInfo) (fileID, bool) { return fileID{}, false }
+
+func stampOf(fs.FileInfo) (stamp, bool) { return stamp{}, false }
