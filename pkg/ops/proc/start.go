@@ -27,12 +27,7 @@ func startProcess(spec Spec) (int, error) {
 		base = os.Environ()
 	}
 	env := append(slices.Clip(base), spec.Env...)
-	// A run whose environment has no PATH (an API run that passes none
-	// through) finds programs on this process's, as shell.exec does.
-	search := envPath(env)
-	if search == "" {
-		search = os.Getenv("PATH")
-	}
+	search := searchPath(env)
 	if spec.Dir != "" {
 		if fi, err := os.Stat(spec.Dir); err != nil || !fi.IsDir() {
 			return 0, dirError(spec.Dir)
@@ -191,25 +186,15 @@ func (op *StartOp) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 		return nil, err
 	}
 	// Judged at this start, and again before each of the supervisor's
-	// restarts, which run the file then at the path, and load what the
-	// env names then (a library of LD_PRELOAD, a directory of PATH): a
-	// directory made writable by every user since would let any of them
-	// choose it.
-	if err := policy.SwappableProgram(ctx, "command", spec.Command, spec.Dir); err != nil {
-		return nil, err
-	}
-	if err := policy.SwappableEnv(ctx, "env", spec.Env, spec.Dir); err != nil {
+	// restarts, which run the files then at the paths: a directory made
+	// writable by every user since would let any of them choose them.
+	if err := judgeFiles(ctx, spec); err != nil {
 		return nil, err
 	}
 	if ops.CallFrom(ctx).RefuseSwappable && spec.Group != "" {
 		judged := ops.WithCall(context.Background(), &ops.Call{RefuseSwappable: true})
-		command, env, dir := spec.Command, spec.Env, spec.Dir
-		spec.Judge = func() error {
-			if err := policy.SwappableProgram(judged, "command", command, dir); err != nil {
-				return err
-			}
-			return policy.SwappableEnv(judged, "env", env, dir)
-		}
+		again := spec
+		spec.Judge = func() error { return judgeFiles(judged, again) }
 	}
 	ci, err := op.sup.Start(spec)
 	switch {
@@ -226,6 +211,44 @@ func (op *StartOp) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 		group = spec.Group
 	}
 	return map[string]any{"pid": ci.PID, "started_at": formatTime(ci.StartedAt), "supervisor": group}, nil
+}
+
+// searchPath is the PATH the program of a process of environment env is
+// found on: a run whose environment has none (an API run that passes none
+// through) finds programs on this process's, as shell.exec does.
+func searchPath(env []string) string {
+	if search := envPath(env); search != "" {
+		return search
+	}
+	return os.Getenv("PATH")
+}
+
+// judgeFiles refuses, when the call refuses swappable files, spec's
+// process for a file it would run that another user of the host could
+// swap: its program (by path, or as found through PATH), the files its
+// env names (PATH, LD_PRELOAD…), relative ones taken from its working
+// directory. It judges at the start and, through Spec.Judge, before each
+// restart, when each is looked up again.
+func judgeFiles(ctx context.Context, spec Spec) error {
+	if err := policy.SwappableProgram(ctx, "command", spec.Command, spec.Dir); err != nil {
+		return err
+	}
+	if err := policy.SwappableEnv(ctx, "env", spec.Env, spec.Dir); err != nil {
+		return err
+	}
+	if !ops.CallFrom(ctx).RefuseSwappable || len(spec.Command) == 0 || strings.Contains(spec.Command[0], "/") {
+		return nil
+	}
+	base := spec.Base
+	if base == nil {
+		base = os.Environ()
+	}
+	env := append(slices.Clip(base), spec.Env...)
+	path, err := procenv.Resolve(spec.Command[0], spec.Dir, searchPath(env))
+	if err != nil {
+		return nil // the start says what is missing
+	}
+	return policy.SwappableFound(ctx, "command", spec.Command[0], path)
 }
 
 // formatTime is the time format of every process output: RFC 3339 in UTC

@@ -18,7 +18,7 @@ import (
 // of them could put a library of their own there that the restarted
 // process would load with the run's rights, so the restart fails naming
 // the variable and the chmod to do.
-func TestDaemonRestartJudgesTheEnvAgain(t *testing.T) {
+func TestDaemonRestartJudgesThePreloadedLibraryAgain(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to judge a directory as another user would see it")
 	}

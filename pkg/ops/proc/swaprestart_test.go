@@ -93,3 +93,76 @@ func TestDaemonRestartJudgesTheProgramAgain(t *testing.T) {
 	}
 	gone(t, second)
 }
+
+// TestDaemonRestartJudgesTheEnvAgain: what a supervised process's env
+// names (a PATH directory, relative to its working directory too) and the
+// program found through that PATH are judged again before a restart, as
+// its command is: a directory of them made one every user may write since
+// the start refuses the restart, naming the variable or the program.
+func TestDaemonRestartJudgesTheEnvAgain(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to judge a directory as another user would see it")
+	}
+	r, _ := newEnv(t, Options{})
+	dir := t.TempDir()
+	tools, lib := filepath.Join(dir, "tools"), filepath.Join(dir, "lib")
+	for _, d := range []string{tools, lib} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(tools, "worker"), []byte("#!/bin/sh\nexec sleep 300\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	daemon := ops.WithCall(context.Background(), &ops.Call{Dir: dir, RefuseSwappable: true})
+	for _, tc := range []struct {
+		name, chmod string
+		env         map[string]any
+		want        string
+	}{
+		{"found", tools, map[string]any{"PATH": tools + ":/usr/bin:/bin"}, "env PATH: "},
+		{"relative", lib, map[string]any{"PATH": tools + ":/usr/bin:/bin", "LD_LIBRARY_PATH": "lib"}, "env LD_LIBRARY_PATH: "},
+	} {
+		group := "env-" + tc.name
+		out, err := opstest.Execute(r, daemon, "process.start", map[string]any{"command": []any{"worker"}, "env": tc.env, "supervisor": group, "restart": "always"})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		pid := out["pid"].(int)
+		if err := os.Chmod(tc.chmod, 0o777); err != nil {
+			t.Fatal(err)
+		}
+		_, err = opstest.Execute(r, context.Background(), "supervisor.restart", map[string]any{"supervisor": group})
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "-w "+tc.chmod) {
+			t.Errorf("%s: a restart, %s made 0777: %v, want a refusal naming %q", tc.name, tc.chmod, err, tc.want)
+		}
+		gone(t, pid)
+		if c := children(t, r, group)[0]; c["pid"] != pid || c["status"] == "running" {
+			t.Errorf("%s: a refused restart started a process: %v", tc.name, c)
+			_, _ = opstest.Execute(r, context.Background(), "supervisor.stop", map[string]any{"supervisor": group})
+		}
+		if err := os.Chmod(tc.chmod, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The program alone found through a PATH of this process's, not the
+	// step's: made 0777, its directory refuses the restart too.
+	t.Setenv("PATH", tools+":/usr/bin:/bin")
+	out, err := opstest.Execute(r, daemon, "process.start", map[string]any{"command": []any{"worker"}, "supervisor": "found", "restart": "always"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := out["pid"].(int)
+	if err := os.Chmod(tools, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	_, err = opstest.Execute(r, context.Background(), "supervisor.restart", map[string]any{"supervisor": "found"})
+	if err == nil || !strings.Contains(err.Error(), "the program worker (found through PATH)") {
+		t.Errorf("a restart, the directory the program was found in made 0777: %v", err)
+	}
+	gone(t, pid)
+	if c := children(t, r, "found")[0]; c["pid"] != pid || c["status"] == "running" {
+		t.Errorf("a refused restart started a process: %v", c)
+		_, _ = opstest.Execute(r, context.Background(), "supervisor.stop", map[string]any{"supervisor": "found"})
+	}
+}
