@@ -11,7 +11,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/opstest"
 )
 
-// TestDaemonRestartJudgesTheEnvAgain: what the step's env makes a
+// TestDaemonRestartJudgesThePreloadedLibraryAgain: what the step's env makes a
 // supervised program load besides itself (a library of LD_PRELOAD, a
 // directory of PATH) is judged again before a restart, as the program
 // is: once the library's directory is made one every user may write, any
