@@ -68,7 +68,10 @@ func (r *roots) locate(path string) (*target, error) {
 		}
 		r.open[place.Root] = root
 	}
-	return &target{root: root, rel: place.Rel, abs: place.Abs}, nil
+	if testHookLocated != nil {
+		testHookLocated(place.Abs)
+	}
+	return &target{root: root, rel: place.Rel, abs: place.Abs, path: path}, nil
 }
 
 func (r *roots) Close() {
@@ -119,7 +122,7 @@ func deletePaths(ctx context.Context, paths []string, missingOK bool) (map[strin
 		if err := ctx.Err(); err != nil {
 			return out(), context.Cause(ctx)
 		}
-		err := t.root.Remove(t.rel)
+		err := removeIn(t)
 		if errors.Is(err, fs.ErrNotExist) && missingOK {
 			continue
 		}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -115,6 +116,40 @@ func guardFile(abs string, f *os.File, fi fs.FileInfo) error {
 		return err
 	}
 	return fsroot.GuardOpened(f)
+}
+
+// pinParent opens the directory that holds t through t's root and judges
+// it where it really is (see guardOpened): t's path was checked before,
+// but a parent swapped since for a symlink inside the root (to the state
+// dir beside it) would be followed by every operation by path. The
+// target returned names t's base name in that directory, which no later
+// swap can move, and t as t does in messages; on an error it is t.
+func pinParent(t *target) (*target, error) {
+	sub, err := t.root.OpenRoot(filepath.Dir(t.rel))
+	if err != nil {
+		return t, err
+	}
+	d, err := sub.OpenFile(".", dirFlag, 0)
+	if err == nil {
+		err = guardOpened(d, t, fsroot.Guard)
+		d.Close()
+	}
+	if err != nil {
+		sub.Close()
+		return t, err
+	}
+	return &target{root: sub, rel: filepath.Base(t.rel), abs: t.abs, path: t.path}, nil
+}
+
+// removeIn removes t's file by its base name in its directory, as judged
+// by pinParent.
+func removeIn(t *target) error {
+	p, err := pinParent(t)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	return p.root.Remove(p.rel)
 }
 
 // fileType names the kind of file a mode describes.

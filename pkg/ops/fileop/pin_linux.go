@@ -143,3 +143,7 @@ func (p *pinned) at(op string, f func(fd int) error) error {
 }
 
 func (p *pinned) Close() { p.f.Close() }
+
+// dirFlag opens a directory to tell where it is: O_PATH, so that one its
+// owner may write but not list (a drop box, 0300) is opened too.
+const dirFlag = unix.O_PATH | unix.O_DIRECTORY

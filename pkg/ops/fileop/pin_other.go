@@ -4,6 +4,7 @@ package fileop
 
 import (
 	"io/fs"
+	"os"
 
 	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 )
@@ -32,3 +33,6 @@ func (p *pinned) Chmod(mode fs.FileMode) error { return p.t.root.Chmod(p.t.rel, 
 func (p *pinned) Chown(uid, gid int) error { return p.t.root.Lchown(p.t.rel, uid, gid) }
 
 func (p *pinned) Close() {}
+
+// dirFlag opens a directory to tell where it is.
+const dirFlag = os.O_RDONLY

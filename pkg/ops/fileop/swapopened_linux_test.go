@@ -67,3 +67,54 @@ func TestSymlinkSwappedAfterTheCheckIsRefused(t *testing.T) {
 		t.Errorf("the key was copied: %q", b)
 	}
 }
+
+// TestParentSwappedAfterTheCheckIsRefused: the state dir lies inside the
+// roots, and a user who may write there swaps the directory a file is
+// in, after its path was checked, for a symlink to the state dir. What
+// file.write and file.template replace and file.delete removes is named
+// in its directory as opened and judged where it really is, so the key
+// there is neither replaced nor removed.
+func TestParentSwappedAfterTheCheckIsRefused(t *testing.T) {
+	e := newEnv(t)
+	st := filepath.Join(e.root, "state")
+	if err := os.Mkdir(st, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	key := e.file("state/report.key", "secret-report-key")
+	fsroot.Protect(st, "state dir")
+	d := filepath.Join(e.root, "d")
+	testHookLocated = func(abs string) {
+		if filepath.Dir(abs) != d {
+			return
+		}
+		if err := os.RemoveAll(d); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink("state", d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { testHookLocated = nil })
+	for _, tc := range []struct {
+		op  string
+		raw map[string]any
+	}{
+		{"file.write", map[string]any{"path": "d/report.key", "content": "forged"}},
+		{"file.template", map[string]any{"content": "forged", "dest": "d/report.key"}},
+		{"file.delete", map[string]any{"path": "d/report.key"}},
+		{"file.delete", map[string]any{"paths": []any{"d/report.key"}}},
+	} {
+		_ = os.Remove(d)
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		e.file("d/report.key", "mine")
+		out, err := e.run(tc.op, tc.raw)
+		if !errors.Is(err, ops.ErrDenied) || !strings.Contains(err.Error(), "state dir") {
+			t.Errorf("%s %v: %v %v, want it denied for the state dir", tc.op, tc.raw, out, err)
+		}
+		if b, err := os.ReadFile(key); err != nil || string(b) != "secret-report-key" {
+			t.Fatalf("%s: the key was replaced or removed: %q %v", tc.op, b, err)
+		}
+	}
+}

@@ -198,9 +198,17 @@ func (*Write) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 // never part; the rename is made durable. A run stopped meanwhile
 // installs nothing, and a failure leaves no temporary file behind.
 func replaceWith(ctx context.Context, t *target, content string, mode fs.FileMode, replaced fs.FileInfo) error {
+	t, err := pinParent(t)
+	if errors.Is(err, fs.ErrNotExist) {
+		return noDir(ctx, t.path)
+	}
+	if err != nil {
+		return policy.Classify(ctx, err, t.path, policy.Roots(ctx))
+	}
+	defer t.Close()
 	dir := filepath.Dir(t.rel)
 	tmp := tempName(dir, filepath.Base(t.rel))
-	_, err := writeTemp(t.root, tmp, content, mode, replaced)
+	_, err = writeTemp(t.root, tmp, content, mode, replaced)
 	if err == nil && ctx.Err() != nil {
 		err = context.Cause(ctx)
 	}
@@ -330,7 +338,7 @@ func (*Delete) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 	case fi.IsDir():
 		return nil, ops.Errorf(ops.ClassExecution, "%s is a directory; file.delete removes files only", path)
 	}
-	if err := t.root.Remove(t.rel); err != nil {
+	if err := removeIn(t); err != nil {
 		return nil, policy.Classify(ctx, err, path, policy.Roots(ctx))
 	}
 	return map[string]any{"deleted": true, "path": t.abs}, nil
