@@ -161,7 +161,7 @@ func (c *Copy) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 	}
 	out["bytes"] = n
 	if c.move {
-		if err := src.root.Remove(src.rel); err != nil {
+		if err := removeIn(src); err != nil {
 			return nil, policy.Classify(ctx, err, srcPath, roots)
 		}
 	}
@@ -208,6 +208,15 @@ func copyFile(ctx context.Context, src, dest *target, mode fs.FileMode, replace 
 	} else if err := guardFile(src.abs, in, fi); err != nil {
 		return 0, err
 	}
+	// Written and put in place by name in dest's directory as judged.
+	dest, err = pinParent(dest)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, noDir(ctx, dest.path)
+	}
+	if err != nil {
+		return 0, err
+	}
+	defer dest.Close()
 	dir, base := filepath.Dir(dest.rel), filepath.Base(dest.rel)
 	tmp := tempName(dir, base)
 	out, err := dest.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)

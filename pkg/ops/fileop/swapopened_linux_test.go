@@ -71,7 +71,7 @@ func TestSymlinkSwappedAfterTheCheckIsRefused(t *testing.T) {
 // TestParentSwappedAfterTheCheckIsRefused: the state dir lies inside the
 // roots, and a user who may write there swaps the directory a file is
 // in, after its path was checked, for a symlink to the state dir. What
-// file.write and file.template replace and file.delete removes is named
+// file.write, file.template and file.copy replace and file.delete removes is named
 // in its directory as opened and judged where it really is, so the key
 // there is neither replaced nor removed.
 func TestParentSwappedAfterTheCheckIsRefused(t *testing.T) {
@@ -82,6 +82,7 @@ func TestParentSwappedAfterTheCheckIsRefused(t *testing.T) {
 	}
 	key := e.file("state/report.key", "secret-report-key")
 	fsroot.Protect(st, "state dir")
+	e.file("app.conf", "forged")
 	d := filepath.Join(e.root, "d")
 	testHookLocated = func(abs string) {
 		if filepath.Dir(abs) != d {
@@ -103,6 +104,7 @@ func TestParentSwappedAfterTheCheckIsRefused(t *testing.T) {
 		{"file.template", map[string]any{"content": "forged", "dest": "d/report.key"}},
 		{"file.delete", map[string]any{"path": "d/report.key"}},
 		{"file.delete", map[string]any{"paths": []any{"d/report.key"}}},
+		{"file.copy", map[string]any{"src": "app.conf", "dest": "d/report.key", "overwrite": true}},
 	} {
 		_ = os.Remove(d)
 		if err := os.Mkdir(d, 0o755); err != nil {
