@@ -136,8 +136,21 @@ func (*Mkdir) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 	if err := t.root.MkdirAll(t.rel, mode.Perm()); err != nil {
 		return nil, policy.Classify(ctx, err, path, policy.Roots(ctx))
 	}
+	if testHookMade != nil {
+		testHookMade()
+	}
 	if p.Known("mode") {
-		if err := t.root.Chmod(t.rel, mode); err != nil {
+		// On the directory made, not on what its name leads to now: one
+		// swapped for a symlink to the state dir is refused.
+		f, st, err := pinJudged(t, false)
+		if err != nil {
+			return nil, policy.Classify(ctx, err, path, policy.Roots(ctx))
+		}
+		defer f.Close()
+		if !st.IsDir() {
+			return nil, ops.Errorf(ops.ClassExecution, "%s was replaced by a %s while it was made; nothing was changed in its place", path, fileType(st.Mode()))
+		}
+		if err := f.Chmod(mode); err != nil {
 			return nil, policy.Classify(ctx, err, path, policy.Roots(ctx))
 		}
 	}
@@ -314,6 +327,10 @@ func (*Chown) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 	}
 	return map[string]any{"path": t.abs, "uid": uid, "gid": gid, "changed": changed}, nil
 }
+
+// testHookMade, when set, runs once file.mkdir has made the directory,
+// before it sets its mode: tests swap the name there.
+var testHookMade func()
 
 // testHookJudged, when set, runs after file.chmod or file.chown has judged
 // the file and before it changes it: tests swap the name there.

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -117,5 +118,34 @@ func TestChmodThroughPinnedFile(t *testing.T) {
 		if fi, _ := os.Stat(path); fi.Mode().Perm() != want {
 			t.Errorf("%s is %v, want %v", path, fi.Mode(), want)
 		}
+	}
+}
+
+// TestMkdirSetsTheModeOfTheDirectoryItMade: the directory file.mkdir made,
+// swapped for a symlink to the state dir before its mode is set, is not
+// followed: the state dir keeps its mode.
+func TestMkdirSetsTheModeOfTheDirectoryItMade(t *testing.T) {
+	e := newEnv(t)
+	st := filepath.Join(e.root, "state")
+	if err := os.Mkdir(st, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	fsroot.Protect(st, "state dir")
+	made := filepath.Join(e.root, "releases")
+	testHookMade = func() {
+		if err := os.Remove(made); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink("state", made); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { testHookMade = nil })
+	out, err := e.run("file.mkdir", map[string]any{"path": "releases", "mode": "0777"})
+	if err == nil || !strings.Contains(err.Error(), "state dir") {
+		t.Errorf("mkdir, its directory swapped for a symlink: %v %v, want it refused", out, err)
+	}
+	if fi, err := os.Stat(st); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("the state dir is now %v (%v), want 0700", fi.Mode(), err)
 	}
 }
