@@ -181,10 +181,17 @@ func ReadPlaybook(abs string, roots []string, max int64) ([]byte, error) {
 	return readFile(abs, roots, max, loading, nil)
 }
 
+// testHookLocated, when set, runs once readFile has checked the path:
+// tests swap what it names there.
+var testHookLocated func()
+
 func readFile(abs string, roots []string, max int64, readable string, judge func(*os.File) error) ([]byte, error) {
 	place, err := locate(abs, roots, readable)
 	if err != nil {
 		return nil, err
+	}
+	if testHookLocated != nil {
+		testHookLocated()
 	}
 	root, err := os.OpenRoot(place.Root)
 	if err != nil {
@@ -211,6 +218,11 @@ func readFile(abs string, roots []string, max int64, readable string, judge func
 		return nil, fmt.Errorf("%s is %s, over the limit of %s", abs, fsx.Size(fi.Size()), fsx.Bytes(max))
 	}
 	if err := guardIdentity(abs, fi, readable); err != nil {
+		return nil, err
+	}
+	// Where the open led: a symlink put in the file's place after the
+	// check, inside the root, may lead to a key in the state dir.
+	if err := guardOpened(f, readable); err != nil {
 		return nil, err
 	}
 	if judge != nil {

@@ -64,3 +64,38 @@ func TestReadFile(t *testing.T) {
 		t.Errorf("no roots: %v", err)
 	}
 }
+
+// TestReadFileJudgesWhereTheOpenLed: a file swapped, after its path was
+// checked, for a symlink to a key in a protected dir inside the root (a
+// template's src, an env_file) is refused, not read.
+func TestReadFileJudgesWhereTheOpenLed(t *testing.T) {
+	if _, err := os.Readlink("/proc/self/fd/0"); err != nil {
+		t.Skip("no /proc/self/fd here")
+	}
+	dir := t.TempDir()
+	st := filepath.Join(dir, "state")
+	if err := os.Mkdir(st, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(st, "report.key"), []byte("secret-report-key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	withProtected(t, st)
+	src := filepath.Join(dir, "app.tmpl")
+	if err := os.WriteFile(src, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	testHookLocated = func() {
+		if err := os.Remove(src); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink("state/report.key", src); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { testHookLocated = nil })
+	b, err := ReadFile(src, []string{dir}, 1<<20)
+	if !errors.Is(err, ops.ErrDenied) || strings.Contains(string(b), "secret") {
+		t.Errorf("ReadFile of a file swapped for a symlink to the key: %q %v, want a denial", b, err)
+	}
+}
