@@ -80,6 +80,10 @@ func BenchmarkGuardIdentity(b *testing.B) {
 // yet a link to the file made in the state dir since, or a newly
 // protected directory holding one, is seen at the next check.
 func TestGuardIdentityWalksAStateDirOnce(t *testing.T) {
+	// A temporary directory of its own: the private runtime dir under it
+	// is protected too, and one that earlier runs filled would be
+	// checked beside the state dir.
+	t.Setenv("TMPDIR", t.TempDir())
 	abs, fi := stateWithReports(t, 1000)
 	if err := GuardIdentity(abs, fi); err != nil {
 		t.Fatal(err)
