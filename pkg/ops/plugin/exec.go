@@ -266,7 +266,7 @@ func (p *Plugin) result(o *outcome) (map[string]any, error) {
 			// It meant to fail, and wrote its error in another shape.
 			return nil, ops.Errorf(ops.ClassExecution, `plugin %s exited with code %d and an error object with no message; write it {"error": {"class": "execution", "message": "…"}}; %s%s`, name, o.code, p.stdoutStart(raw, o.mask), p.stderrTail(o))
 		}
-		if len(raw) == 0 && strings.TrimSpace(o.stderr.Text()) == "" {
+		if len(raw) == 0 && strings.TrimSpace(o.held.Text(o.stderr)) == "" {
 			return nil, ops.Errorf(ops.ClassExecution, `plugin %s exited with code %d and printed nothing, on stdout or stderr; to say why it fails, print {"error": {"class": "execution", "message": "…"}} on stdout`, name, o.code)
 		}
 		printed := ""
@@ -417,7 +417,7 @@ func head(b []byte, mask func(string) string) string {
 }
 
 func (p *Plugin) stderrTail(o *outcome) string {
-	s := o.stderr.Text()
+	s := o.held.Text(o.stderr)
 	if o.mask != nil {
 		s = o.mask(s) // before the cut, as in head
 	}

@@ -2,20 +2,28 @@ package capture
 
 import (
 	"encoding/base64"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
 
-// Parts returns what b keeps as the parts Cut returns: no copy of what was
-// kept whole; once it was cut, the tail's ring is put in order (one copy
-// of half the limit).
+// Parts returns what b keeps as the parts Cut returns, without a copy of
+// it: once it was cut, the tail's ring is put in order where it is (what
+// b writes after starts at the ring's start, as it would have where it
+// was), so that b's bytes take no room more than its buffers.
 func (b *Buffer) Parts() [][]byte {
 	if b.tail == nil {
 		return [][]byte{b.head}
 	}
+	if b.full && b.pos > 0 {
+		slices.Reverse(b.tail[:b.pos])
+		slices.Reverse(b.tail[b.pos:])
+		slices.Reverse(b.tail)
+		b.pos = 0
+	}
 	tail := b.tail[:b.pos]
 	if b.full {
-		tail = append(b.tail[b.pos:len(b.tail):len(b.tail)], tail...)
+		tail = b.tail
 	}
 	return Cut(b.head, tail, b.dropped, b.secrets)
 }

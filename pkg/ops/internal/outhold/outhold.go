@@ -20,16 +20,17 @@ type Streams struct {
 
 // Claim is the most two streams of limit bytes each are reckoned to take
 // while they are captured and turned into text: each stream's buffers
-// (limit), and its text with the joined copy of a cut stream (twice the
-// limit, a note of the cut beside it).
+// (limit), and its text (up to twice the limit, a note of the cut beside
+// it: see Text).
 func Claim(limit int) int64 { return 2 * (3*int64(limit) + noteRoom) }
 
 // noteRoom is room for the note of a cut.
 const noteRoom = 64
 
 // perByte is what a byte a buffer keeps is reckoned to take: itself,
-// and its text with the joined copy (see Claim). It is taken with the
-// byte, so that the text never has to wait for room, nor be refused it.
+// and twice itself for its text, the most its text takes when the pool
+// cannot give more (see Text). It is taken with the byte, so that the
+// text never has to wait for room, nor be refused it.
 const perByte = 3
 
 // Hold takes room in mem for the two streams of what (made only when
@@ -58,9 +59,30 @@ func (s *Streams) Buffer(limit int) *capture.Buffer {
 	return b
 }
 
-// Text returns b's text (capture.Buffer.Text): its room was taken with
-// its bytes.
-func (s *Streams) Text(b *capture.Buffer) string { return b.Text() }
+// Text returns b's text (capture.Buffer.Text), made from its parts in
+// one string of its exact length, no joined copy (capture.TextOf). Its
+// room was taken with b's bytes, twice each and a note (perByte): the
+// text of valid UTF-8 takes one. Each invalid byte's U+FFFD takes three:
+// a text past its room takes the rest from the pool first, waiting as
+// Take does; when the pool cannot give it, each run of invalid bytes
+// becomes one U+FFFD, a text that fits.
+func (s *Streams) Text(b *capture.Buffer) string {
+	parts := b.Parts()
+	need := int64(capture.TextLen(parts, false))
+	if len(parts) == 3 {
+		need += int64(len(parts[1])) // the note, made by Parts
+	}
+	room := int64(0)
+	if held := b.Held(); held > 0 {
+		room = (perByte-1)*int64(held) + noteRoom
+	}
+	runs := false
+	if need > room {
+		ok, _ := s.hold.Grow(s.ctx, need-room)
+		runs = !ok
+	}
+	return capture.TextOf(parts, runs)
+}
 
 // Release gives the room back.
 func (s *Streams) Release() {
