@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net"
 	"net/http"
@@ -35,12 +34,13 @@ import (
 type Prober struct {
 	once sync.Once
 	tr   *http.Transport
+	mem  *ops.OutputMemory // holds the answers probes read (holdBody); nil: none
 }
 
 // Register adds cluster.health and cluster.topology to r, sharing one
 // Prober.
 func Register(r *ops.Registry) error {
-	p := &Prober{}
+	p := &Prober{mem: r.OutputMemory()}
 	if err := r.Register(healthSpec(), &Health{p}); err != nil {
 		return err
 	}
@@ -171,7 +171,8 @@ func (p *Prober) probeAll(ctx context.Context, nodes []Node, n int, timeout time
 	defer done()
 	client := &http.Client{Transport: httptrace.Transport(tr), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	results := make([]result, len(nodes))
-	denied := make([]error, len(nodes))
+	failed := make([]error, len(nodes)) // a connection denied, or no memory for its answer
+	hctx := onceMessage(ctx)
 	wp := pool.New().WithMaxGoroutines(n)
 	for i := range nodes {
 		if ctx.Err() != nil {
@@ -182,7 +183,7 @@ func (p *Prober) probeAll(ctx context.Context, nodes []Node, n int, timeout time
 				return
 			}
 			var r result
-			rec := panics.Try(func() { r, denied[i] = probe(ctx, client, &nodes[i], timeout, readInfo) })
+			rec := panics.Try(func() { r, failed[i] = p.probe(ctx, hctx, client, &nodes[i], timeout, readInfo) })
 			if rec != nil {
 				r = result{status: "down", err: "internal error while probing: " + fmt.Sprint(rec.Value)}
 			}
@@ -193,9 +194,14 @@ func (p *Prober) probeAll(ctx context.Context, nodes []Node, n int, timeout time
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
 	}
-	for _, err := range denied {
-		if err != nil {
+	for _, err := range failed {
+		if errors.Is(err, ops.ErrDenied) {
 			return nil, ops.WithClass(ops.ClassAuthorization, err)
+		}
+	}
+	for _, err := range failed {
+		if err != nil {
+			return nil, err
 		}
 	}
 	return results, nil
@@ -205,8 +211,16 @@ func (p *Prober) probeAll(ctx context.Context, nodes []Node, n int, timeout time
 // errors of a dial that timing alone would make rare.
 var dialTCP = policy.DialContext
 
-// probe checks one node within timeout.
-func probe(ctx context.Context, client *http.Client, n *Node, timeout time.Duration, readInfo bool) (result, error) {
+// probe checks one node within timeout, once it holds the room for the
+// node's answer (holdBody, with hctx: ctx saying it waits once a step).
+func (p *Prober) probe(ctx, hctx context.Context, client *http.Client, n *Node, timeout time.Duration, readInfo bool) (result, error) {
+	if n.URL != "" {
+		h, err := holdBody(hctx, p.mem, n, readInfo)
+		if err != nil {
+			return result{}, err
+		}
+		defer h.Release()
+	}
 	pctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	pctx, asked := tlshint.Watch(pctx)
@@ -248,14 +262,16 @@ func probeHTTP(ctx context.Context, client *http.Client, rawURL string, readInfo
 	}
 	defer resp.Body.Close()
 	r := result{code: resp.StatusCode, status: "up"}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if err != nil {
-		return result{}, err
-	}
 	if readInfo {
+		body, err := readBody(resp.Body, resp.ContentLength)
+		if err != nil {
+			return result{}, err
+		}
 		// Read now, not kept: a topology of thousands of nodes would
 		// hold 64 KiB of each until its end.
 		r.arsenal = arsenalInfo(body)
+	} else if err := drain(resp.Body); err != nil {
+		return result{}, err
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		r.status, r.err = "down", "HTTP status "+resp.Status+redirectNote(resp)
