@@ -30,7 +30,8 @@ const noteRoom = 64
 // perByte is what a byte a buffer keeps is reckoned to take: itself,
 // and twice itself for its text, the most its text takes when the pool
 // cannot give more (see Text). It is taken with the byte, so that the
-// text never has to wait for room, nor be refused it.
+// text of valid UTF-8 never has to wait for room, and no text is refused
+// it.
 const perByte = 3
 
 // Hold takes room in mem for the two streams of what (made only when
