@@ -202,6 +202,7 @@ func execute(ctx context.Context, c *Call) (map[string]any, error) {
 		call.Literal = c.Step
 		call.Secrets = c.run.secrets()
 		call.Environ = c.run.o.environ
+		call.FileEnv, call.FileEnvAt = c.run.o.fileEnv, c.run.o.fileAt
 		call.RefuseSwappable = c.run.p.e.refuseSwaps
 		if c.Entry.Spec.StreamsOutput {
 			if w := c.run.outputWriter(c, "stdout"); w != nil {

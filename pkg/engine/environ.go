@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -70,7 +71,37 @@ func (p *Plan) runEnviron(o *runOptions) error {
 		return err
 	}
 	o.environ, o.fileVars = environ, vars
+	if len(p.pb.EnvFiles) > 0 {
+		o.envFiles = append(slices.Clip(o.envFiles), envFileSource{p.pb, o.inputRoots})
+	}
+	// MergeEnviron adds the files' variables after the host's entries.
+	o.fileEnv, o.fileAt = environ[len(o.hostEnv):], nil
+	if len(o.fileEnv) > 0 {
+		o.fileAt = envFileAt(o.envFiles)
+	}
 	return nil
+}
+
+// envFileSource is a playbook whose env files a run read, and the roots
+// it read them in (nil: the playbook's tree).
+type envFileSource struct {
+	pb    *steps.Playbook
+	roots []string
+}
+
+// envFileAt returns where the env files of srcs set a name, as
+// "FILE:LINE" with FILE joined to its playbook's directory: the last
+// playbook's files win over its callers', as in runEnviron. The files are
+// read again, only for an error.
+func envFileAt(srcs []envFileSource) func(name string) string {
+	return func(name string) string {
+		for i := len(srcs) - 1; i >= 0; i-- {
+			if where, _, ok := steps.EnvFileSetting(srcs[i].pb, name, srcs[i].roots); ok {
+				return filepath.Join(srcs[i].pb.Dir, where)
+			}
+		}
+		return "an env file"
+	}
 }
 
 // readEnv is the environment the run's expressions (env.NAME) and its

@@ -145,6 +145,14 @@ type runOptions struct {
 	// override its callers' files, not the host's environment.
 	hostEnv  []string
 	fileVars map[string]string
+	// fileEnv are the entries of environ that fileVars set (the host's
+	// do not): what the processes of the run get from env files, judged
+	// as a step's env is (ops.Call.FileEnv); fileAt says where the files
+	// set a name; envFiles are the playbooks whose env files fileVars
+	// were read from, with the roots they were read in, outermost first.
+	fileEnv  []string
+	fileAt   func(name string) string
+	envFiles []envFileSource
 	// preflight are the decisions made before the run, by step path
 	// ("id", or "step/id" inside a sub-playbook), read and never changed
 	// (see preflightOf); prefix is this run's path in them.

@@ -86,7 +86,7 @@ func (s *subPlaybook) Execute(ctx context.Context, p ops.Params) (map[string]any
 		// The variables of the callers' env files were read with the
 		// runner's rights: a playbook the caller may have written does
 		// not get them, as it does not get their from_file.
-		o.fileVars = nil
+		o.fileVars, o.envFiles = nil, nil
 	}
 	o.inputRoots = roots
 	if eng.refuseSwaps {

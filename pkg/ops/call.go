@@ -49,6 +49,15 @@ type Call struct {
 	// it starts, as KEY=value; nil means the process's own. A server gives
 	// its callers only an allow-listed part of its environment.
 	Environ []string
+	// FileEnv are the entries of the run's environment (Environ) that
+	// the env_file files of the playbook, or of the playbooks that called
+	// it, set (the host environment does not), as KEY=value: a process the
+	// op starts gets them unless its step's env sets the name, so what
+	// they make it load is judged as the step's env is
+	// (policy.SwappableFileEnv). FileEnvAt, when set, says where the files
+	// set a name, as "FILE:LINE", for an error.
+	FileEnv   []string
+	FileEnvAt func(name string) string
 	// RefuseSwappable refuses the local files the op installs elsewhere
 	// (a template, the source of a copy, an upload or an extraction), and
 	// the programs and scripts it runs by path (policy.SwappableProgram),

@@ -151,6 +151,11 @@ func (p *Plugin) run(ctx context.Context, call *ops.Call, in []byte, mask func(s
 	if err := policy.SwappableCommand("command", p.m.Command, filepath.Dir(p.m.File)); err != nil {
 		return nil, ops.WithClass(ops.ClassOf(err), fmt.Errorf("plugin %s: %w", p.m.Name, err))
 	}
+	// The run's env files' variables among those its manifest passes on.
+	passed := func(name string) bool { return slices.Contains(p.m.Env, name) }
+	if err := policy.SwappableFileEnv(ctx, passed, filepath.Dir(p.m.File)); err != nil {
+		return nil, ops.WithClass(ops.ClassOf(err), fmt.Errorf("plugin %s: %w", p.m.Name, err))
+	}
 	limit := p.opt.OutputLimit
 	if limit <= 0 {
 		limit = capture.DefaultLimit

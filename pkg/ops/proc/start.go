@@ -186,13 +186,15 @@ func (op *StartOp) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 		return nil, err
 	}
 	// Judged at this start, and again before each of the supervisor's
-	// restarts, which run the files then at the paths: a directory made
-	// writable by every user since would let any of them choose them.
+	// restarts, which run the files then at the paths and load what the
+	// env and the run's env files name then (a library of LD_PRELOAD, a
+	// directory of PATH): a directory made writable by every user since
+	// would let any of them choose them.
 	if err := judgeFiles(ctx, spec); err != nil {
 		return nil, err
 	}
-	if ops.CallFrom(ctx).RefuseSwappable && spec.Group != "" {
-		judged := ops.WithCall(context.Background(), &ops.Call{RefuseSwappable: true})
+	if call := ops.CallFrom(ctx); call.RefuseSwappable && spec.Group != "" {
+		judged := ops.WithCall(context.Background(), &ops.Call{RefuseSwappable: true, FileEnv: call.FileEnv, FileEnvAt: call.FileEnvAt})
 		again := spec
 		spec.Judge = func() error { return judgeFiles(judged, again) }
 	}
@@ -234,6 +236,10 @@ func judgeFiles(ctx context.Context, spec Spec) error {
 		return err
 	}
 	if err := policy.SwappableEnv(ctx, "env", spec.Env, spec.Dir); err != nil {
+		return err
+	}
+	// What the run's env files set in Base, unless the step's env sets it.
+	if err := policy.SwappableFileEnv(ctx, policy.NotSetIn(spec.Env), spec.Dir); err != nil {
 		return err
 	}
 	if !ops.CallFrom(ctx).RefuseSwappable || len(spec.Command) == 0 || strings.Contains(spec.Command[0], "/") {

@@ -134,6 +134,11 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 	if err := policy.SwappableEnv(ctx, "env", r.env, cmd.Dir); err != nil {
 		return nil, err
 	}
+	if sb == nil { // a sandbox's program gets the step's env alone
+		if err := policy.SwappableFileEnv(ctx, policy.NotSetIn(r.env), cmd.Dir); err != nil {
+			return nil, err
+		}
+	}
 	if r.progParam == "shell" {
 		// script: the text its shell runs with -c, whose plain lines are
 		// commands too

@@ -43,6 +43,49 @@ func SwappableEnv(ctx context.Context, param string, env []string, dir string) e
 	if !ops.CallFrom(ctx).RefuseSwappable {
 		return nil
 	}
+	return swappableEnv(env, dir, func(string) string { return param })
+}
+
+// SwappableFileEnv is SwappableEnv for the variables the run's env files
+// give the program (ops.Call.FileEnv) whose names keep accepts: those
+// its step's env does not set (NotSetIn), or that a plugin is passed. The
+// error names the file and line that set the variable (ops.Call.FileEnvAt).
+func SwappableFileEnv(ctx context.Context, keep func(name string) bool, dir string) error {
+	c := ops.CallFrom(ctx)
+	if !c.RefuseSwappable || len(c.FileEnv) == 0 {
+		return nil
+	}
+	var env []string
+	for _, kv := range c.FileEnv {
+		if name, _, _ := strings.Cut(kv, "="); keep(name) {
+			env = append(env, kv)
+		}
+	}
+	return swappableEnv(env, dir, func(name string) string {
+		if c.FileEnvAt == nil {
+			return "env_file"
+		}
+		return "env_file " + c.FileEnvAt(name)
+	})
+}
+
+// NotSetIn returns whether env (KEY=value entries) does not set name: a
+// keep of SwappableFileEnv for a program started with env added to the
+// run's environment, whose entries win.
+func NotSetIn(env []string) func(name string) bool {
+	return func(name string) bool {
+		for _, kv := range env {
+			if k, _, _ := strings.Cut(kv, "="); k == name {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// swappableEnv is SwappableEnv's check of env for a program in dir;
+// param names where a variable was set.
+func swappableEnv(env []string, dir string, param func(name string) string) error {
 	for _, kv := range env {
 		name, value, _ := strings.Cut(kv, "=")
 		for _, v := range codeVars {
@@ -71,7 +114,7 @@ func SwappableEnv(ctx context.Context, param string, env []string, dir string) e
 					p = filepath.Join(dir, p)
 				}
 				if msg := fsx.PathAnyoneMayWrite(p, v.what, programCould); msg != "" {
-					return ops.WithClass(ops.ClassValidation, fmt.Errorf("%s %s: %s", param, name, msg))
+					return ops.WithClass(ops.ClassValidation, fmt.Errorf("%s %s: %s", param(name), name, msg))
 				}
 			}
 		}
