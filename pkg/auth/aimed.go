@@ -10,6 +10,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
@@ -195,6 +196,12 @@ type aimDoc struct {
 	abs   string // its absolute path
 	rel   string // as named from the top playbook's directory; "" for it
 	depth int    // 1 for the top playbook
+	// confined says its env reads none of the host's environment: it lies
+	// outside the directory tree of the playbook that runs it, or is run
+	// by one that is, so its expressions' env and its inputs' env: hold
+	// only its own env files' variables, which are read inside the
+	// caller's file roots (engine.subInputRoots).
+	confined bool
 }
 
 // yamlRoot is data's top mapping, or nil.
@@ -323,6 +330,7 @@ func (w *aimWalk) calls(d aimDoc) []subCall {
 			rel, abs = filepath.Join(filepath.Dir(d.rel), path), filepath.Join(filepath.Dir(d.abs), path)
 		}
 		c.child = aimDoc{abs: filepath.Clean(abs), rel: rel, depth: d.depth + 1}
+		c.child.confined = d.confined || !inTree(fsroot.Resolved(c.child.abs), fsroot.Resolved(filepath.Dir(d.abs)))
 		if d.depth < steps.MaxSubDepth {
 			if c.child.root = w.read(c.child.abs); c.child.root == nil {
 				c.unread = "that does not read as a playbook now"
@@ -359,4 +367,10 @@ func constrained(root *yaml.Node, name string) bool {
 		}
 	}
 	return false
+}
+
+// inTree reports whether path is dir or lies under it.
+func inTree(path, dir string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }

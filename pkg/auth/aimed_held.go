@@ -18,7 +18,8 @@ var bareExprKeys = map[string]bool{"when": true, "foreach": true, "until": true}
 
 // collect adds to w.found the secrets a run of d holds besides its inputs
 // and those d passes down, then those of the sub-playbooks d runs: the env
-// variables its expressions read, the steps whose operation declares
+// variables its expressions read (none in a confined one, whose env holds
+// no variable of the host's), the steps whose operation declares
 // secret outputs, and each sub-playbook's secret inputs the step that
 // runs it does not pass. Each file is read once.
 func (w *aimWalk) collect(d aimDoc) {
@@ -27,15 +28,17 @@ func (w *aimWalk) collect(d aimDoc) {
 	}
 	w.held[d.abs] = true
 	seen := map[string]bool{}
-	eachExpr(d.root, func(n *yaml.Node, text string) {
-		for _, m := range envRead.FindAllStringSubmatch(text, -1) {
-			name := m[1] + m[2]
-			if !seen[name] {
-				seen[name] = true
-				w.found = append(w.found, Held{Kind: "env", Name: name, File: d.rel, Line: n.Line, Col: n.Column})
+	if !d.confined { // a confined one reads its env files' variables alone
+		eachExpr(d.root, func(n *yaml.Node, text string) {
+			for _, m := range envRead.FindAllStringSubmatch(text, -1) {
+				name := m[1] + m[2]
+				if !seen[name] {
+					seen[name] = true
+					w.found = append(w.found, Held{Kind: "env", Name: name, File: d.rel, Line: n.Line, Col: n.Column})
+				}
 			}
-		}
-	})
+		})
+	}
 	eachStep(d.root, func(step *yaml.Node) {
 		op := mapValue(step, "op")
 		e, err := w.reg.Get(scalar(op))
@@ -79,6 +82,9 @@ func (w *aimWalk) subInputs(c subCall) {
 		}
 		w.held[key] = true
 		env := scalar(mapValue(v, "env")) + scalar(mapValue(v, "from_env"))
+		if c.child.confined {
+			env = "" // read from its env files alone
+		}
 		def := mapValue(v, "default")
 		filled := mapValue(v, "from_file") != nil || def != nil && !(def.Kind == yaml.ScalarNode && (def.Value == "" || def.Tag == "!!null"))
 		w.found = append(w.found, Held{Kind: "input", Name: k.Value, Env: env, Filled: filled, File: c.child.rel, Line: k.Line, Col: k.Column})
