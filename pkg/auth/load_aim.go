@@ -3,6 +3,7 @@ package auth
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 
 	"go.yaml.in/yaml/v3"
@@ -22,7 +23,8 @@ type aimUse struct {
 // warnAimedSecrets warns of each secret input of the runbook at abs that
 // the grant g leaves a caller free to set (neither it nor the runbook
 // constrains it) and that the runbook uses as the address an operation
-// connects to: a notify webhook's url, an http.request url, an SMTP host.
+// connects to (a notify webhook's url, an http.request url, an SMTP host),
+// itself or in a sub-playbook it passes the input to.
 // A caller could point the granted role's requests, and the credentials
 // they carry, anywhere; the fix is to pin the input in the grant.
 func (l *policyLoader) warnAimedSecrets(g Grant, at grantSite, abs string, inputs []*steps.Input) {
@@ -42,21 +44,25 @@ func (l *policyLoader) warnAimedSecrets(g Grant, at grantSite, abs string, input
 	if err != nil {
 		return
 	}
-	var doc yaml.Node
-	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
-		return // reported when the runbook loads
+	names := make([]string, len(free))
+	for i, in := range free {
+		names[i] = in.Name
 	}
-	root := doc.Content[0]
-	uses := aimUses(l.reg, root)
+	// Followed into the sub-playbooks it passes the input to, as the
+	// check of a run's aimed inputs follows it (AimOf). One that cannot
+	// be read now is left to that check at run time.
+	uses := AimOf(l.reg, abs, data, names).Uses
 	for _, in := range free {
-		refs := carriers(root, in.Name)
-		for _, u := range uses {
-			if via, ok := carried(u, refs, in.Name); ok {
-				l.d.Warn(at.pos, "role %s's grant of %q as %s leaves secret input %s free, yet the runbook uses it%s as the address %s's %s connects to (%s, %s:%d:%d), so a caller may send role %s's requests, and what they carry, anywhere; pin it in the grant (inputs: {%s: [\"https://…\"]}), or give the runbook's input a pattern",
-					at.role, g.Path, g.As, in.Name, via, u.op, u.param, u.where, g.Path, u.line, u.col, g.As, in.Name)
-				break // one warning per input, at its first use
-			}
+		u, ok := uses[in.Name]
+		if !ok || u.Unread != "" {
+			continue
 		}
+		file := g.Path
+		if u.File != "" {
+			file = filepath.Join(filepath.Dir(g.Path), u.File)
+		}
+		l.d.Warn(at.pos, "role %s's grant of %q as %s leaves secret input %s free, yet the runbook uses it%s as %s (%s, %s:%d:%d), so a caller may send role %s's requests, and what they carry, anywhere; pin it in the grant (inputs: {%s: [\"https://…\"]}), or give the runbook's input a pattern",
+			at.role, g.Path, g.As, in.Name, u.Via, u.Leads(), u.Where, file, u.Line, u.Col, g.As, in.Name)
 	}
 }
 

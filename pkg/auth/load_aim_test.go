@@ -2,6 +2,7 @@ package auth
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -183,6 +184,52 @@ steps:
 		file + `:5:16: warning: role oncall's grant of "runbooks/page.yaml" as admin leaves secret input hook free, yet the runbook uses it (through steps.pick.output.url) as the address http.request's url connects to (step call, runbooks/page.yaml:16:12), so a caller may send role admin's requests, and what they carry, anywhere; pin it in the grant (inputs: {hook: ["https://…"]}), or give the runbook's input a pattern`,
 		file + `:5:16: warning: role oncall's grant of "runbooks/page.yaml" as admin leaves secret input api free, yet the runbook uses it (through item: the step's foreach lists it) as the address http.request's url connects to (step each, runbooks/page.yaml:21:17), so a caller may send role admin's requests, and what they carry, anywhere; pin it in the grant (inputs: {api: ["https://…"]}), or give the runbook's input a pattern`,
 	}
+	if diff := cmp.Diff(want, warns); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+}
+
+// TestGrantWarnsOfSecretThatAimsThroughASubPlaybook: a secret input the
+// grant leaves free that the runbook passes to a sub-playbook, which uses
+// it as the address an operation connects to, aims the granted role's
+// requests as much as one the runbook uses itself: the warning names the
+// sub-playbook's step and line. A sub-playbook whose input bounds it with
+// a pattern is no aim.
+func TestGrantWarnsOfSecretThatAimsThroughASubPlaybook(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "runbooks/fwd.yaml", `version: 1
+name: fwd
+inputs:
+  hook: {type: string, secret: true, default: "https://hooks.example.com/T0KEN"}
+steps:
+  - {id: send, op: playbook.run, with: {path: lib/send.yaml, inputs: {url: "${{ inputs.hook }}"}}}
+  - {id: safe, op: playbook.run, with: {path: lib/bounded.yaml, inputs: {url: "${{ inputs.hook }}"}}}
+`)
+	send := `version: 1
+name: send
+inputs:
+  url: {type: string}
+steps:
+  - id: call
+    op: http.request
+    with: {url: "${{ inputs.url }}"}
+`
+	writeFile(t, dir, "runbooks/lib/send.yaml", send)
+	writeFile(t, dir, "runbooks/lib/bounded.yaml", strings.Replace(send, "{type: string}", `{type: string, pattern: "^https://hooks[.]example[.]com/"}`, 1))
+	reg := testRegistry(t)
+	if err := httpreq.Register(reg, nil); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "policy.yaml")
+	p, err := ParsePolicy(file, []byte("version: 1\nroles:\n  oncall:\n    playbooks:\n      - {path: runbooks/fwd.yaml, as: admin}\n"), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var warns []string
+	for _, w := range p.Warnings {
+		warns = append(warns, w.Error())
+	}
+	want := []string{file + `:5:16: warning: role oncall's grant of "runbooks/fwd.yaml" as admin leaves secret input hook free, yet the runbook uses it (passed to lib/send.yaml as its input url) as the address http.request's url connects to (step call of lib/send.yaml, run by step send, runbooks/lib/send.yaml:8:17), so a caller may send role admin's requests, and what they carry, anywhere; pin it in the grant (inputs: {hook: ["https://…"]}), or give the runbook's input a pattern`}
 	if diff := cmp.Diff(want, warns); diff != "" {
 		t.Errorf("warnings (-want +got):\n%s", diff)
 	}
