@@ -87,6 +87,12 @@ func (c *exprCompiler) explain(e *exprError, src string, s scope) *exprError {
 		msg = c.unknownName(name, s)
 		if fix, ok := foreignFuncs[name]; ok && strings.Contains(src, name+"(") {
 			msg = fmt.Sprintf("unknown function %s; %s", name, fix)
+		} else if called(src, e.off, name) {
+			msg = c.unknownFunc(name, s)
+		}
+	case unknownFieldRE.MatchString(msg):
+		if fix := unknownField(unknownFieldRE.FindStringSubmatch(msg)[1], src, e.off); fix != "" {
+			msg = fix
 		}
 	case stateFieldRE.MatchString(msg):
 		m := stateFieldRE.FindStringSubmatch(msg)

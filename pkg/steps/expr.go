@@ -201,7 +201,7 @@ func newExprCompiler(p *Playbook) *exprCompiler {
 		EnvInputs: in,
 		EnvVars:   vars,
 		EnvEnv:    types.TypeOf(map[string]any{}),
-		EnvRun:    types.Map{"id": types.String, "playbook": types.String, "status": types.String, "started_at": types.String, "failed_steps": types.TypeOf([]any{}), "url": types.String},
+		EnvRun:    runType,
 		EnvSteps:  types.TypeOf(map[string]*StepState{}),
 		// Read only through inventory.hosts (see inventory.go).
 		EnvInventory: types.TypeOf(map[string]any{}),
