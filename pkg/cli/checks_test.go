@@ -47,6 +47,9 @@ func TestFlagValuesAreChecked(t *testing.T) {
 		{[]string{"run", pb, "--dry-run=maybe"}, `--dry-run: "maybe" is not true or false`},
 		{[]string{"history", "--state-dir", state, "--limit", "99999999999999999999"}, "--limit: 99999999999999999999 is out of range; give a whole number, like 50"},
 		{[]string{"schedule", pb, "--next", "abc"}, `--next: "abc" is not a whole number`},
+		// A cron spec given to --next, which counts fire times.
+		{[]string{"schedule", pb, "--next", "*/5 * * * *"}, `--next: "*/5 * * * *" is not a whole number; --next is how many fire times to list, like --next 5, and the schedule is the playbook's schedule: block`},
+		{[]string{"schedule", pb, "--next", "@every 5m"}, "write 'schedule PLAYBOOK --next 5'"},
 		{[]string{"serve", "--keys", "k.yaml", "--state-dir", state, "--log-level", "Verbose"}, `--log-level is one of debug, info, warn, error, not "verbose"`},
 		{[]string{"schedule", pb, "--state-dir", state, "--log-format", "yaml"}, `--log-format is console or json, not "yaml"`},
 		{[]string{"run", pb, "--trace-items", "-5"}, "--trace-items must be 0 or more (the default is 100), not -5"},

@@ -165,7 +165,11 @@ func (fs *flagSet) explain(err error) string {
 		}
 		switch want := fs.wants(name); {
 		case want != "" && why == "parse error":
-			return fmt.Sprintf("--%s: %q is not %s", name, value, want)
+			hint := ""
+			if h, ok := valueHints[name]; ok {
+				hint = h(value)
+			}
+			return fmt.Sprintf("--%s: %q is not %s%s", name, value, want, hint)
 		case want != "" && why == "value out of range":
 			return fmt.Sprintf("--%s: %s is out of range; give %s", name, value, want)
 		}
@@ -205,6 +209,17 @@ func (fs *flagSet) wants(name string) string {
 		return "a duration with its unit" + cmp.Or(example(f.DefValue), ", like 30s")
 	}
 	return ""
+}
+
+// valueHints say, for a flag whose value was refused, what the value
+// given looks like it was meant for.
+var valueHints = map[string]func(value string) string{
+	"next": func(v string) string {
+		if strings.ContainsAny(v, " *@") {
+			return "; --next is how many fire times to list, like --next 5, and the schedule is the playbook's schedule: block (schedule.cron, schedule.timezone): write 'schedule PLAYBOOK --next 5'"
+		}
+		return ""
+	},
 }
 
 // dashed is a flag's name as it is typed: -n for one letter, else --name.
