@@ -51,9 +51,29 @@ func writeCommandHelp(w io.Writer, c *command, fs *flag.FlagSet) {
 	}
 	fmt.Fprintf(w, "\nFlags:\n")
 	writeColumns(w, append(rows, [2]string{"-h, --help", "show this help"}))
+	extra := helpExtras[c.name]
+	writeExamples(w, extra.examples)
 	if c.exits != "" {
 		fmt.Fprintln(w)
 		writeWrapped(w, "Exit codes: "+strings.TrimSpace(c.exits))
+	}
+	if extra.docs != "" {
+		fmt.Fprintln(w)
+		writeWrapped(w, "Documentation (in the arsenal-run source tree): "+extra.docs+".")
+	}
+}
+
+// writeExamples prints a command's examples: each "# ..." line says what
+// the command line under it does.
+func writeExamples(w io.Writer, examples string) {
+	if examples = strings.TrimSpace(examples); examples == "" {
+		return
+	}
+	fmt.Fprintf(w, "\nExamples:\n")
+	for _, l := range strings.Split(examples, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			fmt.Fprintf(w, "  %s\n", l)
+		}
 	}
 }
 
