@@ -65,8 +65,8 @@ func runKeys(e *env, args []string) int {
 		}
 		return fs.usageError("%s", msg)
 	}
-	if name == "" || len(roles) == 0 {
-		return fs.usageError("give --name and at least one --role")
+	if name == "" {
+		return fs.usageError("--name is missing: give who the key is for, the name the audit log records, like 'keys new --name ci --role operator'")
 	}
 	// A role given twice is the key's once.
 	var once listFlag
@@ -92,6 +92,13 @@ func runKeys(e *env, args []string) int {
 			fmt.Fprintf(e.stderr, "the policy %s has problems; no key was made\n", *policyFile)
 			return ExitUsage
 		}
+	}
+	if len(roles) == 0 {
+		which := "the built-in policy (no --policy)"
+		if policy.File != "" {
+			which = "the policy " + policy.File
+		}
+		return fs.usageError("--role is missing: give the key at least one role, --role R (repeatable); %s defines %s", which, strings.Join(policy.RoleNames(), ", "))
 	}
 	if msg := unknownRole(policy, roles, ""); msg != "" {
 		if *policyFile == "" {

@@ -84,3 +84,16 @@ func TestKeysNewOffersOnlyANameItTakes(t *testing.T) {
 		}
 	}
 }
+
+// TestKeysNewSaysWhichFlagIsMissing: 'keys new' without --name or without
+// --role names the one left out, and for --role the roles the policy
+// defines; no key is printed.
+func TestKeysNewSaysWhichFlagIsMissing(t *testing.T) {
+	r := runMain(t, "keys", "new", "--role", "viewer")
+	r.want(t, ExitUsage, nil, []string{"--name is missing: give who the key is for, the name the audit log records, like 'keys new --name ci --role operator'"})
+	r = runMain(t, "keys", "new", "--name", "ci")
+	r.want(t, ExitUsage, nil, []string{"--role is missing: give the key at least one role, --role R (repeatable); the built-in policy (no --policy) defines admin, operator, viewer"})
+	if r.stdout != "" {
+		t.Errorf("a key was printed: %q", r.stdout)
+	}
+}
