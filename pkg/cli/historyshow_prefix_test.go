@@ -50,6 +50,9 @@ func TestHistoryShowTakesTheStartOfAnID(t *testing.T) {
 	// says the same of one that names no single run.
 	runMain(t, "report", "show", id[:8], "--state-dir", state).want(t, ExitUsage, nil,
 		[]string{`"` + id[:8] + `" is too short to name a run`})
+	// The year alone too: not a file not found.
+	runMain(t, "report", "show", id[:4], "--state-dir", state).want(t, ExitUsage, nil,
+		[]string{`"` + id[:4] + `" is too short to name a run`, runs[0].ID})
 	if shared >= len("20060102T150405") {
 		runMain(t, "report", "show", id[:shared], "--state-dir", state).want(t, ExitUsage, nil,
 			[]string{"starts the ids of several runs", "give more of the id"})

@@ -38,7 +38,10 @@ as text, Markdown, JUnit XML, self-contained HTML or JSON, to stdout.`,
 // it exists. After the dash any letter is taken, so that an id mistyped
 // by hand (a g, an O for a 0, capitals) is looked up, and the run it
 // likely meant named, not opened as a file.
-var runIDShape = regexp.MustCompile(`^\d{8}(T\d{6}(-[0-9A-Za-z]*)?|T\d{0,5})?$`)
+// A start shorter than the date, from its year on (2026), is taken too,
+// so that it is answered as too short to name a run, with the runs it
+// starts, rather than as a file not found.
+var runIDShape = regexp.MustCompile(`^(\d{4,7}|\d{8}(T\d{6}(-[0-9A-Za-z]*)?|T\d{0,5})?)$`)
 
 func runReport(e *env, args []string) int {
 	c := reportCommand()
