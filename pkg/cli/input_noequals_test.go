@@ -17,3 +17,13 @@ func TestInputWithoutEqualsSaysHowToWriteIt(t *testing.T) {
 		runMain(t, "run", pb, "--input", tc.kv).want(t, ExitUsage, nil, []string{tc.want, "nothing ran"})
 	}
 }
+
+// TestBoolInputYesSaysWhichItMeans: a bool input given a word that other
+// tools read as a boolean (yes, off) is refused saying which of true and
+// false it means; nothing runs.
+func TestBoolInputYesSaysWhichItMeans(t *testing.T) {
+	dir := t.TempDir()
+	pb := writePlaybook(t, dir, "b.yaml", "version: 1\nname: b\ninputs:\n  dry: {type: bool, default: false}\nsteps:\n  - {id: a, op: control.noop}\n")
+	runMain(t, "run", pb, "--input", "dry=yes").want(t, ExitUsage, nil, []string{`inputs: dry: want true or false, got "yes"; write true`, "nothing ran"})
+	runMain(t, "run", pb, "--input", "dry=Off").want(t, ExitUsage, nil, []string{`inputs: dry: want true or false, got "Off"; write false`, "nothing ran"})
+}

@@ -264,7 +264,7 @@ func (in *Input) Parse(s string) (any, error) {
 	case InputBool:
 		b, err := strconv.ParseBool(strings.TrimSpace(s))
 		if err != nil {
-			return nil, fmt.Errorf("want true or false, got %q", s)
+			return nil, fmt.Errorf("want true or false, got %q%s", s, boolMeant(s))
 		}
 		v = b
 	case InputNumber, InputInteger:
