@@ -74,8 +74,11 @@ func TestSinceUntilWindow(t *testing.T) {
 	}
 	for _, cmd := range []string{"history", "stats"} {
 		runMain(t, cmd, "--state-dir", state, "--since", "1h", "--until", "2h").
-			want(t, ExitUsage, nil, []string{"--until 2h (", " UTC) is not after --since 1h (", "--since is where the window starts and --until where it ends"})
+			want(t, ExitUsage, nil, []string{"--until 2h (", " UTC) is not after --since 1h (", "--since is where the window starts and --until where it ends, so give them the other way round: --since 2h --until 1h"})
 		runMain(t, cmd, "--state-dir", state, "--since", "2026-12-05T03:00:00Z", "--until", "2026-12-05T02:00:00Z").
-			want(t, ExitUsage, nil, []string{"--until 2026-12-05T02:00:00Z (2026-12-05 02:00:00 UTC) is not after --since 2026-12-05T03:00:00Z (2026-12-05 03:00:00 UTC)"})
+			want(t, ExitUsage, nil, []string{"--until 2026-12-05T02:00:00Z (2026-12-05 02:00:00 UTC) is not after --since 2026-12-05T03:00:00Z (2026-12-05 03:00:00 UTC)", "--since 2026-12-05T02:00:00Z --until 2026-12-05T03:00:00Z"})
+		// The same moment twice is no window either way round.
+		runMain(t, cmd, "--state-dir", state, "--since", "2026-12-05T03:00:00Z", "--until", "2026-12-05T03:00:00Z").
+			want(t, ExitUsage, nil, []string{"like --since 22h --until 21h"})
 	}
 }
