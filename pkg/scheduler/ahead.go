@@ -51,10 +51,10 @@ func (s *Scheduler) startAhead(now time.Time) {
 		}
 		e := rs.owner
 		e.ahead = nil
-		if msg := s.tooLate(e, rs, now); msg != "" {
+		if reason, msg := s.tooLate(e, rs, now); msg != "" {
 			s.metrics.missed.WithLabelValues(s.metrics.label(e.pb.Name)).Inc()
 			s.settle(e, rs.slot, history.SlotMissed, "", msg, now)
-			slotEvent(s.log.Warn(), e, rs.slot).Str("reason", missedReason(msg)).Msg(msg)
+			slotEvent(s.log.Warn(), e, rs.slot).Str("reason", reason).Msg(msg)
 			continue
 		}
 		s.start(rs)
@@ -64,9 +64,9 @@ func (s *Scheduler) startAhead(now time.Time) {
 }
 
 // tooLate returns why the run rs, claimed ahead, must not start at now,
-// or "": the rule of due for the newest slot found late, read on the wall
+// its reason and message, or "": the rule of due for the newest slot found late, read on the wall
 // clock, which may have jumped or stood still (a suspend) since the claim.
-func (s *Scheduler) tooLate(e *entry, rs *runState, now time.Time) string {
+func (s *Scheduler) tooLate(e *entry, rs *runState, now time.Time) (reason, msg string) {
 	now = now.Round(0) // the wall clock
 	sc := e.pb.Schedule
 	late := now.Sub(rs.fireAt)
@@ -74,9 +74,9 @@ func (s *Scheduler) tooLate(e *entry, rs *runState, now time.Time) string {
 	newest := next.IsZero() || next.After(now)
 	switch {
 	case late <= s.tolerance(sc):
-		return ""
+		return "", ""
 	case newest && !pastDeadline(sc, rs.slot, now) && (s.inTakeover(rs.slot, now) || sc.Catchup == "last"):
-		return ""
+		return "", ""
 	}
 	return lateMessage(sc, rs.slot, now, late)
 }
@@ -111,10 +111,10 @@ func (s *Scheduler) adjustLead(took time.Duration) {
 	s.lead = min(max(s.cfg.Lead, 2*took), MaxLead)
 }
 
-// dropAhead records the slot of e claimed ahead as missed, with why, and
-// forgets its run: a reload changed or removed the schedule before the
-// slot's fire time.
-func (s *Scheduler) dropAhead(e *entry, why string, now time.Time) {
+// dropAhead records the slot of e claimed ahead as missed, with reason
+// and why, and forgets its run: a reload changed or removed the schedule
+// before the slot's fire time.
+func (s *Scheduler) dropAhead(e *entry, reason, why string, now time.Time) {
 	rs := e.ahead
 	if rs == nil {
 		return
@@ -129,5 +129,5 @@ func (s *Scheduler) dropAhead(e *entry, why string, now time.Time) {
 	s.metrics.missed.WithLabelValues(s.metrics.label(e.pb.Name)).Inc()
 	msg := "missed: " + why + " before its fire time " + rs.fireAt.In(e.tt.Location()).Format(time.RFC3339Nano)
 	s.settle(e, rs.slot, history.SlotMissed, "", msg, now)
-	slotEvent(s.log.Warn(), e, rs.slot).Str("reason", missedReason(msg)).Msg(msg)
+	slotEvent(s.log.Warn(), e, rs.slot).Str("reason", reason).Msg(msg)
 }

@@ -57,7 +57,7 @@ func (s *Scheduler) commit(batch []decision, now time.Time) {
 				// hundred a playbook.
 				ev = s.log.Debug()
 			}
-			slotEvent(ev, e, slot).Str("reason", missedReason(d.rec.Message)).Msg(d.rec.Message)
+			slotEvent(ev, e, slot).Str("reason", d.reason).Msg(d.rec.Message)
 		case history.SlotSkipped:
 			s.metrics.skipped.WithLabelValues(s.metrics.label(e.pb.Name)).Inc()
 			s.skippedBehind(d)

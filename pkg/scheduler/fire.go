@@ -27,8 +27,11 @@ type decision struct {
 	// waitsFor, for a slot queued, is the newest run going when it was
 	// decided, which may have had no id yet.
 	waitsFor *runState
-	gap      *gap          // on the first decision of a gap of slots found at once: logged
-	catchUp  time.Duration // how late the slot caught up (catchup: last) was found
+	// reason, for a slot missed, is why, one of the Reason words: its
+	// line carries it, beside the message recorded.
+	reason  string
+	gap     *gap          // on the first decision of a gap of slots found at once: logged
+	catchUp time.Duration // how late the slot caught up (catchup: last) was found
 }
 
 // logDuration writes d for a log field as people write it: to the second
@@ -157,6 +160,9 @@ func (s *Scheduler) due(e *entry, now time.Time) (out []decision) {
 	rec := func(slot time.Time, outcome history.SlotOutcome, msg string) history.Slot {
 		return history.Slot{Playbook: e.pb.Name, Path: e.pb.AbsPath(), SHA256: e.pb.SHA256, Slot: slot, Outcome: outcome, Message: msg, At: now}
 	}
+	missed := func(slot time.Time, reason, msg string) decision {
+		return decision{e: e, rec: rec(slot, history.SlotMissed, msg), reason: reason}
+	}
 	latest := slots[len(slots)-1]
 	defer func() {
 		// Logged once the pauses are applied and the batch recorded
@@ -168,9 +174,11 @@ func (s *Scheduler) due(e *entry, now time.Time) (out []decision) {
 	for _, slot := range slots[:len(slots)-1] {
 		switch {
 		case !s.inTakeover(slot, now):
-			out = append(out, decision{e: e, rec: rec(slot, history.SlotMissed, s.missedWhy(e, slot, now))})
+			reason, msg := s.missedWhy(e, slot, now)
+			out = append(out, missed(slot, reason, msg))
 		case pastDeadline(sc, slot, now):
-			out = append(out, decision{e: e, rec: rec(slot, history.SlotMissed, lateMessage(sc, slot, now, now.Sub(slot)))})
+			reason, msg := lateMessage(sc, slot, now, now.Sub(slot))
+			out = append(out, missed(slot, reason, msg))
 		case sc.Overlap == "replace":
 			// The newest slot of the gap fires too and would cancel this
 			// one's run at once: it is not started only to be cancelled.
@@ -199,7 +207,8 @@ func (s *Scheduler) due(e *entry, now time.Time) (out []decision) {
 		d.catchUp = late
 		return append(out, d)
 	default:
-		return append(out, decision{e: e, rec: rec(latest, history.SlotMissed, lateMessage(sc, latest, now, late))})
+		reason, msg := lateMessage(sc, latest, now, late)
+		return append(out, missed(latest, reason, msg))
 	}
 	return append(out, withPlanned(s.overlap(e, out, rec(latest, history.SlotFired, ""), fireAt), planned))
 }

@@ -149,7 +149,7 @@ func (s *Scheduler) Load(pbs []*steps.Playbook) error {
 			}
 		}
 		if old != nil {
-			s.dropAhead(old, "the schedule was changed by a reload", now)
+			s.dropAhead(old, ReasonReloaded, "the schedule was changed by a reload", now)
 			// The schedule changed: the runs and the queued slot are
 			// still this playbook's.
 			e.running, e.pending, e.last = old.running, old.pending, old.last
@@ -166,7 +166,7 @@ func (s *Scheduler) Load(pbs []*steps.Playbook) error {
 			continue
 		}
 		old.removed = true
-		s.dropAhead(old, "the playbook was removed from the schedule", now)
+		s.dropAhead(old, ReasonRemoved, "the playbook was removed from the schedule", now)
 		if p := old.pending; p != nil {
 			s.metrics.missed.WithLabelValues(s.metrics.label(name)).Inc()
 			s.settle(old, p.slot, history.SlotMissed, p.blockedBy, removedQueuedMessage, now)

@@ -10,27 +10,27 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
-// missedWhy is the message of a slot of e found at now with a newer one
-// after it, so missed: why it did not fire in its time.
-func (s *Scheduler) missedWhy(e *entry, slot, now time.Time) string {
+// missedWhy is why a slot of e found at now with a newer one after it,
+// so missed, did not fire in its time: its reason and its message.
+func (s *Scheduler) missedWhy(e *entry, slot, now time.Time) (reason, msg string) {
 	at := slot.In(e.tt.Location()).Format(time.RFC3339)
 	switch {
 	case slot.Before(s.since):
 		if u, ok := s.cfg.Store.(unreachable); ok && u.Unreachable(slot) {
-			return "missed: the database could not be reached at " + at + ", so no scheduler could fire the slot; it was older than the takeover window when one could again, so it does not run now"
+			return ReasonUnreachable, "missed: the database could not be reached at " + at + ", so no scheduler could fire the slot; it was older than the takeover window when one could again, so it does not run now"
 		}
-		return "missed: the scheduler was not running at " + at
+		return ReasonSchedulerDown, "missed: the scheduler was not running at " + at
 	case e.failing != "":
-		return "missed: the history could not record slots at " + at + " (" + e.failing + "); nothing fires until it can"
+		return ReasonHistoryFailing, "missed: the history could not record slots at " + at + " (" + e.failing + "); nothing fires until it can"
 	case slot.Equal(e.next) && e.fireAt.After(e.tt.Next(slot)):
-		return fmt.Sprintf("missed: its jitter of %s put its fire time, %s, past the next slot, %s; make schedule.jitter shorter than the time between slots",
+		return ReasonJitter, fmt.Sprintf("missed: its jitter of %s put its fire time, %s, past the next slot, %s; make schedule.jitter shorter than the time between slots",
 			steps.ShortDuration(e.fireAt.Sub(slot).Round(time.Second)), e.fireAt.In(e.tt.Location()).Format(time.RFC3339), e.tt.Next(slot).Format(time.RFC3339))
 	}
 	if stalled, ok := s.behind(); ok {
-		return fmt.Sprintf("missed: the scheduler was behind by %s when it got to the slot of %s: it decided nothing for %s while the machine was awake and the clock steady (the store was slow to record the slots before, the machine was overloaded, or the process was stopped)",
+		return ReasonBehind, fmt.Sprintf("missed: the scheduler was behind by %s when it got to the slot of %s: it decided nothing for %s while the machine was awake and the clock steady (the store was slow to record the slots before, the machine was overloaded, or the process was stopped)",
 			steps.ShortDuration(now.Sub(slot).Round(time.Second)), at, steps.ShortDuration(stalled.Round(time.Second)))
 	}
-	return "missed: the scheduler was running but did not get to the slot of " + at + " in time (the machine was suspended, the process was stopped, or the clock jumped)"
+	return ReasonNotReached, "missed: the scheduler was running but did not get to the slot of " + at + " in time (the machine was suspended, the process was stopped, or the clock jumped)"
 }
 
 // behind tells whether the time since the tick before this one passed
@@ -53,13 +53,14 @@ func (s *Scheduler) behind() (time.Duration, bool) {
 // not because no scheduler ran.
 type unreachable interface{ Unreachable(time.Time) bool }
 
-// lateMessage is the message of a slot found late that does not start.
-func lateMessage(sc *steps.Schedule, slot, now time.Time, late time.Duration) string {
+// lateMessage is the reason and the message of a slot found late that
+// does not start.
+func lateMessage(sc *steps.Schedule, slot, now time.Time, late time.Duration) (reason, msg string) {
 	why := fmt.Sprintf("missed: found %s late", steps.ShortDuration(late.Round(time.Second)))
 	if pastDeadline(sc, slot, now) {
-		return why + ", after its starting_deadline of " + steps.ShortDuration(sc.StartingDeadline)
+		return ReasonStartingDeadline, why + ", after its starting_deadline of " + steps.ShortDuration(sc.StartingDeadline)
 	}
-	return why + " and catchup is none"
+	return ReasonCatchupNone, why + " and catchup is none"
 }
 
 // gap is a run of slots of one playbook found due at once, all but the
@@ -79,7 +80,7 @@ func (s *Scheduler) logGaps(batch []decision) {
 		if g == nil {
 			continue
 		}
-		n, why := 0, ""
+		n, why, reason := 0, "", ""
 		// An entry's decisions are next to one another in the batch.
 		for _, o := range batch[i:] {
 			if o.e != d.e {
@@ -87,7 +88,7 @@ func (s *Scheduler) logGaps(batch []decision) {
 			}
 			if o.rec.Outcome == history.SlotMissed && o.rec.Slot.Before(g.latest) {
 				if n == 0 {
-					why = o.rec.Message
+					why, reason = o.rec.Message, o.reason
 				}
 				n++
 			}
@@ -102,7 +103,7 @@ func (s *Scheduler) logGaps(batch []decision) {
 		if why != "" {
 			// reason is a word to count by, as on each slot's line;
 			// why is the oldest slot's message, which names its time.
-			ev = ev.Str("reason", missedReason(why)).Str("why", why)
+			ev = ev.Str("reason", reason).Str("why", why)
 		}
 		ev.Msg("slots were missed")
 	}

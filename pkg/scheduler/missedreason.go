@@ -1,11 +1,11 @@
 package scheduler
 
-import "strings"
-
 // Why a slot was missed, as the reason field of its log line says it:
 // stable words for a log pipeline to count and alert by, as a skipped
 // slot's reason is; the message is the sentence recorded with the slot,
-// which names the times and the runs.
+// which names the times and the runs. Each is decided where the slot is
+// found missed, beside its message, and carried with it: never read back
+// from the message, whose words may change.
 const (
 	ReasonSchedulerDown    = "scheduler_down"       // no scheduler ran at the slot's time
 	ReasonUnreachable      = "database_unreachable" // no replica could reach the shared database
@@ -20,37 +20,3 @@ const (
 	ReasonRemoved          = "removed"              // a reload removed the playbook
 	ReasonReloaded         = "reloaded"             // a reload changed the schedule
 )
-
-// missedReason is the reason of a slot missed with message msg, one of
-// the Reason constants above: the messages are made in this package, by
-// missedWhy, lateMessage, dropAhead and the queued and waiting slots'
-// ends.
-func missedReason(msg string) string {
-	rest := strings.TrimPrefix(msg, "missed: ")
-	switch {
-	case strings.HasPrefix(rest, "the database could not be reached"):
-		return ReasonUnreachable
-	case strings.HasPrefix(rest, "the scheduler was not running"):
-		return ReasonSchedulerDown
-	case strings.HasPrefix(rest, "the history could not record slots"):
-		return ReasonHistoryFailing
-	case strings.HasPrefix(rest, "its jitter of"):
-		return ReasonJitter
-	case strings.HasPrefix(rest, "the scheduler was behind by"):
-		return ReasonBehind
-	case strings.Contains(rest, "starting_deadline"):
-		return ReasonStartingDeadline
-	case strings.HasSuffix(rest, "catchup is none"):
-		return ReasonCatchupNone
-	case strings.HasPrefix(rest, "the scheduler process ended"):
-		return ReasonProcessEnded
-	case strings.HasPrefix(rest, "the scheduler stopped"):
-		return ReasonStopped
-	case strings.HasPrefix(rest, "the playbook was removed"):
-		return ReasonRemoved
-	case strings.HasPrefix(rest, "the schedule was changed"):
-		return ReasonReloaded
-	default:
-		return ReasonNotReached
-	}
-}

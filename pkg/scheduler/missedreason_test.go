@@ -37,30 +37,106 @@ func TestMissedLinesCarryReason(t *testing.T) {
 	}
 }
 
-// TestMissedReasonOfEachMessage: every message the scheduler records for a
-// missed slot maps to its reason.
-func TestMissedReasonOfEachMessage(t *testing.T) {
-	sc := &steps.Schedule{Catchup: "last", StartingDeadline: time.Minute}
-	for msg, want := range map[string]string{
-		"missed: the database could not be reached at 2026-06-01T10:00:00Z, so no scheduler could fire the slot": ReasonUnreachable,
-		"missed: the scheduler was not running at 2026-06-01T10:00:00Z":                                          ReasonSchedulerDown,
-		"missed: the history could not record slots at 2026-06-01T10:00:00Z (disk full); nothing fires":          ReasonHistoryFailing,
-		"missed: its jitter of 2m put its fire time, x, past the next slot, y; make schedule.jitter shorter":     ReasonJitter,
-		"missed: the scheduler was behind by 11s when it got to the slot of x":                                   ReasonBehind,
-		"missed: the scheduler was running but did not get to the slot of x in time":                             ReasonNotReached,
-		lateMessage(sc, t10, t10.Add(time.Hour), time.Hour):                                                      ReasonStartingDeadline,
-		lateMessage(&steps.Schedule{Catchup: "none"}, t10, t10.Add(time.Hour), time.Hour):                        ReasonCatchupNone,
-		"missed: waited 5m behind run r1, past its starting_deadline of 1m":                                      ReasonStartingDeadline,
-		LeftQueuedMessage:    ReasonProcessEnded,
-		stoppedQueuedMessage: ReasonStopped,
-		removedQueuedMessage: ReasonRemoved,
-		"missed: the scheduler stopped before the run could start (it was waiting for a place)": ReasonStopped,
-		"missed: the schedule was changed by a reload before its fire time x":                   ReasonReloaded,
-		"missed: the playbook was removed from the schedule before its fire time x":             ReasonRemoved,
-	} {
-		if got := missedReason(msg); got != want {
-			t.Errorf("missedReason(%q) = %q, want %q", msg, got, want)
+// TestMissedReasonComesWithItsMessage: each way a slot is found missed
+// gives its reason beside its message, from the code that decides it, not
+// by reading the message back: a message reworded keeps its reason. Each
+// case drives the deciding code itself (missedWhy, lateMessage, tooLate),
+// and the case's message is checked for the words that say why, so that a
+// case that no longer reaches its branch fails too.
+func TestMissedReasonComesWithItsMessage(t *testing.T) {
+	h := newHarness(t, t10)
+	s := h.s
+	pb := playbook("p", "0 * * * *")
+	tt, err := ForSchedule(pb.Schedule)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newEntry := func() *entry { return &entry{pb: pb, tt: tt} }
+	slot, now := t10.Add(time.Hour), t10.Add(3*time.Hour)
+	s.mu.Lock()
+	s.since = t10.Add(30 * time.Minute)
+	s.mu.Unlock()
+	type result struct{ reason, msg string }
+	why := func(e *entry, slot time.Time) result {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		r, m := s.missedWhy(e, slot, now)
+		return result{r, m}
+	}
+	late := func(sc *steps.Schedule) result {
+		r, m := lateMessage(sc, t10, t10.Add(time.Hour), time.Hour)
+		return result{r, m}
+	}
+	failing, jittered := newEntry(), newEntry()
+	failing.failing = "disk full"
+	jittered.next, jittered.fireAt = slot, slot.Add(90*time.Minute)
+	cases := []struct {
+		name   string
+		got    func() result
+		reason string
+		says   string
+	}{
+		{"down", func() result { return why(newEntry(), t10) }, ReasonSchedulerDown, "was not running"},
+		{"unreachable", func() result {
+			s.mu.Lock()
+			st := s.cfg.Store
+			s.cfg.Store = &unreachableStore{Store: st, to: now}
+			s.mu.Unlock()
+			defer func() { s.mu.Lock(); s.cfg.Store = st; s.mu.Unlock() }()
+			return why(newEntry(), t10)
+		}, ReasonUnreachable, "could not be reached"},
+		{"failing", func() result { return why(failing, slot) }, ReasonHistoryFailing, "disk full"},
+		{"jitter", func() result { return why(jittered, slot) }, ReasonJitter, "jitter"},
+		{"behind", func() result {
+			s.mu.Lock()
+			s.prevNow, s.lastNow = now.Add(-time.Minute), now
+			s.prevElapsed, s.lastElapsed = time.Hour, time.Hour+time.Minute
+			s.mu.Unlock()
+			defer func() { s.mu.Lock(); s.prevNow = time.Time{}; s.mu.Unlock() }()
+			return why(newEntry(), slot)
+		}, ReasonBehind, "behind by"},
+		{"not reached", func() result { return why(newEntry(), slot) }, ReasonNotReached, "did not get to"},
+		{"deadline", func() result { return late(&steps.Schedule{Catchup: "last", StartingDeadline: time.Minute}) }, ReasonStartingDeadline, "starting_deadline of 1m"},
+		{"catchup none", func() result { return late(&steps.Schedule{Catchup: "none"}) }, ReasonCatchupNone, "catchup is none"},
+		{"ahead, too late", func() result {
+			e := newEntry()
+			e.pb = playbook("p", "0 * * * *", catchup("none", 0))
+			r, m := s.tooLate(e, &runState{owner: e, slot: slot, fireAt: slot}, now)
+			return result{r, m}
+		}, ReasonCatchupNone, "catchup is none"},
+	}
+	for _, c := range cases {
+		got := c.got()
+		if got.reason != c.reason || !strings.HasPrefix(got.msg, "missed: ") || !strings.Contains(got.msg, c.says) {
+			t.Errorf("%s: reason %q, message %q; want reason %q and a message saying %q", c.name, got.reason, got.msg, c.reason, c.says)
 		}
+	}
+}
+
+// TestReloadDropsAheadWithReason: a slot claimed ahead that a reload
+// drops is logged with the reason of what the reload did.
+func TestReloadDropsAheadWithReason(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		reload []*steps.Playbook
+		reason string
+	}{
+		{"changed", []*steps.Playbook{playbook("p", "30 * * * *")}, ReasonReloaded},
+		{"removed", nil, ReasonRemoved},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t, t10.Add(-30*time.Minute), func(cf *Config) { cf.Lead = time.Second })
+			h.load(playbook("p", "0 * * * *"), playbook("q", "0 0 1 1 *"))
+			h.run(30*time.Minute - 500*time.Millisecond) // the 10:00 slot is claimed ahead
+			h.load(append(c.reload, playbook("q", "0 0 1 1 *"))...)
+			lines := h.logs.linesWhere(func(m map[string]any) bool {
+				msg, _ := m["message"].(string)
+				return strings.Contains(msg, "before its fire time")
+			})
+			if len(lines) != 1 || lines[0]["reason"] != c.reason {
+				t.Errorf("lines of the slot dropped %v, want one with reason %q:\n%s", lines, c.reason, h.logs.String())
+			}
+		})
 	}
 }
 
