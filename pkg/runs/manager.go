@@ -326,6 +326,9 @@ func (m *Manager) run(h *Handle, p *prepared, haveSlot bool, claim Claim) {
 	if unclaimed() {
 		return
 	}
+	if p.req.StartAfter != nil {
+		<-p.req.StartAfter // the front end's line of the start comes first
+	}
 	// A reload while the run waited may have taken away what let it
 	// start: it is judged again, by the caller and policy of now.
 	if p.req.Recheck != nil {

@@ -143,6 +143,11 @@ type Request struct {
 	// scheduler's "run started", with the slot's delay), so the run's own
 	// log leaves its "run started" line out.
 	StartLogged bool
+	// StartAfter, when set, holds the run back once it has its run slot,
+	// before anything of it is run or logged, until it is closed: the
+	// front end that logs the run's start (StartLogged) closes it once
+	// that line is written, so that the run's own lines come after it.
+	StartAfter <-chan struct{}
 	// ProcessOutput, when set, receives the live output of processes,
 	// a line at a time, prefixed with the step id.
 	ProcessOutput io.Writer

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -158,5 +159,51 @@ func TestServedSubRunLogsItsStart(t *testing.T) {
 	started := out.lines("run started")
 	if len(started) != 1 || started[0]["playbook"] != "child" || started[0]["parent_run_id"] != h.ID() {
 		t.Errorf("run started lines %v, want the sub-run's alone, naming its parent", started)
+	}
+}
+
+// slowToLog is a Launcher whose Launch, once its inner one has started
+// the run, gives the run up to a second to write its first step's line
+// to out before it returns: the scheduler logs "run started" only after
+// Launch returns, so a run not held back until then shows its lines
+// first. The order is what is asserted, not the time.
+type slowToLog struct {
+	Launcher
+	out *syncBuffer
+}
+
+func (l slowToLog) Launch(ctx context.Context, job Job) (Handle, error) {
+	h, err := l.Launcher.Launch(ctx, job)
+	for end := time.Now().Add(time.Second); err == nil && time.Now().Before(end) && len(l.out.lines("hello")) == 0; {
+		time.Sleep(5 * time.Millisecond)
+	}
+	return h, err
+}
+
+// TestServedRunLinesFollowRunStarted: under serve, where the run service
+// writes a scheduled run's lines to the log the scheduler writes to, the
+// scheduler's "run started" comes before the run's first line, as under
+// `schedule`, however long the scheduler takes to write it.
+func TestServedRunLinesFollowRunStarted(t *testing.T) {
+	h := newHarness(t, t10.Add(-time.Second), func(c *Config) { c.Lead = -1 })
+	mgr, pb := servedRuns(t, h.logs)
+	h.s.mu.Lock()
+	h.s.cfg.Launcher = slowToLog{Launcher: NewRunLauncher(mgr, []string{auth.RoleOperator}, nil), out: h.logs}
+	h.s.mu.Unlock()
+	h.load(pb)
+	h.run(2 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
+	for len(h.logs.lines("run ended")) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the run did not end; the log:\n%s", h.logs.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	var order []string
+	for _, l := range h.logs.linesWhere(func(m map[string]any) bool { return m["run_id"] != nil }) {
+		order = append(order, l["message"].(string))
+	}
+	if len(order) < 3 || order[0] != "run started" || !slices.Contains(order, "hello") {
+		t.Errorf("the run's lines in order %q, want \"run started\" first, then the run's own (hello):\n%s", order, h.logs.String())
 	}
 }
