@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -205,4 +206,53 @@ func TestQueuedBehindARunThatEndsWhileRecorded(t *testing.T) {
 			t.Errorf("slot records (-want +got):\n%s", diff)
 		}
 	})
+}
+
+// gatedPauses is a Store whose Pauses waits for release, once entered
+// has been closed: a store slow to answer.
+type gatedPauses struct {
+	Store
+	entered, release chan struct{}
+	once             sync.Once
+}
+
+func (g *gatedPauses) Pauses(ctx context.Context) (map[string]history.Pause, error) {
+	g.once.Do(func() { close(g.entered) })
+	<-g.release
+	return g.Store.Pauses(ctx)
+}
+
+// TestSlowPausesHoldNoLock: while the loop reads the pauses for a batch
+// that fires (a slow store), the scheduler's lock is free: /healthz
+// answers, and the batch then fires as it would have.
+func TestSlowPausesHoldNoLock(t *testing.T) {
+	h := newHarness(t, t10.Add(-time.Second), func(c *Config) { c.Lead = -1 })
+	h.load(playbook("p", "@every 1m"))
+	h.run(0)
+	st := &gatedPauses{Store: h.s.cfg.Store, entered: make(chan struct{}), release: make(chan struct{})}
+	released := sync.OnceFunc(func() { close(st.release) })
+	t.Cleanup(released)
+	h.s.mu.Lock()
+	h.s.cfg.Store = st
+	h.s.mu.Unlock()
+	h.clock.Advance(time.Second)
+	ticked := make(chan struct{})
+	go func() {
+		defer close(ticked)
+		h.s.tick()
+	}()
+	<-st.entered
+	answered := make(chan Health, 1)
+	go func() { answered <- h.s.Health() }()
+	select {
+	case <-answered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("/healthz's Health waited for the store's Pauses: the lock is held over the store call")
+	}
+	released()
+	<-ticked
+	h.quiesce()
+	if got := h.launcher.slotsOf("p"); len(got) != 1 {
+		t.Errorf("runs launched for slots %v, want the one of 10:00", got)
+	}
 }

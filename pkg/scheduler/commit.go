@@ -112,7 +112,19 @@ func (s *Scheduler) commit(batch []decision, now time.Time) {
 // starts slots, and Load waits for the claim (waitClaim), so the batch's
 // entries are still loaded when it is acted on; a run that starts or ends
 // meanwhile is taken into account by commit.
-func (s *Scheduler) claim(recs []history.Slot) ([]bool, error) {
+func (s *Scheduler) claim(recs []history.Slot) (claimed []bool, err error) {
+	s.unlocked(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+		defer cancel()
+		claimed, err = s.cfg.Store.ClaimSlots(ctx, recs)
+	})
+	return claimed, err
+}
+
+// unlocked calls f, a store call of the loop's on a batch being decided,
+// with s.mu released; claiming is set meanwhile, so that Load waits for
+// the batch to be acted on (waitClaim). s.mu is held.
+func (s *Scheduler) unlocked(f func()) {
 	s.claiming = true
 	s.mu.Unlock()
 	defer func() {
@@ -120,9 +132,7 @@ func (s *Scheduler) claim(recs []history.Slot) ([]bool, error) {
 		s.claiming = false
 		s.claimDone.Broadcast()
 	}()
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
-	defer cancel()
-	return s.cfg.Store.ClaimSlots(ctx, recs)
+	f()
 }
 
 // waitClaim waits, s.mu held, until no batch is being recorded.

@@ -20,12 +20,18 @@ import (
 // retried shortly, as when it cannot record slots: a paused schedule must
 // not fire because its pause could not be read. A batch that would start
 // nothing is recorded as it is, its missed slots missed.
+// s.mu is held, and released while the pauses are read.
 func (s *Scheduler) applyPauses(batch []decision, now time.Time) bool {
 	fires := slices.ContainsFunc(batch, func(d decision) bool { return starts(d.rec.Outcome) })
 	if !fires && !slices.ContainsFunc(batch, func(d decision) bool { return d.rec.Outcome == history.SlotMissed }) {
 		return true
 	}
-	paused, err := s.pauses()
+	// Read with s.mu released, as the batch is recorded (claim): a slow
+	// store holds neither /healthz, a reload nor the runs that start
+	// or end meanwhile.
+	var paused map[string]history.Pause
+	var err error
+	s.unlocked(func() { paused, err = s.pauses() })
 	if err != nil && !fires {
 		return true
 	}
