@@ -51,10 +51,11 @@ type RunLauncher struct {
 	// before the scheduler logs "run started" (it may wait for the
 	// scheduler's lock, which a tick or a reload holds): the job's Logged
 	// is closed once that line is written, or once the run ended without
-	// starting, and a watcher writes the run's lines only then. The run
-	// itself, once it has its run slot, waits for Logged before it runs
-	// (runs.Request.StartAfter): where the run service writes the run's
-	// lines itself (serve), they follow "run started" too.
+	// starting, and a watcher writes the run's lines only then. Without a
+	// watcher (serve, where the run service writes the run's lines), the
+	// run itself, once it has its run slot, waits for Logged before it
+	// runs (runs.Request.StartAfter), so its lines follow "run started"
+	// too.
 	Watch func(job Job, h *runs.Handle) <-chan struct{}
 }
 
@@ -102,10 +103,15 @@ func (l *RunLauncher) Launch(ctx context.Context, job Job) (Handle, error) {
 		// Where the service logs the run's lines itself (serve), they
 		// say which slot of the scheduler's they are, as its own do.
 		LogFields: []string{"component", Component, "slot", job.Slot.Format(time.RFC3339)},
-		// The scheduler logs the run's start, with its fire delay, and
-		// the run's own lines (serve's run log) follow that line.
+		// The scheduler logs the run's start, with its fire delay.
 		StartLogged: true,
-		StartAfter:  job.Logged,
+	}
+	if l.Watch == nil {
+		// The run service writes the run's lines itself (serve): the run
+		// waits, once it has its run slot, for "run started" to be
+		// written. A watcher (schedule) holds the lines back instead, so
+		// that the run need not wait for the scheduler's lock.
+		req.StartAfter = job.Logged
 	}
 	h, err := l.manager.Start(ctx, req)
 	if err != nil {

@@ -8,11 +8,11 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
 )
 
-// TestRunLinesFollowRunStarted: the run's goroutine may want the
-// scheduler's lock to log "run started" while a tick or a reload holds
-// it: the job's Logged, which holds the run and a watcher's lines back,
-// closes only once that line is written, so that the run's lines follow
-// it. The run, held back, does not end meanwhile.
+// TestRunLinesFollowRunStarted: a run may be going, and emitting, before
+// the scheduler logs its "run started" (the scheduler's lock is held by a
+// tick or a reload when the run's goroutine wants it): the job's Logged,
+// which holds a watcher's lines back, closes only once that line is
+// written, not when the run ends, so that the run's lines follow it.
 func TestRunLinesFollowRunStarted(t *testing.T) {
 	rh := newRunHarness(t, t10.Add(-time.Second), []string{auth.RoleOperator})
 	early := make(chan struct{}, 1)    // Logged closed while the lock was held
@@ -22,16 +22,16 @@ func TestRunLinesFollowRunStarted(t *testing.T) {
 			<-job.Logged
 			startedFirst <- len(rh.logs.lines("run started")) == 1
 		}()
-		// What a tick or a reload does: hold the lock a while.
+		// What a tick or a reload does: hold the lock while the run
+		// goes on, here to its end.
 		rh.s.mu.Lock()
 		go func() {
 			defer rh.s.mu.Unlock()
+			<-h.Done()
 			select {
-			case <-h.Done():
-				early <- struct{}{} // it ran to its end before its start was logged
 			case <-job.Logged:
 				early <- struct{}{}
-			case <-time.After(100 * time.Millisecond): // time enough for the run to end, were it not held back
+			case <-time.After(100 * time.Millisecond): // time enough to close it, were it closed by the run's end
 			}
 		}()
 		return nil
