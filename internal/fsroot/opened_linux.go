@@ -3,6 +3,8 @@ package fsroot
 import (
 	"os"
 	"strconv"
+
+	"golang.org/x/sys/unix"
 )
 
 // GuardOpened is Guard for a file already open, by where it really is:
@@ -22,3 +24,10 @@ func guardOpened(f *os.File, readable string) error {
 	}
 	return guard(p, readable)
 }
+
+// dirFlag opens a directory to tell where it is: O_PATH, so that one its
+// owner may write but not list (a drop box, 0300) is opened too.
+const dirFlag = unix.O_PATH | unix.O_DIRECTORY
+
+// guardOpenedDir is GuardOpened for the open directory f itself.
+func guardOpenedDir(f *os.File) error { return guardOpened(f, "") }

@@ -94,7 +94,7 @@ func (c *Copy) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 	}
 	if p.Bool("create_dirs") {
 		if d := filepath.Dir(dest.rel); d != "." {
-			if err := dest.root.MkdirAll(d, 0o755); err != nil {
+			if err := makeDirs(dest, d, 0o755); err != nil {
 				return nil, policy.Classify(ctx, err, destPath, roots)
 			}
 		}

@@ -141,6 +141,19 @@ func pinParent(t *target) (*target, error) {
 	return &target{root: sub, rel: filepath.Base(t.rel), abs: t.abs, path: t.path}, nil
 }
 
+// makeDirs makes the missing directories of dir in t's root, like
+// create_dirs, each in its parent as opened and judged where it really is
+// (fsroot.OpenDir): a directory on the way swapped for a symlink to the
+// state dir beside it gets nothing made in it.
+func makeDirs(t *target, dir string, perm fs.FileMode) error {
+	d, err := fsroot.OpenDir(t.root, dir, true, perm)
+	if err != nil {
+		return err
+	}
+	d.Close()
+	return nil
+}
+
 // removeIn removes t's file by its base name in its directory, as judged
 // by pinParent.
 func removeIn(t *target) error {

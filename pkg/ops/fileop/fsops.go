@@ -129,11 +129,11 @@ func (*Mkdir) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 		}
 		return map[string]any{"path": t.abs, "changed": false}, nil
 	}
-	// os.Root's MkdirAll takes permission bits only, and applies the
-	// umask: set the asked mode, setgid and sticky included, on the leaf
+	// Each directory is made in its parent as judged (makeDirs), with
+	// permission bits only, less the umask: set the asked mode, setgid and sticky included, on the leaf
 	// afterwards, as mkdir -p -m does.
 	mode := modeOf(p, 0o755)
-	if err := t.root.MkdirAll(t.rel, mode.Perm()); err != nil {
+	if err := makeDirs(t, t.rel, mode.Perm()); err != nil {
 		return nil, policy.Classify(ctx, err, path, policy.Roots(ctx))
 	}
 	if testHookMade != nil {

@@ -196,7 +196,7 @@ func (*Template) Execute(ctx context.Context, p ops.Params) (map[string]any, err
 		return nil, context.Cause(ctx)
 	}
 	if p.Bool("create_dirs") && dir != "." {
-		if err := t.root.MkdirAll(dir, 0o755); err != nil {
+		if err := makeDirs(t, dir, 0o755); err != nil {
 			return nil, fail(err)
 		}
 	}

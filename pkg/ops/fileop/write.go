@@ -147,12 +147,21 @@ func (*Write) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 		return nil, context.Cause(ctx)
 	}
 	if p.Bool("create_dirs") && dir != "." {
-		if err := t.root.MkdirAll(dir, 0o755); err != nil {
+		if err := makeDirs(t, dir, 0o755); err != nil {
 			return nil, fail(err)
 		}
 	}
 	if p.Bool("append") {
-		f, created, err := openAppend(t.root, t.rel, mode)
+		// By its name in its directory as judged, as a replacement is.
+		pt, err := pinParent(t)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, noDir(ctx, path)
+		}
+		if err != nil {
+			return nil, fail(err)
+		}
+		defer pt.Close()
+		f, created, err := openAppend(pt.root, pt.rel, mode)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, noDir(ctx, path)
 		}
