@@ -12,7 +12,9 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"syscall"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
 )
@@ -122,6 +124,19 @@ func (*Rotate) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 		return policy.Classify(ctx, err, path, policy.Roots(ctx))
 	}
 	out := map[string]any{"rotated": false, "path": t.abs, "bytes": 0, "files": []any{}, "removed": []any{}}
+	// Every rename, removal and write below is made by a name in the
+	// log's directory as judged, so one swapped meanwhile for a symlink to
+	// the state dir beside it leads none of them there.
+	t, err = pinParent(t)
+	if errors.Is(err, fs.ErrNotExist) && p.Bool("missing_ok") {
+		return out, nil
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fail(err)
+	}
+	if err == nil {
+		defer t.Close()
+	}
 	fi, err := t.root.Lstat(t.rel)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && p.Bool("missing_ok"):
@@ -132,6 +147,9 @@ func (*Rotate) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 		return nil, fail(err)
 	case !fi.Mode().IsRegular():
 		return nil, ops.Errorf(ops.ClassExecution, "%s is a %s, not a regular file; give the log file itself", path, fileType(fi.Mode()))
+	}
+	if err := fsroot.GuardIdentity(t.abs, fi); err != nil {
+		return nil, fail(err)
 	}
 	if fi.Size() < int64(p.Int("min_size")) {
 		return out, nil
@@ -177,7 +195,7 @@ func (*Rotate) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 			return nil, ops.Errorf(ops.ClassExecution, "both %s and %s exist (left by an interrupted rotation?); remove one of them and rotate again", g.name(base), next.name(base))
 		}
 		if next.gz && !g.gz {
-			err = gzipFile(ctx, t.root, in(g.name(base)), in(next.name(base)))
+			err = gzipFile(ctx, t.root, in(g.name(base)), in(next.name(base)), filepath.Join(filepath.Dir(t.abs), g.name(base)))
 		} else {
 			err = t.root.Rename(in(g.name(base)), in(next.name(base)))
 		}
@@ -189,7 +207,7 @@ func (*Rotate) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 	first := in(generation{1, false}.name(base))
 	var n int64
 	if p.Bool("copytruncate") {
-		n, err = copyTruncate(ctx, t.root, t.rel, first, fi)
+		n, err = copyTruncate(ctx, t.root, t.rel, first, fi, t.abs)
 	} else {
 		n, err = fi.Size(), renameAndCreate(t.root, t.rel, first, fi, p.Bool("create"))
 	}
@@ -245,12 +263,17 @@ func renameAndCreate(root *os.Root, rel, first string, fi fs.FileInfo, create bo
 // calls) is lost. The program must write with O_APPEND, as for any
 // copytruncate: one writing at its own offset leaves a sparse file. The
 // copy takes the mode, owner and group of the log, which fi describes.
-func copyTruncate(ctx context.Context, root *os.Root, rel, first string, fi fs.FileInfo) (int64, error) {
-	src, err := root.OpenFile(rel, os.O_RDWR|os.O_APPEND, 0)
+// The log is judged as opened (guardFile, abs its path): a protected file
+// put in its place since, under another name, is not what is truncated.
+func copyTruncate(ctx context.Context, root *os.Root, rel, first string, fi fs.FileInfo, abs string) (int64, error) {
+	src, err := root.OpenFile(rel, os.O_RDWR|os.O_APPEND|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return 0, err
 	}
 	defer src.Close()
+	if err := judgeLog(src, abs); err != nil {
+		return 0, err
+	}
 	tmp := tempName(filepath.Dir(rel), filepath.Base(first))
 	dst, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
@@ -308,13 +331,16 @@ func copyTruncate(ctx context.Context, root *os.Root, rel, first string, fi fs.F
 
 // gzipFile compresses src to dst (through a temporary file, renamed into
 // place when complete), keeps its mode, owner, group and modification
-// time, and removes src.
-func gzipFile(ctx context.Context, root *os.Root, src, dst string) error {
-	in, err := root.Open(src)
+// time, and removes src; src is judged as opened (judgeLog, abs its path).
+func gzipFile(ctx context.Context, root *os.Root, src, dst, abs string) error {
+	in, err := root.OpenFile(src, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
+	if err := judgeLog(in, abs); err != nil {
+		return err
+	}
 	fi, err := in.Stat()
 	if err != nil {
 		return err
@@ -351,6 +377,19 @@ func gzipFile(ctx context.Context, root *os.Root, src, dst string) error {
 		return err
 	}
 	return root.Remove(src)
+}
+
+// judgeLog refuses the open file f, at abs, when it is not a regular file
+// or is a protected one under another name (guardFile).
+func judgeLog(f *os.File, abs string) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s became a %s during the rotation; give the log file itself", abs, fileType(fi.Mode()))
+	}
+	return guardFile(abs, f, fi)
 }
 
 // syncDir makes renames in dir durable, as far as the file system allows.
