@@ -12,6 +12,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
 )
@@ -125,7 +126,8 @@ func (*Extract) Execute(ctx context.Context, p ops.Params) (map[string]any, erro
 	defer dest.Close()
 	// dest is made only once the archive has passed the checks; until then
 	// it may not exist, and then nothing in it can be in the way.
-	droot, err := dest.root.OpenRoot(dest.rel)
+	// dest is opened, and made, judged where it really is (fsroot.OpenDir).
+	droot, err := fsroot.OpenDir(dest.root, dest.rel, false, 0)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
@@ -141,10 +143,7 @@ func (*Extract) Execute(ctx context.Context, p ops.Params) (map[string]any, erro
 		x.reset(dry)
 		if !dry && x.root == nil {
 			madeDest = missing(dest.root, dest.rel)
-			if err := dest.root.MkdirAll(dest.rel, 0o755); err != nil {
-				return nil, policy.Classify(ctx, err, destPath, roots)
-			}
-			if x.root, err = dest.root.OpenRoot(dest.rel); err != nil {
+			if x.root, err = fsroot.OpenDir(dest.root, dest.rel, true, 0o755); err != nil {
 				return nil, policy.Classify(ctx, err, destPath, roots)
 			}
 			defer x.root.Close()
@@ -379,36 +378,49 @@ func kindName(k byte) string {
 	return "directory"
 }
 
+// testHookWrite, when set, runs as the write pass is about to write the
+// entry at name: tests swap the directories on its way there.
+var testHookWrite func(name string)
+
 func (x *extractor) write(e *entry, name string) error {
-	if dir := filepath.Dir(name); dir != "." {
-		if err := x.root.MkdirAll(dir, 0o755); err != nil {
-			return fmt.Errorf("entry %q: %v", e.name, err)
-		}
+	if testHookWrite != nil {
+		testHookWrite(name)
 	}
+	// The entry is written by its base name in its directory, made and
+	// opened judged where it really is (fsroot.OpenDir): one swapped
+	// meanwhile for a symlink to the state dir inside dest gets nothing.
+	d, err := fsroot.OpenDir(x.root, filepath.Dir(name), true, 0o755)
+	if err != nil {
+		return fmt.Errorf("entry %q: %w", e.name, err)
+	}
+	defer d.Close()
+	base := filepath.Base(name)
 	switch e.kind {
 	case 'd':
-		if err := x.root.MkdirAll(name, 0o755); err != nil {
-			return fmt.Errorf("entry %q: %v", e.name, err)
+		sub, err := fsroot.OpenDir(d, base, true, 0o755)
+		if err != nil {
+			return fmt.Errorf("entry %q: %w", e.name, err)
 		}
+		sub.Close()
 		x.made = append(x.made, name)
 		if !x.existed[name] || x.overwrite {
 			x.dirs[name] = *e // modes are set at the end, so a read-only directory can be filled first
 		}
 		return nil
 	case 'l':
-		if err := x.clear(e, name); err != nil {
+		if err := x.clear(d, e, base); err != nil {
 			return err
 		}
-		if err := x.root.Symlink(e.link, name); err != nil {
+		if err := d.Symlink(e.link, base); err != nil {
 			return fmt.Errorf("entry %q: %v", e.name, err)
 		}
 		x.made = append(x.made, name)
 		return nil
 	}
-	if err := x.clear(e, name); err != nil {
+	if err := x.clear(d, e, base); err != nil {
 		return err
 	}
-	f, err := x.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := d.OpenFile(base, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return &entryErr{e.name, err}
 	}
@@ -421,11 +433,11 @@ func (x *extractor) write(e *entry, name string) error {
 		err = &entryErr{e.name, cerr}
 	}
 	if err != nil {
-		_ = x.root.Remove(name)
+		_ = d.Remove(base)
 		return err
 	}
 	if !e.mod.IsZero() {
-		_ = x.root.Chtimes(name, e.mod, e.mod)
+		_ = d.Chtimes(base, e.mod, e.mod)
 	}
 	x.files++
 	return nil
@@ -440,13 +452,20 @@ func (x *extractor) finish() error {
 	sort.Sort(sort.Reverse(sort.StringSlice(names)))
 	for _, n := range names {
 		e := x.dirs[n]
-		if e.mode != 0 {
-			if err := x.root.Chmod(n, e.mode|0o700); err != nil {
-				return fmt.Errorf("entry %q: %v", e.name, err)
-			}
+		// The directory as opened and judged, not what its name leads to.
+		d, err := fsroot.OpenDir(x.root, n, false, 0)
+		if err != nil {
+			return fmt.Errorf("entry %q: %w", e.name, err)
 		}
-		if !e.mod.IsZero() {
-			_ = x.root.Chtimes(n, e.mod, e.mod)
+		if e.mode != 0 {
+			err = d.Chmod(".", e.mode|0o700)
+		}
+		if err == nil && !e.mod.IsZero() {
+			_ = d.Chtimes(".", e.mod, e.mod)
+		}
+		d.Close()
+		if err != nil {
+			return fmt.Errorf("entry %q: %v", e.name, err)
 		}
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
@@ -55,10 +56,11 @@ func (x *extractor) fileAbove(name string) string {
 	return found
 }
 
-// clear removes what stands at name when overwrite allows it; the file is
-// then created anew, so a symlink in its place is replaced, never followed.
-func (x *extractor) clear(e *entry, name string) error {
-	fi, err := x.root.Lstat(name)
+// clear removes what stands at name in dir when overwrite allows it; the
+// file is then created anew, so a symlink in its place is replaced, never
+// followed.
+func (x *extractor) clear(dir *os.Root, e *entry, name string) error {
+	fi, err := dir.Lstat(name)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil
@@ -69,5 +71,5 @@ func (x *extractor) clear(e *entry, name string) error {
 	case !x.overwrite:
 		return fmt.Errorf("%s already exists in the destination; set overwrite: true to replace it", e.name)
 	}
-	return x.root.Remove(name)
+	return dir.Remove(name)
 }

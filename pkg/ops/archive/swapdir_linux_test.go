@@ -1,0 +1,53 @@
+package archive
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
+)
+
+// TestExtractWritesNothingInTheStateDir: a directory of dest swapped,
+// after the entries were checked, for a symlink to the state dir inside
+// dest: archive.extract fails, and neither writes a file there nor sets
+// the state dir's mode.
+func TestExtractWritesNothingInTheStateDir(t *testing.T) {
+	e := newEnv(t)
+	write(t, e.root, map[string]string{"tree/app/config": "x", "www/app/": ""})
+	if err := os.Chmod(filepath.Join(e.root, "tree", "app"), 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.run("archive.create", map[string]any{"src": "tree", "dest": "a.tar.gz"}); err != nil {
+		t.Fatal(err)
+	}
+	st := filepath.Join(e.root, "www", "state")
+	if err := os.Mkdir(st, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	fsroot.Protect(st, "state dir")
+	app := filepath.Join(e.root, "www", "app")
+	testHookWrite = func(name string) {
+		if name != filepath.Join("app", "config") {
+			return
+		}
+		testHookWrite = nil
+		if err := os.Remove(app); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink("state", app); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { testHookWrite = nil })
+	out, err := e.run("archive.extract", map[string]any{"src": "a.tar.gz", "dest": "www", "overwrite": true})
+	if err == nil {
+		t.Errorf("extract, app swapped for a symlink to the state dir: %v, want it refused", out)
+	}
+	if _, err := os.Lstat(filepath.Join(st, "config")); err == nil {
+		t.Error("config was written in the state dir")
+	}
+	if fi, err := os.Stat(st); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("the state dir is now %v (%v), want 0700", fi.Mode(), err)
+	}
+}
