@@ -30,20 +30,21 @@ import (
 // gone read-only) is an error that fails the step it records, rather than
 // a gap nobody notices.
 type AuditLog struct {
-	path    string
-	mu      sync.Mutex
-	written sync.Cond // broadcast when a batch has been written
-	f       auditFile
-	writing bool        // a batch is being written, the lock released
-	torn    bool        // the file ends in part of a line (see writeBatch)
-	next    *auditBatch // lines waiting for the next write
-	spare   []byte      // the buffer of a written batch, for reuse
+	path  string
+	mu    sync.Mutex
+	idle  sync.Cond // broadcast when a batch has been written, for Reopen and Close
+	f     auditFile
+	cur   *auditBatch // the batch being written, the lock released
+	torn  bool        // the file ends in part of a line (see writeBatch)
+	next  *auditBatch // lines waiting for the next write
+	spare []byte      // the buffer of a written batch, for reuse
 }
 
-// auditBatch is the lines written in one write, and its outcome.
+// auditBatch is the lines written in one write, and its outcome: err is
+// set before done is closed.
 type auditBatch struct {
 	buf  []byte
-	done bool
+	done chan struct{}
 	err  error
 }
 
@@ -110,7 +111,7 @@ func OpenAudit(path string) (*AuditLog, error) {
 	// No step may rewrite the record of what steps did.
 	fsroot.Protect(path, "audit log")
 	a := &AuditLog{path: path, f: f}
-	a.written.L = &a.mu
+	a.idle.L = &a.mu
 	return a, nil
 }
 
@@ -187,45 +188,67 @@ func (a *AuditLog) Action(l AuditLine) error {
 
 // write appends one line. A short write is an error too: half a line is
 // not a record.
+//
+// The first line of a batch leads it: it waits for the write under way,
+// if any, then writes its batch. The other lines of the batch wait for
+// the batch's end alone, and are woken once, without the lock: not each
+// at every write's end to take the lock in turn and look whether it was
+// theirs, a herd that held a busy server's answers behind the lock.
 func (a *AuditLog) write(l *AuditLine) error {
 	line, err := encodeLine(l)
 	if err != nil {
 		return fmt.Errorf("audit log %s: cannot encode the record: %w", a.path, err)
 	}
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	mine := a.next
-	if mine == nil {
-		mine = &auditBatch{buf: a.spare[:0]}
+	lead := mine == nil
+	if lead {
+		mine = &auditBatch{buf: a.spare[:0], done: make(chan struct{})}
 		a.spare = nil
 		a.next = mine
 	}
 	mine.buf = append(mine.buf, *line...)
 	putLine(line)
-	for !mine.done {
-		if a.writing {
-			a.written.Wait()
-			continue
-		}
-		// Nobody is writing: write every line gathered so far, this one
-		// among them.
-		batch, f, torn := a.next, a.f, a.torn
-		a.next, a.writing = nil, true
+	if !lead {
 		a.mu.Unlock()
-		err := writeBatch(f, batch.buf, &torn)
-		a.mu.Lock()
-		batch.done, batch.err, a.writing, a.torn = true, err, false, torn
-		if cap(batch.buf) <= 64<<10 {
-			a.spare = batch.buf
-		}
-		batch.buf = nil
-		a.written.Broadcast()
+		<-mine.done
+		auditWoken()
+		return mine.result()
 	}
-	if mine.err != nil {
-		return fmt.Errorf("audit log: %w", mine.err)
+	// Only this line's writer takes a.next from here, so once the write
+	// under way has ended no other can have begun.
+	if cur := a.cur; cur != nil {
+		a.mu.Unlock()
+		<-cur.done
+		auditWoken()
+		a.mu.Lock()
+	}
+	f, torn := a.f, a.torn
+	a.next, a.cur = nil, mine
+	a.mu.Unlock()
+	err = writeBatch(f, mine.buf, &torn)
+	a.mu.Lock()
+	mine.err, a.cur, a.torn = err, nil, torn
+	if cap(mine.buf) <= 64<<10 {
+		a.spare = mine.buf
+	}
+	mine.buf = nil
+	a.idle.Broadcast()
+	a.mu.Unlock()
+	close(mine.done)
+	return mine.result()
+}
+
+func (b *auditBatch) result() error {
+	if b.err != nil {
+		return fmt.Errorf("audit log: %w", b.err)
 	}
 	return nil
 }
+
+// auditWoken is called each time a writer waiting for a line's write
+// wakes; a variable for tests.
+var auditWoken = func() {}
 
 // Reopen opens the log's path anew and writes there from now on, for log
 // rotation: after the file was renamed (logrotate's default), lines went
@@ -239,8 +262,8 @@ func (a *AuditLog) Reopen() error {
 	}
 	fsroot.Protect(a.path, "audit log")
 	a.mu.Lock()
-	for a.writing || a.next != nil {
-		a.written.Wait()
+	for a.cur != nil || a.next != nil {
+		a.idle.Wait()
 	}
 	old := a.f
 	a.f = f
@@ -265,8 +288,8 @@ func (a *AuditLog) Close() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	// Lines gathered or being written go first.
-	for a.writing || a.next != nil {
-		a.written.Wait()
+	for a.cur != nil || a.next != nil {
+		a.idle.Wait()
 	}
 	if err := a.f.Sync(); err != nil {
 		a.f.Close()

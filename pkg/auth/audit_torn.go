@@ -23,7 +23,7 @@ type auditFile interface {
 // starts with a newline: the part stays a line of its own, never joined to
 // a record. torn says, before and after, whether f ends in such a part.
 //
-// Only the writer of the moment calls it (AuditLog.writing), so no other
+// Only the writer of the moment calls it (AuditLog.cur), so no other
 // line of this process lands between the write and the cut. A line
 // another process appends right after the part is joined to it whatever
 // is done, and then the file ends with that line's newline.
