@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -26,6 +27,10 @@ type addrLimiter struct {
 	byIP  map[string]*addrEntry
 	over  *overflow // nil until the table was first full
 	swept time.Time
+	// counting is set, under mu, while byIP has an entry or over is in
+	// use: until an address fails, every request's check (blocked) is an
+	// atomic load, not the lock every request of the server took in turn.
+	counting atomic.Bool
 }
 
 type addrEntry struct {
@@ -73,6 +78,9 @@ func failedFrom(addr string) string {
 
 // blocked returns how long addr must wait, or 0 when it may try.
 func (a *addrLimiter) blocked(addr string) time.Duration {
+	if !a.counting.Load() {
+		return 0
+	}
 	addr = bucketOf(addr)
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -101,6 +109,9 @@ func (a *addrLimiter) fail(addr string) time.Duration {
 	defer a.mu.Unlock()
 	now := a.now()
 	a.sweep(now)
+	// Set before the failure is counted: a check that finds it unset
+	// came before this failure.
+	a.counting.Store(true)
 	e, ok := a.byIP[addr]
 	if !ok {
 		if len(a.byIP) >= maxAddrs {
@@ -143,6 +154,7 @@ func (a *addrLimiter) sweep(now time.Time) {
 			delete(a.byIP, addr)
 		}
 	}
+	a.counting.Store(len(a.byIP) > 0 || a.over != nil)
 }
 
 // size returns how many addresses have a bucket.
