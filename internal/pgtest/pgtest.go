@@ -89,6 +89,22 @@ func Shared(t testing.TB) *Cluster {
 	return shared
 }
 
+// Private starts a server of the test's own, stopped when the test ends,
+// for a test that stops or restarts its server: it may run beside the
+// tests on the shared one. It skips or fails as Shared does.
+func Private(t testing.TB) *Cluster {
+	t.Helper()
+	c, err := Start()
+	if err != nil {
+		if errors.Is(err, ErrNotInstalled) && !required() {
+			t.Skipf("pgtest: %v; these tests run against a real PostgreSQL (CI installs it)", err)
+		}
+		t.Fatalf("pgtest: %v", err)
+	}
+	t.Cleanup(c.Stop)
+	return c
+}
+
 // DSN creates a new database on the shared cluster for this test and
 // returns its connection string; the database is dropped when the test
 // ends.

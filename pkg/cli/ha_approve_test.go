@@ -21,6 +21,7 @@ import (
 // receives it, the one running the run or the other, and the step does
 // not run; an admin's no then ends the run.
 func TestApprovalOnSharedQueueIsJudgedByTheRolesHeldNow(t *testing.T) {
+	t.Parallel()
 	c := newHACluster(t)
 	f := c.fix
 	target := filepath.Join(f.dir, "written.txt")

@@ -60,6 +60,7 @@ func sessionCall(t *testing.T, method, url, cookie, csrf string, body any) (int,
 // TestSessionsAcrossReplicas: sign in through replica A, use the cookie
 // on replica B, sign out through B: A refuses the cookie at once.
 func TestSessionsAcrossReplicas(t *testing.T) {
+	t.Parallel()
 	c := newHACluster(t)
 	a, b := c.start(t), c.start(t)
 	res, err := http.Get(a.base + "/")
@@ -149,6 +150,7 @@ func auditConfirms(t *testing.T, r *replica, runID string) []string {
 // through the replica that does not run it; the answer is audited there
 // with who gave it, the run goes on, and a second answer is refused.
 func TestConfirmAcrossReplicas(t *testing.T) {
+	t.Parallel()
 	c := newHACluster(t)
 	writePlaybook(t, c.fix.playbooks, "ask.yaml", askPlaybook)
 	a, b := c.start(t), c.start(t)

@@ -30,6 +30,11 @@ import (
 // killed with SIGKILL is taken over within the lease, and a database
 // restart loses and doubles nothing. Each replica audits to a file of its
 // own, so an execution is counted wherever it happened.
+//
+// The tests run beside each other (t.Parallel): each has a database, a
+// directory and replicas of its own, and those that stop or restart the
+// database have a server of their own (newHAClusterAlone). They wait for
+// what they check, not for fixed times.
 
 // haLease is the replicas' --lease: short, so that the tests of killed
 // replicas wait seconds, not minutes.
@@ -51,11 +56,25 @@ type replica struct {
 
 func newHACluster(t *testing.T) *haCluster {
 	t.Helper()
+	return newHAClusterOn(t, pgURL(t))
+}
+
+// newHAClusterAlone is newHACluster on a PostgreSQL server of the test's
+// own, which it may stop and restart while other tests run.
+func newHAClusterAlone(t *testing.T) (*haCluster, *pgtest.Cluster) {
+	t.Helper()
+	pg := pgtest.Private(t)
+	return newHAClusterOn(t, strings.Replace(pg.NewDatabase(t), "postgres@", "postgres:"+secret+"@", 1)), pg
+}
+
+// newHAClusterOn is newHACluster on the database at url.
+func newHAClusterOn(t *testing.T, url string) *haCluster {
+	t.Helper()
 	binary(t)
 	f := newServeFixture(t)
 	// The URL carries a password (the test server trusts local
 	// connections): no replica may ever print it.
-	c := &haCluster{fix: f, url: pgURL(t)}
+	c := &haCluster{fix: f, url: url}
 	t.Cleanup(func() {
 		for _, r := range c.replicas {
 			if strings.Contains(r.p.stderr.String(), secret) {
@@ -165,6 +184,7 @@ func (c *haCluster) executions(t *testing.T, step string) map[string]int {
 // replicas: each one is recorded succeeded and executed exactly once, by
 // one replica or the other.
 func TestReplicasRunEachAPIRunOnce(t *testing.T) {
+	t.Parallel()
 	c := newHACluster(t)
 	a, b := c.start(t), c.start(t)
 	const n = 200
@@ -263,6 +283,7 @@ func (c *haCluster) executionsOf(t *testing.T, r *replica, step string) map[stri
 // TestCancelAndEventsFromAnotherReplica: a run executing on one replica
 // is streamed and cancelled through the other.
 func TestCancelAndEventsFromAnotherReplica(t *testing.T) {
+	t.Parallel()
 	c := newHACluster(t)
 	a, b := c.start(t), c.start(t)
 	id := c.submit(t, a, "sleeper")
@@ -320,6 +341,7 @@ func TestCancelAndEventsFromAnotherReplica(t *testing.T) {
 // interrupted within the lease (never left running), is not run again,
 // and the group is free for the next run.
 func TestReplicaKilledMidRunIsInterrupted(t *testing.T) {
+	t.Parallel()
 	c := newHACluster(t)
 	writePlaybook(t, c.fix.playbooks, "exclusive.yaml", `version: 1
 name: exclusive
@@ -357,7 +379,7 @@ steps:
 	waitWithin(t, 20*time.Second, "the next run of the group got it and ended", func() bool {
 		return c.count(t, `SELECT count(*) FROM runs WHERE id = $1 AND status = 'succeeded'`, next) == 1
 	})
-	time.Sleep(2 * haLease)
+	c.letGo(t, id)
 	if n := c.count(t, `SELECT count(*) FROM runs WHERE playbook = 'exclusive'`); n != 1 {
 		t.Errorf("%d runs of the playbook; an interrupted run must not run again without retry_on_node_loss", n)
 	}
@@ -366,6 +388,7 @@ steps:
 // TestRetryOnNodeLoss: a playbook that opts in runs again, once, on the
 // surviving replica.
 func TestRetryOnNodeLoss(t *testing.T) {
+	t.Parallel()
 	c := newHACluster(t)
 	writePlaybook(t, c.fix.playbooks, "idem.yaml", `version: 1
 name: idem
@@ -392,10 +415,32 @@ steps:
 		return c.count(t, `SELECT count(*) FROM runs WHERE playbook = 'idem' AND status = 'running'`) == 1 &&
 			c.count(t, `SELECT count(*) FROM runs WHERE id = $1 AND status = 'interrupted'`, id) == 1
 	})
-	time.Sleep(2 * haLease)
+	c.letGo(t, id)
 	if n := c.count(t, `SELECT count(*) FROM runs WHERE playbook = 'idem'`); n != 2 {
 		t.Errorf("%d runs of the playbook, want the interrupted one and one retry", n)
 	}
+}
+
+// letGo waits until a replica's reap has let go the job of run id, which
+// a killed replica was running: River's cancel request is on it, or it
+// runs no more. The reap queues the run's retry (retry_on_node_loss)
+// before it lets the job go, and looks no more at a job let go: from then
+// on, the runs of its playbook are all there will be.
+func (c *haCluster) letGo(t *testing.T, id string) {
+	t.Helper()
+	waitWithin(t, 6*haLease, "the interrupted run's job let go", func() bool {
+		return c.count(t, `SELECT count(*) FROM river_job WHERE args->>'run_id' = $1 AND state = 'running'
+			AND NOT (metadata ? 'cancel_attempted_at')`, id) == 0
+	})
+}
+
+// decided waits until the slots of the n tick playbooks at slot (Unix ms)
+// are all decided.
+func (c *haCluster) decided(t *testing.T, n int, slot int64) {
+	t.Helper()
+	waitWithin(t, time.Until(time.UnixMilli(slot))+2*time.Minute, "the slots at "+time.UnixMilli(slot).UTC().Format(time.TimeOnly)+" decided", func() bool {
+		return c.count(t, `SELECT count(*) FROM schedule_slots WHERE slot = $1`, slot) == n
+	})
 }
 
 // scheduled writes n playbooks that fire every second, overlap allow: a
@@ -568,6 +613,7 @@ func (c *haCluster) firstSlot(t *testing.T, n int) int64 {
 // and each slot fired runs once on either replica (see checkSlots for the
 // slots skipped, under load, at the limit of a playbook's runs at once).
 func TestReplicasFireEverySlotOnce(t *testing.T) {
+	t.Parallel()
 	c := newHACluster(t)
 	const playbooks = 100
 	c.scheduled(t, playbooks)
@@ -575,8 +621,8 @@ func TestReplicasFireEverySlotOnce(t *testing.T) {
 	c.start(t)
 	waitWithin(t, 20*time.Second, "a leader", func() bool { return c.leader(t) != nil })
 	from := c.firstSlot(t, playbooks)
-	time.Sleep(30 * time.Second)
-	to := firstSecond(time.Now().Add(-4 * time.Second))
+	// 26 seconds of slots; checkSlots waits until they are decided.
+	to := from + 25*time.Second.Milliseconds()
 	c.checkSlots(t, playbooks, from, to)
 }
 
@@ -584,6 +630,7 @@ func TestReplicasFireEverySlotOnce(t *testing.T) {
 // replica leads within the lease (and the lock's retry), fires the slots
 // of the gap, and no slot is lost or doubled.
 func TestLeaderKilledIsTakenOver(t *testing.T) {
+	t.Parallel()
 	c := newHACluster(t)
 	const playbooks = 10
 	c.scheduled(t, playbooks)
@@ -593,7 +640,8 @@ func TestLeaderKilledIsTakenOver(t *testing.T) {
 	var old *replica
 	waitWithin(t, 20*time.Second, "a leader", func() bool { old = c.leader(t); return old != nil })
 	from := c.firstSlot(t, playbooks)
-	time.Sleep(5 * time.Second)
+	// The old leader decides three seconds of slots before it dies.
+	c.decided(t, playbooks, from+2*time.Second.Milliseconds())
 	var owner string
 	if err := c.pool.QueryRow(context.Background(), `SELECT owner FROM owners WHERE pid = $1`, old.p.cmd.Process.Pid).Scan(&owner); err != nil {
 		t.Fatalf("the leader's owner id: %v", err)
@@ -604,8 +652,8 @@ func TestLeaderKilledIsTakenOver(t *testing.T) {
 	var next *replica
 	waitWithin(t, 3*haLease, "another replica leads", func() bool { next = c.leader(t); return next != nil })
 	t.Logf("a new leader within %s of the kill (lease %s)", time.Since(killed).Round(100*time.Millisecond), haLease)
-	time.Sleep(8 * time.Second)
-	to := firstSecond(time.Now().Add(-4 * time.Second))
+	// The slots of the gap, and four seconds of the new leader's own.
+	to := firstSecond(time.Now()) + 3*time.Second.Milliseconds()
 	c.checkSlots(t, playbooks, from, to, owner)
 }
 
@@ -613,7 +661,8 @@ func TestLeaderKilledIsTakenOver(t *testing.T) {
 // fire schedules and take API runs: they reconnect, the runs submitted
 // all run once, and the slots all fire once.
 func TestPostgresRestartMidLoad(t *testing.T) {
-	c := newHACluster(t)
+	t.Parallel()
+	c, pg := newHAClusterAlone(t)
 	const playbooks = 5
 	c.scheduled(t, playbooks)
 	a, b := c.start(t), c.start(t)
@@ -641,15 +690,33 @@ func TestPostgresRestartMidLoad(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(4 * time.Second)
-	if err := pgtest.Shared(t).Restart(); err != nil {
+	// Load before the restart: API runs taken and slots decided; after
+	// it, as much again, through the new connections.
+	load := func(what string, runs int, slot int64) {
+		t.Helper()
+		waitWithin(t, time.Until(time.UnixMilli(slot))+2*time.Minute, what, func() bool {
+			mu.Lock()
+			n := len(submitted)
+			mu.Unlock()
+			// The restart cuts this pool's connections too: a query
+			// that fails on one is asked again.
+			var slots int
+			err := c.pool.QueryRow(context.Background(), `SELECT count(*) FROM schedule_slots WHERE slot = $1`, slot).Scan(&slots)
+			return n >= runs && err == nil && slots == playbooks
+		})
+	}
+	load("API runs and slots before the restart", 10, from+2*time.Second.Milliseconds())
+	if err := pg.Restart(); err != nil {
 		t.Fatal(err)
 	}
 	restarted := time.Now()
-	time.Sleep(8 * time.Second)
+	mu.Lock()
+	before := len(submitted)
+	mu.Unlock()
+	to := firstSecond(restarted) + 2*time.Second.Milliseconds()
+	load("API runs and slots after the restart", before+10, to)
 	close(stop)
 	wg.Wait()
-	to := firstSecond(time.Now().Add(-4 * time.Second))
 	t.Logf("%d API runs submitted around a restart at %s", len(submitted), restarted.Format(time.TimeOnly))
 	deadline := time.Now().Add(2 * time.Minute)
 	for c.count(t, `SELECT count(*) FROM runs WHERE playbook = 'hello' AND status = 'succeeded'`) < len(submitted) {
@@ -739,6 +806,7 @@ func (c *haCluster) slotsUnfinished(t *testing.T, playbooks int, from, to int64)
 // runs the run ends, as a local one does, once its caller's key leaves the
 // keys file of the replica it reads from.
 func TestRelayedStreamEndsWithItsKey(t *testing.T) {
+	t.Parallel()
 	c := newHACluster(t)
 	a, b := c.start(t), c.start(t)
 	id := c.submit(t, a, "sleeper")

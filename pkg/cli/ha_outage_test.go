@@ -5,22 +5,21 @@ import (
 	"encoding/json"
 	"net/http"
 	"testing"
-
-	"github.com/arsenal-run/arsenal-run/internal/pgtest"
 )
 
 // TestDatabaseOutageAnswers503: while the shared database is away, the
 // requests that need it answer 503 with class unavailable and a
 // Retry-After, as the API documents an outage: not 500, not internal.
 func TestDatabaseOutageAnswers503(t *testing.T) {
-	c := newHACluster(t)
+	t.Parallel()
+	c, pg := newHAClusterAlone(t)
 	r := c.start(t)
 	id := c.submit(t, r, "hello")
 	waitWithin(t, 20e9, "the run recorded as ended", func() bool {
 		return c.count(t, `SELECT count(*) FROM runs WHERE id = $1 AND status != 'running'`, id) == 1
 	})
 	apiCall(t, "GET", r.base+"/api/v1/runs/"+id, c.fix.admin, nil)
-	up, err := pgtest.Shared(t).Down()
+	up, err := pg.Down()
 	if err != nil {
 		t.Fatal(err)
 	}

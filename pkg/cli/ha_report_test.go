@@ -17,6 +17,7 @@ import (
 // one, and a duration. The database never holds the secret in clear. Once
 // the run ended, both answer with its report, dry_run included.
 func TestRunReportIsTheSameOnEveryReplica(t *testing.T) {
+	t.Parallel()
 	const token = "hunter2-on-a-replica"
 	c := newHACluster(t)
 	writePlaybook(t, c.fix.playbooks, "waiter.yaml", `version: 1

@@ -12,6 +12,7 @@ import (
 // that input out of the job table in clear while it waits and runs, and
 // the run still gets it.
 func TestQueuedRunInputsAreSealed(t *testing.T) {
+	t.Parallel()
 	c := newHACluster(t)
 	writePlaybook(t, c.fix.playbooks, "vault.yaml", `version: 1
 name: vault
