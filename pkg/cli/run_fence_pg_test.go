@@ -14,8 +14,13 @@ import (
 // concurrency group, as serve and schedule do, before the others take it
 // for dead at the end of the lease and free the group: the run ends
 // cancelled, saying why, and is recorded so once the database is back.
+//
+// It stops a PostgreSQL server of its own for a while, and runs the
+// binary alone, so it runs beside other tests.
 func TestRunStopsItsGroupRunWhenCutOffFromTheDatabase(t *testing.T) {
-	url := pgURL(t)
+	t.Parallel()
+	pg := pgtest.Private(t)
+	url := strings.Replace(pg.NewDatabase(t), "postgres@", "postgres:"+secret+"@", 1)
 	dir := t.TempDir()
 	pb := writePlaybook(t, dir, "held.yaml", `version: 1
 name: held
@@ -31,7 +36,7 @@ steps:
 			<-p.done
 		}
 	}()
-	up, err := pgtest.Shared(t).Down()
+	up, err := pg.Down()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,12 +59,12 @@ steps:
 	if code := p.cmd.ProcessState.ExitCode(); code != ExitInterrupted {
 		t.Errorf("run stopped by the fence: exit %d, want %d\n%s", code, ExitInterrupted, p.stderr.String())
 	}
-	list := runMain(t, "history", "--state", url, "--playbook", "held", "--json")
+	list := runBinary(t, dir, "history", "--state", url, "--playbook", "held", "--json")
 	var runs []struct{ ID, Status string }
 	if err := json.Unmarshal([]byte(list.stdout), &runs); err != nil || len(runs) != 1 {
 		t.Fatalf("history --json: %v\n%s%s", err, list.stdout, list.stderr)
 	}
-	show := runMain(t, "history", "show", runs[0].ID, "--state", url, "--json")
+	show := runBinary(t, dir, "history", "show", runs[0].ID, "--state", url, "--json")
 	var got struct {
 		Run struct {
 			Status string `json:"status"`

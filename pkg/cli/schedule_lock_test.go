@@ -30,9 +30,12 @@ import (
 // scheduler lock of `schedule --state URL` with its connection when the
 // database restarts. The scheduler takes it back once the database is
 // up, so that a second `schedule` started then is refused, naming the
-// first, and its slots fire again.
+// first, and its slots fire again. It restarts a PostgreSQL server of its
+// own, whose locks are all its scheduler's, so it runs beside other tests.
 func TestScheduleKeepsItsLockAcrossADatabaseRestart(t *testing.T) {
-	dsn := pgtest.DSN(t)
+	t.Parallel()
+	pg := pgtest.Private(t)
+	dsn := pg.NewDatabase(t)
 	jobs := t.TempDir()
 	writePlaybook(t, jobs, "tick.yaml", everySecond)
 	p := start(t, "scheduler started", "schedule", jobs, "--state", dsn, "--listen", "127.0.0.1:0",
@@ -49,7 +52,7 @@ func TestScheduleKeepsItsLockAcrossADatabaseRestart(t *testing.T) {
 	}
 	waitFor(t, "a run of tick", func() bool { return ticks() >= 1 })
 
-	if err := pgtest.Shared(t).Restart(); err != nil {
+	if err := pg.Restart(); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(20 * time.Second)
