@@ -36,6 +36,8 @@ func TestSignalWhileConnectingToPostgresEndsTheStart(t *testing.T) {
 		{"serve", []string{"serve", "--listen", "127.0.0.1:0", "--keys", f.keys, "--audit-log", filepath.Join(f.dir, "audit.log")}, syscall.SIGINT, ExitInterrupted},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			// Each waits on a server of its own: the three wait at once.
+			t.Parallel()
 			addr, _ := pgtest.Silent(t)
 			// The connection would wait ten minutes.
 			url := "postgres://app:s3cret-pw@" + addr + "/ops?sslmode=disable&connect_timeout=600"
