@@ -104,36 +104,49 @@ func credentialHeaderValues(s string) string {
 		if name == "" {
 			continue
 		}
-		// The value's words: the rest of this one, then those after it.
-		var value [][2]int
+		// The value's words: the rest of this one, then those after it,
+		// read in place: a line of many headers is not copied for each.
+		value := valueWords{rest: words[i+1:]}
 		if from := words[i][0] + at; from < words[i][1] {
-			value = append(value, [2]int{from, words[i][1]})
+			value.head = [][2]int{{from, words[i][1]}}
 		}
-		value = append(value, words[i+1:]...)
-		if len(value) == 0 {
+		if value.len() == 0 {
 			continue
 		}
-		first := value[0]
+		first := value.at(0)
 		switch {
 		case name == "cookie":
 			n := 0
-			for n < len(value) {
-				masks = append(masks, value[n])
+			for n < value.len() {
+				masks = append(masks, value.at(n))
 				n++
-				if !strings.HasSuffix(s[value[n-1][0]:value[n-1][1]], ";") {
+				if w := value.at(n - 1); !strings.HasSuffix(s[w[0]:w[1]], ";") {
 					break
 				}
 			}
-			i = skipTo(words, value[n-1][1], i)
-		case authSchemes[strings.TrimLeft(lower[first[0]:first[1]], `'"`)] && len(value) > 1:
-			masks = append(masks, value[1])
-			i = skipTo(words, value[1][1], i)
+			i = skipTo(words, value.at(n - 1)[1], i)
+		case authSchemes[strings.TrimLeft(lower[first[0]:first[1]], `'"`)] && value.len() > 1:
+			masks = append(masks, value.at(1))
+			i = skipTo(words, value.at(1)[1], i)
 		default:
 			masks = append(masks, first)
 			i = skipTo(words, first[1], i)
 		}
 	}
 	return maskSpans(s, masks)
+}
+
+// valueWords are the words of a header's value: head, the rest of the
+// header's own word if any, then rest, the words after it.
+type valueWords struct{ head, rest [][2]int }
+
+func (v valueWords) len() int { return len(v.head) + len(v.rest) }
+
+func (v valueWords) at(n int) [2]int {
+	if n < len(v.head) {
+		return v.head[n]
+	}
+	return v.rest[n-len(v.head)]
 }
 
 // credentialHeaderIn finds a credential header's name and its colon in w,
