@@ -29,9 +29,9 @@ var errEscapes = errors.New("path escapes from parent")
 
 // pin opens rel in t's root. With follow, a symlink at the last name is
 // followed inside the root as os.Root follows one (its target taken from
-// the link's directory; an absolute one leaves the root); without, the
-// symlink itself is pinned. The directories on the way are followed
-// inside the root, as by every root operation.
+// the directory the link really is in, linkDir; an absolute one leaves
+// the root); without, the symlink itself is pinned. The directories on
+// the way are followed inside the root, as by every root operation.
 func pin(t *target, follow bool) (*pinned, error) {
 	rel := t.rel
 	for range maxLinks {
@@ -59,9 +59,51 @@ func pin(t *target, follow bool) (*pinned, error) {
 		if filepath.IsAbs(link) {
 			return nil, &fs.PathError{Op: "openat", Path: rel, Err: errEscapes}
 		}
-		rel = filepath.Join(filepath.Dir(rel), link)
+		rel = filepath.Join(linkDir(t.root, filepath.Dir(rel)), link)
 	}
 	return nil, &fs.PathError{Op: "openat", Path: t.rel, Err: syscall.ELOOP}
+}
+
+// linkDir is dir, the directory of a symlink in root, as the path of the
+// directory it really is in root: a link's target is taken from there, so
+// that its .. leaves that directory, as the kernel follows it, not the
+// name the path gave it (current/config/db.yml -> ../../../shared/...,
+// current a link to releases/v2). dir as it is when that cannot be told
+// (no /proc).
+func linkDir(root *os.Root, dir string) string {
+	if dir == "." {
+		return dir
+	}
+	top, err := realPath(root, ".")
+	if err != nil {
+		return dir
+	}
+	real, err := realPath(root, dir)
+	if err != nil {
+		return dir
+	}
+	rel, err := filepath.Rel(top, real)
+	if err != nil || !filepath.IsLocal(rel) {
+		return dir
+	}
+	return rel
+}
+
+// realPath is where the directory name in root really is, as the kernel
+// tells it of a descriptor of it.
+func realPath(root *os.Root, name string) (string, error) {
+	f, err := root.OpenFile(name, dirFlag, 0)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	var path string
+	err = (&pinned{f}).at("readlink", func(fd int) error {
+		var err error
+		path, err = os.Readlink("/proc/self/fd/" + strconv.Itoa(fd))
+		return err
+	})
+	return path, err
 }
 
 // Stat describes the pinned file itself (fstat).
