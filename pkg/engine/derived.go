@@ -30,9 +30,10 @@ const (
 	// in) is most likely text of its own, and would cost every later
 	// masking its length.
 	MaxDerivedSecret = 4 << 10
-	// MaxDerivedSecrets is how many values made of secrets a run masks;
-	// those made after (a fan-out making one per item) are not masked,
-	// so that the run's masking stays bounded.
+	// MaxDerivedSecrets is how many values made of secrets a run masks,
+	// its sub-runs' counted with its own; those made after (a fan-out
+	// making one per item) are not masked, so that the run's masking
+	// stays bounded.
 	MaxDerivedSecrets = 256
 	// maxReadLeaves is how many texts of what an expression read are
 	// looked at for a secret.
@@ -126,16 +127,20 @@ func (r *run) readsSecret(reads [][]string, env map[string]any) bool {
 	return false
 }
 
-// addDerived masks s, a value made of a secret, unless the run masks
-// MaxDerivedSecrets such values already.
+// addDerived masks s, a value made of a secret, unless the run and its
+// sub-runs mask MaxDerivedSecrets such values already: a caller learns
+// what its sub-runs mask (learnSecrets), so a count of each sub-run's own
+// would let a fan-out of them mask that many for each item.
 func (r *run) addDerived(s string) {
-	r.secMu.Lock()
-	if r.derived >= MaxDerivedSecrets {
-		r.secMu.Unlock()
-		return
+	for {
+		n := r.derived.Load()
+		if n >= MaxDerivedSecrets {
+			return
+		}
+		if r.derived.CompareAndSwap(n, n+1) {
+			break
+		}
 	}
-	r.derived++
-	r.secMu.Unlock()
 	r.addSecret(s)
 }
 

@@ -59,6 +59,7 @@ outputs:
 // MaxDerivedSecrets values made of secrets, however many it makes.
 func TestValuesMadeOfSecretsBounded(t *testing.T) {
 	r := &run{red: redact.New("Zq9xT7pW4mKe2")}
+	r.derived = &r.ownDerived
 	for i := range MaxDerivedSecrets + 10 {
 		r.addDerived(fmt.Sprintf("made-%04d-of-it", i))
 	}

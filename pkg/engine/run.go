@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -56,12 +57,15 @@ type run struct {
 	red       *redact.Redactor
 	secMu     sync.Mutex
 	secretV   []string // what red masks, for operations and sub-runs
-	derived   int      // values made of secrets masked (derived.go)
-	inputs    map[string]any
-	vars      map[string]any
-	env       map[string]any
-	pbEnv     map[string]string
-	states    map[string]*steps.StepState
+	// derived counts the values made of secrets masked in the run and
+	// its sub-runs, toward one MaxDerivedSecrets (derived.go); shared
+	// with sub-runs, as budget is.
+	derived *atomic.Int32
+	inputs  map[string]any
+	vars    map[string]any
+	env     map[string]any
+	pbEnv   map[string]string
+	states  map[string]*steps.StepState
 	// slots are the steps' states and records, by node index.
 	slots  []stepSlot
 	start  time.Time
@@ -72,12 +76,14 @@ type run struct {
 	subDry map[string]bool // sub-runs whose dry outputs are partial, like subs
 	budget *outputBudget   // shared with sub-runs
 	lost   *unaudited      // calls whose audit line was lost; shared with sub-runs
-	// ownBudget and ownLost are what budget and lost point to, unless
+	// ownBudget, ownLost and ownDerived are what budget, lost and
+	// derived point to, unless
 	// a parent's are shared: a part of the run, not an allocation more.
-	ownBudget outputBudget
-	ownLost   unaudited
-	logMu     sync.Mutex
-	logs      map[string]*stepLog // live process output written, by step
+	ownBudget  outputBudget
+	ownLost    unaudited
+	ownDerived atomic.Int32
+	logMu      sync.Mutex
+	logs       map[string]*stepLog // live process output written, by step
 	// endMu guards ended, set once the run has finished: an operation's
 	// message that comes later is dropped (lateMessage).
 	endMu sync.RWMutex
@@ -227,7 +233,7 @@ func (p *Plan) newRun(inputs map[string]any, o runOptions) *run {
 	}
 	r.ownBudget.limit = budgetLimit(p.e.outputBudget)
 	r.ownBudget.msgs.limit = r.ownBudget.limit / attemptMessageShare
-	r.budget, r.lost = &r.ownBudget, &r.ownLost
+	r.budget, r.lost, r.derived = &r.ownBudget, &r.ownLost, &r.ownDerived
 	parallel := p.e.maxParallel
 	if m := p.pb.MaxParallel; m > 0 {
 		parallel = min(parallel, m)

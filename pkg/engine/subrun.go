@@ -139,6 +139,7 @@ func (s *subPlaybook) Execute(ctx context.Context, p ops.Params) (map[string]any
 		r.red.Add(ps...)
 		r.keepSecrets(ps)
 		r.budget = parent.budget
+		r.derived = parent.derived // one bound for the run and its sub-runs
 		r.ownLost.up = parent.lost
 	}
 	if parent != nil {
