@@ -73,10 +73,12 @@ var decidingOps = map[string]bool{
 }
 
 // filterBuiltins give items of their first argument, chosen by a
-// predicate; countBuiltins give a boolean or a number.
+// predicate; countBuiltins give a boolean or a number, or (keys) the
+// names of a map, which name what its values are: a secret map's keys
+// are not masked, nor are they when an expression lists them.
 var (
 	filterBuiltins = map[string]bool{"filter": true, "find": true, "findLast": true, "sortBy": true, "groupBy": true, "uniq": true}
-	countBuiltins  = map[string]bool{"all": true, "any": true, "none": true, "one": true, "count": true, "findIndex": true, "findLastIndex": true, "len": true}
+	countBuiltins  = map[string]bool{"all": true, "any": true, "none": true, "one": true, "count": true, "findIndex": true, "findLastIndex": true, "len": true, "keys": true}
 )
 
 func dataReads(n ast.Node, out *[][]string) {

@@ -26,6 +26,7 @@ func TestDataFlow(t *testing.T) {
 		`inputs.token`:                              "", // the value itself, no new text
 		`steps.get.output.body`:                     "",
 		`"plain text"`:                              "",
+		`join(keys(inputs.creds), ",")`:             "", // names of what the values are
 	} {
 		p, err := expr.Compile(src, env)
 		if err != nil {
