@@ -6,6 +6,9 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -111,7 +114,7 @@ func BenchmarkRecordScheduledRuns(b *testing.B) {
 	var n atomic.Int64
 	b.ReportAllocs()
 	b.SetParallelism(5) // 10 writers on 2 cores
-	cpu0 := cpuTime()
+	cpu0, io0 := cpuTime(), readIO()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			k := n.Add(1)
@@ -142,4 +145,39 @@ func BenchmarkRecordScheduledRuns(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N)/1000, "cpu-µs/run")
+	reportIO(b, io0, b.N)
+}
+
+// ioCounts are the write calls and bytes written of this process
+// (/proc/self/io): in a benchmark that writes only the history, its
+// pwrites to the WAL (a frame is a header and a page, two calls) and to
+// the database by checkpoints.
+type ioCounts struct{ calls, bytes int64 }
+
+func readIO() ioCounts {
+	text, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return ioCounts{-1, -1}
+	}
+	var c ioCounts
+	for _, line := range strings.Split(string(text), "\n") {
+		if v, ok := strings.CutPrefix(line, "syscw: "); ok {
+			c.calls, _ = strconv.ParseInt(v, 10, 64)
+		}
+		if v, ok := strings.CutPrefix(line, "wchar: "); ok {
+			c.bytes, _ = strconv.ParseInt(v, 10, 64)
+		}
+	}
+	return c
+}
+
+// reportIO reports the write calls and 4 KiB pages written per run since
+// io0, where /proc/self/io is there to read.
+func reportIO(b *testing.B, io0 ioCounts, runs int) {
+	if io0.calls < 0 {
+		return
+	}
+	io := readIO()
+	b.ReportMetric(float64(io.calls-io0.calls)/float64(runs), "writes/run")
+	b.ReportMetric(float64(io.bytes-io0.bytes)/4096/float64(runs), "pages/run")
 }
