@@ -29,8 +29,18 @@ func TestPlaybooksLastRunBehindManyOthers(t *testing.T) {
 	if code, m := s.api("oncall", "POST", "/api/v1/operations/control.noop/execute", map[string]any{}); code != 200 {
 		t.Fatalf("an execute: %d %v", code, m)
 	}
-	if _, m := s.api("oncall", "GET", "/api/v1/runs?limit=200", nil); m["next"] == nil {
-		t.Fatalf("the first page of 200 runs has no next: %d runs", len(m["runs"].([]any)))
+	// An execute answers before its history row is committed: the list
+	// is read until it holds them all.
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		code, m := s.api("oncall", "GET", "/api/v1/runs?limit=200", nil)
+		if code == 200 && m["next"] != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			runs, _ := m["runs"].([]any)
+			t.Fatalf("the first page of 200 runs has no next after 30 s: %d, %d runs, %v", code, len(runs), m["error"])
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 
 	ctx := tab(t, b)
