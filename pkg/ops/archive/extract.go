@@ -206,7 +206,8 @@ func missing(root *os.Root, rel string) []string {
 // a failure leaves no half-unpacked tree behind; it reports whether dest
 // is gone. Only what this extraction created is removed, and directories
 // only when empty: whatever another process put there meanwhile stays,
-// and so do the directories holding it.
+// and so do the directories holding it. Each name is removed in its
+// directory as opened and judged (removeIn).
 func (x *extractor) undo(parent *os.Root, madeDest []string) bool {
 	names := map[string]bool{}
 	for _, n := range x.made {
@@ -222,14 +223,26 @@ func (x *extractor) undo(parent *os.Root, madeDest []string) bool {
 	// directory go before it.
 	sort.Sort(sort.Reverse(sort.StringSlice(sorted)))
 	for _, n := range sorted {
-		_ = x.root.Remove(n)
+		_ = removeIn(x.root, n)
 	}
 	for _, d := range madeDest {
-		if err := parent.Remove(d); err != nil {
+		if err := removeIn(parent, d); err != nil {
 			return false
 		}
 	}
 	return true
+}
+
+// removeIn removes name by its base name in its directory, opened in root
+// and judged where it really is (fsroot.OpenDir): a directory on the way
+// swapped for a symlink to the state dir loses nothing there.
+func removeIn(root *os.Root, name string) error {
+	d, err := fsroot.OpenDir(root, filepath.Dir(name), false, 0)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Remove(filepath.Base(name))
 }
 
 // extractor checks entries (dry) or writes them.

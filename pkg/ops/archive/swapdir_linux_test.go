@@ -1,8 +1,10 @@
 package archive
 
 import (
+	"archive/tar"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/arsenal-run/arsenal-run/internal/fsroot"
@@ -49,5 +51,49 @@ func TestExtractWritesNothingInTheStateDir(t *testing.T) {
 	}
 	if fi, err := os.Stat(st); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Errorf("the state dir is now %v (%v), want 0700", fi.Mode(), err)
+	}
+}
+
+// TestExtractUndoRemovesNothingInTheStateDir: the write pass into a dest
+// the extraction made (new/out) fails, and meanwhile new, which it made
+// too, is swapped for a symlink to the state dir inside the root, which
+// holds a file named out: the undo removes what it wrote in dest, but not
+// the state dir's out.
+func TestExtractUndoRemovesNothingInTheStateDir(t *testing.T) {
+	long := "b/" + strings.Repeat("x", 300) // only the write finds it too long
+	data := tarGz(t,
+		member{name: "a/", typ: tar.TypeDir},
+		member{name: "a/first.txt", typ: tar.TypeReg, body: "first"},
+		member{name: long, typ: tar.TypeReg, body: "long"},
+	)
+	e := newEnv(t)
+	if err := os.WriteFile(filepath.Join(e.root, "a.tar.gz"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st := filepath.Join(e.root, "state")
+	write(t, st, map[string]string{"out": "history"})
+	fsroot.Protect(st, "state dir")
+	made := filepath.Join(e.root, "new")
+	testHookWrite = func(name string) {
+		if name != filepath.FromSlash(long) {
+			return
+		}
+		testHookWrite = nil
+		if err := os.Rename(made, made+".old"); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink("state", made); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { testHookWrite = nil })
+	if _, err := e.run("archive.extract", map[string]any{"src": "a.tar.gz", "dest": "new/out"}); err == nil {
+		t.Error("extract with a name too long: no error")
+	}
+	if b, err := os.ReadFile(filepath.Join(st, "out")); err != nil || string(b) != "history" {
+		t.Errorf("the state dir's out after the undo: %q %v, want it kept", b, err)
+	}
+	if _, err := os.Lstat(filepath.Join(made+".old", "out", "a", "first.txt")); err == nil {
+		t.Error("a/first.txt, which the extraction wrote, was left")
 	}
 }
