@@ -244,6 +244,10 @@ func (w *packer) pack(out io.Writer, sst fs.FileInfo) error {
 	return err
 }
 
+// testHookPack, when set, runs as addOne is about to open the file at rel
+// (in the root): tests swap the directories on its way there.
+var testHookPack func(rel string)
+
 // addOne stores the file at rel (in the root) as name. What cannot be
 // read of it is a sourceError.
 func (w *packer) addOne(ew entryWriter, rel, name string) error {
@@ -253,16 +257,23 @@ func (w *packer) addOne(ew entryWriter, rel, name string) error {
 	}
 	switch {
 	case fi.Mode().IsRegular():
+		if testHookPack != nil {
+			testHookPack(rel)
+		}
 		f, err := w.src.root.OpenFile(rel, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 		if err != nil {
 			return &sourceError{name: name, err: err}
 		}
 		defer f.Close()
-		// A protected file under another name (a hard link) would be
-		// given back by whoever extracts the archive.
+		// A protected file under another name (a hard link), or one a
+		// directory on the way swapped for a symlink led the open to,
+		// would be given back by whoever extracts the archive.
 		if ofi, err := f.Stat(); err != nil {
 			return &sourceError{name: name, err: err}
 		} else if err := fsroot.GuardIdentity(filepath.Join(w.src.root.Name(), rel), ofi); err != nil {
+			return err
+		}
+		if err := fsroot.GuardOpened(f); err != nil {
 			return err
 		}
 		// Store the size the header promises, even if the file grows.

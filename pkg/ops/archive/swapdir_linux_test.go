@@ -2,12 +2,14 @@ package archive
 
 import (
 	"archive/tar"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/arsenal-run/arsenal-run/internal/fsroot"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
 
 // TestExtractWritesNothingInTheStateDir: a directory of dest swapped,
@@ -95,5 +97,38 @@ func TestExtractUndoRemovesNothingInTheStateDir(t *testing.T) {
 	}
 	if _, err := os.Lstat(filepath.Join(made+".old", "out", "a", "first.txt")); err == nil {
 		t.Error("a/first.txt, which the extraction wrote, was left")
+	}
+}
+
+// TestCreatePacksNothingOfTheStateDir: a directory of src swapped, after
+// the walk listed it, for a symlink to the state dir inside the root,
+// where a file of the same name is a key: archive.create refuses, and
+// writes no archive holding the key.
+func TestCreatePacksNothingOfTheStateDir(t *testing.T) {
+	e := newEnv(t)
+	st := filepath.Join(e.root, "state")
+	write(t, st, map[string]string{"report.key": "secret-report-key"})
+	fsroot.Protect(st, "state dir")
+	write(t, e.root, map[string]string{"data/sub/report.key": "a placeholder"})
+	sub := filepath.Join(e.root, "data", "sub")
+	testHookPack = func(rel string) {
+		if rel != filepath.Join("data", "sub", "report.key") {
+			return
+		}
+		testHookPack = nil
+		if err := os.Rename(sub, sub+".old"); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(filepath.Join("..", "state"), sub); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { testHookPack = nil })
+	_, err := e.run("archive.create", map[string]any{"src": "data", "dest": "out.tar.gz"})
+	if !errors.Is(err, ops.ErrDenied) {
+		t.Errorf("archive.create, sub swapped for a symlink to the state dir: %v, want it refused", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(e.root, "out.tar.gz")); err == nil {
+		t.Errorf("an archive of %d bytes was written", len(b))
 	}
 }
