@@ -210,6 +210,10 @@ func openLocal(ctx context.Context, name string) (*os.File, fs.FileInfo, func(),
 	return nil, nil, nil, ops.Errorf(ops.ClassExecution, "%s: %v%s", name, unwrapPath(err), policy.LookedFor(ctx, name))
 }
 
+// testHookFetching, when set, runs as a download is about to write the
+// local file: tests swap the directories on its way there.
+var testHookFetching func()
+
 // Download is the ssh.download operation.
 type Download struct{ base }
 
@@ -277,7 +281,17 @@ func (d *Download) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 		return nil, ops.Errorf(ops.ClassExecution, "opening the root %s: %w", place.Root, err)
 	}
 	defer root.Close()
-	if fi, err := root.Lstat(place.Rel); err == nil && fi.IsDir() {
+	// The file is written, renamed and synced by its base name in its
+	// directory, opened once and judged where it really is
+	// (fsroot.OpenDir): a directory on the way swapped meanwhile for a
+	// symlink to arsenal-run's state dir gets nothing written in it.
+	dir, err := fsroot.OpenDir(root, filepath.Dir(place.Rel), false, 0)
+	if err != nil {
+		return nil, localError(ctx, err, p.String("dest"), roots)
+	}
+	defer dir.Close()
+	name := filepath.Base(place.Rel)
+	if fi, err := dir.Lstat(name); err == nil && fi.IsDir() {
 		// Checked before the file is fetched: the rename over it would
 		// fail only at the end, with "file exists".
 		dest := p.String("dest")
@@ -307,8 +321,11 @@ func (d *Download) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 		return nil, ops.Errorf(ops.ClassExecution, "%s on %s is %d bytes, more than max_size %d", src, h.Name, fi.Size(), max)
 	}
 	mode := modeOf(p, replacedMode(root, place.Rel, fi.Mode()))
-	tmp := filepath.Join(filepath.Dir(place.Rel), "."+filepath.Base(place.Rel)+tempSuffix())
-	lf, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if testHookFetching != nil {
+		testHookFetching()
+	}
+	tmp := "." + name + tempSuffix()
+	lf, err := dir.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, localError(ctx, err, p.String("dest"), roots)
 	}
@@ -325,18 +342,18 @@ func (d *Download) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 		err = cerr
 	}
 	if err == nil {
-		err = root.Rename(tmp, place.Rel)
+		err = dir.Rename(tmp, name)
 	}
 	if err != nil {
-		_ = root.Remove(tmp)
+		_ = dir.Remove(tmp)
 		if ctx.Err() != nil {
 			return nil, stopped(context.Cause(ctx), lost)
 		}
 		return nil, ops.Errorf(ops.ClassExecution, "downloading %s from %s: %w", src, h.Name, sftpError(err))
 	}
-	if dir, err := root.Open(filepath.Dir(place.Rel)); err == nil {
-		_ = dir.Sync()
-		dir.Close()
+	if d, err := dir.Open("."); err == nil {
+		_ = d.Sync()
+		d.Close()
 	}
 	return map[string]any{"host": h.Name, "dest": place.Abs, "size": n, "sha256": hex.EncodeToString(sum.Sum(nil))}, nil
 }
@@ -381,6 +398,8 @@ func localError(ctx context.Context, err error, name string, roots []string) err
 	switch {
 	case policy.IsEscape(err):
 		return ops.WithClass(ops.ClassAuthorization, policy.Denied(ctx, name, roots))
+	case errors.Is(err, ops.ErrDenied):
+		return ops.WithClass(ops.ClassAuthorization, err)
 	case errors.Is(err, fs.ErrNotExist):
 		return ops.Errorf(ops.ClassExecution, "the directory of %s does not exist; create it first", name)
 	}
