@@ -35,7 +35,7 @@ func (s *Server) cancelRun(w http.ResponseWriter, r *http.Request, c *Principal)
 				return storeError(err)
 			}
 		}
-		return notFound("no run %q", id)
+		return s.noRun(r.Context(), id)
 	}
 	if h.State() == runs.StateEnded {
 		return alreadyEnded(id, h.Status())

@@ -239,7 +239,7 @@ func (s *Server) liveRun(r *http.Request, id string) (*runs.Handle, *apiError) {
 			return nil, alreadyEnded(id, run.Status)
 		}
 	}
-	return nil, notFound("no run %q", id)
+	return nil, s.noRun(r.Context(), id)
 }
 
 // approvesAsStarter reports whether c may answer yes to a question of a

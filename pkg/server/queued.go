@@ -338,7 +338,7 @@ func (s *Server) lookupQueued(ctx context.Context, id string) (queuedRun, *apiEr
 	case unreachable(jerr):
 		return q, storeError(jerr)
 	default:
-		return q, notFound("no run %q", id)
+		return q, s.noRun(ctx, id)
 	}
 	if h, ok := s.mgr.Get(id); ok {
 		q.inputs = h.Inputs()

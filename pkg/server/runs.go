@@ -373,7 +373,7 @@ func (s *Server) report(ctx context.Context, id string) (*report.Report, *apiErr
 	}
 	store := s.mgr.Service().History()
 	if store == nil {
-		return nil, notFound("no run %q", id)
+		return nil, s.noRun(ctx, id)
 	}
 	run, err := within(ctx, storeReadBound, func(ctx context.Context) (history.Run, error) { return store.Get(ctx, id) })
 	if errors.Is(err, history.ErrNotFound) {
@@ -384,7 +384,7 @@ func (s *Server) report(ctx context.Context, id string) (*report.Report, *apiErr
 		if rep != nil {
 			return rep, nil
 		}
-		return nil, notFound("no run %q", id)
+		return nil, s.noRun(ctx, id)
 	}
 	if err != nil {
 		return nil, storeError(err)
