@@ -158,6 +158,22 @@ func (b *jsonBuf) put() {
 	jsonBufs.Put(b)
 }
 
+// bodyTooLarge is the 413 of a body of n bytes (-1: it did not say how
+// many, and more than max came) over the limit of max: it says the limit
+// in the unit it is set in and what to do, since a client cannot raise it.
+func bodyTooLarge(n, max int64) *apiError {
+	limit := fmt.Sprintf("%d bytes", max)
+	if max >= 1<<20 && max%(1<<20) == 0 {
+		limit += fmt.Sprintf(" (%d MiB)", max>>20)
+	}
+	size := "the body is over the limit of " + limit
+	if n >= 0 {
+		size = fmt.Sprintf("the body is %d bytes, over the limit of %s", n, limit)
+	}
+	return errorf(http.StatusRequestEntityTooLarge, ClassValidation,
+		"%s; send a smaller one: a value this large belongs in a file the playbook or the operation reads, not in the request", size)
+}
+
 // decodeStrict reads a JSON request body into v: the content type must be
 // application/json, the body at most max bytes (413 past it), and the
 // JSON one object (not null) with no unknown fields, no duplicate keys (anywhere in
@@ -178,7 +194,7 @@ func decodeStrict(r *http.Request, max int64, v any) *apiError {
 		return badField("Content-Type", "charset %q: send the body as UTF-8 (Content-Type: application/json)", cs)
 	}
 	if r.ContentLength > max {
-		return errorf(http.StatusRequestEntityTooLarge, ClassValidation, "the body is %d bytes, over the limit of %d", r.ContentLength, max)
+		return bodyTooLarge(r.ContentLength, max)
 	}
 	b := jsonBufs.Get().(*jsonBuf)
 	defer b.put()
@@ -188,7 +204,7 @@ func decodeStrict(r *http.Request, max int64, v any) *apiError {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return errorf(http.StatusRequestEntityTooLarge, ClassValidation, "the body is over the limit of %d bytes", max)
+			return bodyTooLarge(-1, max)
 		}
 		return errorf(http.StatusBadRequest, ClassValidation, "cannot read the body: %v", err)
 	}
