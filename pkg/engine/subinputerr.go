@@ -81,8 +81,11 @@ func exprInputProblem(msg string, t steps.InputType, v any, src string) string {
 		return msg
 	}
 	tail := m[2]
-	for _, q := range []string{"; write the number unquoted", "; write it unquoted, true or false"} {
-		tail = strings.TrimPrefix(tail, q)
+	if strings.HasPrefix(tail, "; ") {
+		// Advice on how to write a value (unquoted, as a whole
+		// number, quoted as text) is for one written in YAML or JSON;
+		// inputTypeFix says how to convert one an expression gave.
+		tail = ""
 	}
 	if src == "" {
 		return m[1] + tail

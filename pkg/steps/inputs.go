@@ -200,7 +200,7 @@ func coerce(t InputType, v any) (any, error) {
 			}
 			f = x
 		default:
-			return nil, fmt.Errorf("want %s, got %s%s", article(t), typeName(v), quotedHint(t, v))
+			return nil, fmt.Errorf("want %s, got %s%s", article(t), typeName(v), inputTypeHint(t, v))
 		}
 		if math.IsInf(f, 0) || math.IsNaN(f) {
 			return nil, fmt.Errorf("want a finite number, got %v", v)
@@ -224,7 +224,38 @@ func coerce(t InputType, v any) (any, error) {
 			return m, nil
 		}
 	}
-	return nil, fmt.Errorf("want %s, got %s%s", article(t), typeName(v), quotedHint(t, v))
+	return nil, fmt.Errorf("want %s, got %s%s", article(t), typeName(v), inputTypeHint(t, v))
+}
+
+// inputTypeHint is the advice for a value v of the wrong type for an input of
+// type t: quotedHint's for a string whose text fits, else the form a
+// value of type t takes, written as YAML and JSON both write it (the
+// value is not repeated: it may be a secret's).
+func inputTypeHint(t InputType, v any) string {
+	if h := quotedHint(t, v); h != "" || v == nil {
+		return h // null has advice of its own (Coerce)
+	}
+	switch t {
+	case InputString:
+		if _, ok := number(v); ok {
+			return "; quote it to give it as text"
+		}
+		if _, ok := v.(bool); ok {
+			return "; quote it to give it as text"
+		}
+		return `; give text, like "value"`
+	case InputInteger:
+		return "; give a whole number, like 3"
+	case InputNumber:
+		return "; give a number, like 2.5"
+	case InputBool:
+		return "; give true or false"
+	case InputList:
+		return `; give a list, like ["a", "b"]`
+	case InputMap:
+		return `; give a map, like {"name": "value"}`
+	}
+	return ""
 }
 
 // quotedHint is the advice for a string given where a bool or a number is

@@ -128,7 +128,12 @@ func ParseInputs(file string, data []byte, pb *Playbook, overridden ...string) (
 				// Point at the key that uses the alias; the anchor's value
 				// may suit the other keys that use it.
 				a := yamlx.Deref(p.V)
-				msg += fmt.Sprintf(" (the value of *%s, anchored at line %d, column %d)", p.V.Value, a.Line, a.Column)
+				// After what is wrong, before the advice.
+				head, advice, _ := strings.Cut(msg, "; ")
+				msg = head + fmt.Sprintf(" (the value of *%s, anchored at line %d, column %d)", p.V.Value, a.Line, a.Column)
+				if advice != "" {
+					msg += "; " + advice
+				}
 			}
 			d.Add(yamlx.PosOf(p.V), "input %s: %s", p.Key, msg)
 			continue

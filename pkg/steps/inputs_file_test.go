@@ -38,7 +38,7 @@ func TestInputsFile(t *testing.T) {
 
 	_, err = ParseInputs("in.yaml", []byte("threshold: high\nhosts:\n  - a\nmode: medium\ntreshold: 1\ntoken: hunter2\n"), pb)
 	want := strings.Join([]string{
-		"in.yaml:1:12: input threshold: want a number, got a string",
+		"in.yaml:1:12: input threshold: want a number, got a string; give a number, like 2.5",
 		"in.yaml:4:7: input mode: medium is not one of [fast slow]",
 		`in.yaml:5:1: unknown input "treshold" (did you mean "threshold"?); takes-inputs declares threshold, hosts, mode, token`,
 		"in.yaml:6:8: input token: the value does not fit this secret string input (it is not shown); give a string that is one of the values its enum lists",
@@ -87,7 +87,7 @@ func TestInputsFileAliasPointsAtItsUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = ParseInputs("in.yaml", []byte("hosts: &h [a, b]\nmode: fast\nthreshold: *h\n"), pb)
-	want := "in.yaml:3:12: input threshold: want a number, got a list (the value of *h, anchored at line 1, column 8)"
+	want := "in.yaml:3:12: input threshold: want a number, got a list (the value of *h, anchored at line 1, column 8); give a number, like 2.5"
 	if err == nil || err.Error() != want {
 		t.Errorf("got %v\nwant %s", err, want)
 	}

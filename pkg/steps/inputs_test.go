@@ -109,7 +109,7 @@ func TestQuotedDefaultSaysWhy(t *testing.T) {
 		"t.yaml:5:30: default of input dry: want a bool, got a string; write it unquoted, true or false",
 		"t.yaml:6:31: default of input n: want an integer, got a string; write the number unquoted",
 		"t.yaml:7:34: default of input ratio: want a number, got a string; write the number unquoted",
-		"t.yaml:8:30: default of input who: want a bool, got a string",
+		"t.yaml:8:30: default of input who: want a bool, got a string; give true or false",
 	}
 	if got := err.Error(); got != strings.Join(want, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", got, strings.Join(want, "\n"))
