@@ -22,12 +22,20 @@ func slotFields(ev *zerolog.Event, rec history.Slot) *zerolog.Event {
 	return ev.Str("playbook", rec.Playbook).Str("slot", rec.Slot.Format(time.RFC3339)).Str("blocked_by", rec.BlockedBy)
 }
 
+// skippedSlot is the record of a slot skipped behind a run still
+// starting, and its reason, one of the Reason words.
+type skippedSlot struct {
+	rec    history.Slot
+	reason string
+}
+
 // logSkipped logs the slots of recs, skipped behind a run that was still
 // starting, once that run has id (empty: it could not be started).
-func (s *Scheduler) logSkipped(recs []history.Slot, id string) {
-	for _, rec := range recs {
+func (s *Scheduler) logSkipped(recs []skippedSlot, id string) {
+	for _, sk := range recs {
+		rec := sk.rec
 		rec.BlockedBy = id
-		slotFields(s.log.Info(), rec).Str("reason", skipReason(rec.Message)).Msg(rec.Message)
+		slotFields(s.log.Info(), rec).Str("reason", sk.reason).Msg(rec.Message)
 	}
 }
 
@@ -40,7 +48,7 @@ func (s *Scheduler) logSkipped(recs []history.Slot, id string) {
 // neither the lock nor the loop waits on the store: each is tried
 // nameTries times, waiting on the clock between tries, and no longer
 // waiting once the scheduler stops, whose shutdown waits for them.
-func (s *Scheduler) nameBlocker(recs []history.Slot, id string) {
+func (s *Scheduler) nameBlocker(recs []skippedSlot, id string) {
 	if len(recs) == 0 || id == "" {
 		return
 	}
@@ -48,7 +56,8 @@ func (s *Scheduler) nameBlocker(recs []history.Slot, id string) {
 	s.writes.Add(1)
 	go func() {
 		defer s.writes.Done()
-		for _, rec := range recs {
+		for _, sk := range recs {
+			rec := sk.rec
 			rec.BlockedBy = id
 			s.nameIn(rec)
 		}

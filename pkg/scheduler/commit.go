@@ -150,17 +150,17 @@ func (s *Scheduler) skippedBehind(d decision) {
 	switch {
 	case rs != nil && rs.id == "" && slices.Contains(rs.owner.running, rs):
 		// Named in the record once the run's Launch returns.
-		rs.skipped = append(rs.skipped, d.rec)
+		rs.skipped = append(rs.skipped, skippedSlot{d.rec, d.reason})
 		return
 	case rs != nil && rs.id != "":
 		// Its Launch returned while the batch was recorded: the run
 		// has an id to name now.
-		s.logSkipped([]history.Slot{d.rec}, rs.id)
-		s.nameBlocker([]history.Slot{d.rec}, rs.id)
+		s.logSkipped([]skippedSlot{{d.rec, d.reason}}, rs.id)
+		s.nameBlocker([]skippedSlot{{d.rec, d.reason}}, rs.id)
 		return
 	}
 	// Blocked by a run with an id, or by one that was not started here
 	// after all (its Launch failed, or another process claimed its
 	// slot): the record claimed is the whole record.
-	slotEvent(s.log.Info(), e, slot).Str("blocked_by", d.rec.BlockedBy).Str("reason", skipReason(d.rec.Message)).Msg(d.rec.Message)
+	slotEvent(s.log.Info(), e, slot).Str("blocked_by", d.rec.BlockedBy).Str("reason", d.reason).Msg(d.rec.Message)
 }

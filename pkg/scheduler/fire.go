@@ -27,8 +27,8 @@ type decision struct {
 	// waitsFor, for a slot queued, is the newest run going when it was
 	// decided, which may have had no id yet.
 	waitsFor *runState
-	// reason, for a slot missed, is why, one of the Reason words: its
-	// line carries it, beside the message recorded.
+	// reason, for a slot missed or skipped, is why, one of the Reason
+	// words: its line carries it, beside the message recorded.
 	reason  string
 	gap     *gap          // on the first decision of a gap of slots found at once: logged
 	catchUp time.Duration // how late the slot caught up (catchup: last) was found
@@ -182,7 +182,7 @@ func (s *Scheduler) due(e *entry, now time.Time) (out []decision) {
 		case sc.Overlap == "replace":
 			// The newest slot of the gap fires too and would cancel this
 			// one's run at once: it is not started only to be cancelled.
-			out = append(out, decision{e: e, rec: rec(slot, history.SlotSkipped, "skipped: replaced by the slot of "+latest.Format(time.RFC3339)+" (overlap: replace)")})
+			out = append(out, decision{e: e, rec: rec(slot, history.SlotSkipped, "skipped: replaced by the slot of "+latest.Format(time.RFC3339)+" (overlap: replace)"), reason: ReasonReplaced})
 		default:
 			out = append(out, withPlanned(s.overlap(e, out, rec(slot, history.SlotFired, ""), now), slot))
 		}

@@ -2,7 +2,6 @@ package scheduler
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/history"
@@ -32,20 +31,20 @@ func (s *Scheduler) overlap(e *entry, earlier []decision, rec history.Slot, fire
 	case len(runs) == 0 && !queued:
 	case e.pb.Schedule.Overlap == "queue":
 		if queued {
-			d.blockedBy(newest, queueFull)
+			d.blockedBy(newest, queueFull, ReasonQueueFull)
 			break
 		}
 		d.rec.Outcome, d.rec.BlockedBy, d.waitsFor = history.SlotQueued, idOf(newest), newest
 		d.rec.Message = "queued behind " + runNamed(idOf(newest))
 	case e.pb.Schedule.Overlap == "allow":
 		if len(runs) >= s.cfg.MaxConcurrentRuns {
-			d.blockedBy(oldest, s.allowLimit())
+			d.blockedBy(oldest, s.allowLimit(), ReasonAllowLimit)
 		}
 	case e.pb.Schedule.Overlap == "replace":
 		d.rec.Outcome, d.rec.BlockedBy, d.replace, d.waitsFor = history.SlotQueued, idOf(newest), true, newest
 		d.rec.Message = "replacing " + runNamed(idOf(newest))
 	default:
-		d.blockedBy(newest, "skip")
+		d.blockedBy(newest, "skip", ReasonOverlap)
 	}
 	if d.rec.Outcome == history.SlotFired {
 		d.run = &runState{owner: e, slot: rec.Slot, fireAt: fireAt}
@@ -53,12 +52,13 @@ func (s *Scheduler) overlap(e *entry, earlier []decision, rec history.Slot, fire
 	return d
 }
 
-// blockedBy makes d a slot skipped because of run rs under policy. A run
+// blockedBy makes d a slot skipped because of run rs under policy, for
+// reason, the word its line carries (one of the Reason constants). A run
 // still starting has no id until its Launch returns: the slot is claimed,
 // with its run row, naming no run, and the run is named in both once it
 // has an id (nameBlocker).
-func (d *decision) blockedBy(rs *runState, policy string) {
-	d.rec.Outcome = history.SlotSkipped
+func (d *decision) blockedBy(rs *runState, policy, reason string) {
+	d.rec.Outcome, d.reason = history.SlotSkipped, reason
 	switch {
 	case rs == nil:
 		d.rec.Message = "skipped (overlap: " + policy + ")"
@@ -110,7 +110,9 @@ const queueFull = "queue, and a slot is queued already"
 
 // Why a slot was skipped, as the reason field of its log line says it:
 // stable words for a log pipeline to count by, where the message names
-// the run and the time.
+// the run and the time. Each is decided where the slot is found skipped,
+// beside its message, and carried with it (decision.reason), never read
+// back from the message, whose words may change.
 const (
 	ReasonOverlap      = "overlap"       // overlap: skip, a run of the playbook still going
 	ReasonQueueFull    = "queue_full"    // overlap: queue, a slot queued already
@@ -119,23 +121,3 @@ const (
 	ReasonPaused       = "paused"        // the schedule is paused
 	ReasonPauseUnknown = "pause_unknown" // the history could not tell whether it is paused
 )
-
-// skipReason is the reason of a slot skipped with message msg, one of the
-// Reason constants: the messages are made in this package, by
-// decision.blockedBy, pausedMessage and the overlap: replace paths.
-func skipReason(msg string) string {
-	switch {
-	case strings.HasPrefix(msg, pausedPrefix):
-		return ReasonPaused
-	case strings.HasPrefix(msg, pauseUnknownPrefix):
-		return ReasonPauseUnknown
-	case strings.HasSuffix(msg, "(overlap: replace)"):
-		return ReasonReplaced
-	case strings.HasSuffix(msg, "(overlap: "+queueFull+")"):
-		return ReasonQueueFull
-	case strings.Contains(msg, "(overlap: allow,"):
-		return ReasonAllowLimit
-	default:
-		return ReasonOverlap
-	}
-}

@@ -54,10 +54,10 @@ func (s *Scheduler) applyPauses(batch []decision, now time.Time) bool {
 			// A slot skipped behind a run of the batch is skipped for
 			// the pause too: that run does not start.
 			d.rec.Outcome, d.rec.BlockedBy, d.replace = history.SlotSkipped, "", false
-			d.rec.Message, d.rec.BlockerStarting, d.behind, d.reason = pausedMessage(p), false, nil, ""
+			d.rec.Message, d.rec.BlockerStarting, d.behind, d.reason = pausedMessage(p), false, nil, ReasonPaused
 		case d.rec.Outcome == history.SlotMissed && !d.rec.Slot.Before(p.At):
 			// Missed in a time it was paused: it would not have fired.
-			d.rec.Outcome, d.rec.Message, d.reason = history.SlotSkipped, pausedMessage(p), ""
+			d.rec.Outcome, d.rec.Message, d.reason = history.SlotSkipped, pausedMessage(p), ReasonPaused
 		}
 	}
 	return true

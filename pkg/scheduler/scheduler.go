@@ -310,7 +310,7 @@ type runState struct {
 	withdrawn bool
 	// skipped are the slots skipped behind the run while Launch ran,
 	// named in their records once it has an id (nameBlocker).
-	skipped []history.Slot
+	skipped []skippedSlot
 }
 
 // pending is a claimed slot waiting for the running runs to end.

@@ -82,26 +82,64 @@ func TestSkippedLinesCarryReason(t *testing.T) {
 	})
 }
 
-// TestSkipReasonOfEachMessage: every message the scheduler records for a
-// skipped slot maps to its reason, those of overlap: replace and of the
-// pauses included.
-func TestSkipReasonOfEachMessage(t *testing.T) {
-	var d decision
+// TestSkipReasonComesWithItsMessage: each way a slot is found skipped
+// gives its reason beside its message, from the code that decides it, not
+// by reading the message back: a message reworded keeps its reason. Each
+// case's message is checked for the words that say why, so that a case
+// that no longer reaches its branch fails too.
+func TestSkipReasonComesWithItsMessage(t *testing.T) {
 	rs := &runState{id: "run-1"}
+	starting := &runState{slot: t10}
 	s := &Scheduler{cfg: Config{MaxConcurrentRuns: 3, LimitFrom: "--max-concurrent-runs"}}
-	at := t10.Format(time.RFC3339)
-	for msg, want := range map[string]string{
-		func() string { d.blockedBy(rs, "skip"); return d.rec.Message }():         ReasonOverlap,
-		func() string { d.blockedBy(nil, "skip"); return d.rec.Message }():        ReasonOverlap,
-		func() string { d.blockedBy(rs, queueFull); return d.rec.Message }():      ReasonQueueFull,
-		func() string { d.blockedBy(rs, s.allowLimit()); return d.rec.Message }(): ReasonAllowLimit,
-		"skipped: replaced by the slot of " + at + " (overlap: replace)":          ReasonReplaced,
-		"skipped: superseded by the slot of " + at + " (overlap: replace)":        ReasonReplaced,
-		pausedMessage(history.Pause{By: "alice", At: t10}):                        ReasonPaused,
-		pauseUnknownPrefix + ": database is locked":                               ReasonPauseUnknown,
+	blocked := func(rs *runState, policy, reason string) decision {
+		var d decision
+		d.blockedBy(rs, policy, reason)
+		return d
+	}
+	h := newHarness(t, t10, func(c *Config) { c.Takeover = time.Hour })
+	pb := playbook("p", "@every 1m", overlap("replace"))
+	tt, err := ForSchedule(pb.Schedule)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &entry{pb: pb, tt: tt, cursor: t10}
+	h.s.mu.Lock()
+	h.s.plan(e, t10)
+	gap := h.s.due(e, t10.Add(3*time.Minute))
+	h.s.mu.Unlock()
+	if len(gap) != 3 {
+		t.Fatalf("%d decisions for a gap of 3 slots under takeover", len(gap))
+	}
+	paused := []decision{
+		{e: e, rec: history.Slot{Slot: t10, Outcome: history.SlotFired}},
+		{e: e, rec: history.Slot{Slot: t10, Outcome: history.SlotMissed, Message: "missed: x"}, reason: ReasonSchedulerDown},
+	}
+	if _, _, err := h.store.PauseSchedule(context.Background(), history.Pause{Playbook: "p", By: "alice", At: t10.Add(-time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	h.s.mu.Lock()
+	ok := h.s.applyPauses(paused, t10)
+	h.s.mu.Unlock()
+	if !ok {
+		t.Fatal("applyPauses could not read the pauses")
+	}
+	for _, c := range []struct {
+		name   string
+		d      decision
+		reason string
+		says   string
+	}{
+		{"overlap skip", blocked(rs, "skip", ReasonOverlap), ReasonOverlap, "was still running (overlap: skip)"},
+		{"overlap skip, no run", blocked(nil, "skip", ReasonOverlap), ReasonOverlap, "(overlap: skip)"},
+		{"behind a run starting", blocked(starting, "skip", ReasonOverlap), ReasonOverlap, "was still starting"},
+		{"queue full", blocked(rs, queueFull, ReasonQueueFull), ReasonQueueFull, queueFull},
+		{"allow limit", blocked(rs, s.allowLimit(), ReasonAllowLimit), ReasonAllowLimit, "at most 3 of its runs at once, --max-concurrent-runs"},
+		{"replaced in a gap", gap[0], ReasonReplaced, "skipped: replaced by the slot of"},
+		{"paused, would fire", paused[0], ReasonPaused, pausedPrefix},
+		{"paused, missed", paused[1], ReasonPaused, pausedPrefix},
 	} {
-		if got := skipReason(msg); got != want {
-			t.Errorf("skipReason(%q) = %q, want %q", msg, got, want)
+		if c.d.rec.Outcome != history.SlotSkipped || c.d.reason != c.reason || !strings.Contains(c.d.rec.Message, c.says) {
+			t.Errorf("%s: outcome %s, reason %q, message %q; want skipped, %q, saying %q", c.name, c.d.rec.Outcome, c.d.reason, c.d.rec.Message, c.reason, c.says)
 		}
 	}
 }
