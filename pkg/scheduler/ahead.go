@@ -100,7 +100,7 @@ func (s *Scheduler) finishAhead() {
 		<-t.C()
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	s.startAhead(later(s.cfg.Clock.Now(), last))
 }
 

@@ -123,9 +123,11 @@ func (s *Scheduler) claim(recs []history.Slot) (claimed []bool, err error) {
 
 // unlocked calls f, a store call of the loop's on a batch being decided,
 // with s.mu released; claiming is set meanwhile, so that Load waits for
-// the batch to be acted on (waitClaim). s.mu is held.
+// the batch to be acted on (waitClaim). The outcomes settled before are
+// written after f. s.mu is held.
 func (s *Scheduler) unlocked(f func()) {
 	s.claiming = true
+	recs := s.takeSettles()
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
@@ -133,6 +135,7 @@ func (s *Scheduler) unlocked(f func()) {
 		s.claimDone.Broadcast()
 	}()
 	f()
+	s.writeSettles(recs)
 }
 
 // waitClaim waits, s.mu held, until no batch is being recorded.

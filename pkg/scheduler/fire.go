@@ -1,7 +1,6 @@
 package scheduler
 
 import (
-	"context"
 	"fmt"
 	"runtime/debug"
 	"time"
@@ -58,7 +57,7 @@ const storeRetry = 5 * time.Second
 // and whether old slot records are due for pruning.
 func (s *Scheduler) tick() (time.Duration, bool) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	now := s.cfg.Clock.Now()
 	if !s.lastNow.IsZero() && now.Before(s.lastNow.Add(-time.Second)) {
 		s.log.Warn().Str("by", logDuration(s.lastNow.Sub(now))).Msg("the wall clock went back; slots already decided will not fire again")
@@ -277,6 +276,9 @@ func (s *Scheduler) supervise(rs *runState, job Job, logged chan struct{}) {
 			close(logged)
 		}
 	}()
+	if rs.fired != nil {
+		s.writeSettle(*rs.fired) // counted in launching, as the Launch
+	}
 	// Before the lock: the check may hash the file. The run service
 	// takes the verdict for the run's own warning rather than checking
 	// the file again.
@@ -301,7 +303,7 @@ func (s *Scheduler) supervise(rs *runState, job Job, logged chan struct{}) {
 		s.log.Error().Str("playbook", e.pb.Name).Str("slot", slot).Err(err).Msg("the run could not be started")
 		s.afterEnd(e, now)
 		s.signalIfStopping()
-		s.mu.Unlock()
+		s.unlock()
 		return
 	}
 	rs.handle, rs.id = h, safeID(h)
@@ -328,7 +330,7 @@ func (s *Scheduler) supervise(rs *runState, job Job, logged chan struct{}) {
 		if s.stopping {
 			s.withdraw(rs, now)
 		}
-		s.mu.Unlock()
+		s.unlock()
 		select {
 		case <-started:
 		case <-ranOutOf(h, done):
@@ -346,7 +348,7 @@ func (s *Scheduler) supervise(rs *runState, job Job, logged chan struct{}) {
 		s.metrics.waiting.Dec()
 		if !isClosed(started) {
 			s.endedUnstarted(rs, h)
-			s.mu.Unlock()
+			s.unlock()
 			return
 		}
 		e = rs.owner
@@ -391,7 +393,7 @@ func (s *Scheduler) supervise(rs *runState, job Job, logged chan struct{}) {
 	}
 	s.afterEnd(e, now)
 	s.signalIfStopping()
-	s.mu.Unlock()
+	s.unlock()
 }
 
 // signalIfStopping wakes shutdown, which waits for the runs to end; the
@@ -443,20 +445,9 @@ func (s *Scheduler) afterEnd(e *entry, now time.Time) {
 		slotEvent(s.log.Warn(), e, p.slot).Str("blocked_by", p.blockedBy).Str("reason", ReasonStartingDeadline).Msg(msg)
 		return
 	}
-	s.settle(e, p.slot, history.SlotFired, p.blockedBy, "", now)
-	s.start(&runState{owner: e, slot: p.slot, fireAt: now, planned: p.planned})
-}
-
-// settle records a later outcome of a claimed slot; a failure is logged,
-// the slot stays claimed.
-func (s *Scheduler) settle(e *entry, slot time.Time, outcome history.SlotOutcome, blockedBy, msg string, now time.Time) {
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
-	defer cancel()
-	err := s.cfg.Store.SettleSlot(ctx, history.Slot{
-		Playbook: e.pb.Name, Path: e.pb.AbsPath(), SHA256: e.pb.SHA256, Slot: slot,
-		Outcome: outcome, BlockedBy: blockedBy, Message: msg, At: now,
-	})
-	if err != nil {
-		s.log.Error().Err(err).Str("playbook", e.pb.Name).Str("slot", slot.Format(time.RFC3339)).Str("outcome", string(outcome)).Msg("could not record the outcome of a slot")
-	}
+	// Recorded fired by its supervise, before its Launch: the record
+	// precedes the run, as it did when written here, and the lock is
+	// not held over the write.
+	fired := s.slotRecord(e, p.slot, history.SlotFired, p.blockedBy, "", now)
+	s.start(&runState{owner: e, slot: p.slot, fireAt: now, planned: p.planned, fired: &fired})
 }

@@ -276,14 +276,15 @@ func (h *harness) runUntil(target time.Time) {
 func (h *harness) run(d time.Duration) { h.runUntil(h.clock.Now().Add(d)) }
 
 // quiesce waits until every Launch has returned, every run that ended
-// has been taken in by the scheduler, and every run that blocked skipped
-// slots is named in their records or waits on the clock to try again.
+// has been taken in by the scheduler, every slot settled is written, and
+// every run that blocked skipped slots is named in their records or waits
+// on the clock to try again.
 func (h *harness) quiesce() {
 	h.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		h.s.mu.Lock()
-		busy := h.s.launching > 0 || h.s.naming > 0
+		busy := h.s.launching > 0 || h.s.naming > 0 || h.s.settling.Load() > 0
 		h.s.eachRun(func(rs *runState) {
 			if rs.handle == nil {
 				return
@@ -386,14 +387,14 @@ func (h *harness) startLoop() func() error {
 }
 
 // awaitParked waits until the loop has ticked since tick number before,
-// is parked with nothing to take in, and no launch, ended run or naming
-// of a blocking run (see quiesce) is left.
+// is parked with nothing to take in, and no launch, ended run, settled
+// slot or naming of a blocking run (see quiesce) is left.
 func (h *harness) awaitParked(before int) {
 	h.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		h.s.mu.Lock()
-		ok := h.s.parked && h.s.ticks > before && len(h.s.wake) == 0 && h.s.launching == 0 && h.s.naming == 0 && !h.s.pruning
+		ok := h.s.parked && h.s.ticks > before && len(h.s.wake) == 0 && h.s.launching == 0 && h.s.naming == 0 && !h.s.pruning && h.s.settling.Load() == 0
 		h.s.eachRun(func(rs *runState) {
 			if rs.handle == nil {
 				return

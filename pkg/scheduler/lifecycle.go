@@ -122,7 +122,7 @@ func (s *Scheduler) shutdown() error {
 		}
 	})
 	n, cause := s.runningLocked(), s.stopCause
-	s.mu.Unlock()
+	s.unlock()
 	if cause != "" && (n == 0 || !s.cfg.LetGo) {
 		// The one line of the stop: the front end that caught the
 		// signal leaves it to this one, which knows the runs.

@@ -82,7 +82,7 @@ func (s *Scheduler) Load(pbs []*steps.Playbook) error {
 	}
 
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	// A batch being recorded is acted on with the entries it was decided
 	// for.
 	s.waitClaim()

@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -242,6 +243,11 @@ type Scheduler struct {
 	// info (logWaiting).
 	waitLogged time.Time
 	pruning    bool // a prune of old slot records is going on
+	// settles are the later outcomes of claimed slots decided while s.mu
+	// is held, which whoever releases it writes (unlock); settling counts
+	// those not written yet.
+	settles  []history.Slot
+	settling atomic.Int64
 	// ahead are the runs of slots claimed ahead of their fire time, in
 	// the order they were decided; each also is its entry's ahead.
 	ahead []*runState
@@ -308,6 +314,9 @@ type runState struct {
 	// back, and its slot was recorded missed.
 	waiting   bool
 	withdrawn bool
+	// fired, for the run of a queued slot, is the slot's record as
+	// fired, which its supervise writes before the Launch.
+	fired *history.Slot
 	// skipped are the slots skipped behind the run while Launch ran,
 	// named in their records once it has an id (nameBlocker).
 	skipped []skippedSlot
