@@ -1,7 +1,6 @@
 package scheduler
 
 import (
-	"fmt"
 	"runtime/debug"
 	"time"
 
@@ -76,8 +75,10 @@ func (s *Scheduler) tick() (time.Duration, bool) {
 	ahead := false
 	for _, name := range s.names {
 		e := s.entries[name]
-		if e.ahead != nil {
-			// Its run, claimed ahead, starts first (startAhead).
+		if e.ahead != nil || e.resuming() {
+			// Its run, claimed ahead, starts first (startAhead); its
+			// queued slot is being started (resumeQueued), which wakes
+			// the loop once done.
 			continue
 		}
 		if s.decidesAhead(e, now) {
@@ -114,7 +115,7 @@ func (s *Scheduler) tick() (time.Duration, bool) {
 func (s *Scheduler) sleepFor(now time.Time) time.Duration {
 	wait := s.cfg.Recheck
 	for _, e := range s.entries {
-		if e.next.IsZero() || e.ahead != nil {
+		if e.next.IsZero() || e.ahead != nil || e.resuming() {
 			continue
 		}
 		at := e.fireAt
@@ -405,49 +406,4 @@ func (s *Scheduler) signalIfStopping() {
 	if s.stopping {
 		s.signal()
 	}
-}
-
-// afterEnd starts e's queued slot once none of its runs is left, unless
-// the scheduler is stopping or the slot waited past its starting_deadline.
-func (s *Scheduler) afterEnd(e *entry, now time.Time) {
-	if e.removed && len(e.running) == 0 {
-		delete(s.retired, e)
-	}
-	if len(e.running) > 0 || e.pending == nil || s.stopping || e.removed {
-		return
-	}
-	p := e.pending
-	e.pending = nil
-	// A slot queued before its schedule was paused does not start once
-	// the pause is in place; when the pauses cannot be read, it does not
-	// start either.
-	paused, err := s.pauses()
-	if err != nil {
-		// One line, as every skipped slot has: its message is the one
-		// recorded, which holds the error.
-		s.metrics.skipped.WithLabelValues(s.metrics.label(e.pb.Name)).Inc()
-		msg := pauseUnknownPrefix + ": " + err.Error()
-		s.settle(e, p.slot, history.SlotSkipped, p.blockedBy, msg, now)
-		slotEvent(s.log.Error(), e, p.slot).Str("blocked_by", p.blockedBy).Str("reason", ReasonPauseUnknown).Msg(msg)
-		return
-	}
-	if pause, ok := paused[e.pb.Name]; ok && e.pausedBy(pause) {
-		s.metrics.skipped.WithLabelValues(s.metrics.label(e.pb.Name)).Inc()
-		msg := pausedMessage(pause)
-		s.settle(e, p.slot, history.SlotSkipped, p.blockedBy, msg, now)
-		slotEvent(s.log.Info(), e, p.slot).Str("blocked_by", p.blockedBy).Str("reason", ReasonPaused).Msg(msg)
-		return
-	}
-	if sc := e.pb.Schedule; pastDeadline(sc, p.slot, now) {
-		s.metrics.missed.WithLabelValues(s.metrics.label(e.pb.Name)).Inc()
-		msg := fmt.Sprintf("missed: waited %s behind run %s, past its starting_deadline of %s", steps.ShortDuration(now.Sub(p.slot).Round(time.Second)), p.blockedBy, steps.ShortDuration(sc.StartingDeadline))
-		s.settle(e, p.slot, history.SlotMissed, p.blockedBy, msg, now)
-		slotEvent(s.log.Warn(), e, p.slot).Str("blocked_by", p.blockedBy).Str("reason", ReasonStartingDeadline).Msg(msg)
-		return
-	}
-	// Recorded fired by its supervise, before its Launch: the record
-	// precedes the run, as it did when written here, and the lock is
-	// not held over the write.
-	fired := s.slotRecord(e, p.slot, history.SlotFired, p.blockedBy, "", now)
-	s.start(&runState{owner: e, slot: p.slot, fireAt: now, planned: p.planned, fired: &fired})
 }

@@ -139,3 +139,36 @@ func TestSlowSettleHoldsNoLock(t *testing.T) {
 		})
 	})
 }
+
+// TestSlowPausesAfterEndHoldNoLock: when a run ends with a slot queued
+// behind it, the pauses are read to tell whether the slot starts; while
+// a slow store answers, the scheduler's lock is free and /healthz
+// answers, and the loop decides no slot of the playbook: the queued slot
+// then starts as it would have.
+func TestSlowPausesAfterEndHoldNoLock(t *testing.T) {
+	m := time.Minute
+	eachStore(t, func(t *testing.T) {
+		h := newHarness(t, t10, func(c *Config) { c.Lead = -1 })
+		h.launcher.hold = true
+		h.load(playbook("p", "@every 1m", overlap("queue")))
+		h.run(2 * m)
+		st, release := h.gate("Pauses")
+		h.launcher.started()[0].end("succeeded")
+		answersWhileGated(t, h, st)
+		// The loop, meanwhile, leaves the queued slot's playbook alone:
+		// the slot of 10:03 is decided once the queued one started.
+		h.clock.Advance(m)
+		h.s.tick()
+		if got := h.launcher.slotsOf("p"); len(got) != 1 {
+			t.Errorf("runs launched for slots %v while the pauses were read, want the one of 10:01", got)
+		}
+		release()
+		h.quiesce()
+		h.s.tick()
+		h.quiesce()
+		want := []string{"2026-06-01T10:01:00Z fired", "2026-06-01T10:02:00Z fired run-1", "2026-06-01T10:03:00Z queued run-2"}
+		if got := h.slots("p"); !slices.Equal(got, want) {
+			t.Errorf("slots %v, want %v", got, want)
+		}
+	})
+}

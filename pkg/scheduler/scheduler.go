@@ -248,6 +248,10 @@ type Scheduler struct {
 	// those not written yet.
 	settles  []history.Slot
 	settling atomic.Int64
+	// resume are the entries whose queued slot starts once the pauses
+	// are read (afterEnd), which whoever releases s.mu reads (unlock);
+	// settling counts them too.
+	resume []*entry
 	// ahead are the runs of slots claimed ahead of their fire time, in
 	// the order they were decided; each also is its entry's ahead.
 	ahead []*runState
@@ -327,6 +331,9 @@ type pending struct {
 	slot      time.Time
 	planned   time.Time // the slot plus its jitter
 	blockedBy string
+	// resuming is set while the runs before it have ended and the pauses
+	// are read, s.mu released, to tell whether it starts (afterEnd).
+	resuming bool
 }
 
 // New returns a Scheduler with no playbooks.

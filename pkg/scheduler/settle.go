@@ -44,12 +44,22 @@ func (s *Scheduler) takeSettles() []history.Slot {
 }
 
 // unlock releases s.mu, then writes the outcomes settled while it was
-// held. Every release of s.mu that may follow a settle is through it (or
-// unlocked).
+// held, and starts the queued slots whose runs before them ended
+// (afterEnd) once it has read the pauses. Every release of s.mu that may
+// follow a settle or afterEnd is through it (or, for a settle, unlocked).
 func (s *Scheduler) unlock() {
-	recs := s.takeSettles()
-	s.mu.Unlock()
-	s.writeSettles(recs)
+	for {
+		recs, resume := s.takeSettles(), s.resume
+		s.resume = nil
+		s.mu.Unlock()
+		s.writeSettles(recs)
+		if len(resume) == 0 {
+			return
+		}
+		paused, err := s.pauses()
+		s.mu.Lock()
+		s.resumeQueued(resume, paused, err)
+	}
 }
 
 // writeSettles writes recs, taken by takeSettles, with s.mu released.
