@@ -9,10 +9,12 @@ import (
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
-// heldStore is a Store whose calls named in gate wait for release, once
-// entered has been closed: a store slow to answer those calls.
+// heldStore is a Store whose first call named gate waits for release,
+// once entered has been closed: a store slow to answer it. Later calls
+// answer at once.
 type heldStore struct {
 	Store
 	gate             string // "SettleSlot", "Pauses", "TrackSchedules"
@@ -28,8 +30,11 @@ func (g *heldStore) wait(call string) {
 	if call != g.gate {
 		return
 	}
-	g.once.Do(func() { close(g.entered) })
-	<-g.release
+	first := false
+	g.once.Do(func() { first = true; close(g.entered) })
+	if first {
+		<-g.release
+	}
 }
 
 func (g *heldStore) SettleSlot(ctx context.Context, slot history.Slot) error {
@@ -169,6 +174,36 @@ func TestSlowPausesAfterEndHoldNoLock(t *testing.T) {
 		want := []string{"2026-06-01T10:01:00Z fired", "2026-06-01T10:02:00Z fired run-1", "2026-06-01T10:03:00Z queued run-2"}
 		if got := h.slots("p"); !slices.Equal(got, want) {
 			t.Errorf("slots %v, want %v", got, want)
+		}
+	})
+}
+
+// TestSlowTrackSchedulesHoldsNoLock: while a reload records the
+// schedules in the history (a slow store), the scheduler's lock is free
+// and /healthz answers; a second reload meanwhile waits for the first,
+// so that the last one asked for is the set loaded.
+func TestSlowTrackSchedulesHoldsNoLock(t *testing.T) {
+	eachStore(t, func(t *testing.T) {
+		h := newHarness(t, t10)
+		h.load(playbook("a", "@every 1m"))
+		st, release := h.gate("TrackSchedules")
+		first, second := make(chan error, 1), make(chan error, 1)
+		go func() { first <- h.s.Load([]*steps.Playbook{playbook("b", "@every 1m")}) }()
+		answersWhileGated(t, h, st)
+		go func() { second <- h.s.Load([]*steps.Playbook{playbook("c", "@every 1m")}) }()
+		select {
+		case err := <-second:
+			t.Fatalf("the second reload returned (%v) before the first", err)
+		case <-time.After(50 * time.Millisecond):
+		}
+		release()
+		for _, c := range []chan error{first, second} {
+			if err := <-c; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := h.s.Health().Playbooks; len(got) != 1 || got[0].Name != "c" {
+			t.Errorf("loaded %v, want c, the last reload's", got)
 		}
 	})
 }

@@ -81,15 +81,17 @@ func (s *Scheduler) Load(pbs []*steps.Playbook) error {
 		return err
 	}
 
+	// One Load at a time, in the order they were asked for; the store
+	// records the schedules with s.mu released, so that a slow store
+	// holds neither /healthz nor the runs that start or end meanwhile.
+	s.loadMu.Lock()
+	defer s.loadMu.Unlock()
 	s.mu.Lock()
-	defer s.unlock()
-	// A batch being recorded is acted on with the entries it was decided
-	// for.
-	s.waitClaim()
-	if s.stopping {
-		return errors.New("scheduler: stopping; not loading")
+	stopping, first, now := s.stopping, s.since.IsZero(), s.cfg.Clock.Now()
+	s.mu.Unlock()
+	if stopping {
+		return errStopping
 	}
-	now := s.cfg.Clock.Now()
 	refs := make([]history.ScheduleRef, len(set))
 	for i, c := range set {
 		refs[i] = history.ScheduleRef{Playbook: c.pb.Name, Fingerprint: c.fp}
@@ -97,15 +99,27 @@ func (s *Scheduler) Load(pbs []*steps.Playbook) error {
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
 	cursors, err := s.cfg.Store.TrackSchedules(ctx, now, refs)
+	if err == nil && first {
+		// No playbook is loaded yet: nothing of this process can have
+		// queued a slot.
+		s.settleLeftQueued(ctx, byName, now)
+	}
+
+	s.mu.Lock()
+	defer s.unlock()
+	// A batch being recorded is acted on with the entries it was decided
+	// for.
+	s.waitClaim()
+	if s.stopping {
+		return errStopping
+	}
 	if err != nil {
 		err = fmt.Errorf("scheduler: the history cannot record the schedules: %w", err)
 		s.reloadFailedLocked(err, now)
 		return err
 	}
-	first := s.since.IsZero()
 	if first {
 		s.since = now
-		s.settleLeftQueued(ctx, byName, now)
 	}
 	entries := make(map[string]*entry, len(set))
 	var added, rescheduled, changed, removed []string
@@ -217,6 +231,9 @@ func (s *Scheduler) Load(pbs []*steps.Playbook) error {
 	s.signal()
 	return nil
 }
+
+// errStopping is Load's error once the scheduler stops.
+var errStopping = errors.New("scheduler: stopping; not loading")
 
 // queuedLister is a Store that can list the slots recorded queued
 // (history.Store): the first Load settles those a process that ended

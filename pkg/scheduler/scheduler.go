@@ -208,6 +208,10 @@ type Scheduler struct {
 	stopped    context.Context
 	endStopped context.CancelFunc
 
+	// loadMu keeps Loads one at a time: each records its schedules in
+	// the store before it takes mu.
+	loadMu sync.Mutex
+
 	// mu guards everything below. The loop releases it while the store
 	// records a batch of slots (claim); claiming is set then, and Load
 	// waits on claimDone for the batch to be acted on.
