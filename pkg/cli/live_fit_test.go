@@ -170,3 +170,59 @@ func TestLiveViewAlignsWideStepNames(t *testing.T) {
 		}
 	}
 }
+
+// TestLiveViewCutsLongLabels: a finished step whose id and name run past
+// the label column has its name cut with an ellipsis, or its id where
+// that alone is too long, so that every status word stays in one column
+// and, on a narrow terminal, the line fits its width.
+func TestLiveViewCutsLongLabels(t *testing.T) {
+	for _, width := range []int{80, 40} {
+		out := newNotifyWriter()
+		v := newLiveView(out, palette{}, false, width)
+		now := time.Now()
+		ev := func(e engine.Event) { e.RunID, e.Time = "r", now; v.Event(e) }
+		ev(engine.Event{Kind: engine.EventRunStarted})
+		for _, s := range []struct{ id, name string }{
+			{"a", "plain"},
+			{"build", "Build the greetings"},
+			{"test", "Test the greetings against everything we know"},
+			{"a-step-id-that-is-far-too-long-for-any-column", ""},
+			{"an-id-of-twenty-chars", "and a name"},
+			{"b", "日本語のステップ日本語のステップ"},
+		} {
+			ev(engine.Event{Kind: engine.EventStepStarted, Step: s.id, Name: s.name, Op: "control.noop"})
+			ev(engine.Event{Kind: engine.EventStepFinished, Step: s.id, Name: s.name, Op: "control.noop", Status: "succeeded", DurationMS: 1500})
+		}
+		v.close()
+		got := viewCodes.ReplaceAllString(out.String(), "")
+		var cols []int
+		for _, l := range strings.Split(got, "\n") {
+			i := strings.Index(l, "succeeded")
+			if i < 0 {
+				continue
+			}
+			cols = append(cols, termtext.Width(l[:i]))
+			if w := termtext.Width(strings.TrimRight(l, " ")); w > width-1 {
+				t.Errorf("width %d: a line of %d columns: %q", width, w, l)
+			}
+		}
+		if len(cols) != 6 {
+			t.Fatalf("width %d: want 6 finished lines:\n%s", width, got)
+		}
+		for _, c := range cols[1:] {
+			if c != cols[0] {
+				t.Errorf("width %d: status columns %v are not aligned:\n%s", width, cols, got)
+				break
+			}
+		}
+		for _, want := range []string{"build (Build th", "…)", "a-step-id-that", "…"} {
+			if !strings.Contains(got, want) {
+				t.Errorf("width %d: no %q in:\n%s", width, want, got)
+			}
+		}
+		if width == 80 && !strings.Contains(got, "a (plain)") {
+			t.Errorf("a short label is changed:\n%s", got)
+		}
+		t.Logf("width %d:\n%s", width, got)
+	}
+}

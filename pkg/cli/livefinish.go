@@ -25,11 +25,8 @@ func (v *liveView) finished(ev engine.Event) {
 	}
 	delete(v.running, ev.Step)
 	st := report.Status(ev.Status)
-	label := ev.Step
-	if name != "" && name != ev.Step {
-		label += " " + v.p.dim("("+termtext.Line(name)+")")
-	}
-	line := fmt.Sprintf("%s %s %-10s %s", v.icon(st), padVisible(label, 24), st, report.StepTime(st, took.Milliseconds(), ev.Reused, !ev.NotStarted))
+	label := v.liveLabel(ev.Step, name, liveLabelCols(v.width))
+	line := fmt.Sprintf("%s %s %-10s %s", v.icon(st), label, st, report.StepTime(st, took.Milliseconds(), ev.Reused, !ev.NotStarted))
 	if ev.Ignored {
 		line += "  " + v.p.yellow(report.IgnoredNote)
 	}

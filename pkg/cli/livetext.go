@@ -40,6 +40,44 @@ func padVisible(s string, n int) string {
 	return s
 }
 
+// maxLiveLabelCols is the most columns a finished step's label (its id
+// and name) takes before its status; liveTimeCols the columns its time is
+// given after the status ("12m30s", "1.5s (reused)" runs past them).
+const (
+	maxLiveLabelCols = 24
+	liveTimeCols     = 8
+)
+
+// liveLabelCols is the label column's width on a terminal width columns
+// wide: maxLiveLabelCols, or less on a narrow one, where the icon, label,
+// status and time are to fit in one row, but never under 8.
+func liveLabelCols(width int) int {
+	// "✓ " label " " status (10 columns) " " time; none in the last column.
+	return min(maxLiveLabelCols, max(8, width-1-2-1-10-1-liveTimeCols))
+}
+
+// liveLabel is a finished step's label, its id and its name (dimmed) in
+// brackets, padded or cut to n columns so that the status after it stays
+// in its column: a name too long is cut with an ellipsis, then dropped
+// where even its start has no room; an id too long is cut as well. The
+// report has both in full.
+func (v *liveView) liveLabel(id, name string, n int) string {
+	id, name = termtext.Line(id), termtext.Line(name)
+	cut := func(s string, n int) string {
+		if termtext.Width(s) <= n {
+			return s
+		}
+		return strings.TrimRight(termtext.HeadWidth(s, n-1), " ") + "…"
+	}
+	// The name's room inside " (" and ")"; a cut one keeps three columns
+	// of itself at least, or goes.
+	room := n - termtext.Width(id) - 3
+	if name == "" || name == id || termtext.Width(name) > room && room < 4 {
+		return padVisible(cut(id, n), n)
+	}
+	return padVisible(id+" "+v.p.dim("("+cut(name, room)+")"), n)
+}
+
 func firstLine(s string) string {
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		return s[:i]
