@@ -96,7 +96,7 @@ func TestGrantInputs(t *testing.T) {
 		{given: map[string]any{"cmd": []any{"true"}}},
 		{given: map[string]any{"cmd": []any{"sh", "-c", "id"}}, want: []string{"cmd"},
 			fix: "neither the grant nor the runbook constrains it, so it must keep its default ([\"true\"]); add inputs.cmd to the grant of runbooks/restart.yaml in policy "},
-		{given: map[string]any{"service": "db", "lines": 501}, want: []string{"service", "lines"}, fix: "db is not one of [api worker] (the grant's rule)"},
+		{given: map[string]any{"service": "db", "lines": 501}, want: []string{"service", "lines"}, fix: "db is not an allowed value; give one of: api, worker (the grant's rule)"},
 		{given: map[string]any{"name": "db;reboot"}, want: []string{"name"}, fix: "(the whole value must match)"},
 		// Without a default, an input is unset (its zero value) unless given.
 		{given: map[string]any{"note": ""}},
@@ -136,9 +136,9 @@ func TestGrantInputs(t *testing.T) {
 
 	got := FormatGrantInputs(s)
 	for _, want := range []string{
-		"service              callers may set it: one of [api worker] (the grant's rule)",
+		"service              callers may set it: one of api, worker (the grant's rule)",
 		`cmd                  LOCKED: no rule constrains it, so callers may not set it; it keeps its default ["true"]`,
-		"signal               callers may set it: one of [TERM HUP] (the runbook's rule)",
+		"signal               callers may set it: one of TERM, HUP (the runbook's rule)",
 		"token                secret: callers may pass it",
 		"note                 LOCKED: no rule constrains it, so callers may not set it; it stays unset",
 	} {

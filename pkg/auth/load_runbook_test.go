@@ -116,7 +116,7 @@ func TestGrantRuleMisfitsRunbook(t *testing.T) {
 	}
 	want = []string{
 		file + `:7:18: warning: inputs.lines: allowed value "5" does not fit the runbook's input lines: want an integer, got a string; write the number unquoted; remove it, or correct it`,
-		file + `:7:36: warning: inputs.signal: allowed value "HUP" does not fit the runbook's input signal: HUP is not one of [TERM INT]; remove it, or correct it`,
+		file + `:7:36: warning: inputs.signal: allowed value "HUP" does not fit the runbook's input signal: HUP is not an allowed value; give one of: TERM, INT; remove it, or correct it`,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("unpinned (-want +got):\n%s", diff)

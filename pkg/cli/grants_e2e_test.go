@@ -153,7 +153,7 @@ func TestE2EGrantRefusesFreeInputs(t *testing.T) {
 		{"name_regex", []string{"--input", "name_regex=^" + name + "$", "--input", "signal=HUP"},
 			"input name_regex is set to \"^" + name + "$\""},
 		{"a value outside the grant", []string{"--input", "service=db"},
-			"input service: db is not one of [api worker] (the grant's rule)"},
+			"input service: db is not an allowed value; give one of: api, worker (the grant's rule)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rep := filepath.Join(t.TempDir(), "r.json")
@@ -204,8 +204,8 @@ func TestE2EGrantRefusesFreeInputs(t *testing.T) {
 		"inputs under the grant of runbooks/restart-worker.yaml as admin:",
 		`start_command        LOCKED: no rule constrains it, so callers may not set it; it keeps its default ["true"]`,
 		`name_regex           LOCKED: no rule constrains it, so callers may not set it; it keeps its default "^arsenal-none$"`,
-		"signal               callers may set it: one of [TERM HUP] (the runbook's rule)",
-		"service              callers may set it: one of [api worker] (the grant's rule)",
+		"signal               callers may set it: one of TERM, HUP (the runbook's rule)",
+		"service              callers may set it: one of api, worker (the grant's rule)",
 	} {
 		if !strings.Contains(res.stdout, want) {
 			t.Errorf("validate does not show %q:\n%s", want, res.stdout)

@@ -26,7 +26,7 @@ steps:
 	}
 	res := runMain(t, "run", pb, "--inputs", in)
 	for _, want := range []string{
-		in + ":2:7: input mode: medium is not one of [fast slow]\n",
+		in + ":2:7: input mode: medium is not an allowed value; give one of: fast, slow\n",
 		in + `:3:1: unknown input "nn" (did you mean "n"?)`,
 		"nothing ran",
 	} {

@@ -545,7 +545,7 @@ steps:
 	if !errors.As(err, &ie) || len(ie.Problems) != 4 {
 		t.Fatalf("want 4 problems, got %v", err)
 	}
-	for _, want := range []string{`n: want an integer, got "x"`, `nn: unknown input (did you mean "n"?)`, "tags: want a list written as JSON", "mode: medium is not one of [fast slow]"} {
+	for _, want := range []string{`n: want an integer, got "x"`, `nn: unknown input (did you mean "n"?)`, "tags: want a list written as JSON", "mode: medium is not an allowed value; give one of: fast, slow"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
 		}

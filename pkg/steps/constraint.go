@@ -42,7 +42,7 @@ func (c *Constraint) IsZero() bool {
 // constraint.
 func (c *Constraint) Check(v any) error {
 	if len(c.Enum) > 0 && !slicesContainsData(c.Enum, v) {
-		return fmt.Errorf("%s is not one of %s%s", showValue(v), showList(c.Enum), enumHint(v, c.allowedEnum()))
+		return fmt.Errorf("%s is not an allowed value%s; give one of: %s", showValue(v), enumHint(v, c.allowedEnum()), showList(c.Enum))
 	}
 	if c.Min != nil || c.Max != nil {
 		f, ok := number(v)
@@ -65,8 +65,9 @@ func (c *Constraint) Check(v any) error {
 	return nil
 }
 
-// String describes the constraint, like `one of [api worker]` or
-// `at most 500`.
+// String describes the constraint, like `one of api, worker` or
+// `at most 500`; its parts are joined by "; ", as an enum's values are
+// by ", ".
 func (c *Constraint) String() string {
 	var parts []string
 	if len(c.Enum) > 0 {
@@ -78,7 +79,7 @@ func (c *Constraint) String() string {
 	if c.re != nil {
 		parts = append(parts, "matching "+quotePattern(c.Pattern))
 	}
-	return strings.Join(parts, ", ")
+	return strings.Join(parts, "; ")
 }
 
 // QuotePattern quotes a pattern for a message, as quotePattern does.

@@ -219,7 +219,7 @@ func (l *loader) decodeInputs(n *yaml.Node) {
 			case "type":
 				if s, ok := yamlx.Str(v, "type", l.d); ok {
 					if !yamlx.Contains(inputTypes, s) {
-						l.d.Add(yamlx.PosOf(v), "unknown input type %q; use one of %s%s", s, strings.Join(inputTypes, ", "), typeHint(s))
+						l.d.Add(yamlx.PosOf(v), "unknown input type %q%s; use one of %s", s, typeHint(s), strings.Join(inputTypes, ", "))
 						typeUnknown = true // the default is checked against a known type only
 						return
 					}

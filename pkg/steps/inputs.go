@@ -132,12 +132,20 @@ func showValue(v any) string {
 	return fmt.Sprint(v)
 }
 
+// showList shows an enum's values for a message, as `low, high`: a string
+// as it is, quoted where it would not read as one value (empty, with a
+// comma, or with spaces at an end), another value as JSON.
 func showList(list []any) string {
 	parts := make([]string, len(list))
 	for i, v := range list {
+		s, ok := v.(string)
+		if ok && (s == "" || strings.Contains(s, ",") || strings.TrimSpace(s) != s) {
+			parts[i] = strconv.Quote(s)
+			continue
+		}
 		parts[i] = showValue(v)
 	}
-	return "[" + strings.Join(parts, " ") + "]"
+	return strings.Join(parts, ", ")
 }
 
 // isNumber reports whether s is a number written alone, as 30 or 1.5.

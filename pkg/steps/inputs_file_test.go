@@ -39,7 +39,7 @@ func TestInputsFile(t *testing.T) {
 	_, err = ParseInputs("in.yaml", []byte("threshold: high\nhosts:\n  - a\nmode: medium\ntreshold: 1\ntoken: hunter2\n"), pb)
 	want := strings.Join([]string{
 		"in.yaml:1:12: input threshold: want a number, got a string; give a number, like 2.5",
-		"in.yaml:4:7: input mode: medium is not one of [fast slow]",
+		"in.yaml:4:7: input mode: medium is not an allowed value; give one of: fast, slow",
 		`in.yaml:5:1: unknown input "treshold" (did you mean "threshold"?); takes-inputs declares threshold, hosts, mode, token`,
 		"in.yaml:6:8: input token: the value does not fit this secret string input (it is not shown); give a string that is one of the values its enum lists",
 	}, "\n")

@@ -27,7 +27,7 @@ steps:
 		want        string // "" = accepted
 	}{
 		{"service", "worker", ""},
-		{"service", "db", "db is not one of [api worker]"},
+		{"service", "db", "db is not an allowed value; give one of: api, worker"},
 		{"lines", "500", ""},
 		{"lines", "501", "501 is out of range: it must be between 1 and 500"},
 		{"lines", "0", "out of range"},
@@ -39,8 +39,8 @@ steps:
 		{"name", "", "does not match"},
 		{"command", `["sleep","2"]`, ""},
 		// A list that prints like an allowed one is still another list.
-		{"command", `["sleep 1"]`, `["sleep 1"] is not one of [["sleep","1"] ["sleep","2"]]`},
-		{"command", `["sleep","1","&&","sh"]`, "is not one of"},
+		{"command", `["sleep 1"]`, `["sleep 1"] is not an allowed value; give one of: ["sleep","1"], ["sleep","2"]`},
+		{"command", `["sleep","1","&&","sh"]`, "is not an allowed value"},
 	}
 	for _, c := range cases {
 		_, err := pb.Input(c.input).Parse(c.text)
@@ -65,8 +65,8 @@ func TestUnknownInputTypeSaysWhichItMeant(t *testing.T) {
 		t.Fatal("parsed")
 	}
 	msg := err.Error()
-	for _, want := range []string{`t.yaml:4:16: unknown input type "boolean"; use one of string, number, integer, bool, list, map, duration (did you mean "bool"?)`,
-		`t.yaml:5:13: unknown input type "int"`, `(did you mean "integer"?)`} {
+	for _, want := range []string{`t.yaml:4:16: unknown input type "boolean" (did you mean "bool"?); use one of string, number, integer, bool, list, map, duration`,
+		`t.yaml:5:13: unknown input type "int" (did you mean "integer"?); use one of`} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("no %q in:\n%s", want, msg)
 		}
@@ -84,7 +84,7 @@ func TestSecretDefaultIsNotQuoted(t *testing.T) {
 		t.Fatal("parsed")
 	}
 	msg := err.Error()
-	for _, want := range []string{`t.yaml:4:44: default of input c: "***" does not match pattern "[0-9]+"`, `default of input d: *** is not one of [a b]`, `plainZ`} {
+	for _, want := range []string{`t.yaml:4:44: default of input c: "***" does not match pattern "[0-9]+"`, `default of input d: *** is not an allowed value; give one of: a, b`, `plainZ`} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("no %q in:\n%s", want, msg)
 		}
@@ -154,11 +154,11 @@ func TestInputValueHints(t *testing.T) {
 		text string
 		want string
 	}{
-		{env, "prod", `prod is not one of [staging production] (did you mean "production"?)`},
-		{env, "stagin", `stagin is not one of [staging production] (did you mean "staging"?)`},
-		{env, "x", `x is not one of [staging production]`},
-		{short, "production", `production is not one of [staging prod] (did you mean "prod"?)`},
-		{short, "p", `p is not one of [staging prod] (did you mean "prod"?)`},
+		{env, "prod", `prod is not an allowed value (did you mean "production"?); give one of: staging, production`},
+		{env, "stagin", `stagin is not an allowed value (did you mean "staging"?); give one of: staging, production`},
+		{env, "x", `x is not an allowed value; give one of: staging, production`},
+		{short, "production", `production is not an allowed value (did you mean "prod"?); give one of: staging, prod`},
+		{short, "p", `p is not an allowed value (did you mean "prod"?); give one of: staging, prod`},
 		{hosts, "a,b", `want a list written as JSON: for a,b give ["a","b"] (in a shell, inside single quotes)`},
 		{hosts, "web-1 web-2", `want a list written as JSON: for web-1 web-2 give ["web-1","web-2"] (in a shell, inside single quotes)`},
 		{hosts, "[a]", `want a list written as JSON, e.g. ["a","b"]: invalid character 'a' looking for beginning of value`},
@@ -291,5 +291,28 @@ steps:
 		if err != nil && c.input == "token" && strings.Contains(strings.ToLower(err.Error()), "tok_abc\"?") {
 			t.Errorf("secret input: the hint shows the value: %v", err)
 		}
+	}
+}
+
+// TestEnumValuesReadAsAList: an enum's values are listed as words
+// separated by commas, not as Go prints a slice, and a value that would
+// not read as one word on its own is quoted.
+func TestEnumValuesReadAsAList(t *testing.T) {
+	cases := []struct {
+		enum []any
+		want string
+	}{
+		{[]any{"low", "high"}, "low, high"},
+		{[]any{"a,b", "", " x", "y"}, `"a,b", "", " x", y`},
+		{[]any{1.0, true, []any{"a"}}, `1, true, ["a"]`},
+	}
+	for _, c := range cases {
+		if got := showList(c.enum); got != c.want {
+			t.Errorf("showList(%v) = %s; want %s", c.enum, got, c.want)
+		}
+	}
+	c := &Constraint{Enum: []any{"low", "high"}}
+	if got, want := c.String(), "one of low, high"; got != want {
+		t.Errorf("String() = %q; want %q", got, want)
 	}
 }
