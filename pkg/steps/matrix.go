@@ -1,6 +1,8 @@
 package steps
 
 import (
+	"strings"
+
 	"go.yaml.in/yaml/v3"
 
 	"github.com/arsenal-run/arsenal-run/internal/exprsafe"
@@ -123,7 +125,7 @@ func (l *loader) checkExcludeKeys(n *yaml.Node, m *Matrix) {
 		pairs, _ := yamlx.Pairs(c, "", &yamlx.Diags{})
 		for _, p := range pairs {
 			if !yamlx.Contains(names, p.Key) {
-				l.d.Add(yamlx.PosOf(p.K), "exclude names %q, which is not an axis of the matrix (%v), so it would never match", p.Key, names)
+				l.d.Add(yamlx.PosOf(p.K), "exclude names %q, which is not an axis of the matrix (%s), so it would never match", p.Key, strings.Join(names, ", "))
 			}
 		}
 	}

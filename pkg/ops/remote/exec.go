@@ -171,9 +171,9 @@ func (e *Exec) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 			return out, nil
 		}
 	}
-	msg := fmt.Sprintf("%s on %s: exit code %d is not in ok_codes %v", cmd.name, h.Name, res.code, p.List("ok_codes"))
+	msg := fmt.Sprintf("%s on %s: exit code %d is not in ok_codes %s", cmd.name, h.Name, res.code, ops.FlowList(p.List("ok_codes")))
 	if res.signal != "" {
-		msg = fmt.Sprintf("%s on %s: killed by SIG%s (exit code %d, not in ok_codes %v)", cmd.name, h.Name, res.signal, res.code, p.List("ok_codes"))
+		msg = fmt.Sprintf("%s on %s: killed by SIG%s (exit code %d, not in ok_codes %s)", cmd.name, h.Name, res.signal, res.code, ops.FlowList(p.List("ok_codes")))
 	}
 	if tail := capture.LastLines(redact.Text(ops.CallFrom(ctx).Secrets, res.stderr), 5, 800); tail != "" {
 		msg += "; stderr ends with:\n" + tail

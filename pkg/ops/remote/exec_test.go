@@ -49,8 +49,8 @@ func TestExec(t *testing.T) {
 		t.Errorf("output %v", out)
 	}
 
-	out, err = run(map[string]any{"command": []any{"sh", "-c", "echo oops >&2; exit 3"}})
-	if err == nil || ops.ClassOf(err) != ops.ClassExecution || !strings.Contains(err.Error(), "exit code 3 is not in ok_codes [0]") || !strings.Contains(err.Error(), "oops") {
+	out, err = run(map[string]any{"command": []any{"sh", "-c", "echo oops >&2; exit 3"}, "ok_codes": []any{0, 1}})
+	if err == nil || ops.ClassOf(err) != ops.ClassExecution || !strings.Contains(err.Error(), "exit code 3 is not in ok_codes [0, 1]") || !strings.Contains(err.Error(), "oops") {
 		t.Errorf("exit 3: %v (class %s)", err, ops.ClassOf(err))
 	}
 	if out["exit_code"] != 3 || out["stderr"] != "oops\n" {

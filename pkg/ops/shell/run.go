@@ -37,9 +37,9 @@ type result struct {
 func (res *result) failure(r *request, secrets []string) error {
 	var msg string
 	if res.signal != 0 {
-		msg = fmt.Sprintf("killed by signal %s (exit code %d, not in ok_codes %v)%s", signalName(res.signal), res.code, r.okCodes, hint(res.limits, res.signal))
+		msg = fmt.Sprintf("killed by signal %s (exit code %d, not in ok_codes %s)%s", signalName(res.signal), res.code, ops.FlowList(r.okCodes), hint(res.limits, res.signal))
 	} else {
-		msg = fmt.Sprintf("exit code %d is not in ok_codes %v", res.code, r.okCodes)
+		msg = fmt.Sprintf("exit code %d is not in ok_codes %s", res.code, ops.FlowList(r.okCodes))
 		if sig := syscall.Signal(res.code - 128); res.code > 128 && hint(res.limits, sig) != "" {
 			// A shell reports a child killed by signal N as 128+N.
 			msg += fmt.Sprintf(" (a process was killed by %s%s)", signalName(sig), hint(res.limits, sig))

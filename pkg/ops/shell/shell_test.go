@@ -83,6 +83,9 @@ func TestExecFails(t *testing.T) {
 	}{
 		{"exit code", map[string]any{"script": "echo first >&2; echo 'it broke' >&2; exit 3"}, ops.ClassExecution,
 			[]string{"exit code 3", "ok_codes [0]", "it broke"}},
+		// The codes read as the playbook wrote them, not as Go prints a slice.
+		{"exit code beside several ok codes", map[string]any{"script": "exit 3", "ok_codes": []any{0, 1}}, ops.ClassExecution,
+			[]string{"exit code 3 is not in ok_codes [0, 1]"}},
 		{"sh -e stops at the first failure", map[string]any{"script": "false\necho not reached"}, ops.ClassExecution,
 			[]string{"exit code 1"}},
 		{"killed by a signal", map[string]any{"script": "kill -USR1 $$"}, ops.ClassExecution,
