@@ -299,7 +299,13 @@ func parseCPU(v any) (time.Duration, error) {
 
 func parseCount(v any, min int) (int, error) {
 	n, ok := ops.WholeNumber(v)
-	if !ok {
+	switch t := ops.TypeName(v); {
+	case ok:
+	case t == "list" || t == "map": // as Go prints one, it would read as a value
+		return 0, fmt.Errorf("want a whole number, got a %s", t)
+	case t == "string":
+		return 0, fmt.Errorf("want a whole number, got %q", v)
+	default:
 		return 0, fmt.Errorf("want a whole number, got %v", v)
 	}
 	if n < min || n > 1<<30 {

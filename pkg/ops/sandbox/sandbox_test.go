@@ -34,6 +34,22 @@ func TestParse(t *testing.T) {
 			t.Errorf("%s: %v, want %q", m, err, msg)
 		}
 	}
+	// A count given as a list or map is named by its kind, not printed
+	// as Go prints one ([1 2], map[a:1]).
+	for _, c := range []struct {
+		v    any
+		want string
+	}{
+		{[]any{1, 2}, "processes: want a whole number, got a list"},
+		{map[string]any{"a": 1}, "processes: want a whole number, got a map"},
+		{"many", `processes: want a whole number, got "many"`},
+		{1.5, "processes: want a whole number, got 1.5"},
+	} {
+		_, err := Parse(map[string]any{"processes": c.v}, true)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("processes %v: %v, want %q", c.v, err, c.want)
+		}
+	}
 }
 
 func TestRequirementApply(t *testing.T) {
