@@ -186,7 +186,7 @@ func (op *Request) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 	if !statusOK(resp.StatusCode, p.List("expect_status")) {
 		want := "2xx"
 		if l := p.List("expect_status"); len(l) > 0 {
-			want = fmt.Sprint(l)
+			want = ops.FlowList(l)
 		}
 		msg := fmt.Sprintf("%s %s: status %s, expected %s", method, out["url"], resp.Status, want)
 		body := parts[0]

@@ -109,6 +109,10 @@ func TestStatusChecks(t *testing.T) {
 	if out == nil || out["status"] != 503 || out["body"] != "maintenance\nuntil noon" {
 		t.Errorf("the output must come with the failure: %v", out)
 	}
+	// The statuses read as the playbook writes them, not as Go prints a slice.
+	if _, err := opstest.Execute(r, context.Background(), "http.request", map[string]any{"url": s.URL, "expect_status": []any{200, 204}}); err == nil || !strings.Contains(err.Error(), "expected [200, 204]") {
+		t.Errorf("expect_status [200, 204]: %v, want it listed as [200, 204]", err)
+	}
 	if _, err := opstest.Execute(r, context.Background(), "http.request", map[string]any{"url": s.URL, "expect_status": []any{200, 503}}); err != nil {
 		t.Errorf("503 listed in expect_status: %v", err)
 	}
