@@ -72,7 +72,8 @@ func LockStateDir(dir string) (*StateLock, error) {
 	}
 	// The pid is written under the lock; a reader that finds the file
 	// empty is between our lock and this write, and reads again.
-	if err := f.Truncate(0); err == nil {
+	err = f.Truncate(0)
+	if err == nil {
 		_, err = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
 	if err != nil {
