@@ -220,8 +220,6 @@ func TestSubjectsOfOneRoleSetShareNoDecisions(t *testing.T) {
 	}
 }
 
-func slicesEqual(a, b []string) bool { return strings.Join(a, "\x00") == strings.Join(b, "\x00") }
-
 // The loader asks about each role before the policy is complete (it does
 // not know its plugins yet): what it asked must not be what runs are then
 // told. A role that requires a sandbox is denied a plugin no sandbox holds.

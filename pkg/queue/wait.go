@@ -6,7 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
@@ -81,9 +80,8 @@ func (q *Queue) pollEnds(ctx context.Context) {
 // scheduler (on the elected leader) keeps a Handle that follows the run
 // through the store.
 type Launcher struct {
-	q      *Queue
-	roles  []string
-	policy func() *auth.Policy
+	q     *Queue
+	roles []string
 }
 
 var _ scheduler.Launcher = (*Launcher)(nil)

@@ -290,14 +290,6 @@ steps:
 	}
 }
 
-// slowObserver takes its time over every event.
-type slowObserver struct{ n atomic.Int64 }
-
-func (s *slowObserver) Event(Event) {
-	s.n.Add(1)
-	time.Sleep(2 * time.Millisecond)
-}
-
 // A subscriber that cannot keep up does not slow the run: once it is more
 // than the stream keeps behind, it misses events and is told so; a
 // panicking observer stops alone.

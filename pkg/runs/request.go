@@ -279,14 +279,3 @@ func (m MapEnv) Environ() []string {
 	}
 	return out
 }
-
-func envMap(e Env) map[string]string {
-	list := e.Environ()
-	out := make(map[string]string, len(list))
-	for _, kv := range list {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			out[k] = v
-		}
-	}
-	return out
-}

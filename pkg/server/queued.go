@@ -193,13 +193,6 @@ type retrier interface {
 	RetryFor(ctx context.Context, d time.Duration, f func() error) error
 }
 
-// queuedReport is the report of a run still waiting in the queue, or nil
-// (also when the queue cannot be read: see findQueued).
-func (s *Server) queuedReport(ctx context.Context, id string) *report.Report {
-	rep, _ := s.findQueued(ctx, id)
-	return rep
-}
-
 // findQueued is the report of a run still waiting in the queue; nil when
 // there is no such run, or an error when the queue cannot be read in time
 // (storeReadBound).

@@ -44,10 +44,9 @@ func checkDeletePaths(p ops.Params) error {
 
 // roots opens each root once for a run over many paths.
 type roots struct {
-	ctx   context.Context
-	list  []string
-	open  map[string]*os.Root
-	first error
+	ctx  context.Context
+	list []string
+	open map[string]*os.Root
 }
 
 func newRoots(ctx context.Context) *roots {
